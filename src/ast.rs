@@ -1,0 +1,413 @@
+//! The spanned syntax tree: a direct mirror of `schema.yaml`.
+//!
+//! Nothing here is checked beyond what serde checks (shape, unknown and duplicate keys,
+//! value types). Every value a later diagnostic may point at is wrapped in [`Sp`], so the
+//! validator can name its line and column. Maps keep their declaration order
+//! ([`OrderedMap`]) because the order of entities and patterns is the order of the output.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use schemars::JsonSchema;
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_saphyr::Spanned;
+
+/// A value together with where it stands in the schema file.
+pub type Sp<T> = Spanned<T>;
+
+/// The first pass: only the version, so a future format can be told apart before the body
+/// is decoded with the rules of version 1.
+#[derive(Debug, serde::Deserialize)]
+pub struct VersionProbe {
+    pub version: Option<Sp<serde_json::Value>>,
+}
+
+/// `schema.yaml`, version 1.
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    title = "dyngen schema",
+    description = "A DynamoDB single-table design for dyngen."
+)]
+pub struct SchemaFile {
+    /// Format version of this file; must be 1.
+    #[schemars(with = "u32", range(min = 1, max = 1))]
+    pub version: Sp<u32>,
+    /// The one DynamoDB table every entity lives in.
+    #[schemars(with = "Table")]
+    pub table: Sp<Table>,
+    /// Item types stored in the table, by name (UpperCamelCase recommended).
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, Entity>")]
+    pub entities: OrderedMap<Sp<String>, Sp<Entity>>,
+    /// Named reads the application performs; each becomes one method.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, AccessPattern>")]
+    pub access_patterns: OrderedMap<Sp<String>, Sp<AccessPattern>>,
+    /// One-to-many and many-to-many relationships between entities.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, Relationship>")]
+    pub relationships: OrderedMap<Sp<String>, Sp<Relationship>>,
+}
+
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Table {
+    /// Default table name; the generated code lets the caller override it at run time.
+    #[schemars(with = "String")]
+    pub name: Sp<String>,
+    /// Partition key attribute name (a string attribute, e.g. `pk`).
+    #[schemars(with = "String")]
+    pub partition_key: Sp<String>,
+    /// Sort key attribute name (a string attribute, e.g. `sk`).
+    #[schemars(with = "String")]
+    pub sort_key: Sp<String>,
+    /// Attribute written on every item naming its entity. Default `_type`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub entity_type_attribute: Option<Sp<String>>,
+    /// `on_demand` (default) or `provisioned`.
+    #[serde(default)]
+    #[schemars(with = "Option<BillingMode>")]
+    pub billing_mode: Option<Sp<BillingMode>>,
+    /// Read and write capacity units; required with `billing_mode: provisioned`.
+    #[serde(default)]
+    #[schemars(with = "Option<Capacity>")]
+    pub capacity: Option<Sp<Capacity>>,
+    /// Attribute DynamoDB's time to live reads (epoch seconds).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub ttl_attribute: Option<Sp<String>>,
+    /// Global secondary indexes, by index name.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, Index>")]
+    pub indexes: OrderedMap<Sp<String>, Sp<Index>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BillingMode {
+    OnDemand,
+    Provisioned,
+}
+
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Capacity {
+    pub read: u32,
+    pub write: u32,
+}
+
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Index {
+    /// Partition key attribute of the index (a string attribute, e.g. `gsi1pk`).
+    #[schemars(with = "String")]
+    pub partition_key: Sp<String>,
+    /// Sort key attribute of the index, if it has one.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub sort_key: Option<Sp<String>>,
+    /// `all` (default), `keys_only`, or `{include: [attribute, ...]}`.
+    #[serde(default)]
+    #[schemars(with = "Option<Projection>")]
+    pub projection: Option<Sp<Projection>>,
+}
+
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Projection {
+    All,
+    KeysOnly,
+    Include(#[schemars(with = "Vec<String>")] Vec<Sp<String>>),
+}
+
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Entity {
+    /// Documentation copied onto the generated struct.
+    #[serde(default)]
+    pub doc: Option<String>,
+    /// Typed attributes: `name: string` or `name: {type: ..., optional: true, ...}`.
+    #[schemars(with = "std::collections::BTreeMap<String, Attribute>")]
+    pub attributes: OrderedMap<Sp<String>, Sp<Attribute>>,
+    /// Key templates per index: `primary` for the table, or a GSI name.
+    #[schemars(with = "std::collections::BTreeMap<String, KeyTemplates>")]
+    pub keys: OrderedMap<Sp<String>, Sp<KeyTemplates>>,
+    /// Attributes dyngen maintains: set on create, and on every write.
+    #[serde(default)]
+    #[schemars(with = "Option<Timestamps>")]
+    pub timestamps: Option<Sp<Timestamps>>,
+    /// Name of a number attribute used for optimistic locking.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub version: Option<Sp<String>>,
+    /// Give the entity a typed expiry field stored in the table's `ttl_attribute`.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub ttl: Option<Sp<bool>>,
+}
+
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Timestamps {
+    /// Attribute set once, when the item is created.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub created: Option<Sp<String>>,
+    /// Attribute set on every write.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub updated: Option<Sp<String>>,
+}
+
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyTemplates {
+    /// Partition key template, e.g. `company#{name}`.
+    #[schemars(with = "String")]
+    pub pk: Sp<String>,
+    /// Sort key template, e.g. `user#{email}`. Required for the table's primary key.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub sk: Option<Sp<String>>,
+}
+
+/// An attribute: either just its type (`email: string`) or a full description.
+#[derive(Debug, JsonSchema)]
+#[schemars(untagged)]
+pub enum Attribute {
+    Short(AttrType),
+    Full(Box<AttributeSpec>),
+}
+
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeSpec {
+    #[serde(rename = "type")]
+    #[schemars(with = "AttrType")]
+    pub ty: Sp<AttrType>,
+    /// The attribute may be absent; its field is an `Option`.
+    #[serde(default)]
+    pub optional: bool,
+    /// Value used when the attribute is absent on read and not given on create.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub default: Option<Sp<serde_json::Value>>,
+    /// Allowed values of an `enum`.
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub values: Option<Vec<Sp<String>>>,
+    /// Element type of a `list` or value type of a `map` (default `string`).
+    #[serde(default)]
+    #[schemars(with = "Option<AttrType>")]
+    pub items: Option<Sp<AttrType>>,
+    /// Documentation copied onto the generated field.
+    #[serde(default)]
+    pub doc: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Attribute {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct AttributeVisitor;
+        impl<'de> Visitor<'de> for AttributeVisitor {
+            type Value = Attribute;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a type name such as `string`, or a map with `type:`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Attribute, E> {
+                let ty = AttrType::deserialize(serde::de::value::StrDeserializer::<E>::new(v))?;
+                Ok(Attribute::Short(ty))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Attribute, A::Error> {
+                AttributeSpec::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(|spec| Attribute::Full(Box::new(spec)))
+            }
+        }
+        deserializer.deserialize_any(AttributeVisitor)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AttrType {
+    String,
+    Integer,
+    Float,
+    Bool,
+    Timestamp,
+    Date,
+    Enum,
+    List,
+    StringSet,
+    NumberSet,
+    Map,
+}
+
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessPattern {
+    /// Documentation copied onto the generated method.
+    #[serde(default)]
+    pub doc: Option<String>,
+    /// The entity this pattern returns.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub entity: Option<Sp<String>>,
+    /// Several entities sharing a partition: an item collection.
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub entities: Option<Vec<Sp<String>>>,
+    /// `primary` (default) or a GSI name.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub index: Option<Sp<String>>,
+    /// Template placeholders the caller gives, in parameter order (`name`, or `dob:year`).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub inputs: Vec<Sp<String>>,
+    /// Placeholders fixed by the pattern itself, e.g. `{newsletterSubscribed: true}`.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, serde_json::Value>")]
+    pub fixed: OrderedMap<Sp<String>, Sp<serde_json::Value>>,
+    /// Sort-key condition; by default `equals` when every sort-key placeholder is given,
+    /// `begins_with` otherwise.
+    #[serde(default)]
+    #[schemars(with = "Option<SortOp>")]
+    pub sort: Option<Sp<SortOp>>,
+    /// `asc` (default) or `desc`.
+    #[serde(default)]
+    #[schemars(with = "Option<Order>")]
+    pub order: Option<Sp<Order>>,
+    /// Default page size.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub limit: Option<Sp<u32>>,
+    /// Attributes to read (a projection); all attributes when absent.
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub projection: Option<Vec<Sp<String>>>,
+    /// Conditions on non-key attributes, applied after the key condition.
+    #[serde(default)]
+    #[schemars(with = "Vec<Filter>")]
+    pub filter: Vec<Sp<Filter>>,
+    /// Applications (Lambda functions, services) that use this pattern, for IAM.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub consumers: Vec<Sp<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortOp {
+    Equals,
+    BeginsWith,
+    Between,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    Asc,
+    Desc,
+}
+
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Filter {
+    #[schemars(with = "String")]
+    pub attribute: Sp<String>,
+    #[schemars(with = "FilterOp")]
+    pub op: Sp<FilterOp>,
+    /// A constant; when absent (and the operator takes a value), the caller gives it.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub value: Option<Sp<serde_json::Value>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FilterOp {
+    Eq,
+    Ne,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+    BeginsWith,
+    Contains,
+    Exists,
+    NotExists,
+}
+
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Relationship {
+    #[schemars(with = "RelationshipKind")]
+    pub kind: Sp<RelationshipKind>,
+    /// The "one" side, or the first side of a many-to-many.
+    #[schemars(with = "String")]
+    pub from: Sp<String>,
+    /// The "many" side, or the second side of a many-to-many.
+    #[schemars(with = "String")]
+    pub to: Sp<String>,
+    /// Relationship entities of a many-to-many (one, or one per direction).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub through: Vec<Sp<String>>,
+    /// The access pattern that lists `to` items for a `from` item.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub pattern: Option<Sp<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RelationshipKind {
+    OneToMany,
+    ManyToMany,
+}
+
+/// A YAML mapping kept in declaration order. Duplicate keys are already rejected by the
+/// YAML reader; the validator still checks names that collide after case conversion.
+#[derive(Debug)]
+pub struct OrderedMap<K, V>(pub Vec<(K, V)>);
+
+impl<K, V> Default for OrderedMap<K, V> {
+    fn default() -> Self {
+        OrderedMap(Vec::new())
+    }
+}
+
+impl<K, V> OrderedMap<K, V> {
+    pub fn iter(&self) -> impl Iterator<Item = &(K, V)> {
+        self.0.iter()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<K, V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MapVisitor<K, V>(PhantomData<(K, V)>);
+        impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Visitor<'de> for MapVisitor<K, V> {
+            type Value = OrderedMap<K, V>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(OrderedMap(entries))
+            }
+        }
+        deserializer.deserialize_map(MapVisitor(PhantomData))
+    }
+}

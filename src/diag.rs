@@ -1,0 +1,264 @@
+//! Diagnostics as data: what went wrong, where, and what to do about it.
+//!
+//! Every stage reports problems by pushing [`Diagnostic`]s; none stops at the first one.
+//! Rendering (human, short) lives here too, so the CLI, the build.rs API and the tests
+//! print the same text.
+
+use std::fmt;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use serde_saphyr::Location;
+
+/// A schema file as read: its display name (never an absolute path) and its text.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
+}
+
+impl Source {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Source {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+
+    /// Byte range of a parsed location. Falls back to the start of the line when the YAML
+    /// reader knows the line and column but not the byte offset.
+    pub fn span_of(&self, loc: &Location) -> Span {
+        let len = loc.span().byte_len().unwrap_or(0) as usize;
+        if let Some(off) = loc.span().byte_offset() {
+            return Span {
+                offset: off as usize,
+                len,
+            };
+        }
+        if loc.line() == 0 {
+            return Span { offset: 0, len: 0 };
+        }
+        let line_start: usize = self
+            .text
+            .split_inclusive('\n')
+            .take(loc.line() as usize - 1)
+            .map(str::len)
+            .sum();
+        let col = self.text[line_start.min(self.text.len())..]
+            .char_indices()
+            .nth(loc.column().saturating_sub(1) as usize)
+            .map_or(0, |(i, _)| i);
+        Span {
+            offset: (line_start + col).min(self.text.len()),
+            len,
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let before = &self.text[..offset.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, col)
+    }
+}
+
+/// A byte range in a [`Source`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Span {
+    pub offset: usize,
+    pub len: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub text: String,
+}
+
+/// One finding about a schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// Stable identifier, e.g. `dyngen::unknown_placeholder`.
+    pub code: &'static str,
+    pub message: String,
+    /// The first label is the primary location.
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            labels: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    pub fn label(mut self, span: Span, text: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            span,
+            text: text.into(),
+        });
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    fn primary_offset(&self) -> usize {
+        self.labels.first().map_or(0, |l| l.span.offset)
+    }
+}
+
+/// Sorts diagnostics by position, then code, then message, so output never depends on the
+/// order in which checks ran.
+pub fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by(|a, b| {
+        (a.primary_offset(), a.code, &a.message, a.severity).cmp(&(
+            b.primary_offset(),
+            b.code,
+            &b.message,
+            b.severity,
+        ))
+    });
+}
+
+/// How diagnostics are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// A framed snippet with labels and a hint (colour when printing to a terminal).
+    #[default]
+    Human,
+    /// One `file:line:col: severity[code]: message` line each, for editors and grep.
+    Short,
+}
+
+/// Renders diagnostics in the given format; `color` only affects `Human`.
+pub fn render_all(source: &Source, diags: &[Diagnostic], format: Format, color: bool) -> String {
+    let mut out = String::new();
+    for d in diags {
+        match format {
+            Format::Human => out.push_str(&render_human(source, d, color)),
+            Format::Short => out.push_str(&render_short(source, d)),
+        }
+    }
+    out
+}
+
+fn render_short(source: &Source, d: &Diagnostic) -> String {
+    let (line, col) = source.line_col(d.primary_offset());
+    let sev = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    format!(
+        "{}:{line}:{col}: {sev}[{}]: {}\n",
+        source.name, d.code, d.message
+    )
+}
+
+fn render_human(source: &Source, d: &Diagnostic, color: bool) -> String {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
+    let report = Report {
+        source: NamedSource::new(&source.name, source.text.clone()),
+        diag: d,
+    };
+    let mut out = String::new();
+    // Rendering into a String cannot fail for lack of space; a failure would be a bug in
+    // the renderer, and then the short form still tells the user what is wrong.
+    if handler.render_report(&mut out, &report).is_err() {
+        return render_short(source, d);
+    }
+    out
+}
+
+/// Adapter from our plain data to miette's trait, built only for rendering.
+struct Report<'a> {
+    source: NamedSource<String>,
+    diag: &'a Diagnostic,
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diag.message)
+    }
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diag.message)
+    }
+}
+
+impl std::error::Error for Report<'_> {}
+
+impl miette::Diagnostic for Report<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.diag.code))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diag.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.diag
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.diag.labels.is_empty() {
+            // Still show where: the top of the file.
+            return Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+                None,
+                SourceSpan::from((0, 0)),
+            ))));
+        }
+        Some(Box::new(self.diag.labels.iter().enumerate().map(
+            |(i, l)| {
+                let span = SourceSpan::from((l.span.offset, l.span.len));
+                let text = (!l.text.is_empty()).then(|| l.text.clone());
+                if i == 0 {
+                    LabeledSpan::new_primary_with_span(text, span)
+                } else {
+                    LabeledSpan::new_with_span(text, span)
+                }
+            },
+        )))
+    }
+}

@@ -1,0 +1,388 @@
+//! The intermediate representation: a resolved, checked, ordered model of the schema.
+//!
+//! Emitters read only this. Every name an emitter prints (Rust identifiers, DynamoDB
+//! attribute names, index names) is decided here by the lowering pass through
+//! [`crate::naming`], and every collection is in declaration order, so output is
+//! deterministic. No YAML types, no spans.
+
+/// The whole schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema {
+    /// Name of the schema file as the user gave it (for headers; never absolute).
+    pub source_name: String,
+    pub table: Table,
+    pub entities: Vec<Entity>,
+    pub patterns: Vec<Pattern>,
+    pub relationships: Vec<Relationship>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub name: String,
+    pub partition_key: String,
+    pub sort_key: String,
+    pub entity_type_attribute: String,
+    pub billing: Billing,
+    pub ttl_attribute: Option<String>,
+    /// Global secondary indexes in declaration order.
+    pub indexes: Vec<Index>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Billing {
+    OnDemand,
+    Provisioned { read: u32, write: u32 },
+}
+
+/// Which index a key or pattern uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IndexRef {
+    Primary,
+    /// Position in [`Table::indexes`].
+    Gsi(usize),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Index {
+    pub name: String,
+    pub partition_key: String,
+    pub sort_key: Option<String>,
+    pub projection: Projection,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Projection {
+    All,
+    KeysOnly,
+    Include(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entity {
+    /// Name as written in the schema; also the value of the entity-type attribute.
+    pub name: String,
+    /// Rust type name (UpperCamelCase, escaped).
+    pub type_ident: String,
+    /// Rust module / function-prefix name (snake_case, escaped).
+    pub snake_ident: String,
+    pub doc: Option<String>,
+    pub attributes: Vec<Attribute>,
+    /// One key per index the entity lives in; the primary key comes first.
+    pub keys: Vec<EntityKey>,
+    /// Attribute names of the maintained timestamps, if any.
+    pub created_at: Option<usize>,
+    pub updated_at: Option<usize>,
+    /// Position in `attributes` of the optimistic-locking version attribute.
+    pub version: Option<usize>,
+    /// Position in `attributes` of the TTL attribute.
+    pub ttl: Option<usize>,
+}
+
+/// Who sets an attribute's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttrRole {
+    /// The application.
+    Data,
+    /// Set by dyngen when the item is created.
+    CreatedAt,
+    /// Set by dyngen on every write.
+    UpdatedAt,
+    /// Incremented by dyngen on every write; checked for optimistic locking.
+    Version,
+    /// The table's TTL attribute: epoch seconds.
+    Ttl,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attribute {
+    /// DynamoDB attribute name.
+    pub name: String,
+    /// Rust field ident (snake_case, raw or renamed when it is a keyword).
+    pub field_ident: String,
+    pub ty: Type,
+    pub optional: bool,
+    pub default: Option<Literal>,
+    pub doc: Option<String>,
+    pub role: AttrRole,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Type {
+    String,
+    Integer,
+    Float,
+    Bool,
+    Timestamp,
+    Date,
+    Enum(EnumType),
+    List(Box<Type>),
+    StringSet,
+    NumberSet,
+    Map(Box<Type>),
+}
+
+impl Type {
+    /// Whether a value of this type can be rendered into a key template.
+    pub fn is_key_compatible(&self) -> bool {
+        matches!(
+            self,
+            Type::String
+                | Type::Integer
+                | Type::Bool
+                | Type::Timestamp
+                | Type::Date
+                | Type::Enum(_)
+        )
+    }
+
+    /// Whether a sort key made only of this type may be compared as a string prefix.
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, Type::Integer | Type::Float)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnumType {
+    /// Rust type name, e.g. `UserRole`.
+    pub type_ident: String,
+    pub variants: Vec<EnumVariant>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnumVariant {
+    /// Stored value.
+    pub value: String,
+    pub ident: String,
+}
+
+/// A constant from the schema (a default or a fixed input), already checked against its type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    String(String),
+    Integer(i64),
+    Float(f64),
+    Bool(bool),
+    /// An enum variant, by position.
+    Enum(usize),
+    /// An empty list, set or map.
+    Empty,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityKey {
+    pub index: IndexRef,
+    pub pk: Template,
+    pub sk: Option<Template>,
+    /// The entity appears in this (secondary) index only when every optional attribute
+    /// its templates use is present.
+    pub sparse: bool,
+}
+
+/// A key template such as `company#{name}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    pub source: String,
+    pub parts: Vec<Part>,
+}
+
+impl Template {
+    pub fn placeholders(&self) -> impl Iterator<Item = &Placeholder> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Placeholder(ph) => Some(ph),
+            Part::Literal(_) => None,
+        })
+    }
+
+    pub fn is_constant(&self) -> bool {
+        self.placeholders().next().is_none()
+    }
+
+    /// The literal text before the first placeholder.
+    pub fn literal_prefix(&self) -> &str {
+        match self.parts.first() {
+            Some(Part::Literal(l)) => l,
+            _ => "",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    Literal(String),
+    Placeholder(Placeholder),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placeholder {
+    /// Position in the entity's `attributes`.
+    pub attr: usize,
+    pub format: PlaceholderFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaceholderFormat {
+    /// The attribute's value, escaped.
+    Value,
+    /// The four-digit year of a date or timestamp.
+    Year,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pattern {
+    pub name: String,
+    /// Rust method ident (snake_case).
+    pub method_ident: String,
+    /// Rust type prefix for the pattern's own types (UpperCamelCase).
+    pub type_ident: String,
+    pub doc: Option<String>,
+    /// Positions in [`Schema::entities`]; more than one for an item collection.
+    pub entities: Vec<usize>,
+    pub index: IndexRef,
+    /// The caller's parameters, in order, named after the first entity's attributes.
+    pub inputs: Vec<Input>,
+    /// Placeholders the pattern fixes.
+    pub fixed: Vec<(Placeholder, Literal)>,
+    pub sort: SortCondition,
+    pub descending: bool,
+    pub limit: Option<u32>,
+    /// Attribute names to read; `None` reads everything.
+    pub projection: Option<Vec<String>>,
+    pub filters: Vec<Filter>,
+    /// Sorted, deduplicated.
+    pub consumers: Vec<String>,
+}
+
+/// A template input of a pattern: a placeholder of the first entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    pub placeholder: Placeholder,
+    /// Rust parameter ident.
+    pub param_ident: String,
+}
+
+/// The sort-key condition of a pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortCondition {
+    /// The index has no sort key, or the pattern reads the whole partition.
+    None,
+    /// Every sort-key placeholder is given.
+    Equals,
+    /// The sort key starts with the template rendered up to the first missing placeholder.
+    BeginsWith,
+    /// The caller bounds the first missing placeholder (`range`).
+    Compare { op: CompareOp, range: Placeholder },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    Between,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filter {
+    /// Position in the first entity's attributes.
+    pub attr: usize,
+    pub op: FilterOp,
+    /// `None`: the caller gives the value (unless the operator takes none).
+    pub value: Option<Literal>,
+    /// Rust parameter ident when the caller gives the value.
+    pub param_ident: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterOp {
+    Eq,
+    Ne,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+    BeginsWith,
+    Contains,
+    Exists,
+    NotExists,
+}
+
+impl FilterOp {
+    pub fn takes_value(self) -> bool {
+        !matches!(self, FilterOp::Exists | FilterOp::NotExists)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relationship {
+    pub name: String,
+    pub kind: RelationshipKind,
+    pub from: usize,
+    pub to: usize,
+    pub through: Vec<usize>,
+    pub pattern: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelationshipKind {
+    OneToMany,
+    ManyToMany,
+}
+
+impl Schema {
+    pub fn index_name(&self, index: IndexRef) -> &str {
+        match index {
+            IndexRef::Primary => "primary",
+            IndexRef::Gsi(i) => &self.table.indexes[i].name,
+        }
+    }
+
+    /// Partition and sort key attribute names of an index.
+    pub fn key_attributes(&self, index: IndexRef) -> (&str, Option<&str>) {
+        match index {
+            IndexRef::Primary => (&self.table.partition_key, Some(&self.table.sort_key)),
+            IndexRef::Gsi(i) => {
+                let ix = &self.table.indexes[i];
+                (&ix.partition_key, ix.sort_key.as_deref())
+            }
+        }
+    }
+
+    /// Every attribute name that belongs to some key (table or index).
+    pub fn all_key_attributes(&self) -> Vec<&str> {
+        let mut out = vec![
+            self.table.partition_key.as_str(),
+            self.table.sort_key.as_str(),
+        ];
+        for ix in &self.table.indexes {
+            out.push(&ix.partition_key);
+            out.extend(ix.sort_key.as_deref());
+        }
+        out
+    }
+}
+
+impl Entity {
+    pub fn key_for(&self, index: IndexRef) -> Option<&EntityKey> {
+        self.keys.iter().find(|k| k.index == index)
+    }
+
+    /// The Rust name of a placeholder used as a parameter or key field: the field name,
+    /// or `<field>_year` for the `:year` format.
+    pub fn placeholder_ident(&self, ph: &Placeholder) -> String {
+        let attr = &self.attributes[ph.attr];
+        match ph.format {
+            PlaceholderFormat::Value => attr.field_ident.clone(),
+            PlaceholderFormat::Year => crate::naming::snake_ident(&format!(
+                "{}_year",
+                crate::naming::bare(&attr.field_ident)
+            ))
+            .unwrap_or_else(|| "year".to_string()),
+        }
+    }
+
+    pub fn primary_key(&self) -> &EntityKey {
+        // The lowering pass refuses an entity without a primary key.
+        &self.keys[0]
+    }
+}

@@ -1,0 +1,109 @@
+//! Warnings about designs that work but will hurt: keys of different entities that can
+//! collide, prefixes that match more than intended, and hot partitions.
+
+use crate::diag::Diagnostic;
+use crate::ir::{self, Part, SortCondition};
+use crate::validate::Spans;
+
+pub fn lint(schema: &ir::Schema, spans: &Spans) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    prefix_collisions(schema, spans, &mut out);
+    over_matching_prefixes(schema, spans, &mut out);
+    constant_partition_keys(schema, spans, &mut out);
+    out
+}
+
+/// One of two literal prefixes starts the other, so values built from them may meet.
+fn prefixes_overlap(a: &ir::Template, b: &ir::Template) -> bool {
+    match (a.is_constant(), b.is_constant()) {
+        (true, true) => a.source == b.source,
+        (true, false) => a.source.starts_with(b.literal_prefix()),
+        (false, true) => b.source.starts_with(a.literal_prefix()),
+        (false, false) => {
+            a.literal_prefix().starts_with(b.literal_prefix())
+                || b.literal_prefix().starts_with(a.literal_prefix())
+        }
+    }
+}
+
+fn prefix_collisions(schema: &ir::Schema, spans: &Spans, out: &mut Vec<Diagnostic>) {
+    for (i, a) in schema.entities.iter().enumerate() {
+        for (j, b) in schema.entities.iter().enumerate().skip(i + 1) {
+            for (ki, ka) in a.keys.iter().enumerate() {
+                let Some(kj) = b.keys.iter().position(|k| k.index == ka.index) else {
+                    continue;
+                };
+                let kb = &b.keys[kj];
+                let (Some(sa), Some(sb)) = (&ka.sk, &kb.sk) else {
+                    continue;
+                };
+                if prefixes_overlap(&ka.pk, &kb.pk) && prefixes_overlap(sa, sb) {
+                    let span_a = spans.keys[i][ki].1.unwrap_or(spans.keys[i][ki].0);
+                    let span_b = spans.keys[j][kj].1.unwrap_or(spans.keys[j][kj].0);
+                    out.push(
+                        Diagnostic::warning(
+                            "dyngen::key_prefix_collision",
+                            format!("`{}` and `{}` may share a partition of `{}` with overlapping sort keys (`{}` / `{}`)", a.name, b.name, schema.index_name(ka.index), sa.source, sb.source),
+                        )
+                        .label(span_b, "this sort key")
+                        .label(span_a, "overlaps this one")
+                        .help("give each entity a distinct literal sort-key prefix (e.g. `user#` and `member#`), so a begins_with query reads one entity"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn over_matching_prefixes(schema: &ir::Schema, spans: &Spans, out: &mut Vec<Diagnostic>) {
+    for (pi, p) in schema.patterns.iter().enumerate() {
+        if p.sort != SortCondition::BeginsWith {
+            continue;
+        }
+        let entity = &schema.entities[p.entities[0]];
+        let Some(sk) = entity.key_for(p.index).and_then(|k| k.sk.as_ref()) else {
+            continue;
+        };
+        let given = |ph: &ir::Placeholder| {
+            p.inputs.iter().any(|i| &i.placeholder == ph) || p.fixed.iter().any(|(f, _)| f == ph)
+        };
+        // The prefix runs up to the first placeholder that is not given.
+        let mut last_in_prefix: Option<&Part> = None;
+        for part in &sk.parts {
+            if let Part::Placeholder(ph) = part
+                && !given(ph)
+            {
+                break;
+            }
+            last_in_prefix = Some(part);
+        }
+        if let Some(Part::Placeholder(ph)) = last_in_prefix {
+            let attr = &entity.attributes[ph.attr].name;
+            out.push(
+                Diagnostic::warning(
+                    "dyngen::over_matching_prefix",
+                    format!("begins_with on `{}` ends with the value of `{attr}`, so `{attr}` = \"1\" also matches \"10\", \"1x\", ...", sk.source),
+                )
+                .label(spans.pattern_sort[pi], "begins_with")
+                .help(format!("end the sort key with a delimiter after `{{{attr}}}` (e.g. `...{{{attr}}}#`), or use `equals`")),
+            );
+        }
+    }
+}
+
+fn constant_partition_keys(schema: &ir::Schema, spans: &Spans, out: &mut Vec<Diagnostic>) {
+    for (i, e) in schema.entities.iter().enumerate() {
+        for (k, key) in e.keys.iter().enumerate() {
+            if key.pk.is_constant() {
+                out.push(
+                    Diagnostic::warning(
+                        "dyngen::hot_partition",
+                        format!("every `{}` item shares the partition `{}` of `{}`", e.name, key.pk.source, schema.index_name(key.index)),
+                    )
+                    .label(spans.keys[i][k].0, "constant partition key")
+                    .help("a single partition serves at most 3,000 reads and 1,000 writes per second; add a placeholder such as `{id}` or shard the key"),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Generates code for the fixture schemas with dyngen's build.rs API, exactly as a user's
+//! crate would, so the crate proves the API and the output compile together.
+
+fn main() {
+    for fixture in ["hostile", "minimal"] {
+        let result = dyngen::Builder::new()
+            .schema(format!("../fixtures/valid/{fixture}/schema.yaml"))
+            .out_dir(
+                std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
+                    .join(fixture),
+            )
+            .generate();
+        if let Err(e) = result {
+            panic!("{e}");
+        }
+    }
+}
