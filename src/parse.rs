@@ -62,11 +62,15 @@ fn yaml_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
 
 /// The reader's message without its trailing location (we print our own).
 fn first_line(message: &str) -> String {
-    let line = message.lines().next().unwrap_or(message);
-    match line.rfind(" at line ") {
-        Some(i) => line[..i].to_string(),
-        None => line.to_string(),
+    let mut line = message.lines().next().unwrap_or(message);
+    if let Some(i) = line.rfind(" at line ") {
+        line = &line[..i];
     }
+    // The reader's advice is about its own API, not about the user's file.
+    if let Some(i) = line.find(", set DuplicateKeyPolicy") {
+        line = &line[..i];
+    }
+    line.to_string()
 }
 
 fn classify(message: &str) -> (&'static str, Option<&'static str>) {
@@ -87,7 +91,7 @@ fn classify(message: &str) -> (&'static str, Option<&'static str>) {
         )
     } else if message.contains("missing field") {
         ("dyngen::missing_key", Some("add the missing key"))
-    } else if message.contains("invalid type") || message.contains("invalid value") {
+    } else if message.contains("invalid type") || message.contains("invalid value") || message.starts_with("expected ") {
         (
             "dyngen::wrong_type",
             Some("check the value's type against the schema reference in the README"),

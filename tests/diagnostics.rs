@@ -1,0 +1,76 @@
+//! Snapshots of the diagnostics for a corpus of broken schemas (`fixtures/invalid`) and of
+//! schemas that only deserve warnings (`fixtures/lints`). Each `x.yaml` has `x.stderr`
+//! beside it: the human rendering, then the short one.
+
+mod common;
+
+use common::{assert_golden, root, yaml_files};
+use dyngen::diag::{Format, Source, render_all};
+
+fn snapshot(path: &std::path::Path) -> (String, dyngen::Compiled) {
+    let rel = path.strip_prefix(root()).unwrap().to_string_lossy().replace('\\', "/");
+    let source = Source::new(rel, std::fs::read_to_string(path).unwrap());
+    let compiled = dyngen::compile(&source);
+    let human = render_all(&source, &compiled.diagnostics, Format::Human, false);
+    let short = render_all(&source, &compiled.diagnostics, Format::Short, false);
+    (format!("{human}---- short ----\n{short}"), compiled)
+}
+
+#[test]
+fn every_broken_schema_gets_located_errors() {
+    let files = yaml_files(&root().join("tests/fixtures/invalid"));
+    assert!(files.len() >= 30, "the corpus has {} broken schemas", files.len());
+    for path in files {
+        let (text, compiled) = snapshot(&path);
+        assert!(compiled.has_errors(), "{} should not validate", path.display());
+        assert!(compiled.schema.is_none(), "{}: no IR from a broken schema", path.display());
+        for d in compiled.diagnostics.iter().filter(|d| d.is_error()) {
+            assert!(!d.labels.is_empty(), "{}: `{}` has no location", path.display(), d.message);
+            assert!(d.help.is_some(), "{}: `{}` has no hint", path.display(), d.message);
+        }
+        assert_golden(&path.with_extension("stderr"), &text);
+    }
+}
+
+#[test]
+fn lints_are_warnings_with_locations() {
+    for path in yaml_files(&root().join("tests/fixtures/lints")) {
+        let (text, compiled) = snapshot(&path);
+        assert!(!compiled.has_errors(), "{}: lints must not be errors", path.display());
+        assert!(!compiled.diagnostics.is_empty(), "{}: expected a warning", path.display());
+        assert_golden(&path.with_extension("stderr"), &text);
+    }
+}
+
+#[test]
+fn the_example_schema_is_clean() {
+    let source = Source::new("schema.yaml", std::fs::read_to_string(root().join("schema.yaml")).unwrap());
+    let compiled = dyngen::compile(&source);
+    assert!(compiled.diagnostics.is_empty(), "{}", render_all(&source, &compiled.diagnostics, Format::Short, false));
+}
+
+#[test]
+fn diagnostics_come_sorted_by_position() {
+    // Two independent mistakes, listed in reverse order of position by the checks.
+    let text = "version: 1\ntable: {name: app, partition_key: pk, sort_key: sk}\nentities:\n  A:\n    attributes: {x: string}\n    keys:\n      primary: {pk: \"a#{y}\", sk: \"a#{z}\"}\n";
+    let source = Source::new("t.yaml", text);
+    let compiled = dyngen::compile(&source);
+    let offsets: Vec<usize> = compiled.diagnostics.iter().map(|d| d.labels[0].span.offset).collect();
+    assert_eq!(offsets.len(), 2, "{:?}", compiled.diagnostics);
+    assert!(offsets[0] < offsets[1]);
+}
+
+#[test]
+fn hostile_input_never_panics() {
+    // Truncations of the example schema at every line: each either compiles or gives
+    // diagnostics; none may panic.
+    let text = std::fs::read_to_string(root().join("schema.yaml")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    for n in 0..lines.len() {
+        let cut = lines[..n].join("\n");
+        let _ = dyngen::compile(&Source::new("cut.yaml", cut));
+    }
+    for junk in ["", "\t", "version: 1\n", "- a\n- b", "version: 1\ntable: 3", "{{{{", "version: 1\nentities: {A: {attributes: {}, keys: {primary: {pk: '{', sk: '}'}}}}"] {
+        let _ = dyngen::compile(&Source::new("junk.yaml", junk));
+    }
+}
