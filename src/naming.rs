@@ -23,7 +23,7 @@ const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
 
 /// Top-level names the generated file defines itself; a schema type with one of these
 /// names is renamed so it cannot shadow them.
-pub const RESERVED_TYPE_NAMES: &[&str] = &["Db", "Error", "ItemError", "support"];
+pub const RESERVED_TYPE_NAMES: &[&str] = &["Cursor", "Db", "Error", "ItemError", "Page", "support"];
 
 /// Keep only characters valid in an identifier; a name that starts with a digit gets `_`.
 fn sanitize(converted: &str) -> String {

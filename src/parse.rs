@@ -91,7 +91,10 @@ fn classify(message: &str) -> (&'static str, Option<&'static str>) {
         )
     } else if message.contains("missing field") {
         ("dyngen::missing_key", Some("add the missing key"))
-    } else if message.contains("invalid type") || message.contains("invalid value") || message.starts_with("expected ") {
+    } else if message.contains("invalid type")
+        || message.contains("invalid value")
+        || message.starts_with("expected ")
+    {
         (
             "dyngen::wrong_type",
             Some("check the value's type against the schema reference in the README"),

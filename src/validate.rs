@@ -56,8 +56,8 @@ pub fn check(
     let table = lower_table(&mut cx, &file.table);
     let mut spans = Spans::default();
     let entities = lower_entities(&mut cx, file, &table, &mut spans);
-    check_type_name_collisions(&mut cx, file, &entities);
     let patterns = lower_patterns(&mut cx, file, &table, &entities, &mut spans);
+    check_type_name_collisions(&mut cx, file, &entities, &patterns);
     check_method_collisions(&mut cx, file, &entities, &patterns);
     let relationships = lower_relationships(&mut cx, file, &entities, &patterns);
     check_key_attribute_types(&mut cx, &table, &entities, &spans);
@@ -1067,8 +1067,26 @@ fn check_key_attribute_types(
     }
 }
 
-fn check_type_name_collisions(cx: &mut Cx, file: &ast::SchemaFile, entities: &[ir::Entity]) {
+fn check_type_name_collisions(
+    cx: &mut Cx,
+    file: &ast::SchemaFile,
+    entities: &[ir::Entity],
+    patterns: &[ir::Pattern],
+) {
     let mut taken: BTreeMap<String, (String, Span)> = BTreeMap::new();
+    for ((name, _), p) in file
+        .access_patterns
+        .iter()
+        .filter(|(n, _)| patterns.iter().any(|p| p.name == n.value))
+        .zip(patterns)
+    {
+        for suffix in ["Query", "Item"] {
+            taken.insert(
+                format!("{}{suffix}", p.type_ident),
+                (format!("pattern {} ({suffix} type)", p.name), cx.span(name)),
+            );
+        }
+    }
     for ((name, ast_entity), entity) in file.entities.iter().zip(entities) {
         let mut names = vec![(entity.type_ident.clone(), name.value.clone(), cx.span(name))];
         names.push((
@@ -1428,6 +1446,16 @@ fn lower_pattern(
             .map(|a| a.value.clone())
             .collect()
     });
+    check_index_projection(
+        cx,
+        name_span,
+        p,
+        table,
+        index,
+        &ents,
+        entities,
+        projection.as_ref(),
+    );
     let mut filters = Vec::new();
     for f in &p.filter {
         if let Some(filter) = lower_filter(cx, f, first, &mut params) {
@@ -1475,6 +1503,67 @@ fn lower_pattern(
         filters,
         consumers,
     })
+}
+
+/// A pattern on an index that projects only some attributes must say which it reads, and
+/// may read only those the index has.
+#[allow(clippy::too_many_arguments)]
+fn check_index_projection(
+    cx: &mut Cx,
+    name_span: Span,
+    p: &ast::AccessPattern,
+    table: &ir::Table,
+    index: IndexRef,
+    ents: &[usize],
+    entities: &[ir::Entity],
+    projection: Option<&Vec<String>>,
+) {
+    let IndexRef::Gsi(g) = index else { return };
+    let ix = &table.indexes[g];
+    let available: Option<&[String]> = match &ix.projection {
+        ir::Projection::All => return,
+        ir::Projection::KeysOnly => Some(&[]),
+        ir::Projection::Include(list) => Some(list),
+    };
+    let available = available.unwrap_or_default();
+    match projection {
+        None => {
+            let missing: Vec<&str> = ents
+                .iter()
+                .flat_map(|&e| entities[e].attributes.iter())
+                .map(|a| a.name.as_str())
+                .filter(|a| !available.iter().any(|x| x == a))
+                .collect();
+            if !missing.is_empty() {
+                let d = Diagnostic::error("dyngen::index_projection_too_narrow", format!("index `{}` does not project {}, so whole items cannot be read from it", ix.name, missing.iter().take(4).map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")))
+                    .label(name_span, "reads whole items")
+                    .help(format!("add `projection: [...]` to the pattern listing attributes the index has{}, or project `all` on the index", if available.is_empty() { String::new() } else { format!(" ({})", available.join(", ")) }));
+                cx.error(d);
+            }
+        }
+        Some(list) => {
+            for a in list.iter().filter(|a| !available.iter().any(|x| x == *a)) {
+                let span = p
+                    .projection
+                    .as_ref()
+                    .and_then(|l| l.iter().find(|x| &x.value == a))
+                    .map_or(name_span, |x| cx.span(x));
+                let d = Diagnostic::error("dyngen::attribute_not_projected", format!("index `{}` does not project `{a}`", ix.name))
+                    .label(span, "not in the index")
+                    .help(format!("add `{a}` to the index's `include` list, or drop it from the pattern's projection"));
+                cx.error(d);
+            }
+        }
+    }
+    if ents.len() > 1 && projection.is_some() {
+        let d = Diagnostic::error(
+            "dyngen::collection_projection",
+            "an item collection reads whole items; it takes no projection",
+        )
+        .label(name_span, "item collection")
+        .help("remove `projection`");
+        cx.error(d);
+    }
 }
 
 fn placeholder_name(entity: &ir::Entity, ph: &Placeholder) -> String {

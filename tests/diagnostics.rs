@@ -8,7 +8,11 @@ use common::{assert_golden, root, yaml_files};
 use dyngen::diag::{Format, Source, render_all};
 
 fn snapshot(path: &std::path::Path) -> (String, dyngen::Compiled) {
-    let rel = path.strip_prefix(root()).unwrap().to_string_lossy().replace('\\', "/");
+    let rel = path
+        .strip_prefix(root())
+        .unwrap()
+        .to_string_lossy()
+        .replace('\\', "/");
     let source = Source::new(rel, std::fs::read_to_string(path).unwrap());
     let compiled = dyngen::compile(&source);
     let human = render_all(&source, &compiled.diagnostics, Format::Human, false);
@@ -19,14 +23,36 @@ fn snapshot(path: &std::path::Path) -> (String, dyngen::Compiled) {
 #[test]
 fn every_broken_schema_gets_located_errors() {
     let files = yaml_files(&root().join("tests/fixtures/invalid"));
-    assert!(files.len() >= 30, "the corpus has {} broken schemas", files.len());
+    assert!(
+        files.len() >= 30,
+        "the corpus has {} broken schemas",
+        files.len()
+    );
     for path in files {
         let (text, compiled) = snapshot(&path);
-        assert!(compiled.has_errors(), "{} should not validate", path.display());
-        assert!(compiled.schema.is_none(), "{}: no IR from a broken schema", path.display());
+        assert!(
+            compiled.has_errors(),
+            "{} should not validate",
+            path.display()
+        );
+        assert!(
+            compiled.schema.is_none(),
+            "{}: no IR from a broken schema",
+            path.display()
+        );
         for d in compiled.diagnostics.iter().filter(|d| d.is_error()) {
-            assert!(!d.labels.is_empty(), "{}: `{}` has no location", path.display(), d.message);
-            assert!(d.help.is_some(), "{}: `{}` has no hint", path.display(), d.message);
+            assert!(
+                !d.labels.is_empty(),
+                "{}: `{}` has no location",
+                path.display(),
+                d.message
+            );
+            assert!(
+                d.help.is_some(),
+                "{}: `{}` has no hint",
+                path.display(),
+                d.message
+            );
         }
         assert_golden(&path.with_extension("stderr"), &text);
     }
@@ -36,17 +62,32 @@ fn every_broken_schema_gets_located_errors() {
 fn lints_are_warnings_with_locations() {
     for path in yaml_files(&root().join("tests/fixtures/lints")) {
         let (text, compiled) = snapshot(&path);
-        assert!(!compiled.has_errors(), "{}: lints must not be errors", path.display());
-        assert!(!compiled.diagnostics.is_empty(), "{}: expected a warning", path.display());
+        assert!(
+            !compiled.has_errors(),
+            "{}: lints must not be errors",
+            path.display()
+        );
+        assert!(
+            !compiled.diagnostics.is_empty(),
+            "{}: expected a warning",
+            path.display()
+        );
         assert_golden(&path.with_extension("stderr"), &text);
     }
 }
 
 #[test]
 fn the_example_schema_is_clean() {
-    let source = Source::new("schema.yaml", std::fs::read_to_string(root().join("schema.yaml")).unwrap());
+    let source = Source::new(
+        "schema.yaml",
+        std::fs::read_to_string(root().join("schema.yaml")).unwrap(),
+    );
     let compiled = dyngen::compile(&source);
-    assert!(compiled.diagnostics.is_empty(), "{}", render_all(&source, &compiled.diagnostics, Format::Short, false));
+    assert!(
+        compiled.diagnostics.is_empty(),
+        "{}",
+        render_all(&source, &compiled.diagnostics, Format::Short, false)
+    );
 }
 
 #[test]
@@ -55,7 +96,11 @@ fn diagnostics_come_sorted_by_position() {
     let text = "version: 1\ntable: {name: app, partition_key: pk, sort_key: sk}\nentities:\n  A:\n    attributes: {x: string}\n    keys:\n      primary: {pk: \"a#{y}\", sk: \"a#{z}\"}\n";
     let source = Source::new("t.yaml", text);
     let compiled = dyngen::compile(&source);
-    let offsets: Vec<usize> = compiled.diagnostics.iter().map(|d| d.labels[0].span.offset).collect();
+    let offsets: Vec<usize> = compiled
+        .diagnostics
+        .iter()
+        .map(|d| d.labels[0].span.offset)
+        .collect();
     assert_eq!(offsets.len(), 2, "{:?}", compiled.diagnostics);
     assert!(offsets[0] < offsets[1]);
 }
@@ -70,7 +115,15 @@ fn hostile_input_never_panics() {
         let cut = lines[..n].join("\n");
         let _ = dyngen::compile(&Source::new("cut.yaml", cut));
     }
-    for junk in ["", "\t", "version: 1\n", "- a\n- b", "version: 1\ntable: 3", "{{{{", "version: 1\nentities: {A: {attributes: {}, keys: {primary: {pk: '{', sk: '}'}}}}"] {
+    for junk in [
+        "",
+        "\t",
+        "version: 1\n",
+        "- a\n- b",
+        "version: 1\ntable: 3",
+        "{{{{",
+        "version: 1\nentities: {A: {attributes: {}, keys: {primary: {pk: '{', sk: '}'}}}}",
+    ] {
         let _ = dyngen::compile(&Source::new("junk.yaml", junk));
     }
 }

@@ -254,7 +254,7 @@ pub mod support {
     }
 
     /// Writes a value unless it is a set that DynamoDB cannot store (an empty one).
-    pub fn put<T: Attr>(item: &mut Item, name: &str, value: &T) {
+    pub fn write_attr<T: Attr>(item: &mut Item, name: &str, value: &T) {
         let av = value.to_av();
         let storable = match &av {
             AttributeValue::Ss(s) | AttributeValue::Ns(s) => !s.is_empty(),
@@ -267,13 +267,13 @@ pub mod support {
     }
 
     /// Writes an optional value; `None` leaves the attribute absent.
-    pub fn put_opt<T: Attr>(
+    pub fn write_opt<T: Attr>(
         item: &mut Item,
         name: &str,
         value: &::core::option::Option<T>,
     ) {
         if let Some(v) = value {
-            put(item, name, v);
+            write_attr(item, name, v);
         }
     }
 
@@ -381,7 +381,7 @@ pub mod support {
     }
 
     /// A TTL attribute: a [`Timestamp`] stored as epoch seconds (`N`).
-    pub fn put_ttl(
+    pub fn write_ttl(
         item: &mut Item,
         name: &str,
         value: &::core::option::Option<Timestamp>,
@@ -587,6 +587,1247 @@ pub mod support {
         use ::std::fmt::Write;
         let _ = write!(out, "{:04}", value.year_of());
     }
+
+    use ::aws_sdk_dynamodb::Client;
+    use ::aws_sdk_dynamodb::types::{
+        ReturnValue, ReturnValuesOnConditionCheckFailure, WriteRequest,
+    };
+
+    /// Everything that can go wrong in a generated operation. Match on the variants; the
+    /// SDK's own error is kept whole in [`Error::Sdk`].
+    #[derive(Debug)]
+    #[non_exhaustive]
+    pub enum Error {
+        /// The item to update does not exist.
+        NotFound { entity: &'static str, key: ::std::string::String },
+        /// `create` found an item with the same key.
+        AlreadyExists { entity: &'static str, key: ::std::string::String },
+        /// A condition of the write did not hold (other than existence or version).
+        ConditionFailed { entity: &'static str, key: ::std::string::String },
+        /// The stored version is not the one the write expected: someone else wrote first.
+        VersionConflict {
+            entity: &'static str,
+            key: ::std::string::String,
+            expected: i64,
+            actual: ::core::option::Option<i64>,
+        },
+        /// An item read from the table does not fit its entity.
+        InvalidItem(ItemError),
+        /// A cursor from another access pattern was passed to this one.
+        CursorMismatch { expected: &'static str, found: ::std::string::String },
+        /// A cursor that dyngen did not produce.
+        InvalidCursor,
+        /// A batch that still had unprocessed requests after every retry; exactly those are listed.
+        BatchIncomplete {
+            unprocessed_keys: ::std::vec::Vec<Item>,
+            unprocessed_writes: ::std::vec::Vec<WriteRequest>,
+        },
+        /// The transaction was cancelled; one reason per action, in the order they were added.
+        TransactionCanceled { reasons: ::std::vec::Vec<CancellationReason> },
+        /// Any other failure reported by DynamoDB or the SDK.
+        Sdk(::std::boxed::Box<::aws_sdk_dynamodb::Error>),
+    }
+
+    /// Why one action of a cancelled transaction failed (code `None` for actions that did not).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct CancellationReason {
+        /// Position of the action in the transaction.
+        pub index: usize,
+        /// What the action was, e.g. `create User`.
+        pub action: ::std::string::String,
+        /// DynamoDB's code, e.g. `ConditionalCheckFailed`; `None` if this action was fine.
+        pub code: ::core::option::Option<::std::string::String>,
+        pub message: ::core::option::Option<::std::string::String>,
+    }
+
+    impl ::std::fmt::Display for Error {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Error::NotFound { entity, key } => write!(f, "{entity} {key} not found"),
+                Error::AlreadyExists { entity, key } => {
+                    write!(f, "{entity} {key} already exists")
+                }
+                Error::ConditionFailed { entity, key } => {
+                    write!(f, "condition failed on {entity} {key}")
+                }
+                Error::VersionConflict { entity, key, expected, actual } => {
+                    write!(
+                        f,
+                        "{entity} {key}: expected version {expected}, found {actual:?}"
+                    )
+                }
+                Error::InvalidItem(e) => write!(f, "{e}"),
+                Error::CursorMismatch { expected, found } => {
+                    write!(f, "cursor belongs to pattern `{found}`, not `{expected}`")
+                }
+                Error::InvalidCursor => {
+                    f.write_str("the cursor is not one dyngen produced")
+                }
+                Error::BatchIncomplete { unprocessed_keys, unprocessed_writes } => {
+                    write!(
+                        f,
+                        "batch incomplete after retries: {} keys and {} writes unprocessed",
+                        unprocessed_keys.len(), unprocessed_writes.len()
+                    )
+                }
+                Error::TransactionCanceled { reasons } => {
+                    f.write_str("transaction cancelled:")?;
+                    for r in reasons.iter().filter(|r| r.code.is_some()) {
+                        write!(
+                            f, " [{} {}: {}]", r.index, r.action, r.code.as_deref()
+                            .unwrap_or_default()
+                        )?;
+                    }
+                    Ok(())
+                }
+                Error::Sdk(e) => write!(f, "DynamoDB: {e}"),
+            }
+        }
+    }
+
+    impl ::std::error::Error for Error {
+        fn source(
+            &self,
+        ) -> ::core::option::Option<&(dyn ::std::error::Error + 'static)> {
+            match self {
+                Error::InvalidItem(e) => Some(e),
+                Error::Sdk(e) => Some(e.as_ref()),
+                _ => None,
+            }
+        }
+    }
+
+    impl From<ItemError> for Error {
+        fn from(e: ItemError) -> Self {
+            Error::InvalidItem(e)
+        }
+    }
+
+    fn sdk(e: impl Into<::aws_sdk_dynamodb::Error>) -> Error {
+        Error::Sdk(::std::boxed::Box::new(e.into()))
+    }
+
+    /// A typed handle on the table: the client and the table's name.
+    #[derive(Debug, Clone)]
+    pub struct Db {
+        client: Client,
+        table: ::std::string::String,
+        retry: BatchRetry,
+    }
+
+    /// How batch operations retry unprocessed requests: exponential backoff with full jitter.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct BatchRetry {
+        /// Attempts in all, the first included.
+        pub max_attempts: u32,
+        pub base_delay: ::std::time::Duration,
+        pub max_delay: ::std::time::Duration,
+    }
+
+    impl Default for BatchRetry {
+        fn default() -> Self {
+            BatchRetry {
+                max_attempts: 8,
+                base_delay: ::std::time::Duration::from_millis(25),
+                max_delay: ::std::time::Duration::from_secs(2),
+            }
+        }
+    }
+
+    impl Db {
+        /// Uses the schema's table name; see [`Db::with_table_name`].
+        pub fn new(client: Client) -> Self {
+            Db {
+                client,
+                table: super::TABLE_NAME.to_string(),
+                retry: BatchRetry::default(),
+            }
+        }
+
+        /// The same handle on another table with the same design (per stage, per test).
+        pub fn with_table_name(
+            mut self,
+            table: impl Into<::std::string::String>,
+        ) -> Self {
+            self.table = table.into();
+            self
+        }
+
+        pub fn with_batch_retry(mut self, retry: BatchRetry) -> Self {
+            self.retry = retry;
+            self
+        }
+
+        pub fn client(&self) -> &Client {
+            &self.client
+        }
+
+        pub fn table_name(&self) -> &str {
+            &self.table
+        }
+
+        /// Writes puts and deletes of any entities in batches of 25, retrying unprocessed
+        /// requests. Puts replace whole items and take no conditions (DynamoDB's rule).
+        pub fn batch_write(&self) -> BatchWrite<'_> {
+            BatchWrite {
+                db: self,
+                requests: ::std::vec::Vec::new(),
+            }
+        }
+
+        /// Starts a transaction of up to 100 actions over any entities.
+        pub fn transaction(&self) -> Transaction<'_> {
+            Transaction {
+                db: self,
+                items: ::std::vec::Vec::new(),
+                labels: ::std::vec::Vec::new(),
+            }
+        }
+    }
+
+    /// An entity the runtime can store; implemented by every generated entity.
+    pub trait Entity: Sized + Clone {
+        const ENTITY_TYPE: &'static str;
+        /// Attributes an upsert removes when the value has none (optional attributes and
+        /// sparse index keys).
+        const REMOVABLE: &'static [&'static str];
+        const CREATED_AT: ::core::option::Option<&'static str>;
+        const VERSION: ::core::option::Option<&'static str>;
+        fn to_item(&self) -> Item;
+        fn from_item(item: &Item) -> ::core::result::Result<Self, ItemError>;
+        /// The primary key attributes.
+        fn key_item(&self) -> Item;
+        fn version(&self) -> ::core::option::Option<i64>;
+        /// Sets the maintained attributes before a write.
+        fn stamp(
+            &mut self,
+            now: Timestamp,
+            creating: bool,
+            version: ::core::option::Option<i64>,
+        );
+    }
+
+    /// A primary key of some entity.
+    pub trait EntityKey {
+        const ENTITY_TYPE: &'static str;
+        fn to_key_item(&self) -> Item;
+    }
+
+    /// Shows a key for messages: `(pk, sk)`.
+    pub fn describe_key(key: &Item) -> ::std::string::String {
+        let part = |name: &str| match key.get(name) {
+            Some(AttributeValue::S(s)) => s.clone(),
+            Some(AttributeValue::N(n)) => n.clone(),
+            _ => ::std::string::String::from("?"),
+        };
+
+        format!("({}, {})", part(super::PARTITION_KEY), part(super::SORT_KEY))
+    }
+
+    /// Placeholder names and values for one expression; every attribute name is aliased,
+    /// so reserved words (`name`, `type`, `status`) never break a request.
+    #[derive(Default)]
+    pub struct Expr {
+        pub names: HashMap<::std::string::String, ::std::string::String>,
+        pub values: HashMap<::std::string::String, AttributeValue>,
+    }
+
+    impl Expr {
+        pub fn name(&mut self, attr: &str) -> ::std::string::String {
+            if let Some((k, _)) = self.names.iter().find(|(_, v)| v.as_str() == attr) {
+                return k.clone();
+            }
+            let k = format!("#n{}", self.names.len());
+            self.names.insert(k.clone(), attr.to_string());
+            k
+        }
+
+        pub fn value(&mut self, v: AttributeValue) -> ::std::string::String {
+            let k = format!(":v{}", self.values.len());
+            self.values.insert(k.clone(), v);
+            k
+        }
+
+        fn names_opt(
+            &self,
+        ) -> ::core::option::Option<
+            HashMap<::std::string::String, ::std::string::String>,
+        > {
+            (!self.names.is_empty()).then(|| self.names.clone())
+        }
+
+        fn values_opt(
+            &self,
+        ) -> ::core::option::Option<HashMap<::std::string::String, AttributeValue>> {
+            (!self.values.is_empty()).then(|| self.values.clone())
+        }
+    }
+
+    /// Creates an item; fails with [`Error::AlreadyExists`] if its key is taken.
+    pub async fn create<E: Entity>(
+        db: &Db,
+        value: &E,
+    ) -> ::core::result::Result<E, Error> {
+        let mut stored = value.clone();
+        stored.stamp(Timestamp::now(), true, E::VERSION.map(|_| 1));
+        let mut expr = Expr::default();
+        let cond = format!("attribute_not_exists({})", expr.name(super::PARTITION_KEY));
+        let item = stored.to_item();
+        let key = describe_key(&item);
+        let res = db
+            .client
+            .put_item()
+            .table_name(&db.table)
+            .set_item(Some(item))
+            .condition_expression(cond)
+            .set_expression_attribute_names(expr.names_opt())
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(stored),
+            Err(
+                e,
+            ) if e
+                .as_service_error()
+                .is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                Err(Error::AlreadyExists {
+                    entity: E::ENTITY_TYPE,
+                    key,
+                })
+            }
+            Err(e) => Err(sdk(e)),
+        }
+    }
+
+    /// Creates or replaces an item. The creation time of an existing item is kept; with a
+    /// version attribute, the stored version must equal the value's (or the item be new).
+    pub async fn put<E: Entity>(db: &Db, value: &E) -> ::core::result::Result<E, Error> {
+        let mut stored = value.clone();
+        let expected = value.version();
+        let now = Timestamp::now();
+        stored.stamp(now, false, expected.map(|v| v + 1));
+        let mut item = stored.to_item();
+        let key: Item = [super::PARTITION_KEY, super::SORT_KEY]
+            .iter()
+            .filter_map(|k| item.remove_entry(*k))
+            .collect();
+        let mut expr = Expr::default();
+        let mut sets = ::std::vec::Vec::new();
+        let mut names: ::std::vec::Vec<&::std::string::String> = item.keys().collect();
+        names.sort();
+        for name in names {
+            let n = expr.name(name);
+            let v = expr.value(item[name].clone());
+            if Some(name.as_str()) == E::CREATED_AT {
+                sets.push(format!("{n} = if_not_exists({n}, {v})"));
+            } else {
+                sets.push(format!("{n} = {v}"));
+            }
+        }
+
+        let removes: ::std::vec::Vec<::std::string::String> = E::REMOVABLE
+            .iter()
+            .filter(|a| !item.contains_key(**a))
+            .map(|a| expr.name(a))
+            .collect();
+        let mut update = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            update.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+
+        let mut req = db
+            .client
+            .update_item()
+            .table_name(&db.table)
+            .set_key(Some(key.clone()))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(
+                ReturnValuesOnConditionCheckFailure::AllOld,
+            );
+        if let (Some(ver), Some(expected)) = (E::VERSION, expected) {
+            let pk = expr.name(super::PARTITION_KEY);
+            let vn = expr.name(ver);
+            let ev = expr.value(AttributeValue::N(expected.to_string()));
+            req = req
+                .condition_expression(
+                    format!("attribute_not_exists({pk}) OR {vn} = {ev}"),
+                );
+        }
+
+        let res = req
+            .update_expression(update)
+            .set_expression_attribute_names(expr.names_opt())
+            .set_expression_attribute_values(expr.values_opt())
+            .send()
+            .await;
+        match res {
+            Ok(out) => Ok(E::from_item(out.attributes().unwrap_or(&item))?),
+            Err(e) => Err(write_conflict::<E>(e, &key, expected, false)),
+        }
+    }
+
+    /// Maps a failed conditional write to NotFound, VersionConflict or ConditionFailed,
+    /// from the old item DynamoDB returns with the failure.
+    fn write_conflict<E: Entity>(
+        e: ::aws_sdk_dynamodb::error::SdkError<
+            ::aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+            ::aws_sdk_dynamodb::config::http::HttpResponse,
+        >,
+        key: &Item,
+        expected: ::core::option::Option<i64>,
+        must_exist: bool,
+    ) -> Error {
+        use ::aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+        let Some(UpdateItemError::ConditionalCheckFailedException(c)) = e
+            .as_service_error() else {
+            return sdk(e);
+        };
+
+        let desc = describe_key(key);
+        let Some(old) = c.item() else {
+            return if must_exist {
+                Error::NotFound {
+                    entity: E::ENTITY_TYPE,
+                    key: desc,
+                }
+            } else {
+                Error::ConditionFailed {
+                    entity: E::ENTITY_TYPE,
+                    key: desc,
+                }
+            };
+        };
+
+        match (E::VERSION, expected) {
+            (Some(ver), Some(expected)) => {
+                let actual = old
+                    .get(ver)
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|n| n.parse().ok());
+                if actual != Some(expected) {
+                    return Error::VersionConflict {
+                        entity: E::ENTITY_TYPE,
+                        key: desc,
+                        expected,
+                        actual,
+                    };
+                }
+                Error::ConditionFailed {
+                    entity: E::ENTITY_TYPE,
+                    key: desc,
+                }
+            }
+            _ => {
+                Error::ConditionFailed {
+                    entity: E::ENTITY_TYPE,
+                    key: desc,
+                }
+            }
+        }
+    }
+
+    /// Reads one item by primary key.
+    pub async fn get<E: Entity>(
+        db: &Db,
+        key: Item,
+        consistent: bool,
+    ) -> ::core::result::Result<::core::option::Option<E>, Error> {
+        let out = db
+            .client
+            .get_item()
+            .table_name(&db.table)
+            .set_key(Some(key))
+            .consistent_read(consistent)
+            .send()
+            .await
+            .map_err(sdk)?;
+        match out.item() {
+            Some(item) => Ok(Some(E::from_item(item)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Deletes one item; returns it as it was, if it existed.
+    pub async fn delete<E: Entity>(
+        db: &Db,
+        key: Item,
+    ) -> ::core::result::Result<::core::option::Option<E>, Error> {
+        let out = db
+            .client
+            .delete_item()
+            .table_name(&db.table)
+            .set_key(Some(key))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(sdk)?;
+        match out.attributes() {
+            Some(item) => Ok(Some(E::from_item(item)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The parts of an update, collected by a generated typed builder.
+    #[derive(Debug, Clone, Default)]
+    pub struct UpdateSpec {
+        pub set: ::std::vec::Vec<(&'static str, AttributeValue)>,
+        pub remove: ::std::vec::Vec<&'static str>,
+        pub add: ::std::vec::Vec<(&'static str, AttributeValue)>,
+        pub delete: ::std::vec::Vec<(&'static str, AttributeValue)>,
+        pub append: ::std::vec::Vec<(&'static str, AttributeValue)>,
+        pub expect_version: ::core::option::Option<i64>,
+    }
+
+    impl UpdateSpec {
+        /// The expressions for this update on an existing item of `E`.
+        pub fn expression<E: Entity>(
+            &self,
+            updated_at: ::core::option::Option<&'static str>,
+            expr: &mut Expr,
+        ) -> (::std::string::String, ::std::string::String) {
+            let mut sets: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
+            for (name, v) in &self.set {
+                let n = expr.name(name);
+                let v = expr.value(v.clone());
+                sets.push(format!("{n} = {v}"));
+            }
+            for (name, v) in &self.append {
+                let n = expr.name(name);
+                let v = expr.value(v.clone());
+                let empty = expr.value(AttributeValue::L(::std::vec::Vec::new()));
+                sets.push(
+                    format!("{n} = list_append(if_not_exists({n}, {empty}), {v})"),
+                );
+            }
+            if let Some(u) = updated_at {
+                let n = expr.name(u);
+                let v = expr.value(Timestamp::now().to_av());
+                sets.push(format!("{n} = {v}"));
+            }
+            let mut adds: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
+            for (name, v) in &self.add {
+                let n = expr.name(name);
+                let v = expr.value(v.clone());
+                adds.push(format!("{n} {v}"));
+            }
+            if let Some(ver) = E::VERSION {
+                let n = expr.name(ver);
+                let one = expr.value(AttributeValue::N("1".into()));
+                adds.push(format!("{n} {one}"));
+            }
+            let removes: ::std::vec::Vec<::std::string::String> = self
+                .remove
+                .iter()
+                .map(|r| expr.name(r))
+                .collect();
+            let deletes: ::std::vec::Vec<::std::string::String> = self
+                .delete
+                .iter()
+                .map(|(name, v)| {
+                    let n = expr.name(name);
+                    let v = expr.value(v.clone());
+                    format!("{n} {v}")
+                })
+                .collect();
+            let mut update = ::std::string::String::new();
+            for (kw, parts) in [
+                ("SET", sets),
+                ("REMOVE", removes),
+                ("ADD", adds),
+                ("DELETE", deletes),
+            ] {
+                if !parts.is_empty() {
+                    if !update.is_empty() {
+                        update.push(' ');
+                    }
+                    update.push_str(kw);
+                    update.push(' ');
+                    update.push_str(&parts.join(", "));
+                }
+            }
+            let mut cond = format!(
+                "attribute_exists({})", expr.name(super::PARTITION_KEY)
+            );
+            if let (Some(ver), Some(v)) = (E::VERSION, self.expect_version) {
+                let n = expr.name(ver);
+                let v = expr.value(AttributeValue::N(v.to_string()));
+                cond.push_str(&format!(" AND {n} = {v}"));
+            }
+            (update, cond)
+        }
+    }
+
+    /// Applies an update to an existing item and returns the item as stored afterwards.
+    pub async fn update<E: Entity>(
+        db: &Db,
+        key: Item,
+        spec: &UpdateSpec,
+        updated_at: ::core::option::Option<&'static str>,
+    ) -> ::core::result::Result<E, Error> {
+        let mut expr = Expr::default();
+        let (update, cond) = spec.expression::<E>(updated_at, &mut expr);
+        let res = db
+            .client
+            .update_item()
+            .table_name(&db.table)
+            .set_key(Some(key.clone()))
+            .update_expression(update)
+            .condition_expression(cond)
+            .set_expression_attribute_names(expr.names_opt())
+            .set_expression_attribute_values(expr.values_opt())
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(
+                ReturnValuesOnConditionCheckFailure::AllOld,
+            )
+            .send()
+            .await;
+        match res {
+            Ok(out) => {
+                match out.attributes() {
+                    Some(item) => Ok(E::from_item(item)?),
+                    None => {
+                        Err(Error::NotFound {
+                            entity: E::ENTITY_TYPE,
+                            key: describe_key(&key),
+                        })
+                    }
+                }
+            }
+            Err(e) => Err(write_conflict::<E>(e, &key, spec.expect_version, true)),
+        }
+    }
+
+    /// One page of a query: the items, and a cursor when DynamoDB says there may be more.
+    /// A page can be short, even empty, while more remain: the page size (`limit`) counts
+    /// items read before filters, as DynamoDB's `Limit` does.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Page<T> {
+        pub items: ::std::vec::Vec<T>,
+        pub cursor: ::core::option::Option<Cursor>,
+    }
+
+    /// An opaque position in one access pattern's results. It can be stored and sent to a
+    /// client as a string; it is accepted only by the pattern that produced it.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Cursor(::std::string::String);
+    impl Cursor {
+        pub fn as_str(&self) -> &str {
+            &self.0
+        }
+
+        /// Takes back a string from [`Cursor::as_str`]; it is checked when used.
+        pub fn from_string(s: impl Into<::std::string::String>) -> Self {
+            Cursor(s.into())
+        }
+
+        pub(crate) fn encode(pattern: &str, key: &Item) -> Self {
+            let mut names: ::std::vec::Vec<&::std::string::String> = key
+                .keys()
+                .collect();
+            names.sort();
+            let mut raw = ::std::string::String::from(pattern);
+            for n in names {
+                let (t, v) = match &key[n] {
+                    AttributeValue::S(s) => ('S', s.clone()),
+                    AttributeValue::N(s) => ('N', s.clone()),
+                    _ => continue,
+                };
+                raw.push('\n');
+                raw.push_str(&escape_line(n));
+                raw.push('\t');
+                raw.push(t);
+                raw.push_str(&escape_line(&v));
+            }
+            Cursor(base64url(raw.as_bytes()))
+        }
+
+        pub(crate) fn decode(
+            &self,
+            pattern: &'static str,
+        ) -> ::core::result::Result<Item, Error> {
+            let bytes = unbase64url(&self.0).ok_or(Error::InvalidCursor)?;
+            let raw = ::std::string::String::from_utf8(bytes)
+                .map_err(|_| Error::InvalidCursor)?;
+            let mut lines = raw.split('\n');
+            let found = lines.next().unwrap_or_default();
+            if found != pattern {
+                return Err(Error::CursorMismatch {
+                    expected: pattern,
+                    found: found.to_string(),
+                });
+            }
+            let mut key = Item::new();
+            for line in lines {
+                let (n, rest) = line.split_once('\t').ok_or(Error::InvalidCursor)?;
+                let mut chars = rest.chars();
+                let t = chars.next().ok_or(Error::InvalidCursor)?;
+                let v = unescape_line(chars.as_str());
+                let av = match t {
+                    'S' => AttributeValue::S(v),
+                    'N' => AttributeValue::N(v),
+                    _ => return Err(Error::InvalidCursor),
+                };
+                key.insert(unescape_line(n), av);
+            }
+            Ok(key)
+        }
+    }
+
+    impl ::std::fmt::Display for Cursor {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+
+    fn escape_line(s: &str) -> ::std::string::String {
+        s.replace('\\', "\\\\").replace('\n', "\\n").replace('\t', "\\t")
+    }
+
+    fn unescape_line(s: &str) -> ::std::string::String {
+        let mut out = ::std::string::String::with_capacity(s.len());
+        let mut chars = s.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                match chars.next() {
+                    Some('n') => out.push('\n'),
+                    Some('t') => out.push('\t'),
+                    Some(o) => out.push(o),
+                    None => {}
+                }
+            } else {
+                out.push(c);
+            }
+        }
+
+        out
+    }
+
+    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    fn base64url(bytes: &[u8]) -> ::std::string::String {
+        let mut out = ::std::string::String::with_capacity(bytes.len() * 4 / 3 + 4);
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+            for i in 0..=chunk.len() {
+                out.push(B64[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            }
+        }
+
+        out
+    }
+
+    fn unbase64url(s: &str) -> ::core::option::Option<::std::vec::Vec<u8>> {
+        let mut out = ::std::vec::Vec::with_capacity(s.len() * 3 / 4);
+        for chunk in s.as_bytes().chunks(4) {
+            if chunk.len() < 2 {
+                return None;
+            }
+            let mut n = 0u32;
+            for (i, c) in chunk.iter().enumerate() {
+                let v = B64.iter().position(|b| b == c)? as u32;
+                n |= v << (18 - 6 * i);
+            }
+            for i in 0..chunk.len() - 1 {
+                out.push((n >> (16 - 8 * i)) as u8);
+            }
+        }
+
+        Some(out)
+    }
+
+    /// A prepared query of one access pattern; built by the generated pattern methods.
+    #[derive(Debug, Clone)]
+    pub struct QuerySpec {
+        pub pattern: &'static str,
+        pub index: ::core::option::Option<&'static str>,
+        pub key_condition: &'static str,
+        pub filter: ::core::option::Option<&'static str>,
+        pub projection: ::core::option::Option<&'static str>,
+        pub names: &'static [(&'static str, &'static str)],
+        pub values: ::std::vec::Vec<(&'static str, AttributeValue)>,
+        pub forward: bool,
+        pub limit: ::core::option::Option<i32>,
+        pub consistent: bool,
+        pub cursor: ::core::option::Option<Cursor>,
+    }
+
+    impl QuerySpec {
+        /// Reads one page of raw items.
+        pub async fn page(
+            &self,
+            db: &Db,
+        ) -> ::core::result::Result<
+            (::std::vec::Vec<Item>, ::core::option::Option<Cursor>),
+            Error,
+        > {
+            let start = match &self.cursor {
+                Some(c) => Some(c.decode(self.pattern)?),
+                None => None,
+            };
+            let names: HashMap<::std::string::String, ::std::string::String> = self
+                .names
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let values: HashMap<::std::string::String, AttributeValue> = self
+                .values
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect();
+            let out = db
+                .client
+                .query()
+                .table_name(&db.table)
+                .set_index_name(self.index.map(str::to_string))
+                .key_condition_expression(self.key_condition)
+                .set_filter_expression(self.filter.map(str::to_string))
+                .set_projection_expression(self.projection.map(str::to_string))
+                .set_expression_attribute_names(Some(names))
+                .set_expression_attribute_values(Some(values))
+                .scan_index_forward(self.forward)
+                .set_limit(self.limit)
+                .consistent_read(self.consistent)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk)?;
+            let cursor = out
+                .last_evaluated_key()
+                .map(|k| Cursor::encode(self.pattern, k));
+            Ok((out.items.unwrap_or_default(), cursor))
+        }
+    }
+
+    /// Reads a pattern's results page after page; `next` yields items until none remain.
+    pub struct Pager<'a, T> {
+        pub(crate) db: &'a Db,
+        pub(crate) spec: QuerySpec,
+        pub(crate) decode: fn(
+            &Item,
+        ) -> ::core::result::Result<::core::option::Option<T>, ItemError>,
+        pub(crate) buffer: ::std::collections::VecDeque<Item>,
+        pub(crate) done: bool,
+    }
+
+    impl<'a, T> Pager<'a, T> {
+        pub fn new(
+            db: &'a Db,
+            spec: QuerySpec,
+            decode: fn(
+                &Item,
+            ) -> ::core::result::Result<::core::option::Option<T>, ItemError>,
+        ) -> Self {
+            Pager {
+                db,
+                spec,
+                decode,
+                buffer: ::std::collections::VecDeque::new(),
+                done: false,
+            }
+        }
+
+        /// The next item, fetching the next page when needed; `None` at the end.
+        pub async fn next(
+            &mut self,
+        ) -> ::core::option::Option<::core::result::Result<T, Error>> {
+            loop {
+                while let Some(item) = self.buffer.pop_front() {
+                    match (self.decode)(&item) {
+                        Ok(Some(v)) => return Some(Ok(v)),
+                        Ok(None) => continue,
+                        Err(e) => return Some(Err(e.into())),
+                    }
+                }
+                if self.done {
+                    return None;
+                }
+                match self.spec.page(self.db).await {
+                    Ok((items, cursor)) => {
+                        self.buffer.extend(items);
+                        self.done = cursor.is_none();
+                        self.spec.cursor = cursor;
+                    }
+                    Err(e) => {
+                        self.done = true;
+                        return Some(Err(e));
+                    }
+                }
+            }
+        }
+
+        /// Every remaining item.
+        pub async fn collect(
+            mut self,
+        ) -> ::core::result::Result<::std::vec::Vec<T>, Error> {
+            let mut out = ::std::vec::Vec::new();
+            while let Some(item) = self.next().await {
+                out.push(item?);
+            }
+            Ok(out)
+        }
+    }
+
+    /// Decodes a page with a pattern's decoder.
+    pub fn decode_page<T>(
+        items: &[Item],
+        decode: fn(&Item) -> ::core::result::Result<::core::option::Option<T>, ItemError>,
+    ) -> ::core::result::Result<::std::vec::Vec<T>, Error> {
+        let mut out = ::std::vec::Vec::with_capacity(items.len());
+        for item in items {
+            if let Some(v) = decode(item)? {
+                out.push(v);
+            }
+        }
+
+        Ok(out)
+    }
+
+    /// The entity type written on an item.
+    pub fn entity_type(item: &Item) -> ::core::option::Option<&str> {
+        item.get(super::ENTITY_TYPE_ATTRIBUTE)
+            .and_then(|v| v.as_s().ok())
+            .map(::std::string::String::as_str)
+    }
+
+    /// A small random generator for jitter (no dependency needed for that).
+    fn jitter(bound_ms: u64) -> u64 {
+        use ::std::hash::{BuildHasher, Hasher};
+        let mut h = ::std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(bound_ms);
+        if bound_ms == 0 { 0 } else { h.finish() % (bound_ms + 1) }
+    }
+
+    impl Db {
+        async fn backoff(&self, attempt: u32) {
+            use ::aws_sdk_dynamodb::config::AsyncSleep;
+            let exp = self.retry.base_delay.saturating_mul(1u32 << attempt.min(16));
+            let cap = exp.min(self.retry.max_delay);
+            let delay = ::std::time::Duration::from_millis(
+                jitter(cap.as_millis() as u64),
+            );
+            if let Some(sleep) = self.client.config().sleep_impl() {
+                sleep.sleep(delay).await;
+            }
+        }
+    }
+
+    /// Reads items by key in requests of at most 100 keys, retrying unprocessed keys, and
+    /// keeping every item already read. Order is not preserved; missing keys are skipped.
+    pub async fn batch_get(
+        db: &Db,
+        keys: ::std::vec::Vec<Item>,
+        consistent: bool,
+    ) -> ::core::result::Result<::std::vec::Vec<Item>, Error> {
+        use ::aws_sdk_dynamodb::types::KeysAndAttributes;
+        let mut found = ::std::vec::Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            let mut pending: ::std::vec::Vec<Item> = chunk.to_vec();
+            let mut attempt = 0;
+            while !pending.is_empty() {
+                if attempt > 0 {
+                    if attempt >= db.retry.max_attempts {
+                        return Err(Error::BatchIncomplete {
+                            unprocessed_keys: pending,
+                            unprocessed_writes: ::std::vec::Vec::new(),
+                        });
+                    }
+                    db.backoff(attempt).await;
+                }
+                attempt += 1;
+                let req = KeysAndAttributes::builder()
+                    .set_keys(Some(::std::mem::take(&mut pending)))
+                    .consistent_read(consistent)
+                    .build()
+                    .map_err(sdk)?;
+                let mut out = db
+                    .client
+                    .batch_get_item()
+                    .request_items(&db.table, req)
+                    .send()
+                    .await
+                    .map_err(sdk)?;
+                if let Some(mut responses) = out.responses.take() {
+                    found.extend(responses.remove(&db.table).unwrap_or_default());
+                }
+                if let Some(mut unprocessed) = out.unprocessed_keys.take() {
+                    pending = unprocessed
+                        .remove(&db.table)
+                        .map(|k| k.keys)
+                        .unwrap_or_default();
+                }
+            }
+        }
+
+        Ok(found)
+    }
+
+    /// Puts and deletes for [`batch_write`](Db::batch_write).
+    pub struct BatchWrite<'a> {
+        db: &'a Db,
+        requests: ::std::vec::Vec<WriteRequest>,
+    }
+
+    impl BatchWrite<'_> {
+        /// Writes a whole item (stamping its maintained timestamps as a create).
+        pub fn put<E: Entity>(mut self, value: &E) -> Self {
+            let mut stored = value.clone();
+            stored
+                .stamp(
+                    Timestamp::now(),
+                    true,
+                    value.version().or(E::VERSION.map(|_| 1)),
+                );
+            let put = ::aws_sdk_dynamodb::types::PutRequest::builder()
+                .set_item(Some(stored.to_item()))
+                .build();
+            if let Ok(put) = put {
+                self.requests.push(WriteRequest::builder().put_request(put).build());
+            }
+            self
+        }
+
+        pub fn delete<K: EntityKey>(mut self, key: &K) -> Self {
+            let del = ::aws_sdk_dynamodb::types::DeleteRequest::builder()
+                .set_key(Some(key.to_key_item()))
+                .build();
+            if let Ok(del) = del {
+                self.requests.push(WriteRequest::builder().delete_request(del).build());
+            }
+            self
+        }
+
+        pub fn len(&self) -> usize {
+            self.requests.len()
+        }
+
+        pub fn is_empty(&self) -> bool {
+            self.requests.is_empty()
+        }
+
+        /// Sends the requests in batches of 25; unprocessed ones are retried with backoff.
+        pub async fn send(self) -> ::core::result::Result<(), Error> {
+            let db = self.db;
+            let mut failed = ::std::vec::Vec::new();
+            for chunk in self.requests.chunks(25) {
+                let mut pending = chunk.to_vec();
+                let mut attempt = 0;
+                while !pending.is_empty() {
+                    if attempt > 0 {
+                        if attempt >= db.retry.max_attempts {
+                            failed.append(&mut pending);
+                            break;
+                        }
+                        db.backoff(attempt).await;
+                    }
+                    attempt += 1;
+                    let out = db
+                        .client
+                        .batch_write_item()
+                        .request_items(&db.table, ::std::mem::take(&mut pending))
+                        .send()
+                        .await
+                        .map_err(sdk)?;
+                    if let Some(mut unprocessed) = out.unprocessed_items {
+                        pending = unprocessed.remove(&db.table).unwrap_or_default();
+                    }
+                }
+            }
+            if failed.is_empty() {
+                Ok(())
+            } else {
+                Err(Error::BatchIncomplete {
+                    unprocessed_keys: ::std::vec::Vec::new(),
+                    unprocessed_writes: failed,
+                })
+            }
+        }
+    }
+
+    /// Actions over any entities, applied all or nothing.
+    pub struct Transaction<'a> {
+        db: &'a Db,
+        items: ::std::vec::Vec<::aws_sdk_dynamodb::types::TransactWriteItem>,
+        labels: ::std::vec::Vec<::std::string::String>,
+    }
+
+    impl Transaction<'_> {
+        fn push(
+            &mut self,
+            label: ::std::string::String,
+            item: ::core::result::Result<
+                ::aws_sdk_dynamodb::types::TransactWriteItem,
+                ::aws_sdk_dynamodb::error::BuildError,
+            >,
+        ) {
+            if let Ok(item) = item {
+                self.items.push(item);
+                self.labels.push(label);
+            }
+        }
+
+        /// Creates an item; cancels the transaction if its key is taken.
+        pub fn create<E: Entity>(mut self, value: &E) -> Self {
+            let mut stored = value.clone();
+            stored.stamp(Timestamp::now(), true, E::VERSION.map(|_| 1));
+            let mut expr = Expr::default();
+            let cond = format!(
+                "attribute_not_exists({})", expr.name(super::PARTITION_KEY)
+            );
+            let put = ::aws_sdk_dynamodb::types::Put::builder()
+                .table_name(&self.db.table)
+                .set_item(Some(stored.to_item()))
+                .condition_expression(cond)
+                .set_expression_attribute_names(expr.names_opt())
+                .build();
+            let item = put
+                .map(|p| {
+                    ::aws_sdk_dynamodb::types::TransactWriteItem::builder()
+                        .put(p)
+                        .build()
+                });
+            self.push(format!("create {}", E::ENTITY_TYPE), item);
+            self
+        }
+
+        /// Writes a whole item, replacing any item with its key.
+        pub fn put<E: Entity>(mut self, value: &E) -> Self {
+            let mut stored = value.clone();
+            stored
+                .stamp(
+                    Timestamp::now(),
+                    true,
+                    value.version().map(|v| v + 1).or(E::VERSION.map(|_| 1)),
+                );
+            let put = ::aws_sdk_dynamodb::types::Put::builder()
+                .table_name(&self.db.table)
+                .set_item(Some(stored.to_item()))
+                .build();
+            let item = put
+                .map(|p| {
+                    ::aws_sdk_dynamodb::types::TransactWriteItem::builder()
+                        .put(p)
+                        .build()
+                });
+            self.push(format!("put {}", E::ENTITY_TYPE), item);
+            self
+        }
+
+        /// Applies a typed update (from a generated `update` builder's `into_spec`).
+        pub fn update<E: Entity>(
+            mut self,
+            key: Item,
+            spec: &UpdateSpec,
+            updated_at: ::core::option::Option<&'static str>,
+        ) -> Self {
+            let mut expr = Expr::default();
+            let (update, cond) = spec.expression::<E>(updated_at, &mut expr);
+            let up = ::aws_sdk_dynamodb::types::Update::builder()
+                .table_name(&self.db.table)
+                .set_key(Some(key))
+                .update_expression(update)
+                .condition_expression(cond)
+                .set_expression_attribute_names(expr.names_opt())
+                .set_expression_attribute_values(expr.values_opt())
+                .build();
+            let item = up
+                .map(|u| {
+                    ::aws_sdk_dynamodb::types::TransactWriteItem::builder()
+                        .update(u)
+                        .build()
+                });
+            self.push(format!("update {}", E::ENTITY_TYPE), item);
+            self
+        }
+
+        /// Deletes an item (no error if it is absent).
+        pub fn delete<K: EntityKey>(mut self, key: &K) -> Self {
+            let del = ::aws_sdk_dynamodb::types::Delete::builder()
+                .table_name(&self.db.table)
+                .set_key(Some(key.to_key_item()))
+                .build();
+            let item = del
+                .map(|d| {
+                    ::aws_sdk_dynamodb::types::TransactWriteItem::builder()
+                        .delete(d)
+                        .build()
+                });
+            self.push(format!("delete {}", K::ENTITY_TYPE), item);
+            self
+        }
+
+        /// Requires an item to exist (`true`) or not (`false`) for the transaction to apply.
+        pub fn condition_check<K: EntityKey>(mut self, key: &K, exists: bool) -> Self {
+            let mut expr = Expr::default();
+            let pk = expr.name(super::PARTITION_KEY);
+            let cond = if exists {
+                format!("attribute_exists({pk})")
+            } else {
+                format!("attribute_not_exists({pk})")
+            };
+            let check = ::aws_sdk_dynamodb::types::ConditionCheck::builder()
+                .table_name(&self.db.table)
+                .set_key(Some(key.to_key_item()))
+                .condition_expression(cond)
+                .set_expression_attribute_names(expr.names_opt())
+                .build();
+            let item = check
+                .map(|c| {
+                    ::aws_sdk_dynamodb::types::TransactWriteItem::builder()
+                        .condition_check(c)
+                        .build()
+                });
+            self.push(format!("condition check {}", K::ENTITY_TYPE), item);
+            self
+        }
+
+        pub fn len(&self) -> usize {
+            self.items.len()
+        }
+
+        pub fn is_empty(&self) -> bool {
+            self.items.is_empty()
+        }
+
+        /// Applies every action or none; a cancellation names each failed action.
+        pub async fn send(self) -> ::core::result::Result<(), Error> {
+            use ::aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+            let res = self
+                .db
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(self.items))
+                .send()
+                .await;
+            match res {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    match e.as_service_error() {
+                        Some(
+                            TransactWriteItemsError::TransactionCanceledException(c),
+                        ) => {
+                            let reasons = c
+                                .cancellation_reasons()
+                                .iter()
+                                .enumerate()
+                                .map(|(index, r)| CancellationReason {
+                                    index,
+                                    action: self.labels.get(index).cloned().unwrap_or_default(),
+                                    code: r.code().filter(|c| *c != "None").map(str::to_string),
+                                    message: r.message().map(str::to_string),
+                                })
+                                .collect();
+                            Err(Error::TransactionCanceled {
+                                reasons,
+                            })
+                        }
+                        _ => Err(sdk(e)),
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Values of `Company.plan`.
@@ -736,12 +1977,12 @@ impl Company {
             );
         }
 
-        support::put(&mut item, "name", &self.name);
-        support::put_opt(&mut item, "industry", &self.industry);
-        support::put(&mut item, "plan", &self.plan);
-        support::put(&mut item, "createdAt", &self.created_at);
-        support::put(&mut item, "updatedAt", &self.updated_at);
-        support::put(&mut item, "version", &self.version);
+        support::write_attr(&mut item, "name", &self.name);
+        support::write_opt(&mut item, "industry", &self.industry);
+        support::write_attr(&mut item, "plan", &self.plan);
+        support::write_attr(&mut item, "createdAt", &self.created_at);
+        support::write_attr(&mut item, "updatedAt", &self.updated_at);
+        support::write_attr(&mut item, "version", &self.version);
         item
     }
 
@@ -765,6 +2006,179 @@ impl Company {
             updated_at: cx.required("updatedAt")?,
             version: cx.or_default("version", || 0)?,
         })
+    }
+}
+
+impl support::Entity for Company {
+    const ENTITY_TYPE: &'static str = "Company";
+    const REMOVABLE: &'static [&'static str] = &["industry"];
+    const CREATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "createdAt",
+    );
+    const VERSION: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "version",
+    );
+    fn to_item(&self) -> support::Item {
+        Company::to_item(self)
+    }
+
+    fn from_item(
+        item: &support::Item,
+    ) -> ::core::result::Result<Self, support::ItemError> {
+        Company::from_item(item)
+    }
+
+    fn key_item(&self) -> support::Item {
+        self.key().to_key_item()
+    }
+
+    fn version(&self) -> ::core::option::Option<i64> {
+        ::core::option::Option::Some(self.version)
+    }
+
+    fn stamp(
+        &mut self,
+        now: support::Timestamp,
+        creating: bool,
+        version: ::core::option::Option<i64>,
+    ) {
+        if creating {
+            self.created_at = now;
+        }
+
+        self.updated_at = now;
+        if let ::core::option::Option::Some(v) = version {
+            self.version = v;
+        }
+    }
+}
+
+impl support::EntityKey for CompanyKey {
+    const ENTITY_TYPE: &'static str = "Company";
+    fn to_key_item(&self) -> support::Item {
+        CompanyKey::to_key_item(self)
+    }
+}
+
+/// Operations on [`Company`] items; from [`Db::company`].
+#[derive(Debug, Clone, Copy)]
+pub struct CompanyRepo<'a> {
+    db: &'a Db,
+}
+
+impl<'a> CompanyRepo<'a> {
+    /// Writes a new item; [`Error::AlreadyExists`] if one has this key. The stored version is 1.
+    pub async fn create(
+        &self,
+        value: &Company,
+    ) -> ::core::result::Result<Company, Error> {
+        support::create(self.db, value).await
+    }
+
+    /// Creates or replaces the item with this key, and returns it as stored. The value's version must match the stored one ([`Error::VersionConflict`] otherwise); the stored version is one more.
+    pub async fn put(&self, value: &Company) -> ::core::result::Result<Company, Error> {
+        support::put(self.db, value).await
+    }
+
+    /// Reads an item (eventually consistent).
+    pub async fn get(
+        &self,
+        key: &CompanyKey,
+    ) -> ::core::result::Result<::core::option::Option<Company>, Error> {
+        support::get(self.db, key.to_key_item(), false).await
+    }
+
+    /// Reads an item with a strongly consistent read.
+    pub async fn get_consistent(
+        &self,
+        key: &CompanyKey,
+    ) -> ::core::result::Result<::core::option::Option<Company>, Error> {
+        support::get(self.db, key.to_key_item(), true).await
+    }
+
+    /// Deletes an item; returns it as it was, if it existed.
+    pub async fn delete(
+        &self,
+        key: &CompanyKey,
+    ) -> ::core::result::Result<::core::option::Option<Company>, Error> {
+        support::delete(self.db, key.to_key_item()).await
+    }
+
+    /// Reads many items by key (100 per request, unprocessed keys retried); absent keys
+    /// are skipped and the order is not preserved.
+    pub async fn batch_get(
+        &self,
+        keys: &[CompanyKey],
+    ) -> ::core::result::Result<::std::vec::Vec<Company>, Error> {
+        let items = support::batch_get(
+                self.db,
+                keys.iter().map(CompanyKey::to_key_item).collect(),
+                false,
+            )
+            .await?;
+        items.iter().map(|i| Company::from_item(i).map_err(Error::from)).collect()
+    }
+
+    /// Starts a typed update of an existing item; [`Error::NotFound`] if there is none.
+    pub fn update(&self, key: &CompanyKey) -> CompanyUpdate<'a> {
+        CompanyUpdate {
+            db: self.db,
+            key: key.clone(),
+            spec: support::UpdateSpec::default(),
+        }
+    }
+}
+
+/// A typed update of one [`Company`]. Setting an attribute that a key template uses
+/// also rewrites the derived key attributes, so no index key is ever left stale.
+#[must_use = "an update does nothing until `send`"]
+pub struct CompanyUpdate<'a> {
+    db: &'a Db,
+    key: CompanyKey,
+    spec: support::UpdateSpec,
+}
+
+impl<'a> CompanyUpdate<'a> {
+    /// Sets `industry`.
+    pub fn set_industry(mut self, industry: ::std::string::String) -> Self {
+        self.spec.set.push(("industry", support::Attr::to_av(&industry)));
+        self
+    }
+
+    /// Removes `industry` (and the item from any sparse index it feeds).
+    pub fn remove_industry(mut self) -> Self {
+        self.spec.remove.push("industry");
+        self
+    }
+
+    /// Sets `plan`.
+    pub fn set_plan(mut self, plan: CompanyPlan) -> Self {
+        self.spec.set.push(("plan", support::Attr::to_av(&plan)));
+        self
+    }
+
+    /// Applies only if the stored version is `version` ([`Error::VersionConflict`] otherwise).
+    pub fn expect_version(mut self, version: i64) -> Self {
+        self.spec.expect_version = ::core::option::Option::Some(version);
+        self
+    }
+
+    /// The key and the collected update, for a [`support::Transaction::update`].
+    pub fn into_parts(self) -> (support::Item, support::UpdateSpec) {
+        (self.key.to_key_item(), self.spec)
+    }
+
+    /// Applies the update and returns the item as stored afterwards.
+    pub async fn send(self) -> ::core::result::Result<Company, Error> {
+        support::update::<
+            Company,
+        >(
+                self.db,
+                self.key.to_key_item(),
+                &self.spec,
+                ::core::option::Option::Some("updatedAt"),
+            )
+            .await
     }
 }
 
@@ -979,24 +2393,28 @@ impl User {
                 ::aws_sdk_dynamodb::types::AttributeValue::S({
                     let mut s = ::std::string::String::with_capacity(33);
                     support::KeyPart::push_key(dob_v, &mut s);
-                    s.push_str("#");
+                    s.push('#');
                     support::KeyPart::push_key(&self.email, &mut s);
                     s
                 }),
             );
         }
 
-        support::put(&mut item, "email", &self.email);
-        support::put(&mut item, "companyName", &self.company_name);
-        support::put(&mut item, "name", &self.name);
-        support::put_opt(&mut item, "dob", &self.dob);
-        support::put(&mut item, "newsletterSubscribed", &self.newsletter_subscribed);
-        support::put(&mut item, "role", &self.role);
-        support::put(&mut item, "tags", &self.tags);
-        support::put(&mut item, "loginCount", &self.login_count);
-        support::put(&mut item, "createdAt", &self.created_at);
-        support::put(&mut item, "updatedAt", &self.updated_at);
-        support::put(&mut item, "version", &self.version);
+        support::write_attr(&mut item, "email", &self.email);
+        support::write_attr(&mut item, "companyName", &self.company_name);
+        support::write_attr(&mut item, "name", &self.name);
+        support::write_opt(&mut item, "dob", &self.dob);
+        support::write_attr(
+            &mut item,
+            "newsletterSubscribed",
+            &self.newsletter_subscribed,
+        );
+        support::write_attr(&mut item, "role", &self.role);
+        support::write_attr(&mut item, "tags", &self.tags);
+        support::write_attr(&mut item, "loginCount", &self.login_count);
+        support::write_attr(&mut item, "createdAt", &self.created_at);
+        support::write_attr(&mut item, "updatedAt", &self.updated_at);
+        support::write_attr(&mut item, "version", &self.version);
         item
     }
 
@@ -1025,6 +2443,281 @@ impl User {
             updated_at: cx.required("updatedAt")?,
             version: cx.or_default("version", || 0)?,
         })
+    }
+}
+
+impl support::Entity for User {
+    const ENTITY_TYPE: &'static str = "User";
+    const REMOVABLE: &'static [&'static str] = &["dob", "gsi3pk", "gsi3sk"];
+    const CREATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "createdAt",
+    );
+    const VERSION: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "version",
+    );
+    fn to_item(&self) -> support::Item {
+        User::to_item(self)
+    }
+
+    fn from_item(
+        item: &support::Item,
+    ) -> ::core::result::Result<Self, support::ItemError> {
+        User::from_item(item)
+    }
+
+    fn key_item(&self) -> support::Item {
+        self.key().to_key_item()
+    }
+
+    fn version(&self) -> ::core::option::Option<i64> {
+        ::core::option::Option::Some(self.version)
+    }
+
+    fn stamp(
+        &mut self,
+        now: support::Timestamp,
+        creating: bool,
+        version: ::core::option::Option<i64>,
+    ) {
+        if creating {
+            self.created_at = now;
+        }
+
+        self.updated_at = now;
+        if let ::core::option::Option::Some(v) = version {
+            self.version = v;
+        }
+    }
+}
+
+impl support::EntityKey for UserKey {
+    const ENTITY_TYPE: &'static str = "User";
+    fn to_key_item(&self) -> support::Item {
+        UserKey::to_key_item(self)
+    }
+}
+
+/// Operations on [`User`] items; from [`Db::user`].
+#[derive(Debug, Clone, Copy)]
+pub struct UserRepo<'a> {
+    db: &'a Db,
+}
+
+impl<'a> UserRepo<'a> {
+    /// Writes a new item; [`Error::AlreadyExists`] if one has this key. The stored version is 1.
+    pub async fn create(&self, value: &User) -> ::core::result::Result<User, Error> {
+        support::create(self.db, value).await
+    }
+
+    /// Creates or replaces the item with this key, and returns it as stored. The value's version must match the stored one ([`Error::VersionConflict`] otherwise); the stored version is one more.
+    pub async fn put(&self, value: &User) -> ::core::result::Result<User, Error> {
+        support::put(self.db, value).await
+    }
+
+    /// Reads an item (eventually consistent).
+    pub async fn get(
+        &self,
+        key: &UserKey,
+    ) -> ::core::result::Result<::core::option::Option<User>, Error> {
+        support::get(self.db, key.to_key_item(), false).await
+    }
+
+    /// Reads an item with a strongly consistent read.
+    pub async fn get_consistent(
+        &self,
+        key: &UserKey,
+    ) -> ::core::result::Result<::core::option::Option<User>, Error> {
+        support::get(self.db, key.to_key_item(), true).await
+    }
+
+    /// Deletes an item; returns it as it was, if it existed.
+    pub async fn delete(
+        &self,
+        key: &UserKey,
+    ) -> ::core::result::Result<::core::option::Option<User>, Error> {
+        support::delete(self.db, key.to_key_item()).await
+    }
+
+    /// Reads many items by key (100 per request, unprocessed keys retried); absent keys
+    /// are skipped and the order is not preserved.
+    pub async fn batch_get(
+        &self,
+        keys: &[UserKey],
+    ) -> ::core::result::Result<::std::vec::Vec<User>, Error> {
+        let items = support::batch_get(
+                self.db,
+                keys.iter().map(UserKey::to_key_item).collect(),
+                false,
+            )
+            .await?;
+        items.iter().map(|i| User::from_item(i).map_err(Error::from)).collect()
+    }
+
+    /// Starts a typed update of an existing item; [`Error::NotFound`] if there is none.
+    pub fn update(&self, key: &UserKey) -> UserUpdate<'a> {
+        UserUpdate {
+            db: self.db,
+            key: key.clone(),
+            spec: support::UpdateSpec::default(),
+        }
+    }
+}
+
+/// A typed update of one [`User`]. Setting an attribute that a key template uses
+/// also rewrites the derived key attributes, so no index key is ever left stale.
+#[must_use = "an update does nothing until `send`"]
+pub struct UserUpdate<'a> {
+    db: &'a Db,
+    key: UserKey,
+    spec: support::UpdateSpec,
+}
+
+impl<'a> UserUpdate<'a> {
+    /// Sets `name`.
+    pub fn set_name(mut self, name: ::std::string::String) -> Self {
+        self.spec.set.push(("name", support::Attr::to_av(&name)));
+        self
+    }
+
+    /// Sets `dob`. Rewrites the `gsi3` key attributes.
+    pub fn set_dob(mut self, dob: support::Date) -> Self {
+        self.spec.set.push(("dob", support::Attr::to_av(&dob)));
+        self.spec
+            .set
+            .push((
+                "gsi3pk",
+                ::aws_sdk_dynamodb::types::AttributeValue::S({
+                    let mut s = ::std::string::String::with_capacity(21);
+                    s.push_str("born#");
+                    support::push_year(&mut s, &dob);
+                    s
+                }),
+            ));
+        self.spec
+            .set
+            .push((
+                "gsi3sk",
+                ::aws_sdk_dynamodb::types::AttributeValue::S({
+                    let mut s = ::std::string::String::with_capacity(33);
+                    support::KeyPart::push_key(&dob, &mut s);
+                    s.push('#');
+                    support::KeyPart::push_key(&self.key.email, &mut s);
+                    s
+                }),
+            ));
+        self
+    }
+
+    /// Removes `dob` (and the item from any sparse index it feeds).
+    pub fn remove_dob(mut self) -> Self {
+        self.spec.remove.push("dob");
+        self.spec.remove.push("gsi3pk");
+        self.spec.remove.push("gsi3sk");
+        self
+    }
+
+    /// Sets `newsletterSubscribed`. Rewrites the `gsi2` key attributes.
+    pub fn set_newsletter_subscribed(mut self, newsletter_subscribed: bool) -> Self {
+        self.spec
+            .set
+            .push((
+                "newsletterSubscribed",
+                support::Attr::to_av(&newsletter_subscribed),
+            ));
+        self.spec
+            .set
+            .push((
+                "gsi2pk",
+                ::aws_sdk_dynamodb::types::AttributeValue::S({
+                    let mut s = ::std::string::String::with_capacity(27);
+                    s.push_str("newsletter#");
+                    support::KeyPart::push_key(&newsletter_subscribed, &mut s);
+                    s
+                }),
+            ));
+        self.spec
+            .set
+            .push((
+                "gsi2sk",
+                ::aws_sdk_dynamodb::types::AttributeValue::S({
+                    let mut s = ::std::string::String::with_capacity(21);
+                    s.push_str("user#");
+                    support::KeyPart::push_key(&self.key.email, &mut s);
+                    s
+                }),
+            ));
+        self
+    }
+
+    /// Sets `role`.
+    pub fn set_role(mut self, role: UserRole) -> Self {
+        self.spec.set.push(("role", support::Attr::to_av(&role)));
+        self
+    }
+
+    /// Sets `tags`.
+    pub fn set_tags(mut self, tags: support::StringSet) -> Self {
+        if tags.is_empty() {
+            self.spec.remove.push("tags");
+        } else {
+            self.spec.set.push(("tags", support::Attr::to_av(&tags)));
+        }
+
+        self
+    }
+
+    /// Adds members to the set `tags`.
+    pub fn add_to_tags(mut self, values: support::StringSet) -> Self {
+        if !values.is_empty() {
+            self.spec.add.push(("tags", support::Attr::to_av(&values)));
+        }
+
+        self
+    }
+
+    /// Removes members from the set `tags`.
+    pub fn remove_from_tags(mut self, values: support::StringSet) -> Self {
+        if !values.is_empty() {
+            self.spec.delete.push(("tags", support::Attr::to_av(&values)));
+        }
+
+        self
+    }
+
+    /// Sets `loginCount`.
+    pub fn set_login_count(mut self, login_count: i64) -> Self {
+        self.spec.set.push(("loginCount", support::Attr::to_av(&login_count)));
+        self
+    }
+
+    /// Adds to `loginCount` atomically (a negative value subtracts).
+    pub fn add_login_count(mut self, delta: i64) -> Self {
+        self.spec.add.push(("loginCount", support::Attr::to_av(&delta)));
+        self
+    }
+
+    /// Applies only if the stored version is `version` ([`Error::VersionConflict`] otherwise).
+    pub fn expect_version(mut self, version: i64) -> Self {
+        self.spec.expect_version = ::core::option::Option::Some(version);
+        self
+    }
+
+    /// The key and the collected update, for a [`support::Transaction::update`].
+    pub fn into_parts(self) -> (support::Item, support::UpdateSpec) {
+        (self.key.to_key_item(), self.spec)
+    }
+
+    /// Applies the update and returns the item as stored afterwards.
+    pub async fn send(self) -> ::core::result::Result<User, Error> {
+        support::update::<
+            User,
+        >(
+                self.db,
+                self.key.to_key_item(),
+                &self.spec,
+                ::core::option::Option::Some("updatedAt"),
+            )
+            .await
     }
 }
 
@@ -1174,10 +2867,10 @@ impl CompanyMember {
             );
         }
 
-        support::put(&mut item, "companyName", &self.company_name);
-        support::put(&mut item, "email", &self.email);
-        support::put(&mut item, "joinedAt", &self.joined_at);
-        support::put(&mut item, "role", &self.role);
+        support::write_attr(&mut item, "companyName", &self.company_name);
+        support::write_attr(&mut item, "email", &self.email);
+        support::write_attr(&mut item, "joinedAt", &self.joined_at);
+        support::write_attr(&mut item, "role", &self.role);
         item
     }
 
@@ -1199,6 +2892,152 @@ impl CompanyMember {
             joined_at: cx.required("joinedAt")?,
             role: cx.or_default("role", || CompanyMemberRole::Member)?,
         })
+    }
+}
+
+impl support::Entity for CompanyMember {
+    const ENTITY_TYPE: &'static str = "CompanyMember";
+    const REMOVABLE: &'static [&'static str] = &[];
+    const CREATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    const VERSION: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    fn to_item(&self) -> support::Item {
+        CompanyMember::to_item(self)
+    }
+
+    fn from_item(
+        item: &support::Item,
+    ) -> ::core::result::Result<Self, support::ItemError> {
+        CompanyMember::from_item(item)
+    }
+
+    fn key_item(&self) -> support::Item {
+        self.key().to_key_item()
+    }
+
+    fn version(&self) -> ::core::option::Option<i64> {
+        ::core::option::Option::None
+    }
+
+    fn stamp(
+        &mut self,
+        _now: support::Timestamp,
+        _creating: bool,
+        _version: ::core::option::Option<i64>,
+    ) {}
+}
+
+impl support::EntityKey for CompanyMemberKey {
+    const ENTITY_TYPE: &'static str = "CompanyMember";
+    fn to_key_item(&self) -> support::Item {
+        CompanyMemberKey::to_key_item(self)
+    }
+}
+
+/// Operations on [`CompanyMember`] items; from [`Db::company_member`].
+#[derive(Debug, Clone, Copy)]
+pub struct CompanyMemberRepo<'a> {
+    db: &'a Db,
+}
+
+impl<'a> CompanyMemberRepo<'a> {
+    /// Writes a new item; [`Error::AlreadyExists`] if one has this key.
+    pub async fn create(
+        &self,
+        value: &CompanyMember,
+    ) -> ::core::result::Result<CompanyMember, Error> {
+        support::create(self.db, value).await
+    }
+
+    /// Creates or replaces the item with this key, and returns it as stored.
+    pub async fn put(
+        &self,
+        value: &CompanyMember,
+    ) -> ::core::result::Result<CompanyMember, Error> {
+        support::put(self.db, value).await
+    }
+
+    /// Reads an item (eventually consistent).
+    pub async fn get(
+        &self,
+        key: &CompanyMemberKey,
+    ) -> ::core::result::Result<::core::option::Option<CompanyMember>, Error> {
+        support::get(self.db, key.to_key_item(), false).await
+    }
+
+    /// Reads an item with a strongly consistent read.
+    pub async fn get_consistent(
+        &self,
+        key: &CompanyMemberKey,
+    ) -> ::core::result::Result<::core::option::Option<CompanyMember>, Error> {
+        support::get(self.db, key.to_key_item(), true).await
+    }
+
+    /// Deletes an item; returns it as it was, if it existed.
+    pub async fn delete(
+        &self,
+        key: &CompanyMemberKey,
+    ) -> ::core::result::Result<::core::option::Option<CompanyMember>, Error> {
+        support::delete(self.db, key.to_key_item()).await
+    }
+
+    /// Reads many items by key (100 per request, unprocessed keys retried); absent keys
+    /// are skipped and the order is not preserved.
+    pub async fn batch_get(
+        &self,
+        keys: &[CompanyMemberKey],
+    ) -> ::core::result::Result<::std::vec::Vec<CompanyMember>, Error> {
+        let items = support::batch_get(
+                self.db,
+                keys.iter().map(CompanyMemberKey::to_key_item).collect(),
+                false,
+            )
+            .await?;
+        items.iter().map(|i| CompanyMember::from_item(i).map_err(Error::from)).collect()
+    }
+
+    /// Starts a typed update of an existing item; [`Error::NotFound`] if there is none.
+    pub fn update(&self, key: &CompanyMemberKey) -> CompanyMemberUpdate<'a> {
+        CompanyMemberUpdate {
+            db: self.db,
+            key: key.clone(),
+            spec: support::UpdateSpec::default(),
+        }
+    }
+}
+
+/// A typed update of one [`CompanyMember`]. Setting an attribute that a key template uses
+/// also rewrites the derived key attributes, so no index key is ever left stale.
+#[must_use = "an update does nothing until `send`"]
+pub struct CompanyMemberUpdate<'a> {
+    db: &'a Db,
+    key: CompanyMemberKey,
+    spec: support::UpdateSpec,
+}
+
+impl<'a> CompanyMemberUpdate<'a> {
+    /// Sets `joinedAt`.
+    pub fn set_joined_at(mut self, joined_at: support::Timestamp) -> Self {
+        self.spec.set.push(("joinedAt", support::Attr::to_av(&joined_at)));
+        self
+    }
+
+    /// Sets `role`.
+    pub fn set_role(mut self, role: CompanyMemberRole) -> Self {
+        self.spec.set.push(("role", support::Attr::to_av(&role)));
+        self
+    }
+
+    /// The key and the collected update, for a [`support::Transaction::update`].
+    pub fn into_parts(self) -> (support::Item, support::UpdateSpec) {
+        (self.key.to_key_item(), self.spec)
+    }
+
+    /// Applies the update and returns the item as stored afterwards.
+    pub async fn send(self) -> ::core::result::Result<CompanyMember, Error> {
+        support::update::<
+            CompanyMember,
+        >(self.db, self.key.to_key_item(), &self.spec, ::core::option::Option::None)
+            .await
     }
 }
 
@@ -1283,9 +3122,9 @@ impl UserCompany {
             );
         }
 
-        support::put(&mut item, "email", &self.email);
-        support::put(&mut item, "companyName", &self.company_name);
-        support::put(&mut item, "joinedAt", &self.joined_at);
+        support::write_attr(&mut item, "email", &self.email);
+        support::write_attr(&mut item, "companyName", &self.company_name);
+        support::write_attr(&mut item, "joinedAt", &self.joined_at);
         item
     }
 
@@ -1306,6 +3145,146 @@ impl UserCompany {
             company_name: cx.required("companyName")?,
             joined_at: cx.required("joinedAt")?,
         })
+    }
+}
+
+impl support::Entity for UserCompany {
+    const ENTITY_TYPE: &'static str = "UserCompany";
+    const REMOVABLE: &'static [&'static str] = &[];
+    const CREATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    const VERSION: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    fn to_item(&self) -> support::Item {
+        UserCompany::to_item(self)
+    }
+
+    fn from_item(
+        item: &support::Item,
+    ) -> ::core::result::Result<Self, support::ItemError> {
+        UserCompany::from_item(item)
+    }
+
+    fn key_item(&self) -> support::Item {
+        self.key().to_key_item()
+    }
+
+    fn version(&self) -> ::core::option::Option<i64> {
+        ::core::option::Option::None
+    }
+
+    fn stamp(
+        &mut self,
+        _now: support::Timestamp,
+        _creating: bool,
+        _version: ::core::option::Option<i64>,
+    ) {}
+}
+
+impl support::EntityKey for UserCompanyKey {
+    const ENTITY_TYPE: &'static str = "UserCompany";
+    fn to_key_item(&self) -> support::Item {
+        UserCompanyKey::to_key_item(self)
+    }
+}
+
+/// Operations on [`UserCompany`] items; from [`Db::user_company`].
+#[derive(Debug, Clone, Copy)]
+pub struct UserCompanyRepo<'a> {
+    db: &'a Db,
+}
+
+impl<'a> UserCompanyRepo<'a> {
+    /// Writes a new item; [`Error::AlreadyExists`] if one has this key.
+    pub async fn create(
+        &self,
+        value: &UserCompany,
+    ) -> ::core::result::Result<UserCompany, Error> {
+        support::create(self.db, value).await
+    }
+
+    /// Creates or replaces the item with this key, and returns it as stored.
+    pub async fn put(
+        &self,
+        value: &UserCompany,
+    ) -> ::core::result::Result<UserCompany, Error> {
+        support::put(self.db, value).await
+    }
+
+    /// Reads an item (eventually consistent).
+    pub async fn get(
+        &self,
+        key: &UserCompanyKey,
+    ) -> ::core::result::Result<::core::option::Option<UserCompany>, Error> {
+        support::get(self.db, key.to_key_item(), false).await
+    }
+
+    /// Reads an item with a strongly consistent read.
+    pub async fn get_consistent(
+        &self,
+        key: &UserCompanyKey,
+    ) -> ::core::result::Result<::core::option::Option<UserCompany>, Error> {
+        support::get(self.db, key.to_key_item(), true).await
+    }
+
+    /// Deletes an item; returns it as it was, if it existed.
+    pub async fn delete(
+        &self,
+        key: &UserCompanyKey,
+    ) -> ::core::result::Result<::core::option::Option<UserCompany>, Error> {
+        support::delete(self.db, key.to_key_item()).await
+    }
+
+    /// Reads many items by key (100 per request, unprocessed keys retried); absent keys
+    /// are skipped and the order is not preserved.
+    pub async fn batch_get(
+        &self,
+        keys: &[UserCompanyKey],
+    ) -> ::core::result::Result<::std::vec::Vec<UserCompany>, Error> {
+        let items = support::batch_get(
+                self.db,
+                keys.iter().map(UserCompanyKey::to_key_item).collect(),
+                false,
+            )
+            .await?;
+        items.iter().map(|i| UserCompany::from_item(i).map_err(Error::from)).collect()
+    }
+
+    /// Starts a typed update of an existing item; [`Error::NotFound`] if there is none.
+    pub fn update(&self, key: &UserCompanyKey) -> UserCompanyUpdate<'a> {
+        UserCompanyUpdate {
+            db: self.db,
+            key: key.clone(),
+            spec: support::UpdateSpec::default(),
+        }
+    }
+}
+
+/// A typed update of one [`UserCompany`]. Setting an attribute that a key template uses
+/// also rewrites the derived key attributes, so no index key is ever left stale.
+#[must_use = "an update does nothing until `send`"]
+pub struct UserCompanyUpdate<'a> {
+    db: &'a Db,
+    key: UserCompanyKey,
+    spec: support::UpdateSpec,
+}
+
+impl<'a> UserCompanyUpdate<'a> {
+    /// Sets `joinedAt`.
+    pub fn set_joined_at(mut self, joined_at: support::Timestamp) -> Self {
+        self.spec.set.push(("joinedAt", support::Attr::to_av(&joined_at)));
+        self
+    }
+
+    /// The key and the collected update, for a [`support::Transaction::update`].
+    pub fn into_parts(self) -> (support::Item, support::UpdateSpec) {
+        (self.key.to_key_item(), self.spec)
+    }
+
+    /// Applies the update and returns the item as stored afterwards.
+    pub async fn send(self) -> ::core::result::Result<UserCompany, Error> {
+        support::update::<
+            UserCompany,
+        >(self.db, self.key.to_key_item(), &self.spec, ::core::option::Option::None)
+            .await
     }
 }
 
@@ -1392,10 +3371,10 @@ impl Invitation {
             );
         }
 
-        support::put(&mut item, "companyName", &self.company_name);
-        support::put(&mut item, "email", &self.email);
-        support::put(&mut item, "invitedBy", &self.invited_by);
-        support::put_ttl(&mut item, "expiresAt", &self.expires_at);
+        support::write_attr(&mut item, "companyName", &self.company_name);
+        support::write_attr(&mut item, "email", &self.email);
+        support::write_attr(&mut item, "invitedBy", &self.invited_by);
+        support::write_ttl(&mut item, "expiresAt", &self.expires_at);
         item
     }
 
@@ -1417,5 +3396,1139 @@ impl Invitation {
             invited_by: cx.required("invitedBy")?,
             expires_at: cx.ttl("expiresAt")?,
         })
+    }
+}
+
+impl support::Entity for Invitation {
+    const ENTITY_TYPE: &'static str = "Invitation";
+    const REMOVABLE: &'static [&'static str] = &["expiresAt"];
+    const CREATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    const VERSION: ::core::option::Option<&'static str> = ::core::option::Option::None;
+    fn to_item(&self) -> support::Item {
+        Invitation::to_item(self)
+    }
+
+    fn from_item(
+        item: &support::Item,
+    ) -> ::core::result::Result<Self, support::ItemError> {
+        Invitation::from_item(item)
+    }
+
+    fn key_item(&self) -> support::Item {
+        self.key().to_key_item()
+    }
+
+    fn version(&self) -> ::core::option::Option<i64> {
+        ::core::option::Option::None
+    }
+
+    fn stamp(
+        &mut self,
+        _now: support::Timestamp,
+        _creating: bool,
+        _version: ::core::option::Option<i64>,
+    ) {}
+}
+
+impl support::EntityKey for InvitationKey {
+    const ENTITY_TYPE: &'static str = "Invitation";
+    fn to_key_item(&self) -> support::Item {
+        InvitationKey::to_key_item(self)
+    }
+}
+
+/// Operations on [`Invitation`] items; from [`Db::invitation`].
+#[derive(Debug, Clone, Copy)]
+pub struct InvitationRepo<'a> {
+    db: &'a Db,
+}
+
+impl<'a> InvitationRepo<'a> {
+    /// Writes a new item; [`Error::AlreadyExists`] if one has this key.
+    pub async fn create(
+        &self,
+        value: &Invitation,
+    ) -> ::core::result::Result<Invitation, Error> {
+        support::create(self.db, value).await
+    }
+
+    /// Creates or replaces the item with this key, and returns it as stored.
+    pub async fn put(
+        &self,
+        value: &Invitation,
+    ) -> ::core::result::Result<Invitation, Error> {
+        support::put(self.db, value).await
+    }
+
+    /// Reads an item (eventually consistent).
+    pub async fn get(
+        &self,
+        key: &InvitationKey,
+    ) -> ::core::result::Result<::core::option::Option<Invitation>, Error> {
+        support::get(self.db, key.to_key_item(), false).await
+    }
+
+    /// Reads an item with a strongly consistent read.
+    pub async fn get_consistent(
+        &self,
+        key: &InvitationKey,
+    ) -> ::core::result::Result<::core::option::Option<Invitation>, Error> {
+        support::get(self.db, key.to_key_item(), true).await
+    }
+
+    /// Deletes an item; returns it as it was, if it existed.
+    pub async fn delete(
+        &self,
+        key: &InvitationKey,
+    ) -> ::core::result::Result<::core::option::Option<Invitation>, Error> {
+        support::delete(self.db, key.to_key_item()).await
+    }
+
+    /// Reads many items by key (100 per request, unprocessed keys retried); absent keys
+    /// are skipped and the order is not preserved.
+    pub async fn batch_get(
+        &self,
+        keys: &[InvitationKey],
+    ) -> ::core::result::Result<::std::vec::Vec<Invitation>, Error> {
+        let items = support::batch_get(
+                self.db,
+                keys.iter().map(InvitationKey::to_key_item).collect(),
+                false,
+            )
+            .await?;
+        items.iter().map(|i| Invitation::from_item(i).map_err(Error::from)).collect()
+    }
+
+    /// Starts a typed update of an existing item; [`Error::NotFound`] if there is none.
+    pub fn update(&self, key: &InvitationKey) -> InvitationUpdate<'a> {
+        InvitationUpdate {
+            db: self.db,
+            key: key.clone(),
+            spec: support::UpdateSpec::default(),
+        }
+    }
+}
+
+/// A typed update of one [`Invitation`]. Setting an attribute that a key template uses
+/// also rewrites the derived key attributes, so no index key is ever left stale.
+#[must_use = "an update does nothing until `send`"]
+pub struct InvitationUpdate<'a> {
+    db: &'a Db,
+    key: InvitationKey,
+    spec: support::UpdateSpec,
+}
+
+impl<'a> InvitationUpdate<'a> {
+    /// Sets `invitedBy`.
+    pub fn set_invited_by(mut self, invited_by: ::std::string::String) -> Self {
+        self.spec.set.push(("invitedBy", support::Attr::to_av(&invited_by)));
+        self
+    }
+
+    /// Sets `expiresAt`.
+    pub fn set_expires_at(mut self, expires_at: support::Timestamp) -> Self {
+        self.spec
+            .set
+            .push((
+                "expiresAt",
+                ::aws_sdk_dynamodb::types::AttributeValue::N(
+                    expires_at.unix_millis().div_euclid(1000).to_string(),
+                ),
+            ));
+        self
+    }
+
+    /// Removes `expiresAt` (and the item from any sparse index it feeds).
+    pub fn remove_expires_at(mut self) -> Self {
+        self.spec.remove.push("expiresAt");
+        self
+    }
+
+    /// The key and the collected update, for a [`support::Transaction::update`].
+    pub fn into_parts(self) -> (support::Item, support::UpdateSpec) {
+        (self.key.to_key_item(), self.spec)
+    }
+
+    /// Applies the update and returns the item as stored afterwards.
+    pub async fn send(self) -> ::core::result::Result<Invitation, Error> {
+        support::update::<
+            Invitation,
+        >(self.db, self.key.to_key_item(), &self.spec, ::core::option::Option::None)
+            .await
+    }
+}
+
+/// The query of [`Db::users_of_company`]: set a page size or a cursor, then `send` for one
+/// page, or `pages` / `all` to read every page.
+#[must_use = "a query does nothing until it is sent"]
+pub struct UsersOfCompanyQuery<'a> {
+    db: &'a Db,
+    spec: support::QuerySpec,
+}
+
+impl<'a> UsersOfCompanyQuery<'a> {
+    /// Items evaluated per request (before filters, as DynamoDB counts `Limit`).
+    pub fn limit(mut self, n: i32) -> Self {
+        self.spec.limit = ::core::option::Option::Some(n);
+        self
+    }
+
+    /// Continues after the page that returned this cursor.
+    pub fn cursor(mut self, cursor: support::Cursor) -> Self {
+        self.spec.cursor = ::core::option::Option::Some(cursor);
+        self
+    }
+
+    /// Strongly consistent reads (the table's own key only; DynamoDB has none on a GSI).
+    pub fn consistent_read(mut self, yes: bool) -> Self {
+        self.spec.consistent = yes;
+        self
+    }
+
+    /// Reads one page.
+    pub async fn send(self) -> ::core::result::Result<support::Page<User>, Error> {
+        let (items, cursor) = self.spec.page(self.db).await?;
+        ::core::result::Result::Ok(support::Page {
+            items: support::decode_page(&items, Self::decode)?,
+            cursor,
+        })
+    }
+
+    /// Reads every page in turn; `next().await` yields one item at a time.
+    pub fn pages(self) -> support::Pager<'a, User> {
+        support::Pager::new(self.db, self.spec, Self::decode)
+    }
+
+    /// Reads every remaining item.
+    pub async fn all(self) -> ::core::result::Result<::std::vec::Vec<User>, Error> {
+        self.pages().collect().await
+    }
+
+    /// Dispatches on the entity-type attribute; items of other entities are skipped.
+    fn decode(
+        item: &support::Item,
+    ) -> ::core::result::Result<::core::option::Option<User>, support::ItemError> {
+        match support::entity_type(item) {
+            ::core::option::Option::Some("User") => {
+                User::from_item(item).map(::core::option::Option::Some)
+            }
+            _ => ::core::result::Result::Ok(::core::option::Option::None),
+        }
+    }
+}
+
+/// The query of [`Db::user_by_email`]: set a page size or a cursor, then `send` for one
+/// page, or `pages` / `all` to read every page.
+#[must_use = "a query does nothing until it is sent"]
+pub struct UserByEmailQuery<'a> {
+    db: &'a Db,
+    spec: support::QuerySpec,
+}
+
+impl<'a> UserByEmailQuery<'a> {
+    /// Items evaluated per request (before filters, as DynamoDB counts `Limit`).
+    pub fn limit(mut self, n: i32) -> Self {
+        self.spec.limit = ::core::option::Option::Some(n);
+        self
+    }
+
+    /// Continues after the page that returned this cursor.
+    pub fn cursor(mut self, cursor: support::Cursor) -> Self {
+        self.spec.cursor = ::core::option::Option::Some(cursor);
+        self
+    }
+
+    /// Reads one page.
+    pub async fn send(self) -> ::core::result::Result<support::Page<User>, Error> {
+        let (items, cursor) = self.spec.page(self.db).await?;
+        ::core::result::Result::Ok(support::Page {
+            items: support::decode_page(&items, Self::decode)?,
+            cursor,
+        })
+    }
+
+    /// Reads every page in turn; `next().await` yields one item at a time.
+    pub fn pages(self) -> support::Pager<'a, User> {
+        support::Pager::new(self.db, self.spec, Self::decode)
+    }
+
+    /// Reads every remaining item.
+    pub async fn all(self) -> ::core::result::Result<::std::vec::Vec<User>, Error> {
+        self.pages().collect().await
+    }
+
+    /// Dispatches on the entity-type attribute; items of other entities are skipped.
+    fn decode(
+        item: &support::Item,
+    ) -> ::core::result::Result<::core::option::Option<User>, support::ItemError> {
+        match support::entity_type(item) {
+            ::core::option::Option::Some("User") => {
+                User::from_item(item).map(::core::option::Option::Some)
+            }
+            _ => ::core::result::Result::Ok(::core::option::Option::None),
+        }
+    }
+}
+
+/// An item of the [`Db::company_with_users`] collection.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CompanyWithUsersItem {
+    Company(Company),
+    User(User),
+}
+
+/// The query of [`Db::company_with_users`]: set a page size or a cursor, then `send` for one
+/// page, or `pages` / `all` to read every page.
+#[must_use = "a query does nothing until it is sent"]
+pub struct CompanyWithUsersQuery<'a> {
+    db: &'a Db,
+    spec: support::QuerySpec,
+}
+
+impl<'a> CompanyWithUsersQuery<'a> {
+    /// Items evaluated per request (before filters, as DynamoDB counts `Limit`).
+    pub fn limit(mut self, n: i32) -> Self {
+        self.spec.limit = ::core::option::Option::Some(n);
+        self
+    }
+
+    /// Continues after the page that returned this cursor.
+    pub fn cursor(mut self, cursor: support::Cursor) -> Self {
+        self.spec.cursor = ::core::option::Option::Some(cursor);
+        self
+    }
+
+    /// Strongly consistent reads (the table's own key only; DynamoDB has none on a GSI).
+    pub fn consistent_read(mut self, yes: bool) -> Self {
+        self.spec.consistent = yes;
+        self
+    }
+
+    /// Reads one page.
+    pub async fn send(
+        self,
+    ) -> ::core::result::Result<support::Page<CompanyWithUsersItem>, Error> {
+        let (items, cursor) = self.spec.page(self.db).await?;
+        ::core::result::Result::Ok(support::Page {
+            items: support::decode_page(&items, Self::decode)?,
+            cursor,
+        })
+    }
+
+    /// Reads every page in turn; `next().await` yields one item at a time.
+    pub fn pages(self) -> support::Pager<'a, CompanyWithUsersItem> {
+        support::Pager::new(self.db, self.spec, Self::decode)
+    }
+
+    /// Reads every remaining item.
+    pub async fn all(
+        self,
+    ) -> ::core::result::Result<::std::vec::Vec<CompanyWithUsersItem>, Error> {
+        self.pages().collect().await
+    }
+
+    /// Dispatches on the entity-type attribute; items of other entities are skipped.
+    fn decode(
+        item: &support::Item,
+    ) -> ::core::result::Result<
+        ::core::option::Option<CompanyWithUsersItem>,
+        support::ItemError,
+    > {
+        match support::entity_type(item) {
+            ::core::option::Option::Some("Company") => {
+                Company::from_item(item)
+                    .map(|v| ::core::option::Option::Some(
+                        CompanyWithUsersItem::Company(v),
+                    ))
+            }
+            ::core::option::Option::Some("User") => {
+                User::from_item(item)
+                    .map(|v| ::core::option::Option::Some(CompanyWithUsersItem::User(v)))
+            }
+            _ => ::core::result::Result::Ok(::core::option::Option::None),
+        }
+    }
+}
+
+/// The query of [`Db::members_of_company`]: set a page size or a cursor, then `send` for one
+/// page, or `pages` / `all` to read every page.
+#[must_use = "a query does nothing until it is sent"]
+pub struct MembersOfCompanyQuery<'a> {
+    db: &'a Db,
+    spec: support::QuerySpec,
+}
+
+impl<'a> MembersOfCompanyQuery<'a> {
+    /// Items evaluated per request (before filters, as DynamoDB counts `Limit`).
+    pub fn limit(mut self, n: i32) -> Self {
+        self.spec.limit = ::core::option::Option::Some(n);
+        self
+    }
+
+    /// Continues after the page that returned this cursor.
+    pub fn cursor(mut self, cursor: support::Cursor) -> Self {
+        self.spec.cursor = ::core::option::Option::Some(cursor);
+        self
+    }
+
+    /// Strongly consistent reads (the table's own key only; DynamoDB has none on a GSI).
+    pub fn consistent_read(mut self, yes: bool) -> Self {
+        self.spec.consistent = yes;
+        self
+    }
+
+    /// Reads one page.
+    pub async fn send(
+        self,
+    ) -> ::core::result::Result<support::Page<CompanyMember>, Error> {
+        let (items, cursor) = self.spec.page(self.db).await?;
+        ::core::result::Result::Ok(support::Page {
+            items: support::decode_page(&items, Self::decode)?,
+            cursor,
+        })
+    }
+
+    /// Reads every page in turn; `next().await` yields one item at a time.
+    pub fn pages(self) -> support::Pager<'a, CompanyMember> {
+        support::Pager::new(self.db, self.spec, Self::decode)
+    }
+
+    /// Reads every remaining item.
+    pub async fn all(
+        self,
+    ) -> ::core::result::Result<::std::vec::Vec<CompanyMember>, Error> {
+        self.pages().collect().await
+    }
+
+    /// Dispatches on the entity-type attribute; items of other entities are skipped.
+    fn decode(
+        item: &support::Item,
+    ) -> ::core::result::Result<
+        ::core::option::Option<CompanyMember>,
+        support::ItemError,
+    > {
+        match support::entity_type(item) {
+            ::core::option::Option::Some("CompanyMember") => {
+                CompanyMember::from_item(item).map(::core::option::Option::Some)
+            }
+            _ => ::core::result::Result::Ok(::core::option::Option::None),
+        }
+    }
+}
+
+/// The query of [`Db::companies_of_user`]: set a page size or a cursor, then `send` for one
+/// page, or `pages` / `all` to read every page.
+#[must_use = "a query does nothing until it is sent"]
+pub struct CompaniesOfUserQuery<'a> {
+    db: &'a Db,
+    spec: support::QuerySpec,
+}
+
+impl<'a> CompaniesOfUserQuery<'a> {
+    /// Items evaluated per request (before filters, as DynamoDB counts `Limit`).
+    pub fn limit(mut self, n: i32) -> Self {
+        self.spec.limit = ::core::option::Option::Some(n);
+        self
+    }
+
+    /// Continues after the page that returned this cursor.
+    pub fn cursor(mut self, cursor: support::Cursor) -> Self {
+        self.spec.cursor = ::core::option::Option::Some(cursor);
+        self
+    }
+
+    /// Strongly consistent reads (the table's own key only; DynamoDB has none on a GSI).
+    pub fn consistent_read(mut self, yes: bool) -> Self {
+        self.spec.consistent = yes;
+        self
+    }
+
+    /// Reads one page.
+    pub async fn send(
+        self,
+    ) -> ::core::result::Result<support::Page<UserCompany>, Error> {
+        let (items, cursor) = self.spec.page(self.db).await?;
+        ::core::result::Result::Ok(support::Page {
+            items: support::decode_page(&items, Self::decode)?,
+            cursor,
+        })
+    }
+
+    /// Reads every page in turn; `next().await` yields one item at a time.
+    pub fn pages(self) -> support::Pager<'a, UserCompany> {
+        support::Pager::new(self.db, self.spec, Self::decode)
+    }
+
+    /// Reads every remaining item.
+    pub async fn all(
+        self,
+    ) -> ::core::result::Result<::std::vec::Vec<UserCompany>, Error> {
+        self.pages().collect().await
+    }
+
+    /// Dispatches on the entity-type attribute; items of other entities are skipped.
+    fn decode(
+        item: &support::Item,
+    ) -> ::core::result::Result<
+        ::core::option::Option<UserCompany>,
+        support::ItemError,
+    > {
+        match support::entity_type(item) {
+            ::core::option::Option::Some("UserCompany") => {
+                UserCompany::from_item(item).map(::core::option::Option::Some)
+            }
+            _ => ::core::result::Result::Ok(::core::option::Option::None),
+        }
+    }
+}
+
+/// The attributes [`Db::newsletter_subscribers`] reads of each `User`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewsletterSubscribersItem {
+    pub email: ::std::string::String,
+    pub name: ::std::string::String,
+}
+
+impl NewsletterSubscribersItem {
+    /// Reads the projected attributes of an item.
+    pub fn from_item(
+        item: &support::Item,
+    ) -> ::core::result::Result<Self, support::ItemError> {
+        let cx = support::ReadCx {
+            entity: "User",
+            item,
+            pk: "pk",
+            sk: "sk",
+        };
+
+        ::core::result::Result::Ok(Self {
+            email: cx.required("email")?,
+            name: cx.required("name")?,
+        })
+    }
+}
+
+/// The query of [`Db::newsletter_subscribers`]: set a page size or a cursor, then `send` for one
+/// page, or `pages` / `all` to read every page.
+#[must_use = "a query does nothing until it is sent"]
+pub struct NewsletterSubscribersQuery<'a> {
+    db: &'a Db,
+    spec: support::QuerySpec,
+}
+
+impl<'a> NewsletterSubscribersQuery<'a> {
+    /// Items evaluated per request (before filters, as DynamoDB counts `Limit`).
+    pub fn limit(mut self, n: i32) -> Self {
+        self.spec.limit = ::core::option::Option::Some(n);
+        self
+    }
+
+    /// Continues after the page that returned this cursor.
+    pub fn cursor(mut self, cursor: support::Cursor) -> Self {
+        self.spec.cursor = ::core::option::Option::Some(cursor);
+        self
+    }
+
+    /// Reads one page.
+    pub async fn send(
+        self,
+    ) -> ::core::result::Result<support::Page<NewsletterSubscribersItem>, Error> {
+        let (items, cursor) = self.spec.page(self.db).await?;
+        ::core::result::Result::Ok(support::Page {
+            items: support::decode_page(&items, Self::decode)?,
+            cursor,
+        })
+    }
+
+    /// Reads every page in turn; `next().await` yields one item at a time.
+    pub fn pages(self) -> support::Pager<'a, NewsletterSubscribersItem> {
+        support::Pager::new(self.db, self.spec, Self::decode)
+    }
+
+    /// Reads every remaining item.
+    pub async fn all(
+        self,
+    ) -> ::core::result::Result<::std::vec::Vec<NewsletterSubscribersItem>, Error> {
+        self.pages().collect().await
+    }
+
+    /// Dispatches on the entity-type attribute; items of other entities are skipped.
+    fn decode(
+        item: &support::Item,
+    ) -> ::core::result::Result<
+        ::core::option::Option<NewsletterSubscribersItem>,
+        support::ItemError,
+    > {
+        match support::entity_type(item) {
+            ::core::option::Option::Some("User") => {
+                NewsletterSubscribersItem::from_item(item)
+                    .map(::core::option::Option::Some)
+            }
+            _ => ::core::result::Result::Ok(::core::option::Option::None),
+        }
+    }
+}
+
+/// The attributes [`Db::users_born_in`] reads of each `User`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsersBornInItem {
+    pub email: ::std::string::String,
+    pub name: ::std::string::String,
+    pub dob: ::core::option::Option<support::Date>,
+}
+
+impl UsersBornInItem {
+    /// Reads the projected attributes of an item.
+    pub fn from_item(
+        item: &support::Item,
+    ) -> ::core::result::Result<Self, support::ItemError> {
+        let cx = support::ReadCx {
+            entity: "User",
+            item,
+            pk: "pk",
+            sk: "sk",
+        };
+
+        ::core::result::Result::Ok(Self {
+            email: cx.required("email")?,
+            name: cx.required("name")?,
+            dob: cx.optional("dob")?,
+        })
+    }
+}
+
+/// The query of [`Db::users_born_in`]: set a page size or a cursor, then `send` for one
+/// page, or `pages` / `all` to read every page.
+#[must_use = "a query does nothing until it is sent"]
+pub struct UsersBornInQuery<'a> {
+    db: &'a Db,
+    spec: support::QuerySpec,
+}
+
+impl<'a> UsersBornInQuery<'a> {
+    /// Items evaluated per request (before filters, as DynamoDB counts `Limit`).
+    pub fn limit(mut self, n: i32) -> Self {
+        self.spec.limit = ::core::option::Option::Some(n);
+        self
+    }
+
+    /// Continues after the page that returned this cursor.
+    pub fn cursor(mut self, cursor: support::Cursor) -> Self {
+        self.spec.cursor = ::core::option::Option::Some(cursor);
+        self
+    }
+
+    /// Reads one page.
+    pub async fn send(
+        self,
+    ) -> ::core::result::Result<support::Page<UsersBornInItem>, Error> {
+        let (items, cursor) = self.spec.page(self.db).await?;
+        ::core::result::Result::Ok(support::Page {
+            items: support::decode_page(&items, Self::decode)?,
+            cursor,
+        })
+    }
+
+    /// Reads every page in turn; `next().await` yields one item at a time.
+    pub fn pages(self) -> support::Pager<'a, UsersBornInItem> {
+        support::Pager::new(self.db, self.spec, Self::decode)
+    }
+
+    /// Reads every remaining item.
+    pub async fn all(
+        self,
+    ) -> ::core::result::Result<::std::vec::Vec<UsersBornInItem>, Error> {
+        self.pages().collect().await
+    }
+
+    /// Dispatches on the entity-type attribute; items of other entities are skipped.
+    fn decode(
+        item: &support::Item,
+    ) -> ::core::result::Result<
+        ::core::option::Option<UsersBornInItem>,
+        support::ItemError,
+    > {
+        match support::entity_type(item) {
+            ::core::option::Option::Some("User") => {
+                UsersBornInItem::from_item(item).map(::core::option::Option::Some)
+            }
+            _ => ::core::result::Result::Ok(::core::option::Option::None),
+        }
+    }
+}
+
+/// The attributes [`Db::users_born_between`] reads of each `User`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsersBornBetweenItem {
+    pub email: ::std::string::String,
+    pub name: ::std::string::String,
+    pub dob: ::core::option::Option<support::Date>,
+}
+
+impl UsersBornBetweenItem {
+    /// Reads the projected attributes of an item.
+    pub fn from_item(
+        item: &support::Item,
+    ) -> ::core::result::Result<Self, support::ItemError> {
+        let cx = support::ReadCx {
+            entity: "User",
+            item,
+            pk: "pk",
+            sk: "sk",
+        };
+
+        ::core::result::Result::Ok(Self {
+            email: cx.required("email")?,
+            name: cx.required("name")?,
+            dob: cx.optional("dob")?,
+        })
+    }
+}
+
+/// The query of [`Db::users_born_between`]: set a page size or a cursor, then `send` for one
+/// page, or `pages` / `all` to read every page.
+#[must_use = "a query does nothing until it is sent"]
+pub struct UsersBornBetweenQuery<'a> {
+    db: &'a Db,
+    spec: support::QuerySpec,
+}
+
+impl<'a> UsersBornBetweenQuery<'a> {
+    /// Items evaluated per request (before filters, as DynamoDB counts `Limit`).
+    pub fn limit(mut self, n: i32) -> Self {
+        self.spec.limit = ::core::option::Option::Some(n);
+        self
+    }
+
+    /// Continues after the page that returned this cursor.
+    pub fn cursor(mut self, cursor: support::Cursor) -> Self {
+        self.spec.cursor = ::core::option::Option::Some(cursor);
+        self
+    }
+
+    /// Reads one page.
+    pub async fn send(
+        self,
+    ) -> ::core::result::Result<support::Page<UsersBornBetweenItem>, Error> {
+        let (items, cursor) = self.spec.page(self.db).await?;
+        ::core::result::Result::Ok(support::Page {
+            items: support::decode_page(&items, Self::decode)?,
+            cursor,
+        })
+    }
+
+    /// Reads every page in turn; `next().await` yields one item at a time.
+    pub fn pages(self) -> support::Pager<'a, UsersBornBetweenItem> {
+        support::Pager::new(self.db, self.spec, Self::decode)
+    }
+
+    /// Reads every remaining item.
+    pub async fn all(
+        self,
+    ) -> ::core::result::Result<::std::vec::Vec<UsersBornBetweenItem>, Error> {
+        self.pages().collect().await
+    }
+
+    /// Dispatches on the entity-type attribute; items of other entities are skipped.
+    fn decode(
+        item: &support::Item,
+    ) -> ::core::result::Result<
+        ::core::option::Option<UsersBornBetweenItem>,
+        support::ItemError,
+    > {
+        match support::entity_type(item) {
+            ::core::option::Option::Some("User") => {
+                UsersBornBetweenItem::from_item(item).map(::core::option::Option::Some)
+            }
+            _ => ::core::result::Result::Ok(::core::option::Option::None),
+        }
+    }
+}
+
+/// The query of [`Db::pending_invitations`]: set a page size or a cursor, then `send` for one
+/// page, or `pages` / `all` to read every page.
+#[must_use = "a query does nothing until it is sent"]
+pub struct PendingInvitationsQuery<'a> {
+    db: &'a Db,
+    spec: support::QuerySpec,
+}
+
+impl<'a> PendingInvitationsQuery<'a> {
+    /// Items evaluated per request (before filters, as DynamoDB counts `Limit`).
+    pub fn limit(mut self, n: i32) -> Self {
+        self.spec.limit = ::core::option::Option::Some(n);
+        self
+    }
+
+    /// Continues after the page that returned this cursor.
+    pub fn cursor(mut self, cursor: support::Cursor) -> Self {
+        self.spec.cursor = ::core::option::Option::Some(cursor);
+        self
+    }
+
+    /// Strongly consistent reads (the table's own key only; DynamoDB has none on a GSI).
+    pub fn consistent_read(mut self, yes: bool) -> Self {
+        self.spec.consistent = yes;
+        self
+    }
+
+    /// Reads one page.
+    pub async fn send(self) -> ::core::result::Result<support::Page<Invitation>, Error> {
+        let (items, cursor) = self.spec.page(self.db).await?;
+        ::core::result::Result::Ok(support::Page {
+            items: support::decode_page(&items, Self::decode)?,
+            cursor,
+        })
+    }
+
+    /// Reads every page in turn; `next().await` yields one item at a time.
+    pub fn pages(self) -> support::Pager<'a, Invitation> {
+        support::Pager::new(self.db, self.spec, Self::decode)
+    }
+
+    /// Reads every remaining item.
+    pub async fn all(
+        self,
+    ) -> ::core::result::Result<::std::vec::Vec<Invitation>, Error> {
+        self.pages().collect().await
+    }
+
+    /// Dispatches on the entity-type attribute; items of other entities are skipped.
+    fn decode(
+        item: &support::Item,
+    ) -> ::core::result::Result<::core::option::Option<Invitation>, support::ItemError> {
+        match support::entity_type(item) {
+            ::core::option::Option::Some("Invitation") => {
+                Invitation::from_item(item).map(::core::option::Option::Some)
+            }
+            _ => ::core::result::Result::Ok(::core::option::Option::None),
+        }
+    }
+}
+
+pub use support::{Cursor, Db, Error, Page};
+impl Db {
+    /// Create, read, update and delete [`Company`] items.
+    pub fn company(&self) -> CompanyRepo<'_> {
+        CompanyRepo { db: self }
+    }
+
+    /// Create, read, update and delete [`User`] items.
+    pub fn user(&self) -> UserRepo<'_> {
+        UserRepo { db: self }
+    }
+
+    /// Create, read, update and delete [`CompanyMember`] items.
+    pub fn company_member(&self) -> CompanyMemberRepo<'_> {
+        CompanyMemberRepo { db: self }
+    }
+
+    /// Create, read, update and delete [`UserCompany`] items.
+    pub fn user_company(&self) -> UserCompanyRepo<'_> {
+        UserCompanyRepo { db: self }
+    }
+
+    /// Create, read, update and delete [`Invitation`] items.
+    pub fn invitation(&self) -> InvitationRepo<'_> {
+        InvitationRepo { db: self }
+    }
+
+    /// All users of a company, ordered by email.
+    /**
+ Query on `primary`: `#pk = :pk AND begins_with(#sk, :sk)`.*/
+    pub fn users_of_company(&self, company_name: &str) -> UsersOfCompanyQuery<'_> {
+        UsersOfCompanyQuery {
+            db: self,
+            spec: support::QuerySpec {
+                pattern: "usersOfCompany",
+                index: ::core::option::Option::None,
+                key_condition: "#pk = :pk AND begins_with(#sk, :sk)",
+                filter: ::core::option::Option::None,
+                projection: ::core::option::Option::None,
+                names: &[("#pk", "pk"), ("#sk", "sk")],
+                values: ::std::vec![
+                    (":pk", ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
+                    ::std::string::String::with_capacity(24); s.push_str("company#");
+                    support::KeyPart::push_key(company_name, & mut s); s })), (":sk",
+                    ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
+                    ::std::string::String::with_capacity(5); s.push_str("user#"); s }))
+                ],
+                forward: true,
+                limit: ::core::option::Option::None,
+                consistent: false,
+                cursor: ::core::option::Option::None,
+            },
+        }
+    }
+
+    /// A user by email, whatever their company.
+    /**
+ Query on `gsi1`: `#pk = :pk AND #sk = :sk`.*/
+    pub fn user_by_email(&self, email: &str) -> UserByEmailQuery<'_> {
+        UserByEmailQuery {
+            db: self,
+            spec: support::QuerySpec {
+                pattern: "userByEmail",
+                index: ::core::option::Option::Some("gsi1"),
+                key_condition: "#pk = :pk AND #sk = :sk",
+                filter: ::core::option::Option::None,
+                projection: ::core::option::Option::None,
+                names: &[("#pk", "gsi1pk"), ("#sk", "gsi1sk")],
+                values: ::std::vec![
+                    (":pk", ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
+                    ::std::string::String::with_capacity(21); s.push_str("user#");
+                    support::KeyPart::push_key(email, & mut s); s })), (":sk",
+                    ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
+                    ::std::string::String::with_capacity(5); s.push_str("user#"); s }))
+                ],
+                forward: true,
+                limit: ::core::option::Option::None,
+                consistent: false,
+                cursor: ::core::option::Option::None,
+            },
+        }
+    }
+
+    /// A company together with its users, in one query.
+    /**
+ Query on `primary`: `#pk = :pk`.*/
+    pub fn company_with_users(&self, name: &str) -> CompanyWithUsersQuery<'_> {
+        CompanyWithUsersQuery {
+            db: self,
+            spec: support::QuerySpec {
+                pattern: "companyWithUsers",
+                index: ::core::option::Option::None,
+                key_condition: "#pk = :pk",
+                filter: ::core::option::Option::None,
+                projection: ::core::option::Option::None,
+                names: &[("#pk", "pk")],
+                values: ::std::vec![
+                    (":pk", ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
+                    ::std::string::String::with_capacity(24); s.push_str("company#");
+                    support::KeyPart::push_key(name, & mut s); s }))
+                ],
+                forward: true,
+                limit: ::core::option::Option::None,
+                consistent: false,
+                cursor: ::core::option::Option::None,
+            },
+        }
+    }
+
+    /// The members of a company (many-to-many), with when they joined.
+    /**
+ Query on `primary`: `#pk = :pk AND begins_with(#sk, :sk)`.*/
+    pub fn members_of_company(&self, company_name: &str) -> MembersOfCompanyQuery<'_> {
+        MembersOfCompanyQuery {
+            db: self,
+            spec: support::QuerySpec {
+                pattern: "membersOfCompany",
+                index: ::core::option::Option::None,
+                key_condition: "#pk = :pk AND begins_with(#sk, :sk)",
+                filter: ::core::option::Option::None,
+                projection: ::core::option::Option::None,
+                names: &[("#pk", "pk"), ("#sk", "sk")],
+                values: ::std::vec![
+                    (":pk", ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
+                    ::std::string::String::with_capacity(24); s.push_str("company#");
+                    support::KeyPart::push_key(company_name, & mut s); s })), (":sk",
+                    ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
+                    ::std::string::String::with_capacity(7); s.push_str("member#"); s }))
+                ],
+                forward: true,
+                limit: ::core::option::Option::None,
+                consistent: false,
+                cursor: ::core::option::Option::None,
+            },
+        }
+    }
+
+    /// The companies a user belongs to (many-to-many), with when they joined.
+    /**
+ Query on `primary`: `#pk = :pk AND begins_with(#sk, :sk)`.*/
+    pub fn companies_of_user(&self, email: &str) -> CompaniesOfUserQuery<'_> {
+        CompaniesOfUserQuery {
+            db: self,
+            spec: support::QuerySpec {
+                pattern: "companiesOfUser",
+                index: ::core::option::Option::None,
+                key_condition: "#pk = :pk AND begins_with(#sk, :sk)",
+                filter: ::core::option::Option::None,
+                projection: ::core::option::Option::None,
+                names: &[("#pk", "pk"), ("#sk", "sk")],
+                values: ::std::vec![
+                    (":pk", ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
+                    ::std::string::String::with_capacity(21); s.push_str("user#");
+                    support::KeyPart::push_key(email, & mut s); s })), (":sk",
+                    ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
+                    ::std::string::String::with_capacity(8); s.push_str("company#"); s
+                    }))
+                ],
+                forward: true,
+                limit: ::core::option::Option::None,
+                consistent: false,
+                cursor: ::core::option::Option::None,
+            },
+        }
+    }
+
+    /// Users who subscribed to the newsletter.
+    /**
+ Query on `gsi2`: `#pk = :pk AND begins_with(#sk, :sk)`.*/
+    pub fn newsletter_subscribers(&self) -> NewsletterSubscribersQuery<'_> {
+        NewsletterSubscribersQuery {
+            db: self,
+            spec: support::QuerySpec {
+                pattern: "newsletterSubscribers",
+                index: ::core::option::Option::Some("gsi2"),
+                key_condition: "#pk = :pk AND begins_with(#sk, :sk)",
+                filter: ::core::option::Option::None,
+                projection: ::core::option::Option::Some("#t, #p0, #p1"),
+                names: &[
+                    ("#pk", "gsi2pk"),
+                    ("#sk", "gsi2sk"),
+                    ("#t", "_type"),
+                    ("#p0", "email"),
+                    ("#p1", "name"),
+                ],
+                values: ::std::vec![
+                    (":pk", ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
+                    ::std::string::String::with_capacity(27); s.push_str("newsletter#");
+                    support::KeyPart::push_key(& true, & mut s); s })), (":sk",
+                    ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
+                    ::std::string::String::with_capacity(5); s.push_str("user#"); s }))
+                ],
+                forward: true,
+                limit: ::core::option::Option::None,
+                consistent: false,
+                cursor: ::core::option::Option::None,
+            },
+        }
+    }
+
+    /// Users born in a given year, by date of birth.
+    /**
+ Query on `gsi3`: `#pk = :pk`.*/
+    pub fn users_born_in(&self, dob_year: i32) -> UsersBornInQuery<'_> {
+        UsersBornInQuery {
+            db: self,
+            spec: support::QuerySpec {
+                pattern: "usersBornIn",
+                index: ::core::option::Option::Some("gsi3"),
+                key_condition: "#pk = :pk",
+                filter: ::core::option::Option::None,
+                projection: ::core::option::Option::Some("#t, #p0, #p1, #p2"),
+                names: &[
+                    ("#pk", "gsi3pk"),
+                    ("#t", "_type"),
+                    ("#p0", "email"),
+                    ("#p1", "name"),
+                    ("#p2", "dob"),
+                ],
+                values: ::std::vec![
+                    (":pk", ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
+                    ::std::string::String::with_capacity(21); s.push_str("born#");
+                    support::push_year(& mut s, & dob_year); s }))
+                ],
+                forward: true,
+                limit: ::core::option::Option::None,
+                consistent: false,
+                cursor: ::core::option::Option::None,
+            },
+        }
+    }
+
+    /// Users born in a year, between two dates.
+    /**
+ Query on `gsi3`: `#pk = :pk AND #sk BETWEEN :lo AND :hi`.*/
+    pub fn users_born_between(
+        &self,
+        dob_year: i32,
+        dob_from: support::Date,
+        dob_to: support::Date,
+    ) -> UsersBornBetweenQuery<'_> {
+        UsersBornBetweenQuery {
+            db: self,
+            spec: support::QuerySpec {
+                pattern: "usersBornBetween",
+                index: ::core::option::Option::Some("gsi3"),
+                key_condition: "#pk = :pk AND #sk BETWEEN :lo AND :hi",
+                filter: ::core::option::Option::None,
+                projection: ::core::option::Option::Some("#t, #p0, #p1, #p2"),
+                names: &[
+                    ("#pk", "gsi3pk"),
+                    ("#sk", "gsi3sk"),
+                    ("#t", "_type"),
+                    ("#p0", "email"),
+                    ("#p1", "name"),
+                    ("#p2", "dob"),
+                ],
+                values: ::std::vec![
+                    (":pk", ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
+                    ::std::string::String::with_capacity(21); s.push_str("born#");
+                    support::push_year(& mut s, & dob_year); s })), (":lo",
+                    ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
+                    ::std::string::String::with_capacity(16);
+                    support::KeyPart::push_key(& dob_from, & mut s); s })), (":hi",
+                    ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
+                    ::std::string::String::with_capacity(20);
+                    support::KeyPart::push_key(& dob_to, & mut s); s.push('\u{10ffff}');
+                    s }))
+                ],
+                forward: true,
+                limit: ::core::option::Option::None,
+                consistent: false,
+                cursor: ::core::option::Option::None,
+            },
+        }
+    }
+
+    /// Invitations of a company that have not expired yet.
+    /**
+ Query on `primary`: `#pk = :pk AND begins_with(#sk, :sk)`.*/
+    pub fn pending_invitations(
+        &self,
+        company_name: &str,
+    ) -> PendingInvitationsQuery<'_> {
+        PendingInvitationsQuery {
+            db: self,
+            spec: support::QuerySpec {
+                pattern: "pendingInvitations",
+                index: ::core::option::Option::None,
+                key_condition: "#pk = :pk AND begins_with(#sk, :sk)",
+                filter: ::core::option::Option::None,
+                projection: ::core::option::Option::None,
+                names: &[("#pk", "pk"), ("#sk", "sk")],
+                values: ::std::vec![
+                    (":pk", ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
+                    ::std::string::String::with_capacity(24); s.push_str("company#");
+                    support::KeyPart::push_key(company_name, & mut s); s })), (":sk",
+                    ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
+                    ::std::string::String::with_capacity(7); s.push_str("invite#"); s }))
+                ],
+                forward: true,
+                limit: ::core::option::Option::None,
+                consistent: false,
+                cursor: ::core::option::Option::None,
+            },
+        }
+    }
+
+    /// Links a `Company` and a `User` (membership): creates both relationship items in one transaction; fails if either exists.
+    pub async fn link_membership(
+        &self,
+        a: &CompanyMember,
+        b: &UserCompany,
+    ) -> ::core::result::Result<(), Error> {
+        self.transaction().create(a).create(b).send().await
+    }
+
+    /// Removes both relationship items of `membership` in one transaction.
+    pub async fn unlink_membership(
+        &self,
+        a: &CompanyMemberKey,
+        b: &UserCompanyKey,
+    ) -> ::core::result::Result<(), Error> {
+        self.transaction().delete(a).delete(b).send().await
     }
 }

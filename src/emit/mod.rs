@@ -1,6 +1,7 @@
 //! Emitters: pure functions from the IR to files. No I/O here.
 
 pub mod rust;
+mod rust_ops;
 mod templates;
 
 use crate::ir::Schema;

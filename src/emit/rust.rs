@@ -8,6 +8,7 @@ use minijinja::value::Serde;
 use serde::Serialize;
 
 use super::EmitError;
+use super::rust_ops::{PatternView, RepoView, pattern_method, relationship_methods};
 use super::templates::{render, rust_str};
 use crate::ir::{self, AttrRole, Literal, Part, PlaceholderFormat, Schema, Template, Type};
 use crate::naming;
@@ -29,7 +30,33 @@ pub fn emit(schema: &Schema) -> Result<String, EmitError> {
             }
         }
         items.push(render("entity.rs.j2", minijinja::context! { e => Serde(EntityView::new(schema, entity)), table => Serde(&table) })?);
+        items.push(render(
+            "repo.rs.j2",
+            minijinja::context! { e => Serde(RepoView::new(schema, entity)) },
+        )?);
     }
+    for p in &schema.patterns {
+        items.push(render(
+            "pattern.rs.j2",
+            minijinja::context! { p => Serde(PatternView::new(schema, p)), table => Serde(&table) },
+        )?);
+    }
+    let accessors: Vec<_> = schema.entities.iter().map(|e| minijinja::context! { ident => e.type_ident.clone(), method => e.snake_ident.clone() }).collect();
+    let mut methods: Vec<String> = schema
+        .patterns
+        .iter()
+        .map(|p| pattern_method(schema, p))
+        .collect();
+    methods.extend(
+        schema
+            .relationships
+            .iter()
+            .flat_map(|r| relationship_methods(schema, r)),
+    );
+    items.push(render(
+        "db.rs.j2",
+        minijinja::context! { accessors => accessors, pattern_methods => methods },
+    )?);
     let support = render("support.rs.j2", minijinja::context! {})?;
     let text = render(
         "file.rs.j2",
@@ -156,7 +183,7 @@ struct EntityView {
 }
 
 #[derive(Serialize)]
-struct FieldView {
+pub struct FieldView {
     ident: String,
     rust_type: String,
     doc: Option<String>,
@@ -272,13 +299,13 @@ fn field_type(attr: &ir::Attribute) -> String {
     }
 }
 
-fn field_view(attr: &ir::Attribute) -> FieldView {
+pub fn field_view(attr: &ir::Attribute) -> FieldView {
     let name = rust_str(&attr.name);
     let ident = &attr.field_ident;
     let put = match (attr.role, attr.optional) {
-        (AttrRole::Ttl, _) => format!("support::put_ttl(&mut item, {name}, &self.{ident})"),
-        (_, true) => format!("support::put_opt(&mut item, {name}, &self.{ident})"),
-        (_, false) => format!("support::put(&mut item, {name}, &self.{ident})"),
+        (AttrRole::Ttl, _) => format!("support::write_ttl(&mut item, {name}, &self.{ident})"),
+        (_, true) => format!("support::write_opt(&mut item, {name}, &self.{ident})"),
+        (_, false) => format!("support::write_attr(&mut item, {name}, &self.{ident})"),
     };
     let is_set = matches!(attr.ty, Type::StringSet | Type::NumberSet);
     let read = match (attr.role, attr.optional, &attr.default) {
@@ -365,6 +392,10 @@ pub fn key_string_expr(parts: &[Part], value: &dyn Fn(&ir::Placeholder) -> Strin
     let mut code = format!("{{ let mut s = ::std::string::String::with_capacity({capacity});");
     for part in parts {
         match part {
+            Part::Literal(l) if l.chars().count() == 1 => code.push_str(&format!(
+                "s.push({:?});",
+                l.chars().next().unwrap_or_default()
+            )),
             Part::Literal(l) => code.push_str(&format!("s.push_str({});", rust_str(l))),
             Part::Placeholder(ph) if ph.format == PlaceholderFormat::Year => {
                 code.push_str(&format!("support::push_year(&mut s, {});", value(ph)));

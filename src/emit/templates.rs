@@ -16,6 +16,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("entity.rs.j2", include_str!("../../templates/entity.rs.j2")),
     ("enum.rs.j2", include_str!("../../templates/enum.rs.j2")),
+    ("repo.rs.j2", include_str!("../../templates/repo.rs.j2")),
+    (
+        "pattern.rs.j2",
+        include_str!("../../templates/pattern.rs.j2"),
+    ),
+    ("db.rs.j2", include_str!("../../templates/db.rs.j2")),
 ];
 
 fn env() -> &'static Environment<'static> {

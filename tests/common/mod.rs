@@ -21,11 +21,18 @@ pub fn assert_golden(path: &Path, actual: &str) {
         std::fs::write(path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("golden {} unreadable ({e}); run with DYNGEN_BLESS=1", path.display()));
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!(
+            "golden {} unreadable ({e}); run with DYNGEN_BLESS=1",
+            path.display()
+        )
+    });
     if expected != actual {
         let diff = dyngen::output::unified_diff(&path.display().to_string(), &expected, actual);
-        panic!("{} differs from its golden (DYNGEN_BLESS=1 to accept):\n{diff}", path.display());
+        panic!(
+            "{} differs from its golden (DYNGEN_BLESS=1 to accept):\n{diff}",
+            path.display()
+        );
     }
 }
 
