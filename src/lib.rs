@@ -15,6 +15,8 @@ pub mod diag;
 pub mod emit;
 pub mod ir;
 pub mod lints;
+#[cfg(feature = "local")]
+pub mod local;
 pub mod naming;
 pub mod output;
 pub mod parse;

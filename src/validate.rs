@@ -193,7 +193,17 @@ fn lower_table(cx: &mut Cx, t: &Sp<ast::Table>) -> ir::Table {
                     .help("list the attributes to project, or use `keys_only`");
                     cx.error(d);
                 }
-                ir::Projection::Include(list.iter().map(|a| a.value.clone()).collect())
+                // Reads dispatch on the entity type, so every index carries it.
+                let mut names: Vec<String> = list.iter().map(|a| a.value.clone()).collect();
+                let type_attr = t_val
+                    .entity_type_attribute
+                    .as_ref()
+                    .map_or("_type", |a| a.value.as_str());
+                if !names.iter().any(|n| n == type_attr) {
+                    names.push(type_attr.to_string());
+                    projected += 1;
+                }
+                ir::Projection::Include(names)
             }
         };
         indexes.push(ir::Index {

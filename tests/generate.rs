@@ -31,7 +31,7 @@ fn committed_output_equals_fresh_output() {
 
 #[test]
 fn fixture_goldens() {
-    for fixture in ["hostile", "minimal"] {
+    for fixture in ["hostile", "minimal", "operators"] {
         let dir = root().join("tests/fixtures/valid").join(fixture);
         let files = generate(&dir.join("schema.yaml"), "schema.yaml");
         for (rel, contents) in &files.files {

@@ -1828,6 +1828,140 @@ pub mod support {
             }
         }
     }
+
+    /// One global secondary index as the schema declares it.
+    pub struct GsiDef {
+        pub name: &'static str,
+        pub partition_key: &'static str,
+        pub sort_key: ::core::option::Option<&'static str>,
+        /// `None`: all attributes; `Some(&[])`: keys only; otherwise these attributes.
+        pub include: ::core::option::Option<&'static [&'static str]>,
+    }
+
+    /// Creates the table and waits until it and every index are ACTIVE.
+    pub async fn create_table(
+        db: &Db,
+        key_types: &[(&'static str, bool)],
+        gsis: &[GsiDef],
+        capacity: ::core::option::Option<(i64, i64)>,
+    ) -> ::core::result::Result<(), Error> {
+        use ::aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+            KeyType, Projection, ProjectionType, ProvisionedThroughput,
+            ScalarAttributeType,
+        };
+
+        let key = |name: &str, kt: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kt)
+                .build()
+                .map_err(sdk)
+        };
+
+        let throughput = |c: (i64, i64)| {
+            ProvisionedThroughput::builder()
+                .read_capacity_units(c.0)
+                .write_capacity_units(c.1)
+                .build()
+                .map_err(sdk)
+        };
+
+        let mut req = db
+            .client
+            .create_table()
+            .table_name(&db.table)
+            .key_schema(key(super::PARTITION_KEY, KeyType::Hash)?)
+            .key_schema(key(super::SORT_KEY, KeyType::Range)?);
+        for (name, numeric) in key_types {
+            let t = if *numeric {
+                ScalarAttributeType::N
+            } else {
+                ScalarAttributeType::S
+            };
+            req = req
+                .attribute_definitions(
+                    AttributeDefinition::builder()
+                        .attribute_name(*name)
+                        .attribute_type(t)
+                        .build()
+                        .map_err(sdk)?,
+                );
+        }
+
+        for g in gsis {
+            let mut gb = GlobalSecondaryIndex::builder()
+                .index_name(g.name)
+                .key_schema(key(g.partition_key, KeyType::Hash)?);
+            if let Some(sk) = g.sort_key {
+                gb = gb.key_schema(key(sk, KeyType::Range)?);
+            }
+            let projection = match g.include {
+                None => {
+                    Projection::builder().projection_type(ProjectionType::All).build()
+                }
+                Some([]) => {
+                    Projection::builder()
+                        .projection_type(ProjectionType::KeysOnly)
+                        .build()
+                }
+                Some(list) => {
+                    Projection::builder()
+                        .projection_type(ProjectionType::Include)
+                        .set_non_key_attributes(
+                            Some(list.iter().map(|a| a.to_string()).collect()),
+                        )
+                        .build()
+                }
+            };
+            gb = gb.projection(projection);
+            if let Some(c) = capacity {
+                gb = gb.provisioned_throughput(throughput(c)?);
+            }
+            req = req.global_secondary_indexes(gb.build().map_err(sdk)?);
+        }
+
+        req = match capacity {
+            Some(c) => {
+                req.billing_mode(BillingMode::Provisioned)
+                    .provisioned_throughput(throughput(c)?)
+            }
+            None => req.billing_mode(BillingMode::PayPerRequest),
+        };
+
+        req.send().await.map_err(sdk)?;
+        wait_until_active(db).await
+    }
+
+    /// Polls until the table and all of its indexes are ACTIVE (the SDK's waiter checks
+    /// only the table).
+    pub async fn wait_until_active(db: &Db) -> ::core::result::Result<(), Error> {
+        use ::aws_sdk_dynamodb::config::AsyncSleep;
+        use ::aws_sdk_dynamodb::types::{IndexStatus, TableStatus};
+        loop {
+            let out = db
+                .client
+                .describe_table()
+                .table_name(&db.table)
+                .send()
+                .await
+                .map_err(sdk)?;
+            let table = out.table();
+            let ready = table.and_then(|t| t.table_status())
+                == Some(&TableStatus::Active)
+                && table
+                    .map(|t| t.global_secondary_indexes())
+                    .unwrap_or_default()
+                    .iter()
+                    .all(|g| g.index_status() == Some(&IndexStatus::Active));
+            if ready {
+                return Ok(());
+            }
+            if let Some(sleep) = db.client.config().sleep_impl() {
+                sleep.sleep(::std::time::Duration::from_millis(200)).await;
+            }
+        }
+    }
 }
 
 /// Values of `Company.plan`.
@@ -4208,6 +4342,50 @@ impl<'a> PendingInvitationsQuery<'a> {
 
 pub use support::{Cursor, Db, Error, Page};
 impl Db {
+    /// Creates the table with every index the schema declares, and waits until all are
+    /// ACTIVE. For tests and local development; in production, migrations own the table.
+    pub async fn create_table(&self) -> ::core::result::Result<(), Error> {
+        support::create_table(
+                self,
+                &[
+                    ("pk", false),
+                    ("sk", false),
+                    ("gsi1pk", false),
+                    ("gsi1sk", false),
+                    ("gsi2pk", false),
+                    ("gsi2sk", false),
+                    ("gsi3pk", false),
+                    ("gsi3sk", false),
+                ],
+                &[
+                    support::GsiDef {
+                        name: "gsi1",
+                        partition_key: "gsi1pk",
+                        sort_key: ::core::option::Option::Some("gsi1sk"),
+                        include: ::core::option::Option::None,
+                    },
+                    support::GsiDef {
+                        name: "gsi2",
+                        partition_key: "gsi2pk",
+                        sort_key: ::core::option::Option::Some("gsi2sk"),
+                        include: ::core::option::Option::Some(
+                            &["email", "name", "_type"],
+                        ),
+                    },
+                    support::GsiDef {
+                        name: "gsi3",
+                        partition_key: "gsi3pk",
+                        sort_key: ::core::option::Option::Some("gsi3sk"),
+                        include: ::core::option::Option::Some(
+                            &["email", "name", "dob", "_type"],
+                        ),
+                    },
+                ],
+                ::core::option::Option::None,
+            )
+            .await
+    }
+
     /// Create, read, update and delete [`Company`] items.
     pub fn company(&self) -> CompanyRepo<'_> {
         CompanyRepo { db: self }

@@ -53,9 +53,10 @@ pub fn emit(schema: &Schema) -> Result<String, EmitError> {
             .iter()
             .flat_map(|r| relationship_methods(schema, r)),
     );
+    let (key_types, gsis, capacity) = table_definition(schema);
     items.push(render(
         "db.rs.j2",
-        minijinja::context! { accessors => accessors, pattern_methods => methods },
+        minijinja::context! { accessors => accessors, pattern_methods => methods, key_types => key_types, gsis => gsis, capacity => capacity },
     )?);
     let support = render("support.rs.j2", minijinja::context! {})?;
     let text = render(
@@ -64,6 +65,53 @@ pub fn emit(schema: &Schema) -> Result<String, EmitError> {
     )?;
     let formatted = format_rust(&text, PATH)?;
     Ok(format!("{}\n{formatted}", header(schema, "//")))
+}
+
+/// Key attribute types, index definitions and capacity for `Db::create_table`.
+fn table_definition(schema: &Schema) -> (Vec<minijinja::Value>, Vec<minijinja::Value>, String) {
+    let numeric = |attr: &str| {
+        schema.entities.iter().any(|e| {
+            e.keys.iter().any(|k| {
+                let (pk, sk) = schema.key_attributes(k.index);
+                (pk == attr && template_is_numeric(&k.pk, &e.attributes))
+                    || (sk == Some(attr)
+                        && k.sk
+                            .as_ref()
+                            .is_some_and(|t| template_is_numeric(t, &e.attributes)))
+            })
+        })
+    };
+    let mut names: Vec<&str> = schema.all_key_attributes();
+    let mut seen = std::collections::BTreeSet::new();
+    names.retain(|n| seen.insert(*n));
+    let key_types = names
+        .iter()
+        .map(|n| minijinja::context! { name => *n, numeric => numeric(n).to_string() })
+        .collect();
+    let gsis = schema
+        .table
+        .indexes
+        .iter()
+        .map(|ix| {
+            let sk = match &ix.sort_key {
+                Some(s) => format!("::core::option::Option::Some({})", rust_str(s)),
+                None => "::core::option::Option::None".into(),
+            };
+            let include = match &ix.projection {
+                ir::Projection::All => "::core::option::Option::None".to_string(),
+                ir::Projection::KeysOnly => "::core::option::Option::Some(&[])".to_string(),
+                ir::Projection::Include(list) => format!("::core::option::Option::Some(&[{}])", list.iter().map(|a| rust_str(a)).collect::<Vec<_>>().join(", ")),
+            };
+            minijinja::context! { name => ix.name.clone(), pk => ix.partition_key.clone(), sk => sk, include => include }
+        })
+        .collect();
+    let capacity = match schema.table.billing {
+        ir::Billing::OnDemand => "::core::option::Option::None".to_string(),
+        ir::Billing::Provisioned { read, write } => {
+            format!("::core::option::Option::Some(({read}, {write}))")
+        }
+    };
+    (key_types, gsis, capacity)
 }
 
 /// The first lines of every generated file.

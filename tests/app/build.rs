@@ -2,7 +2,7 @@
 //! crate would, so the crate proves the API and the output compile together.
 
 fn main() {
-    for fixture in ["hostile", "minimal"] {
+    for fixture in ["hostile", "minimal", "operators"] {
         let result = dyngen::Builder::new()
             .schema(format!("../fixtures/valid/{fixture}/schema.yaml"))
             .out_dir(

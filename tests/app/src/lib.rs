@@ -19,3 +19,9 @@ pub mod hostile {
 pub mod minimal {
     include!(concat!(env!("OUT_DIR"), "/minimal/rust/dyngen.rs"));
 }
+
+/// Every sort-key operator.
+#[rustfmt::skip]
+pub mod operators {
+    include!(concat!(env!("OUT_DIR"), "/operators/rust/dyngen.rs"));
+}
