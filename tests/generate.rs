@@ -262,3 +262,35 @@ fn committed_json_schema_is_current_and_describes_the_format() {
         assert!(props.get(key).is_some(), "JSON schema lacks `{key}`");
     }
 }
+
+#[test]
+fn generated_queries_never_scan_and_offer_consistent_reads_only_on_the_table() {
+    let files = generate(&root().join("schema.yaml"), "schema.yaml");
+    let rust = syn::parse_file(&files.files["rust/dyngen.rs"]).unwrap();
+    let text = files.files["rust/dyngen.rs"].as_str();
+    assert!(!text.contains(".scan()"), "a generated operation uses Scan");
+    // Each query type: does it have `consistent_read`?
+    let mut consistent = std::collections::BTreeMap::new();
+    for item in &rust.items {
+        if let syn::Item::Impl(imp) = item
+            && let syn::Type::Path(p) = imp.self_ty.as_ref()
+        {
+            let name = p.path.segments.last().unwrap().ident.to_string();
+            if name.ends_with("Query") {
+                let has = imp
+                    .items
+                    .iter()
+                    .any(|i| matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "consistent_read"));
+                consistent.insert(name, has);
+            }
+        }
+    }
+    assert!(consistent["UsersOfCompanyQuery"]);
+    assert!(consistent["CompanyWithUsersQuery"]);
+    assert!(
+        !consistent["UserByEmailQuery"],
+        "gsi1 cannot be read consistently"
+    );
+    assert!(!consistent["NewsletterSubscribersQuery"]);
+    assert_eq!(consistent.len(), 9);
+}
