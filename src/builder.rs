@@ -1,10 +1,11 @@
-//! The build.rs API, in the manner of prost-build.
+//! The build.rs API, in the manner of prost-build, and the front-end pieces the CLI shares.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::diag::{self, Diagnostic, Source};
 use crate::emit::{self, EmitError};
+use crate::migrations::MigrationSource;
 use crate::output;
 
 /// Generates code from a schema inside a build script.
@@ -21,6 +22,7 @@ use crate::output;
 pub struct Builder {
     schema: PathBuf,
     out_dir: Option<PathBuf>,
+    migrations_dir: PathBuf,
     emit_rerun_if_changed: bool,
 }
 
@@ -35,6 +37,7 @@ impl Builder {
         Builder {
             schema: PathBuf::from("schema.yaml"),
             out_dir: None,
+            migrations_dir: PathBuf::from("generated/migrations"),
             emit_rerun_if_changed: true,
         }
     }
@@ -51,6 +54,14 @@ impl Builder {
         self
     }
 
+    /// The committed migrations (default `generated/migrations`, relative to
+    /// `CARGO_MANIFEST_DIR`). A build never writes migrations: when the schema needs a new
+    /// one, it fails and asks for `dyngen generate`, which scaffolds it for review.
+    pub fn migrations_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.migrations_dir = dir.into();
+        self
+    }
+
     /// Print `cargo:rerun-if-changed` for every file read (default on).
     pub fn emit_rerun_if_changed(mut self, on: bool) -> Self {
         self.emit_rerun_if_changed = on;
@@ -61,10 +72,12 @@ impl Builder {
     /// are printed as `cargo:warning` lines; errors are returned.
     pub fn generate(self) -> Result<output::WriteReport, Error> {
         let base = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
-        let path = match &base {
-            Some(b) if self.schema.is_relative() => b.join(&self.schema),
-            _ => self.schema.clone(),
+        let resolve = |p: &Path| match &base {
+            Some(b) if p.is_relative() => b.join(p),
+            _ => p.to_path_buf(),
         };
+        let path = resolve(&self.schema);
+        let migrations_dir = resolve(&self.migrations_dir);
         let out_dir = match self.out_dir {
             Some(d) => d,
             None => std::env::var_os("OUT_DIR")
@@ -73,22 +86,39 @@ impl Builder {
         };
         if self.emit_rerun_if_changed {
             println!("cargo:rerun-if-changed={}", path.display());
+            println!("cargo:rerun-if-changed={}", migrations_dir.display());
         }
         let text = std::fs::read_to_string(&path).map_err(|e| Error::Io {
             path: path.clone(),
             source: e,
         })?;
         let source = Source::new(display_name(&self.schema), text);
-        let files = generate_files(&source)?;
-        for w in &files.1 {
-            for line in
-                diag::render_all(&source, std::slice::from_ref(w), diag::Format::Short, false)
-                    .lines()
-            {
-                println!("cargo:warning={line}");
+        let existing = read_migrations(&migrations_dir).map_err(|e| Error::Io {
+            path: migrations_dir.clone(),
+            source: e,
+        })?;
+        if self.emit_rerun_if_changed {
+            for m in &existing {
+                println!(
+                    "cargo:rerun-if-changed={}",
+                    migrations_dir.join(&m.file).display()
+                );
             }
         }
-        output::write(&files.0, &out_dir).map_err(|e| Error::Io {
+        let (files, warnings) = generate_files(&source, &existing, false)?;
+        let new: Vec<String> = files
+            .files
+            .keys()
+            .filter(|f| f.starts_with(crate::migrations::DIR))
+            .cloned()
+            .collect();
+        if !new.is_empty() {
+            return Err(Error::MigrationsNeeded { files: new });
+        }
+        for line in diag::render_all(&source, &warnings, diag::Format::Short, false).lines() {
+            println!("cargo:warning={line}");
+        }
+        output::write(&files, &out_dir).map_err(|e| Error::Io {
             path: out_dir.clone(),
             source: e,
         })
@@ -110,8 +140,35 @@ pub fn display_name(path: &Path) -> String {
         .join("/")
 }
 
-/// Source text to files, or the diagnostics that prevent it. Also returns warnings.
-pub fn generate_files(source: &Source) -> Result<(output::FileSet, Vec<Diagnostic>), Error> {
+/// Reads the migration files of a directory (none if it does not exist), sorted by name.
+pub fn read_migrations(dir: &Path) -> std::io::Result<Vec<MigrationSource>> {
+    let mut out = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type()?.is_file() && file.ends_with(".yaml") {
+            out.push(MigrationSource {
+                text: std::fs::read_to_string(entry.path())?,
+                file,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.file.cmp(&b.file));
+    Ok(out)
+}
+
+/// Source text and existing migrations to files, or the diagnostics that prevent it. Also
+/// returns warnings. New migrations appear in the set under `migrations/`.
+pub fn generate_files(
+    source: &Source,
+    migration_sources: &[MigrationSource],
+    allow_destructive: bool,
+) -> Result<(output::FileSet, Vec<Diagnostic>), Error> {
     let compiled = crate::compile(source);
     let Some(schema) = compiled
         .schema
@@ -122,7 +179,16 @@ pub fn generate_files(source: &Source) -> Result<(output::FileSet, Vec<Diagnosti
             diagnostics: compiled.diagnostics,
         });
     };
-    let files = emit::emit_all(&schema).map_err(Error::Emit)?;
+    let plan = crate::migrations::load(migration_sources).and_then(|existing| {
+        let state = crate::migrations::replay(&existing);
+        let planned = crate::migrations::plan(&schema, &state, allow_destructive)?;
+        Ok((crate::migrations::number(&existing, &planned), existing))
+    });
+    let (planned, existing) = plan.map_err(|diagnostics| Error::Schema {
+        source: source.clone(),
+        diagnostics,
+    })?;
+    let files = emit::emit_all(&schema, &existing, &planned).map_err(Error::Emit)?;
     Ok((files, compiled.diagnostics))
 }
 
@@ -141,6 +207,10 @@ pub enum Error {
     /// `OUT_DIR` is not set: not running inside a build script, and no `out_dir` given.
     NoOutDir,
     Emit(EmitError),
+    /// The schema needs migrations that are not committed yet (build.rs never writes them).
+    MigrationsNeeded {
+        files: Vec<String>,
+    },
 }
 
 impl fmt::Display for Error {
@@ -169,6 +239,13 @@ impl fmt::Display for Error {
                 "dyngen: OUT_DIR is not set; call Builder::out_dir outside a build script",
             ),
             Error::Emit(e) => e.fmt(f),
+            Error::MigrationsNeeded { files } => {
+                write!(
+                    f,
+                    "dyngen: the schema needs new migrations ({}); run `dyngen generate`, review them and commit",
+                    files.join(", ")
+                )
+            }
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod ir;
 pub mod lints;
 #[cfg(feature = "local")]
 pub mod local;
+pub mod migrations;
 pub mod naming;
 pub mod output;
 pub mod parse;
@@ -26,7 +27,7 @@ pub use builder::{Builder, Error};
 
 /// Pieces of the build API the CLI shares.
 pub mod builder_support {
-    pub use crate::builder::{display_name, generate_files};
+    pub use crate::builder::{display_name, generate_files, read_migrations};
 }
 
 use diag::{Diagnostic, Source};

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use dyngen::builder_support::{display_name, generate_files};
+use dyngen::builder_support::{display_name, generate_files, read_migrations};
 use dyngen::diag::{self, Diagnostic, Format, Source};
 use dyngen::{Error, output};
 
@@ -41,11 +41,16 @@ enum Command {
     Generate {
         #[command(flatten)]
         args: SchemaArgs,
-        /// Output directory.
+        /// Output directory (migrations are read from and added to `<out>/migrations`).
         #[arg(long, default_value = "generated")]
         out: PathBuf,
+        /// Scaffold migrations that delete an index (removed, or with changed keys or
+        /// projection); refused otherwise.
+        #[arg(long)]
+        allow_destructive: bool,
     },
-    /// Exit 1, with a diff, when the output directory is not what `generate` would write.
+    /// Exit 1, with a diff, when the output directory is not what `generate` would write
+    /// (including a migration the schema needs that nobody scaffolded).
     Check {
         #[command(flatten)]
         args: SchemaArgs,
@@ -72,7 +77,11 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Generate { args, out } => generate(&args, &out),
+        Command::Generate {
+            args,
+            out,
+            allow_destructive,
+        } => generate(&args, &out, allow_destructive),
         Command::Check { args, out } => check(&args, &out),
         Command::Validate { args } => validate(&args),
         Command::JsonSchema => {
@@ -104,9 +113,18 @@ fn print_diagnostics(source: &Source, diags: &[Diagnostic], format: Format) {
 }
 
 /// Runs the pipeline; on failure prints why and gives the exit code.
-fn files_for(args: &SchemaArgs) -> Result<(Source, output::FileSet), ExitCode> {
+fn files_for(
+    args: &SchemaArgs,
+    out: &Path,
+    allow_destructive: bool,
+) -> Result<(Source, output::FileSet), ExitCode> {
     let source = read_source(args)?;
-    match generate_files(&source) {
+    let dir = out.join(dyngen::migrations::DIR);
+    let migrations = read_migrations(&dir).map_err(|e| {
+        eprintln!("error: reading {}: {e}", dir.display());
+        ExitCode::from(EXIT_BAD_INPUT)
+    })?;
+    match generate_files(&source, &migrations, allow_destructive) {
         Ok((files, warnings)) => {
             print_diagnostics(&source, &warnings, args.error_format);
             Ok((source, files))
@@ -125,8 +143,8 @@ fn files_for(args: &SchemaArgs) -> Result<(Source, output::FileSet), ExitCode> {
     }
 }
 
-fn generate(args: &SchemaArgs, out: &Path) -> ExitCode {
-    let (_, files) = match files_for(args) {
+fn generate(args: &SchemaArgs, out: &Path, allow_destructive: bool) -> ExitCode {
+    let (_, files) = match files_for(args, out, allow_destructive) {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -154,7 +172,7 @@ fn generate(args: &SchemaArgs, out: &Path) -> ExitCode {
 }
 
 fn check(args: &SchemaArgs, out: &Path) -> ExitCode {
-    let (source, files) = match files_for(args) {
+    let (source, files) = match files_for(args, out, false) {
         Ok(x) => x,
         Err(code) => return code,
     };

@@ -880,6 +880,13 @@ fn parse_template(cx: &mut Cx, t: &Sp<String>, attrs: &[ir::Attribute]) -> Optio
         cx.error(d);
         return None;
     }
+    if text.starts_with("#dyngen") {
+        let d = Diagnostic::error("dyngen::reserved_key_prefix", "key templates cannot start with `#dyngen`")
+            .label(base, "reserved prefix")
+            .help("the migration runner keeps its ledger and lock under `#dyngen#...` keys; choose another prefix");
+        cx.error(d);
+        return None;
+    }
     let mut parts = Vec::new();
     let mut ok = true;
     let mut rest = text.as_str();

@@ -4710,3 +4710,1203 @@ impl Db {
         self.transaction().delete(a).delete(b).send().await
     }
 }
+
+/// Applies this schema's migrations: creates the table if it is missing, adds each index
+/// in its own step (waiting until it is ACTIVE), backfills new key attributes onto
+/// existing items, and records every applied migration in the table. The same code runs
+/// behind `dyngen migrate`.
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+pub mod migrate {
+    use ::aws_sdk_dynamodb::Client;
+    use ::aws_sdk_dynamodb::config::AsyncSleep;
+    use ::aws_sdk_dynamodb::types::AttributeValue;
+    use ::std::collections::HashMap;
+    use ::std::string::String;
+    use ::std::time::Duration;
+    use ::std::vec::Vec;
+    /// One migration: a name that sorts, the checksum of its file, and its steps.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Migration {
+        pub name: String,
+        pub checksum: String,
+        pub steps: Vec<Step>,
+    }
+
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Step {
+        CreateTable(TableDef),
+        CreateIndex(IndexDef),
+        DeleteIndex(String),
+        Backfill(Backfill),
+    }
+
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct TableDef {
+        pub partition_key: KeyAttr,
+        pub sort_key: KeyAttr,
+        /// `Some((read, write))` for a provisioned table.
+        pub provisioned: Option<(i64, i64)>,
+        pub ttl_attribute: Option<String>,
+        pub indexes: Vec<IndexDef>,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct KeyAttr {
+        pub name: String,
+        pub numeric: bool,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct IndexDef {
+        pub name: String,
+        pub partition_key: KeyAttr,
+        pub sort_key: Option<KeyAttr>,
+        pub projection: Projection,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum Projection {
+        All,
+        KeysOnly,
+        Include(Vec<String>),
+    }
+
+    /// Writes the key attributes of a new index onto items that existed before it.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Backfill {
+        pub index: String,
+        pub type_attribute: String,
+        pub entities: Vec<BackfillEntity>,
+    }
+
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct BackfillEntity {
+        pub entity: String,
+        pub keys: Vec<DerivedKey>,
+    }
+
+    /// A key attribute computed from a template such as `born#{dob:year}`.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct DerivedKey {
+        pub attribute: String,
+        pub template: String,
+        pub inputs: Vec<(String, InputType)>,
+        pub numeric: bool,
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum InputType {
+        String,
+        Integer,
+        Bool,
+        Date,
+        Timestamp,
+        Enum,
+    }
+
+    /// How a run behaves.
+    #[derive(Clone)]
+    pub struct Options {
+        /// Parallel Scan segments for backfills (DynamoDB allows up to 1,000,000).
+        pub segments: u32,
+        /// How long the lock is held without a heartbeat; a crashed runner's lock expires then.
+        pub lease: Duration,
+        /// How long to wait for another runner's lock before giving up.
+        pub lock_wait: Duration,
+        /// Interval between DescribeTable polls while an index builds.
+        pub poll: Duration,
+        /// Identifies this runner in the lock item.
+        pub owner: String,
+        /// Called after each backfilled page with (migration, items updated so far).
+        pub progress: Option<::std::sync::Arc<dyn Fn(&str, u64) + Send + Sync>>,
+    }
+
+    impl Default for Options {
+        fn default() -> Self {
+            Options {
+                segments: 1,
+                lease: Duration::from_secs(60),
+                lock_wait: Duration::from_secs(15 * 60),
+                poll: Duration::from_secs(1),
+                owner: default_owner(),
+                progress: None,
+            }
+        }
+    }
+
+    impl ::std::fmt::Debug for Options {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("Options")
+                .field("segments", &self.segments)
+                .field("lease", &self.lease)
+                .field("owner", &self.owner)
+                .finish_non_exhaustive()
+        }
+    }
+
+    fn default_owner() -> String {
+        use ::std::hash::{BuildHasher, Hasher};
+        let mut h = ::std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(now_millis() as u128);
+        format!("{}-{:016x}", ::std::process::id(), h.finish())
+    }
+
+    /// What a run did.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct Report {
+        /// Migrations this run applied, in order.
+        pub applied: Vec<String>,
+        /// Migrations that were already applied.
+        pub already_applied: usize,
+        /// Items that got new key attributes.
+        pub backfilled: u64,
+        /// Whether the table was created by this run.
+        pub created_table: bool,
+    }
+
+    #[derive(Debug)]
+    #[non_exhaustive]
+    pub enum MigrateError {
+        /// An applied migration's file changed since it was applied.
+        Edited { name: String, applied: String, now: String },
+        /// The table records a migration this code does not have.
+        Missing { name: String },
+        /// Another runner held the lock for longer than `lock_wait`.
+        LockTimeout { holder: String },
+        /// The migrations themselves are unusable (e.g. the first does not create the table).
+        Invalid(String),
+        Sdk(::std::boxed::Box<::aws_sdk_dynamodb::Error>),
+    }
+
+    impl ::std::fmt::Display for MigrateError {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                MigrateError::Edited { name, applied, now } => {
+                    write!(
+                        f,
+                        "migration {name} was edited after it was applied (checksum {applied}, now {now}); restore it and add a new migration instead"
+                    )
+                }
+                MigrateError::Missing { name } => {
+                    write!(
+                        f,
+                        "the table records migration {name}, which this code does not have; deploy code that includes it"
+                    )
+                }
+                MigrateError::LockTimeout { holder } => {
+                    write!(f, "another migration runner ({holder}) holds the lock")
+                }
+                MigrateError::Invalid(m) => write!(f, "invalid migrations: {m}"),
+                MigrateError::Sdk(e) => write!(f, "DynamoDB: {e}"),
+            }
+        }
+    }
+
+    impl ::std::error::Error for MigrateError {}
+    fn sdk(e: impl Into<::aws_sdk_dynamodb::Error>) -> MigrateError {
+        MigrateError::Sdk(::std::boxed::Box::new(e.into()))
+    }
+
+    fn now_millis() -> i64 {
+        ::std::time::SystemTime::now()
+            .duration_since(::std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or_default()
+    }
+
+    async fn sleep(client: &Client, d: Duration) {
+        if let Some(s) = client.config().sleep_impl() {
+            s.sleep(d).await;
+        }
+    }
+
+    /// Where the runner's own items live: the ledger, the lock, backfill checkpoints. They use
+    /// the table's key attributes, in partitions starting `#dyngen#` (a template starting with
+    /// `#dyngen#` is refused by the validator), or negative numbers for a number key.
+    struct Keys {
+        pk: KeyAttr,
+        sk: KeyAttr,
+    }
+
+    impl Keys {
+        fn value(attr: &KeyAttr, s: &str, n: i64) -> AttributeValue {
+            if attr.numeric {
+                AttributeValue::N(n.to_string())
+            } else {
+                AttributeValue::S(s.to_string())
+            }
+        }
+
+        fn item(
+            &self,
+            partition: (&str, i64),
+            sort: (&str, i64),
+        ) -> HashMap<String, AttributeValue> {
+            HashMap::from([
+                (self.pk.name.clone(), Keys::value(&self.pk, partition.0, partition.1)),
+                (self.sk.name.clone(), Keys::value(&self.sk, sort.0, sort.1)),
+            ])
+        }
+
+        fn ledger(&self, seq: i64, name: &str) -> HashMap<String, AttributeValue> {
+            self.item(("#dyngen#migrations", -1), (name, seq))
+        }
+
+        fn lock(&self) -> HashMap<String, AttributeValue> {
+            self.item(("#dyngen#lock", -2), ("#lock", 0))
+        }
+
+        fn checkpoint(
+            &self,
+            migration: &str,
+            seq: i64,
+            segment: u32,
+        ) -> HashMap<String, AttributeValue> {
+            self.item(
+                ("#dyngen#backfill", -3),
+                (&format!("{migration}#{segment}"), seq * 1_000_000 + i64::from(segment)),
+            )
+        }
+    }
+
+    fn table_def(migrations: &[Migration]) -> Result<&TableDef, MigrateError> {
+        match migrations.first().and_then(|m| m.steps.first()) {
+            Some(Step::CreateTable(t)) => Ok(t),
+            _ => {
+                Err(
+                    MigrateError::Invalid(
+                        "the first migration must create the table".into(),
+                    ),
+                )
+            }
+        }
+    }
+
+    /// The sequence number at the start of a migration name (`0002_...`).
+    fn seq(name: &str) -> i64 {
+        name.split('_').next().and_then(|n| n.parse().ok()).unwrap_or(0)
+    }
+
+    /// The applied migrations recorded in the table: name → checksum. Empty if the table
+    /// does not exist.
+    async fn applied(
+        client: &Client,
+        table: &str,
+        keys: &Keys,
+    ) -> Result<Option<Vec<(String, String)>>, MigrateError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let partition = Keys::value(&keys.pk, "#dyngen#migrations", -1);
+            let res = client
+                .query()
+                .table_name(table)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", &keys.pk.name)
+                .expression_attribute_values(":pk", partition)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await;
+            let page = match res {
+                Ok(p) => p,
+                Err(
+                    e,
+                ) if e
+                    .as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) => {
+                    return Ok(None);
+                }
+                Err(e) => return Err(sdk(e)),
+            };
+            for item in page.items() {
+                let name = item
+                    .get("migration")
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default();
+                let checksum = item
+                    .get("checksum")
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default();
+                out.push((name, checksum));
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok(Some(out));
+            }
+        }
+    }
+
+    /// Checks the ledger against the code; returns the migrations still to apply.
+    fn pending<'a>(
+        migrations: &'a [Migration],
+        applied: &[(String, String)],
+    ) -> Result<Vec<&'a Migration>, MigrateError> {
+        let mut errors = Vec::new();
+        for (name, checksum) in applied {
+            match migrations.iter().find(|m| &m.name == name) {
+                None => {
+                    errors
+                        .push(MigrateError::Missing {
+                            name: name.clone(),
+                        })
+                }
+                Some(m) if &m.checksum != checksum => {
+                    errors
+                        .push(MigrateError::Edited {
+                            name: name.clone(),
+                            applied: checksum.clone(),
+                            now: m.checksum.clone(),
+                        })
+                }
+                Some(_) => {}
+            }
+        }
+
+        if let Some(e) = errors.into_iter().next() {
+            return Err(e);
+        }
+
+        Ok(
+            migrations
+                .iter()
+                .filter(|m| !applied.iter().any(|(n, _)| n == &m.name))
+                .collect(),
+        )
+    }
+
+    /// The names of the migrations a run would apply, without changing anything.
+    pub async fn plan(
+        client: &Client,
+        table: &str,
+        migrations: &[Migration],
+    ) -> Result<Vec<String>, MigrateError> {
+        let def = table_def(migrations)?;
+        let keys = Keys {
+            pk: def.partition_key.clone(),
+            sk: def.sort_key.clone(),
+        };
+
+        let done = applied(client, table, &keys).await?.unwrap_or_default();
+        Ok(pending(migrations, &done)?.into_iter().map(|m| m.name.clone()).collect())
+    }
+
+    /// Applies every pending migration, in order, under a lock held in the table. Cheap when
+    /// nothing is pending (one consistent Query), so it can run at every cold start.
+    pub async fn run(
+        client: &Client,
+        table: &str,
+        migrations: &[Migration],
+        options: &Options,
+    ) -> Result<Report, MigrateError> {
+        let def = table_def(migrations)?;
+        let keys = Keys {
+            pk: def.partition_key.clone(),
+            sk: def.sort_key.clone(),
+        };
+
+        let mut report = Report::default();
+        let done = match applied(client, table, &keys).await? {
+            Some(done) => done,
+            None => {
+                report.created_table = create_table(client, table, def, options).await?;
+                Vec::new()
+            }
+        };
+
+        if pending(migrations, &done)?.is_empty() {
+            report.already_applied = done.len();
+            return Ok(report);
+        }
+
+        let lease = Lease::acquire(client, table, &keys, options).await?;
+        let result = apply_pending(
+                client,
+                table,
+                &keys,
+                migrations,
+                options,
+                &lease,
+                &mut report,
+            )
+            .await;
+        let released = lease.release(client, table, &keys).await;
+        result?;
+        released?;
+        Ok(report)
+    }
+
+    async fn apply_pending(
+        client: &Client,
+        table: &str,
+        keys: &Keys,
+        migrations: &[Migration],
+        options: &Options,
+        lease: &Lease,
+        report: &mut Report,
+    ) -> Result<(), MigrateError> {
+        let done = applied(client, table, keys).await?.unwrap_or_default();
+        let todo = pending(migrations, &done)?;
+        report.already_applied = done.len();
+        for m in todo {
+            for step in &m.steps {
+                lease.renew(client, table, keys, options).await?;
+                match step {
+                    Step::CreateTable(def) => {
+                        report.created_table
+                            |= create_table(client, table, def, options).await?;
+                    }
+                    Step::CreateIndex(ix) => {
+                        create_index(client, table, ix, options).await?
+                    }
+                    Step::DeleteIndex(name) => {
+                        delete_index(client, table, name, options).await?
+                    }
+                    Step::Backfill(b) => {
+                        report.backfilled
+                            += backfill(client, table, keys, m, b, options, lease).await?;
+                    }
+                }
+            }
+            record(client, table, keys, m).await?;
+            report.applied.push(m.name.clone());
+        }
+
+        Ok(())
+    }
+
+    async fn record(
+        client: &Client,
+        table: &str,
+        keys: &Keys,
+        m: &Migration,
+    ) -> Result<(), MigrateError> {
+        let mut item = keys.ledger(seq(&m.name), &m.name);
+        item.insert("migration".into(), AttributeValue::S(m.name.clone()));
+        item.insert("checksum".into(), AttributeValue::S(m.checksum.clone()));
+        item.insert("appliedAt".into(), AttributeValue::N(now_millis().to_string()));
+        client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", &keys.pk.name)
+            .send()
+            .await
+            .map_err(sdk)?;
+        Ok(())
+    }
+
+    struct Lease {
+        version: String,
+    }
+
+    impl Lease {
+        async fn acquire(
+            client: &Client,
+            table: &str,
+            keys: &Keys,
+            options: &Options,
+        ) -> Result<Lease, MigrateError> {
+            let started = now_millis();
+            let mut n = 0u32;
+            loop {
+                n += 1;
+                let version = format!("{}#{n}", options.owner);
+                let now = now_millis();
+                let mut item = keys.lock();
+                item.insert("owner".into(), AttributeValue::S(options.owner.clone()));
+                item.insert("leaseVersion".into(), AttributeValue::S(version.clone()));
+                item.insert(
+                    "leaseExpires".into(),
+                    AttributeValue::N(
+                        (now + options.lease.as_millis() as i64).to_string(),
+                    ),
+                );
+                let res = client
+                    .put_item()
+                    .table_name(table)
+                    .set_item(Some(item))
+                    .condition_expression("attribute_not_exists(#pk) OR #exp < :now")
+                    .expression_attribute_names("#pk", &keys.pk.name)
+                    .expression_attribute_names("#exp", "leaseExpires")
+                    .expression_attribute_values(
+                        ":now",
+                        AttributeValue::N(now.to_string()),
+                    )
+                    .return_values_on_condition_check_failure(
+                        ::aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+                    )
+                    .send()
+                    .await;
+                match res {
+                    Ok(_) => return Ok(Lease { version }),
+                    Err(e) => {
+                        let holder = match e.as_service_error() {
+                            Some(
+                                ::aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(
+                                    c,
+                                ),
+                            ) => {
+                                c.item()
+                                    .and_then(|i| i.get("owner"))
+                                    .and_then(|v| v.as_s().ok())
+                                    .cloned()
+                                    .unwrap_or_default()
+                            }
+                            _ => return Err(sdk(e)),
+                        };
+                        if now_millis() - started > options.lock_wait.as_millis() as i64
+                        {
+                            return Err(MigrateError::LockTimeout {
+                                holder,
+                            });
+                        }
+                        sleep(client, options.poll.min(Duration::from_millis(500)))
+                            .await;
+                    }
+                }
+            }
+        }
+
+        async fn renew(
+            &self,
+            client: &Client,
+            table: &str,
+            keys: &Keys,
+            options: &Options,
+        ) -> Result<(), MigrateError> {
+            client
+                .update_item()
+                .table_name(table)
+                .set_key(Some(keys.lock()))
+                .update_expression("SET #exp = :exp")
+                .condition_expression("#ver = :ver")
+                .expression_attribute_names("#exp", "leaseExpires")
+                .expression_attribute_names("#ver", "leaseVersion")
+                .expression_attribute_values(
+                    ":exp",
+                    AttributeValue::N(
+                        (now_millis() + options.lease.as_millis() as i64).to_string(),
+                    ),
+                )
+                .expression_attribute_values(
+                    ":ver",
+                    AttributeValue::S(self.version.clone()),
+                )
+                .send()
+                .await
+                .map_err(|e| {
+                    if e
+                        .as_service_error()
+                        .is_some_and(|s| s.is_conditional_check_failed_exception())
+                    {
+                        MigrateError::LockTimeout {
+                            holder: "another runner (this runner's lease expired)".into(),
+                        }
+                    } else {
+                        sdk(e)
+                    }
+                })?;
+            Ok(())
+        }
+
+        async fn release(
+            &self,
+            client: &Client,
+            table: &str,
+            keys: &Keys,
+        ) -> Result<(), MigrateError> {
+            let res = client
+                .delete_item()
+                .table_name(table)
+                .set_key(Some(keys.lock()))
+                .condition_expression("#ver = :ver")
+                .expression_attribute_names("#ver", "leaseVersion")
+                .expression_attribute_values(
+                    ":ver",
+                    AttributeValue::S(self.version.clone()),
+                )
+                .send()
+                .await;
+            match res {
+                Ok(_) => Ok(()),
+                Err(
+                    e,
+                ) if e
+                    .as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(()),
+                Err(e) => Err(sdk(e)),
+            }
+        }
+    }
+
+    fn key_schema(
+        name: &str,
+        kt: ::aws_sdk_dynamodb::types::KeyType,
+    ) -> Result<::aws_sdk_dynamodb::types::KeySchemaElement, MigrateError> {
+        ::aws_sdk_dynamodb::types::KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kt)
+            .build()
+            .map_err(sdk)
+    }
+
+    fn attribute_definition(
+        k: &KeyAttr,
+    ) -> Result<::aws_sdk_dynamodb::types::AttributeDefinition, MigrateError> {
+        use ::aws_sdk_dynamodb::types::ScalarAttributeType;
+        ::aws_sdk_dynamodb::types::AttributeDefinition::builder()
+            .attribute_name(&k.name)
+            .attribute_type(
+                if k.numeric { ScalarAttributeType::N } else { ScalarAttributeType::S },
+            )
+            .build()
+            .map_err(sdk)
+    }
+
+    fn projection(p: &Projection) -> ::aws_sdk_dynamodb::types::Projection {
+        use ::aws_sdk_dynamodb::types::ProjectionType;
+        let b = ::aws_sdk_dynamodb::types::Projection::builder();
+        match p {
+            Projection::All => b.projection_type(ProjectionType::All).build(),
+            Projection::KeysOnly => b.projection_type(ProjectionType::KeysOnly).build(),
+            Projection::Include(list) => {
+                b.projection_type(ProjectionType::Include)
+                    .set_non_key_attributes(Some(list.clone()))
+                    .build()
+            }
+        }
+    }
+
+    fn throughput(
+        c: (i64, i64),
+    ) -> Result<::aws_sdk_dynamodb::types::ProvisionedThroughput, MigrateError> {
+        ::aws_sdk_dynamodb::types::ProvisionedThroughput::builder()
+            .read_capacity_units(c.0)
+            .write_capacity_units(c.1)
+            .build()
+            .map_err(sdk)
+    }
+
+    /// Creates the table (with the indexes of the first migration) unless it exists; returns
+    /// whether this call created it. Two runners racing here is fine: the loser sees
+    /// ResourceInUseException and waits like the winner.
+    async fn create_table(
+        client: &Client,
+        table: &str,
+        def: &TableDef,
+        options: &Options,
+    ) -> Result<bool, MigrateError> {
+        use ::aws_sdk_dynamodb::types::{BillingMode, GlobalSecondaryIndex, KeyType};
+        let mut req = client
+            .create_table()
+            .table_name(table)
+            .key_schema(key_schema(&def.partition_key.name, KeyType::Hash)?)
+            .key_schema(key_schema(&def.sort_key.name, KeyType::Range)?);
+        let mut defined: Vec<&KeyAttr> = Vec::new();
+        for k in [&def.partition_key, &def.sort_key]
+            .into_iter()
+            .chain(
+                def
+                    .indexes
+                    .iter()
+                    .flat_map(|i| {
+                        ::std::iter::once(&i.partition_key).chain(i.sort_key.as_ref())
+                    }),
+            )
+        {
+            if !defined.iter().any(|d| d.name == k.name) {
+                defined.push(k);
+                req = req.attribute_definitions(attribute_definition(k)?);
+            }
+        }
+
+        for ix in &def.indexes {
+            let mut g = GlobalSecondaryIndex::builder()
+                .index_name(&ix.name)
+                .key_schema(key_schema(&ix.partition_key.name, KeyType::Hash)?)
+                .projection(projection(&ix.projection));
+            if let Some(sk) = &ix.sort_key {
+                g = g.key_schema(key_schema(&sk.name, KeyType::Range)?);
+            }
+            if let Some(c) = def.provisioned {
+                g = g.provisioned_throughput(throughput(c)?);
+            }
+            req = req.global_secondary_indexes(g.build().map_err(sdk)?);
+        }
+
+        req = match def.provisioned {
+            Some(c) => {
+                req.billing_mode(BillingMode::Provisioned)
+                    .provisioned_throughput(throughput(c)?)
+            }
+            None => req.billing_mode(BillingMode::PayPerRequest),
+        };
+
+        let created = match req.send().await {
+            Ok(_) => true,
+            Err(
+                e,
+            ) if e
+                .as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) => false,
+            Err(e) => return Err(sdk(e)),
+        };
+
+        wait_active(client, table, options).await?;
+        if created && let Some(ttl) = &def.ttl_attribute {
+            let spec = ::aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name(ttl)
+                .build()
+                .map_err(sdk)?;
+            client
+                .update_time_to_live()
+                .table_name(table)
+                .time_to_live_specification(spec)
+                .send()
+                .await
+                .map_err(sdk)?;
+        }
+
+        Ok(created)
+    }
+
+    /// Polls until the table and every index are ACTIVE and none is being deleted (the SDK's
+    /// waiter looks only at the table).
+    pub async fn wait_active(
+        client: &Client,
+        table: &str,
+        options: &Options,
+    ) -> Result<(), MigrateError> {
+        use ::aws_sdk_dynamodb::types::{IndexStatus, TableStatus};
+        loop {
+            let out = client
+                .describe_table()
+                .table_name(table)
+                .send()
+                .await
+                .map_err(sdk)?;
+            let t = out.table();
+            let ready = t.and_then(|t| t.table_status()) == Some(&TableStatus::Active)
+                && t
+                    .map(|t| t.global_secondary_indexes())
+                    .unwrap_or_default()
+                    .iter()
+                    .all(|g| g.index_status() == Some(&IndexStatus::Active));
+            if ready {
+                return Ok(());
+            }
+            sleep(client, options.poll).await;
+        }
+    }
+
+    async fn index_exists(
+        client: &Client,
+        table: &str,
+        name: &str,
+    ) -> Result<bool, MigrateError> {
+        let out = client.describe_table().table_name(table).send().await.map_err(sdk)?;
+        Ok(
+            out
+                .table()
+                .map(|t| t.global_secondary_indexes())
+                .unwrap_or_default()
+                .iter()
+                .any(|g| g.index_name() == Some(name)),
+        )
+    }
+
+    /// Whether an UpdateTable failure means "another index operation is under way; retry".
+    fn busy<E: ::aws_sdk_dynamodb::error::ProvideErrorMetadata>(e: &E) -> bool {
+        matches!(e.code(), Some("LimitExceededException" | "ResourceInUseException"))
+    }
+
+    async fn create_index(
+        client: &Client,
+        table: &str,
+        ix: &IndexDef,
+        options: &Options,
+    ) -> Result<(), MigrateError> {
+        use ::aws_sdk_dynamodb::types::{
+            CreateGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate, KeyType,
+        };
+
+        loop {
+            wait_active(client, table, options).await?;
+            if index_exists(client, table, &ix.name).await? {
+                return wait_active(client, table, options).await;
+            }
+            let desc = client
+                .describe_table()
+                .table_name(table)
+                .send()
+                .await
+                .map_err(sdk)?;
+            let on_demand = desc
+                .table()
+                .and_then(|t| t.billing_mode_summary())
+                .and_then(|b| b.billing_mode())
+                == Some(&::aws_sdk_dynamodb::types::BillingMode::PayPerRequest);
+            let provisioned = !on_demand
+                && desc
+                    .table()
+                    .and_then(|t| t.provisioned_throughput())
+                    .and_then(|p| p.read_capacity_units())
+                    .unwrap_or(0) > 0;
+            let mut action = CreateGlobalSecondaryIndexAction::builder()
+                .index_name(&ix.name)
+                .key_schema(key_schema(&ix.partition_key.name, KeyType::Hash)?)
+                .projection(projection(&ix.projection));
+            if let Some(sk) = &ix.sort_key {
+                action = action.key_schema(key_schema(&sk.name, KeyType::Range)?);
+            }
+            if provisioned {
+                let p = desc.table().and_then(|t| t.provisioned_throughput());
+                let c = (
+                    p.and_then(|p| p.read_capacity_units()).unwrap_or(1).max(1),
+                    p.and_then(|p| p.write_capacity_units()).unwrap_or(1).max(1),
+                );
+                action = action.provisioned_throughput(throughput(c)?);
+            }
+            let mut req = client
+                .update_table()
+                .table_name(table)
+                .global_secondary_index_updates(
+                    GlobalSecondaryIndexUpdate::builder()
+                        .create(action.build().map_err(sdk)?)
+                        .build(),
+                );
+            req = req.attribute_definitions(attribute_definition(&ix.partition_key)?);
+            if let Some(sk) = &ix.sort_key {
+                req = req.attribute_definitions(attribute_definition(sk)?);
+            }
+            match req.send().await {
+                Ok(_) => return wait_active(client, table, options).await,
+                Err(e) if e.as_service_error().is_some_and(busy) => {
+                    sleep(client, options.poll).await
+                }
+                Err(e) => return Err(sdk(e)),
+            }
+        }
+    }
+
+    async fn delete_index(
+        client: &Client,
+        table: &str,
+        name: &str,
+        options: &Options,
+    ) -> Result<(), MigrateError> {
+        use ::aws_sdk_dynamodb::types::{
+            DeleteGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate,
+        };
+
+        loop {
+            wait_active(client, table, options).await?;
+            if !index_exists(client, table, name).await? {
+                return Ok(());
+            }
+            let action = DeleteGlobalSecondaryIndexAction::builder()
+                .index_name(name)
+                .build()
+                .map_err(sdk)?;
+            match client
+                .update_table()
+                .table_name(table)
+                .global_secondary_index_updates(
+                    GlobalSecondaryIndexUpdate::builder().delete(action).build(),
+                )
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if e.as_service_error().is_some_and(busy) => {}
+                Err(e) => return Err(sdk(e)),
+            }
+            sleep(client, options.poll).await;
+        }
+    }
+
+    /// Renders a key template from an item's attributes, with the same encoding as the
+    /// generated code. `None` when an input is absent (the item stays out of a sparse index)
+    /// or unusable (never write an empty or mistyped key).
+    pub fn render(
+        key: &DerivedKey,
+        item: &HashMap<String, AttributeValue>,
+    ) -> Option<AttributeValue> {
+        let mut out = String::with_capacity(key.template.len() + 16);
+        let mut rest = key.template.as_str();
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let close = open + rest[open..].find('}')?;
+            let body = &rest[open + 1..close];
+            let (name, year) = match body.split_once(':') {
+                Some((n, "year")) => (n, true),
+                Some(_) => return None,
+                None => (body, false),
+            };
+            let ty = key.inputs.iter().find(|(n, _)| n == name).map(|(_, t)| *t)?;
+            let v = item.get(name)?;
+            match (ty, v) {
+                (InputType::String | InputType::Enum, AttributeValue::S(s)) => {
+                    for c in s.chars() {
+                        match c {
+                            '%' => out.push_str("%25"),
+                            '#' => out.push_str("%23"),
+                            c => out.push(c),
+                        }
+                    }
+                }
+                (
+                    InputType::Date | InputType::Timestamp,
+                    AttributeValue::S(s),
+                ) if year => out.push_str(s.get(..4)?),
+                (InputType::Date | InputType::Timestamp, AttributeValue::S(s)) => {
+                    out.push_str(s)
+                }
+                (InputType::Integer, AttributeValue::N(n)) => {
+                    out.push_str(&n.parse::<i64>().ok()?.to_string())
+                }
+                (InputType::Bool, AttributeValue::Bool(b)) => {
+                    out.push_str(if *b { "true" } else { "false" })
+                }
+                _ => return None,
+            }
+            rest = &rest[close + 1..];
+        }
+
+        out.push_str(rest);
+        if out.is_empty() {
+            return None;
+        }
+
+        if key.numeric {
+            Some(AttributeValue::N(out))
+        } else {
+            Some(AttributeValue::S(out))
+        }
+    }
+
+    /// Scans the table (in parallel segments), and for each item of a listed entity writes the
+    /// new key attributes with a conditional update: only if the item still exists, is still
+    /// that entity, and does not have the attribute yet (so a rerun, or a write by new code
+    /// meanwhile, is never overwritten). Progress is checkpointed per page, so a crashed run
+    /// resumes where it stopped.
+    async fn backfill(
+        client: &Client,
+        table: &str,
+        keys: &Keys,
+        m: &Migration,
+        b: &Backfill,
+        options: &Options,
+        lease: &Lease,
+    ) -> Result<u64, MigrateError> {
+        let segments = options.segments.max(1);
+        let futures: Vec<_> = (0..segments)
+            .map(|s| ::std::boxed::Box::pin(
+                backfill_segment(client, table, keys, m, b, options, lease, s, segments),
+            ))
+            .collect();
+        let mut total = 0;
+        for r in join_all(futures).await {
+            total += r?;
+        }
+
+        Ok(total)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn backfill_segment(
+        client: &Client,
+        table: &str,
+        keys: &Keys,
+        m: &Migration,
+        b: &Backfill,
+        options: &Options,
+        lease: &Lease,
+        segment: u32,
+        segments: u32,
+    ) -> Result<u64, MigrateError> {
+        let checkpoint_key = keys.checkpoint(&m.name, seq(&m.name), segment);
+        let saved = client
+            .get_item()
+            .table_name(table)
+            .set_key(Some(checkpoint_key.clone()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk)?;
+        if saved.item().and_then(|i| i.get("done")).is_some() {
+            return Ok(0);
+        }
+
+        let mut start: Option<HashMap<String, AttributeValue>> = saved
+            .item()
+            .and_then(|i| i.get("lastKey"))
+            .and_then(|v| v.as_m().ok())
+            .cloned();
+        let mut updated = 0u64;
+        loop {
+            let page = client
+                .scan()
+                .table_name(table)
+                .segment(segment as i32)
+                .total_segments(segments as i32)
+                .consistent_read(true)
+                .set_exclusive_start_key(start.clone())
+                .send()
+                .await
+                .map_err(sdk)?;
+            for item in page.items() {
+                let Some(kind) = item.get(&b.type_attribute).and_then(|v| v.as_s().ok())
+                else { continue };
+                let Some(entity) = b.entities.iter().find(|e| &e.entity == kind) else {
+                    continue
+                };
+                if write_keys(client, table, keys, b, entity, item).await? {
+                    updated += 1;
+                }
+            }
+            start = page.last_evaluated_key().cloned();
+            let mut cp = checkpoint_key.clone();
+            match &start {
+                Some(k) => cp.insert("lastKey".into(), AttributeValue::M(k.clone())),
+                None => cp.insert("done".into(), AttributeValue::Bool(true)),
+            };
+            client
+                .put_item()
+                .table_name(table)
+                .set_item(Some(cp))
+                .send()
+                .await
+                .map_err(sdk)?;
+            if let Some(p) = &options.progress {
+                p(&m.name, updated);
+            }
+            if start.is_none() {
+                return Ok(updated);
+            }
+            lease.renew(client, table, keys, options).await?;
+        }
+    }
+
+    async fn write_keys(
+        client: &Client,
+        table: &str,
+        keys: &Keys,
+        b: &Backfill,
+        entity: &BackfillEntity,
+        item: &HashMap<String, AttributeValue>,
+    ) -> Result<bool, MigrateError> {
+        let mut values = Vec::new();
+        for k in &entity.keys {
+            match render(k, item) {
+                Some(v) => values.push((k.attribute.as_str(), v)),
+                None => return Ok(false),
+            }
+        }
+
+        let (Some(pk), Some(sk)) = (item.get(&keys.pk.name), item.get(&keys.sk.name))
+        else { return Ok(false) };
+        let mut req = client
+            .update_item()
+            .table_name(table)
+            .key(&keys.pk.name, pk.clone())
+            .key(&keys.sk.name, sk.clone())
+            .expression_attribute_names("#pk", &keys.pk.name)
+            .expression_attribute_names("#t", &b.type_attribute)
+            .expression_attribute_values(":t", AttributeValue::S(entity.entity.clone()));
+        let mut sets = Vec::new();
+        for (i, (attr, v)) in values.into_iter().enumerate() {
+            req = req
+                .expression_attribute_names(format!("#k{i}"), attr)
+                .expression_attribute_values(format!(":k{i}"), v);
+            sets.push(format!("#k{i} = :k{i}"));
+        }
+
+        let cond = "attribute_exists(#pk) AND #t = :t AND attribute_not_exists(#k0)";
+        match req
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression(cond)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(
+                e,
+            ) if e
+                .as_service_error()
+                .is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(sdk(e)),
+        }
+    }
+
+    /// Polls several futures to completion on the current task (no runtime needed).
+    async fn join_all<F: ::core::future::Future + Unpin>(
+        mut futures: Vec<F>,
+    ) -> Vec<F::Output> {
+        let mut results: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+        ::core::future::poll_fn(move |cx| {
+                let mut pending = false;
+                for (i, f) in futures.iter_mut().enumerate() {
+                    if results[i].is_none() {
+                        match ::core::pin::Pin::new(f).poll(cx) {
+                            ::core::task::Poll::Ready(v) => results[i] = Some(v),
+                            ::core::task::Poll::Pending => pending = true,
+                        }
+                    }
+                }
+                if pending {
+                    ::core::task::Poll::Pending
+                } else {
+                    ::core::task::Poll::Ready(
+                        results
+                            .iter_mut()
+                            .map(|r| r.take().expect("every future finished"))
+                            .collect(),
+                    )
+                }
+            })
+            .await
+    }
+}
+
+/// Every migration of this schema, in order, with the checksum of its file.
+pub fn migrations() -> ::std::vec::Vec<migrate::Migration> {
+    ::std::vec![
+        migrate::Migration { name : "0001_create_table".into(), checksum :
+        "6882854483d9ead79ceada839adb4416f8627dfb4c7344e457025b80da1235d2".into(), steps
+        : ::std::vec![migrate::Step::CreateTable(migrate::TableDef { partition_key :
+        migrate::KeyAttr { name : "pk".into(), numeric : false }, sort_key :
+        migrate::KeyAttr { name : "sk".into(), numeric : false }, provisioned :
+        ::core::option::Option::None, ttl_attribute :
+        ::core::option::Option::Some("expiresAt".into()), indexes :
+        ::std::vec![migrate::IndexDef { name : "gsi1".into(), partition_key :
+        migrate::KeyAttr { name : "gsi1pk".into(), numeric : false }, sort_key :
+        ::core::option::Option::Some(migrate::KeyAttr { name : "gsi1sk".into(), numeric :
+        false }), projection : migrate::Projection::All }, migrate::IndexDef { name :
+        "gsi2".into(), partition_key : migrate::KeyAttr { name : "gsi2pk".into(), numeric
+        : false }, sort_key : ::core::option::Option::Some(migrate::KeyAttr { name :
+        "gsi2sk".into(), numeric : false }), projection :
+        migrate::Projection::Include(::std::vec!["email".into(), "name".into(), "_type"
+        .into()]) }, migrate::IndexDef { name : "gsi3".into(), partition_key :
+        migrate::KeyAttr { name : "gsi3pk".into(), numeric : false }, sort_key :
+        ::core::option::Option::Some(migrate::KeyAttr { name : "gsi3sk".into(), numeric :
+        false }), projection : migrate::Projection::Include(::std::vec!["email".into(),
+        "name".into(), "dob".into(), "_type".into()]) }] })] },
+    ]
+}
+
+impl Db {
+    /// Applies pending migrations under a lock held in the table; cheap (one Query) when
+    /// none is pending, so it can run once per process at cold start.
+    pub async fn migrate(
+        &self,
+        options: &migrate::Options,
+    ) -> ::core::result::Result<migrate::Report, migrate::MigrateError> {
+        migrate::run(self.client(), self.table_name(), &migrations(), options).await
+    }
+}

@@ -1,16 +1,39 @@
 //! Emitters: pure functions from the IR to files. No I/O here.
 
+pub mod migrations;
 pub mod rust;
 mod rust_ops;
 mod templates;
 
 use crate::ir::Schema;
+use crate::migrations::{DIR, Migration, Planned};
 use crate::output::FileSet;
 
-/// Every generated file for a schema, in one set.
-pub fn emit_all(schema: &Schema) -> Result<FileSet, EmitError> {
+/// Every generated file for a schema, in one set: the Rust module, and a file for each
+/// newly planned migration (existing migrations are the team's and are not in the set).
+pub fn emit_all(
+    schema: &Schema,
+    existing: &[Migration],
+    planned: &[(String, Planned)],
+) -> Result<FileSet, EmitError> {
     let mut files = FileSet::default();
-    files.insert(rust::PATH, rust::emit(schema)?);
+    let mut all = existing.to_vec();
+    for (name, p) in planned {
+        let text = migrations::file_text(schema, name, p)?;
+        let parsed = serde_saphyr::from_str(&text).map_err(|e| EmitError {
+            what: format!("{DIR}/{name}.yaml"),
+            detail: format!("the scaffolded file does not read back: {e}"),
+        })?;
+        all.push(Migration {
+            file: format!("{name}.yaml"),
+            checksum: crate::migrations::checksum(&text),
+            text: text.clone(),
+            parsed,
+            new: true,
+        });
+        files.insert(&format!("{DIR}/{name}.yaml"), text);
+    }
+    files.insert(rust::PATH, rust::emit(schema, &all)?);
     Ok(files)
 }
 

@@ -17,7 +17,10 @@ use crate::validate::template_is_numeric;
 /// Where the module lands under the output directory.
 pub const PATH: &str = "rust/dyngen.rs";
 
-pub fn emit(schema: &Schema) -> Result<String, EmitError> {
+pub fn emit(
+    schema: &Schema,
+    migrations: &[crate::migrations::Migration],
+) -> Result<String, EmitError> {
     let table = TableView::new(schema);
     let mut items = Vec::new();
     for entity in &schema.entities {
@@ -58,6 +61,9 @@ pub fn emit(schema: &Schema) -> Result<String, EmitError> {
         "db.rs.j2",
         minijinja::context! { accessors => accessors, pattern_methods => methods, key_types => key_types, gsis => gsis, capacity => capacity },
     )?);
+    if !migrations.is_empty() {
+        items.push(super::migrations::rust_items(migrations)?);
+    }
     let support = render("support.rs.j2", minijinja::context! {})?;
     let text = render(
         "file.rs.j2",
@@ -69,18 +75,7 @@ pub fn emit(schema: &Schema) -> Result<String, EmitError> {
 
 /// Key attribute types, index definitions and capacity for `Db::create_table`.
 fn table_definition(schema: &Schema) -> (Vec<minijinja::Value>, Vec<minijinja::Value>, String) {
-    let numeric = |attr: &str| {
-        schema.entities.iter().any(|e| {
-            e.keys.iter().any(|k| {
-                let (pk, sk) = schema.key_attributes(k.index);
-                (pk == attr && template_is_numeric(&k.pk, &e.attributes))
-                    || (sk == Some(attr)
-                        && k.sk
-                            .as_ref()
-                            .is_some_and(|t| template_is_numeric(t, &e.attributes)))
-            })
-        })
-    };
+    let numeric = |attr: &str| crate::migrations::key_is_numeric(schema, attr);
     let mut names: Vec<&str> = schema.all_key_attributes();
     let mut seen = std::collections::BTreeSet::new();
     names.retain(|n| seen.insert(*n));

@@ -22,6 +22,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/pattern.rs.j2"),
     ),
     ("db.rs.j2", include_str!("../../templates/db.rs.j2")),
+    (
+        "migrations.rs.j2",
+        include_str!("../../templates/migrations.rs.j2"),
+    ),
+    (
+        "migration.yaml.j2",
+        include_str!("../../templates/migration.yaml.j2"),
+    ),
 ];
 
 fn env() -> &'static Environment<'static> {
@@ -38,6 +46,8 @@ fn env() -> &'static Environment<'static> {
         env.set_syntax(syntax);
         env.add_filter("rust_str", rust_str);
         env.add_filter("doc", doc_attrs);
+        env.add_filter("yaml_str", yaml_str);
+        env.add_filter("yaml_comment", yaml_comment);
         for (name, text) in TEMPLATES {
             env.add_template(name, text)
                 .expect("embedded templates parse (checked by tests)");
@@ -62,6 +72,16 @@ pub fn render(name: &str, ctx: minijinja::Value) -> Result<String, EmitError> {
 /// schema text can never end the literal early.
 pub fn rust_str(s: &str) -> String {
     format!("{s:?}")
+}
+
+/// A double-quoted YAML scalar (JSON's escaping, which YAML accepts).
+pub fn yaml_str(s: &str) -> String {
+    serde_json::Value::String(s.to_string()).to_string()
+}
+
+/// Text for a `#` comment line: line breaks folded so nothing escapes the comment.
+pub fn yaml_comment(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
 }
 
 /// `#[doc = "..."]` attributes, one per line of the text (none for an empty text).

@@ -5,6 +5,7 @@ fn main() {
     for fixture in ["hostile", "minimal", "operators"] {
         let result = dyngen::Builder::new()
             .schema(format!("../fixtures/valid/{fixture}/schema.yaml"))
+            .migrations_dir(format!("../fixtures/valid/{fixture}/expected/migrations"))
             .out_dir(
                 std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
                     .join(fixture),

@@ -1,0 +1,590 @@
+//! Migrations: the files, the table state they produce, and the plan that brings the
+//! table from that state to the schema.
+//!
+//! Migration files live in `<out>/migrations/NNNN_<what>.yaml`. They are scaffolded once
+//! and then belong to the team: dyngen never rewrites one. The state of the table is
+//! derived by replaying them, so there is no lock file to keep in sync. Everything here is
+//! pure; reading the directory is the front end's job.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::diag::{Diagnostic, Span};
+use crate::ir::{self, IndexRef, Part, PlaceholderFormat, Schema, Type};
+use crate::validate::template_is_numeric;
+
+/// Where migration files go, relative to the output directory.
+pub const DIR: &str = "migrations";
+
+/// A migration file as read from disk.
+#[derive(Debug, Clone)]
+pub struct MigrationSource {
+    /// File name, e.g. `0002_add_index_gsi4.yaml`.
+    pub file: String,
+    pub text: String,
+}
+
+/// A parsed migration file.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationFile {
+    pub migration: String,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    CreateTable(TableDef),
+    CreateIndex(IndexDef),
+    DeleteIndex { name: String },
+    Backfill(Backfill),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableDef {
+    pub partition_key: KeyAttr,
+    pub sort_key: KeyAttr,
+    pub billing_mode: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Capacity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_attribute: Option<String>,
+    #[serde(default)]
+    pub indexes: Vec<IndexDef>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capacity {
+    pub read: u32,
+    pub write: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyAttr {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+}
+
+impl KeyAttr {
+    pub fn numeric(&self) -> bool {
+        self.ty == "N"
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexDef {
+    pub name: String,
+    pub partition_key: KeyAttr,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort_key: Option<KeyAttr>,
+    /// `all`, `keys_only`, or the attribute names of an INCLUDE projection.
+    pub projection: ProjectionDef,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectionDef {
+    All,
+    KeysOnly,
+    Include(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backfill {
+    pub index: String,
+    pub type_attribute: String,
+    pub entities: Vec<BackfillEntity>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackfillEntity {
+    pub entity: String,
+    pub set: Vec<DerivedKey>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DerivedKey {
+    pub attribute: String,
+    pub template: String,
+    #[serde(default)]
+    pub numeric: bool,
+    /// Attribute name → type (`string`, `integer`, `bool`, `date`, `timestamp`, `enum`).
+    pub inputs: BTreeMap<String, String>,
+}
+
+/// A migration ready for the emitters: its file, parsed, with its checksum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Migration {
+    pub file: String,
+    pub text: String,
+    pub parsed: MigrationFile,
+    pub checksum: String,
+    /// Written by this run (not yet on disk).
+    pub new: bool,
+}
+
+/// The table as the migrations leave it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TableState {
+    pub table: Option<TableDef>,
+    pub indexes: Vec<IndexDef>,
+}
+
+/// sha256 of the file's bytes, hex: what the ledger records.
+pub fn checksum(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The sequence number a file name starts with.
+pub fn sequence(file: &str) -> Option<u32> {
+    let digits: String = file.chars().take_while(char::is_ascii_digit).collect();
+    if digits.len() != 4 || !file[4..].starts_with('_') {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+fn file_error(file: &str, message: impl Into<String>, help: &str) -> Diagnostic {
+    Diagnostic::error(
+        "dyngen::migration",
+        format!("{DIR}/{file}: {}", message.into()),
+    )
+    .help(help)
+}
+
+/// Parses the existing migration files and checks that they form one line: names
+/// `NNNN_...yaml`, numbers unique (two branches that each added `0003_...` are reported
+/// here, not merged silently), the name inside matching the file.
+pub fn load(sources: &[MigrationSource]) -> Result<Vec<Migration>, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let mut out: Vec<Migration> = Vec::new();
+    let mut by_seq: BTreeMap<u32, String> = BTreeMap::new();
+    for s in sources {
+        let Some(seq) = sequence(&s.file).filter(|_| s.file.ends_with(".yaml")) else {
+            diags.push(file_error(
+                &s.file,
+                "is not named NNNN_<name>.yaml",
+                "rename it, or move it out of the migrations directory",
+            ));
+            continue;
+        };
+        if let Some(other) = by_seq.insert(seq, s.file.clone()) {
+            diags.push(file_error(
+                &s.file,
+                format!("has the same number as {other}"),
+                "two branches each added a migration: renumber the one that has not been applied anywhere yet (and its `migration:` name)",
+            ));
+            continue;
+        }
+        let parsed: MigrationFile = match serde_saphyr::from_str(&s.text) {
+            Ok(p) => p,
+            Err(e) => {
+                diags.push(file_error(
+                    &s.file,
+                    format!(
+                        "cannot be read: {}",
+                        e.to_string().lines().next().unwrap_or_default()
+                    ),
+                    "fix the file by hand, or restore it from version control",
+                ));
+                continue;
+            }
+        };
+        if format!("{}.yaml", parsed.migration) != s.file {
+            diags.push(file_error(
+                &s.file,
+                format!("says `migration: {}`", parsed.migration),
+                "the name inside must be the file name without `.yaml`",
+            ));
+            continue;
+        }
+        out.push(Migration {
+            file: s.file.clone(),
+            checksum: checksum(&s.text),
+            text: s.text.clone(),
+            parsed,
+            new: false,
+        });
+    }
+    out.sort_by(|a, b| a.file.cmp(&b.file));
+    if let Some(first) = out.first()
+        && !matches!(first.parsed.steps.first(), Some(Step::CreateTable(_)))
+    {
+        diags.push(file_error(
+            &first.file,
+            "does not start with `create_table`",
+            "the first migration creates the table",
+        ));
+    }
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(diags)
+    }
+}
+
+/// Replays migrations into the table state they produce.
+pub fn replay(migrations: &[Migration]) -> TableState {
+    let mut state = TableState::default();
+    for m in migrations {
+        for step in &m.parsed.steps {
+            match step {
+                Step::CreateTable(t) => {
+                    state.indexes = t.indexes.clone();
+                    state.table = Some(t.clone());
+                }
+                Step::CreateIndex(ix) => {
+                    state.indexes.retain(|i| i.name != ix.name);
+                    state.indexes.push(ix.clone());
+                }
+                Step::DeleteIndex { name } => state.indexes.retain(|i| &i.name != name),
+                Step::Backfill(_) => {}
+            }
+        }
+    }
+    state
+}
+
+// ---------------------------------------------------------------------------------------
+// The schema's view of the table
+
+/// Whether a key attribute holds numbers: some entity's template for it is a single
+/// integer placeholder (the validator made all templates of one attribute agree).
+pub fn key_is_numeric(schema: &Schema, attr: &str) -> bool {
+    schema.entities.iter().any(|e| {
+        e.keys.iter().any(|k| {
+            let (pk, sk) = schema.key_attributes(k.index);
+            (pk == attr && template_is_numeric(&k.pk, &e.attributes))
+                || (sk == Some(attr)
+                    && k.sk
+                        .as_ref()
+                        .is_some_and(|t| template_is_numeric(t, &e.attributes)))
+        })
+    })
+}
+
+fn key_attr(schema: &Schema, name: &str) -> KeyAttr {
+    KeyAttr {
+        name: name.to_string(),
+        ty: if key_is_numeric(schema, name) {
+            "N"
+        } else {
+            "S"
+        }
+        .into(),
+    }
+}
+
+pub fn index_def(schema: &Schema, ix: &ir::Index) -> IndexDef {
+    IndexDef {
+        name: ix.name.clone(),
+        partition_key: key_attr(schema, &ix.partition_key),
+        sort_key: ix.sort_key.as_deref().map(|s| key_attr(schema, s)),
+        projection: match &ix.projection {
+            ir::Projection::All => ProjectionDef::All,
+            ir::Projection::KeysOnly => ProjectionDef::KeysOnly,
+            ir::Projection::Include(list) => ProjectionDef::Include(list.clone()),
+        },
+    }
+}
+
+pub fn table_def(schema: &Schema) -> TableDef {
+    TableDef {
+        partition_key: key_attr(schema, &schema.table.partition_key),
+        sort_key: key_attr(schema, &schema.table.sort_key),
+        billing_mode: match schema.table.billing {
+            ir::Billing::OnDemand => "on_demand".into(),
+            ir::Billing::Provisioned { .. } => "provisioned".into(),
+        },
+        capacity: match schema.table.billing {
+            ir::Billing::OnDemand => None,
+            ir::Billing::Provisioned { read, write } => Some(Capacity { read, write }),
+        },
+        ttl_attribute: schema.table.ttl_attribute.clone(),
+        indexes: schema
+            .table
+            .indexes
+            .iter()
+            .map(|ix| index_def(schema, ix))
+            .collect(),
+    }
+}
+
+fn input_type(ty: &Type) -> &'static str {
+    match ty {
+        Type::String => "string",
+        Type::Integer => "integer",
+        Type::Bool => "bool",
+        Type::Date => "date",
+        Type::Timestamp => "timestamp",
+        Type::Enum(_) => "enum",
+        _ => unreachable!("the validator allows only key-compatible types in templates"),
+    }
+}
+
+/// The template as the runner reads it: attribute names in placeholders.
+fn template_text(t: &ir::Template, e: &ir::Entity) -> String {
+    t.parts
+        .iter()
+        .map(|p| match p {
+            Part::Literal(l) => l.clone(),
+            Part::Placeholder(ph) => match ph.format {
+                PlaceholderFormat::Value => format!("{{{}}}", e.attributes[ph.attr].name),
+                PlaceholderFormat::Year => format!("{{{}:year}}", e.attributes[ph.attr].name),
+            },
+        })
+        .collect()
+}
+
+fn derived_key(attribute: &str, t: &ir::Template, e: &ir::Entity) -> DerivedKey {
+    DerivedKey {
+        attribute: attribute.to_string(),
+        template: template_text(t, e),
+        numeric: template_is_numeric(t, &e.attributes),
+        inputs: t
+            .placeholders()
+            .map(|ph| {
+                (
+                    e.attributes[ph.attr].name.clone(),
+                    input_type(&e.attributes[ph.attr].ty).to_string(),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// The backfill for a new index: each entity with keys on it gets them computed.
+fn backfill_for(schema: &Schema, gsi: usize) -> Option<Backfill> {
+    let (pk, sk) = schema.key_attributes(IndexRef::Gsi(gsi));
+    let entities: Vec<BackfillEntity> = schema
+        .entities
+        .iter()
+        .filter_map(|e| {
+            let key = e.key_for(IndexRef::Gsi(gsi))?;
+            let mut set = vec![derived_key(pk, &key.pk, e)];
+            if let (Some(sk), Some(t)) = (sk, &key.sk) {
+                set.push(derived_key(sk, t, e));
+            }
+            Some(BackfillEntity {
+                entity: e.name.clone(),
+                set,
+            })
+        })
+        .collect();
+    (!entities.is_empty()).then(|| Backfill {
+        index: schema.table.indexes[gsi].name.clone(),
+        type_attribute: schema.table.entity_type_attribute.clone(),
+        entities,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Planning
+
+/// One migration to scaffold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    pub slug: String,
+    pub steps: Vec<Step>,
+    /// What it does, in sentences, for the file's header.
+    pub summary: Vec<String>,
+}
+
+/// A change the migrations cannot make without destroying something.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Destructive {
+    pub index: String,
+    pub what: String,
+}
+
+/// What it takes to bring the table from the migrations' state to the schema: new
+/// migrations (one index each), or the destructive changes that need `--allow-destructive`.
+pub fn plan(
+    schema: &Schema,
+    state: &TableState,
+    allow_destructive: bool,
+) -> Result<Vec<Planned>, Vec<Diagnostic>> {
+    let wanted = table_def(schema);
+    let Some(current) = &state.table else {
+        let mut summary = vec![format!(
+            "CreateTable: key ({}, {}), billing {}, then wait until it is ACTIVE",
+            show(&wanted.partition_key),
+            show(&wanted.sort_key),
+            wanted.billing_mode
+        )];
+        summary.extend(
+            wanted
+                .indexes
+                .iter()
+                .map(|ix| format!("   with index {}", index_shape(ix))),
+        );
+        if let Some(ttl) = &wanted.ttl_attribute {
+            summary.push(format!("UpdateTimeToLive: enable TTL on `{ttl}`"));
+        }
+        return Ok(vec![Planned {
+            slug: "create_table".into(),
+            steps: vec![Step::CreateTable(wanted)],
+            summary,
+        }]);
+    };
+
+    let mut diags = Vec::new();
+    if current.partition_key != wanted.partition_key || current.sort_key != wanted.sort_key {
+        diags.push(
+            Diagnostic::error("dyngen::table_key_changed", format!("the table's key changed from ({}, {}) to ({}, {})", show(&current.partition_key), show(&current.sort_key), show(&wanted.partition_key), show(&wanted.sort_key)))
+                .label(Span { offset: 0, len: 0 }, "schema")
+                .help("DynamoDB cannot change a table's primary key: create a new table and copy the data, or restore the old key"),
+        );
+    }
+    if current.billing_mode != wanted.billing_mode
+        || current.capacity != wanted.capacity
+        || current.ttl_attribute != wanted.ttl_attribute
+    {
+        diags.push(
+            Diagnostic::error("dyngen::table_settings_changed", "billing mode, capacity or TTL differ from what the migrations created")
+                .label(Span { offset: 0, len: 0 }, "schema")
+                .help("migrations cannot change these yet: change them on the table (console, CLI) and in the first migration's comment, or restore the schema"),
+        );
+    }
+
+    let mut out = Vec::new();
+    let mut destructive = Vec::new();
+    for ix in &state.indexes {
+        match wanted.indexes.iter().find(|w| w.name == ix.name) {
+            None => destructive.push(Destructive {
+                index: ix.name.clone(),
+                what: "delete it (the schema no longer has it)".into(),
+            }),
+            Some(w) if w != ix => destructive.push(Destructive {
+                index: ix.name.clone(),
+                what: format!(
+                    "delete it, then create it again with the new definition ({})",
+                    diff_index(ix, w)
+                ),
+            }),
+            Some(_) => {}
+        }
+    }
+    for d in &destructive {
+        if allow_destructive {
+            out.push(Planned {
+                slug: format!("delete_index_{}", d.index),
+                steps: vec![Step::DeleteIndex {
+                    name: d.index.clone(),
+                }],
+                summary: vec![format!(
+                    "UpdateTable: delete index `{}`; queries on it fail until it is created again",
+                    d.index
+                )],
+            });
+        }
+    }
+    for (gi, w) in wanted.indexes.iter().enumerate() {
+        let exists = state.indexes.iter().any(|ix| ix.name == w.name && ix == w);
+        let recreated = destructive.iter().any(|d| d.index == w.name);
+        if exists || (recreated && !allow_destructive) {
+            continue;
+        }
+        let mut steps = Vec::new();
+        let mut summary = Vec::new();
+        if let Some(b) = backfill_for(schema, gi) {
+            for e in &b.entities {
+                summary.push(format!(
+                    "Backfill: existing `{}` items get {}",
+                    e.entity,
+                    e.set
+                        .iter()
+                        .map(|k| format!("`{}` = \"{}\"", k.attribute, k.template))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ));
+            }
+            steps.push(Step::Backfill(b));
+        }
+        summary.push(describe_index(w));
+        steps.push(Step::CreateIndex(w.clone()));
+        out.push(Planned {
+            slug: format!("add_index_{}", w.name),
+            steps,
+            summary,
+        });
+    }
+    if !destructive.is_empty() && !allow_destructive {
+        for d in &destructive {
+            diags.push(
+                Diagnostic::error("dyngen::destructive_change", format!("index `{}` would have to be deleted: dyngen would {}", d.index, d.what))
+                    .label(Span { offset: 0, len: 0 }, "schema")
+                    .help("queries on the index fail while it is rebuilt; prefer adding an index under a new name, moving the code to it, then removing the old one. To proceed anyway, run `dyngen generate --allow-destructive`"),
+            );
+        }
+    }
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(diags)
+    }
+}
+
+fn show(k: &KeyAttr) -> String {
+    format!("{} {}", k.name, k.ty)
+}
+
+fn describe_index(ix: &IndexDef) -> String {
+    format!(
+        "UpdateTable: create index {}, then wait until it is ACTIVE",
+        index_shape(ix)
+    )
+}
+
+fn index_shape(ix: &IndexDef) -> String {
+    let keys = match &ix.sort_key {
+        Some(sk) => format!("{}, {}", show(&ix.partition_key), show(sk)),
+        None => show(&ix.partition_key),
+    };
+    let projection = match &ix.projection {
+        ProjectionDef::All => "all attributes".to_string(),
+        ProjectionDef::KeysOnly => "keys only".to_string(),
+        ProjectionDef::Include(l) => format!("keys and {}", l.join(", ")),
+    };
+    format!("`{}` ({keys}; projecting {projection})", ix.name)
+}
+
+fn diff_index(old: &IndexDef, new: &IndexDef) -> String {
+    let mut parts = Vec::new();
+    if old.partition_key != new.partition_key || old.sort_key != new.sort_key {
+        parts.push("keys changed");
+    }
+    if old.projection != new.projection {
+        parts.push("projection changed");
+    }
+    parts.join(", ")
+}
+
+/// Numbers and names the planned migrations after the existing ones.
+pub fn number(existing: &[Migration], planned: &[Planned]) -> Vec<(String, Planned)> {
+    let next = existing
+        .iter()
+        .filter_map(|m| sequence(&m.file))
+        .max()
+        .unwrap_or(0)
+        + 1;
+    planned
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (format!("{:04}_{}", next + i as u32, p.slug), p.clone()))
+        .collect()
+}
