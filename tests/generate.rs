@@ -39,7 +39,13 @@ fn committed_output_equals_fresh_output() {
 
 #[test]
 fn fixture_goldens() {
-    for fixture in ["hostile", "minimal", "operators"] {
+    for fixture in [
+        "hostile",
+        "minimal",
+        "operators",
+        "migrate_v1",
+        "migrate_v2",
+    ] {
         let dir = root().join("tests/fixtures/valid").join(fixture);
         let files = generate(&dir.join("schema.yaml"), "schema.yaml");
         for (rel, contents) in &files.files {

@@ -4809,6 +4809,9 @@ pub mod migrate {
     pub struct Options {
         /// Parallel Scan segments for backfills (DynamoDB allows up to 1,000,000).
         pub segments: u32,
+        /// Items per backfill Scan page (`Limit`); `None` lets DynamoDB fill 1 MB pages.
+        /// Smaller pages checkpoint more often and spread the write load.
+        pub page_size: Option<i32>,
         /// How long the lock is held without a heartbeat; a crashed runner's lock expires then.
         pub lease: Duration,
         /// How long to wait for another runner's lock before giving up.
@@ -4825,6 +4828,7 @@ pub mod migrate {
         fn default() -> Self {
             Options {
                 segments: 1,
+                page_size: None,
                 lease: Duration::from_secs(60),
                 lock_wait: Duration::from_secs(15 * 60),
                 poll: Duration::from_secs(1),
@@ -5756,6 +5760,7 @@ pub mod migrate {
                 .segment(segment as i32)
                 .total_segments(segments as i32)
                 .consistent_read(true)
+                .set_limit(options.page_size)
                 .set_exclusive_start_key(start.clone())
                 .send()
                 .await

@@ -2,7 +2,13 @@
 //! crate would, so the crate proves the API and the output compile together.
 
 fn main() {
-    for fixture in ["hostile", "minimal", "operators"] {
+    for fixture in [
+        "hostile",
+        "minimal",
+        "operators",
+        "migrate_v1",
+        "migrate_v2",
+    ] {
         let result = dyngen::Builder::new()
             .schema(format!("../fixtures/valid/{fixture}/schema.yaml"))
             .migrations_dir(format!("../fixtures/valid/{fixture}/expected/migrations"))

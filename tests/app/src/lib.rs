@@ -25,3 +25,14 @@ pub mod minimal {
 pub mod operators {
     include!(concat!(env!("OUT_DIR"), "/operators/rust/dyngen.rs"));
 }
+
+/// A schema before and after it gains an index, with their committed migrations.
+#[rustfmt::skip]
+pub mod migrate_v1 {
+    include!(concat!(env!("OUT_DIR"), "/migrate_v1/rust/dyngen.rs"));
+}
+
+#[rustfmt::skip]
+pub mod migrate_v2 {
+    include!(concat!(env!("OUT_DIR"), "/migrate_v2/rust/dyngen.rs"));
+}

@@ -6,7 +6,13 @@ fn build_script_asks_to_rerun_when_each_schema_changes() {
     // Cargo stores the build script's stdout next to OUT_DIR.
     let recorded = std::fs::read_to_string(out_dir.parent().unwrap().join("output"))
         .expect("cargo keeps the build script output");
-    for fixture in ["hostile", "minimal", "operators"] {
+    for fixture in [
+        "hostile",
+        "minimal",
+        "operators",
+        "migrate_v1",
+        "migrate_v2",
+    ] {
         let line = recorded
             .lines()
             .find(|l| {

@@ -1,0 +1,340 @@
+//! The migration runner against DynamoDB Local: v1 → v2 adds an index over items written
+//! by v1; concurrent runners; a crash in the middle of a backfill; edited and missing
+//! migrations. Index creation uses `-delayTransientStatuses`, so it really takes time and
+//! the runner's waiting is exercised.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use dyngen::local::{DynamoDbLocal, Options};
+use dyngen_app_tests::{migrate_v1 as v1, migrate_v2 as v2};
+
+/// A second DynamoDB Local whose indexes take ~30 s to build, as on the service.
+fn slow_local() -> &'static DynamoDbLocal {
+    static SLOW: std::sync::OnceLock<DynamoDbLocal> = std::sync::OnceLock::new();
+    SLOW.get_or_init(|| {
+        DynamoDbLocal::start(Options {
+            delay_transient_statuses: true,
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+    })
+}
+
+fn fast_options() -> v2::migrate::Options {
+    v2::migrate::Options {
+        poll: Duration::from_millis(200),
+        ..Default::default()
+    }
+}
+
+fn person(i: usize, born: Option<(i32, u8, u8)>) -> v1::Person {
+    v1::Person {
+        id: format!("p{i:04}"),
+        team: format!("t{}", i % 3),
+        name: format!("Person {i}"),
+        born: born.map(|(y, m, d)| v1::support::Date::new(y, m, d).unwrap()),
+    }
+}
+
+/// Migrates with v1, writes people (a third without a birth date) and notes with v1's code.
+async fn seed_v1(client: aws_sdk_dynamodb::Client, table: &str, n: usize) -> Vec<v1::Person> {
+    let db = v1::Db::new(client).with_table_name(table);
+    let report = db
+        .migrate(&v1::migrate::Options {
+            poll: Duration::from_millis(200),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(report.created_table);
+    assert_eq!(report.applied, ["0001_create_table"]);
+    let people: Vec<v1::Person> = (0..n)
+        .map(|i| {
+            person(
+                i,
+                (i % 3 != 0).then_some((
+                    1980 + (i % 4) as i32,
+                    1 + (i % 12) as u8,
+                    1 + (i % 28) as u8,
+                )),
+            )
+        })
+        .collect();
+    let mut batch = db.batch_write();
+    for p in &people {
+        batch = batch.put(p);
+    }
+    for i in 0..20 {
+        batch = batch.put(&v1::Note {
+            id: format!("n{i}"),
+            text: "hello".into(),
+        });
+    }
+    batch.send().await.unwrap();
+    people
+}
+
+fn born_in(people: &[v1::Person], year: i32) -> Vec<String> {
+    let mut ids: Vec<String> = people
+        .iter()
+        .filter(|p| p.born.is_some_and(|b| b.year == year))
+        .map(|p| p.id.clone())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn v1_to_v2_backfills_and_the_new_pattern_finds_old_items() {
+    let table = common::table("mig");
+    let people = seed_v1(slow_local().client(), &table, 60).await;
+
+    let db = v2::Db::new(slow_local().client()).with_table_name(&table);
+    let plan = v2::migrate::plan(db.client(), &table, &v2::migrations())
+        .await
+        .unwrap();
+    assert_eq!(plan, ["0002_add_index_gsi2"]);
+    let report = db.migrate(&fast_options()).await.unwrap();
+    assert_eq!(report.applied, ["0002_add_index_gsi2"]);
+    assert_eq!(report.already_applied, 1);
+    assert_eq!(
+        report.backfilled,
+        people.iter().filter(|p| p.born.is_some()).count() as u64
+    );
+
+    for year in 1980..1984 {
+        let mut found: Vec<String> = db
+            .people_born_in(year)
+            .all()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        found.sort();
+        assert_eq!(found, born_in(&people, year), "year {year}");
+    }
+    // Sparse: nobody without a birth date was given an index key.
+    let raw = db
+        .client()
+        .get_item()
+        .table_name(&table)
+        .set_key(Some(v2::PersonKey { id: "p0000".into() }.to_key_item()))
+        .send()
+        .await
+        .unwrap();
+    assert!(!raw.item().unwrap().contains_key("gsi2pk"));
+
+    // Rerunning is a no-op: one Query, nothing applied.
+    let again = db.migrate(&fast_options()).await.unwrap();
+    assert!(again.applied.is_empty());
+    assert_eq!(again.already_applied, 2);
+}
+
+#[tokio::test]
+async fn two_runners_at_once_apply_each_migration_exactly_once() {
+    let table = common::table("race");
+    seed_v1(slow_local().client(), &table, 30).await;
+    let a = v2::Db::new(slow_local().client()).with_table_name(&table);
+    let b = v2::Db::new(slow_local().client()).with_table_name(&table);
+    let oa = v2::migrate::Options {
+        owner: "runner-a".into(),
+        ..fast_options()
+    };
+    let ob = v2::migrate::Options {
+        owner: "runner-b".into(),
+        ..fast_options()
+    };
+    let (ra, rb) = tokio::join!(a.migrate(&oa), b.migrate(&ob));
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    let mut applied: Vec<String> = ra.applied.iter().chain(&rb.applied).cloned().collect();
+    applied.sort();
+    assert_eq!(applied, ["0002_add_index_gsi2"], "a: {ra:?}, b: {rb:?}");
+    assert_eq!(ra.backfilled + rb.backfilled, 20);
+
+    // The ledger holds each migration once.
+    let ledger = a
+        .client()
+        .query()
+        .table_name(&table)
+        .key_condition_expression("pk = :p")
+        .expression_attribute_values(
+            ":p",
+            aws_sdk_dynamodb::types::AttributeValue::S("#dyngen#migrations".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ledger.count(), 2);
+}
+
+#[tokio::test]
+async fn a_runner_killed_mid_backfill_is_resumed_by_the_next_one() {
+    let table = common::table("crash");
+    let people = seed_v1(common::client(), &table, 900).await;
+    let db = v2::Db::new(common::client()).with_table_name(&table);
+
+    // Stop the first runner (by dropping its future, as a crash would) after its first
+    // backfilled page; its lock stays behind and must expire.
+    let progressed = Arc::new(AtomicU64::new(0));
+    let seen = progressed.clone();
+    let crashing = v2::migrate::Options {
+        owner: "crashes".into(),
+        lease: Duration::from_secs(2),
+        segments: 4,
+        page_size: Some(25),
+        progress: Some(Arc::new(move |_, n| {
+            seen.fetch_max(n.max(1), Ordering::SeqCst);
+        })),
+        ..fast_options()
+    };
+    let run = db.migrate(&crashing);
+    tokio::pin!(run);
+    loop {
+        tokio::select! {
+            r = &mut run => panic!("the first runner finished before it could be stopped: {r:?}"),
+            _ = tokio::time::sleep(Duration::from_millis(5)) => {
+                if progressed.load(Ordering::SeqCst) > 0 { break; }
+            }
+        }
+    }
+    drop(run);
+    assert_eq!(
+        v2::migrate::plan(db.client(), &table, &v2::migrations())
+            .await
+            .unwrap(),
+        ["0002_add_index_gsi2"]
+    );
+    // The crash left the backfill half done.
+    let with_key = count_with(db.client(), &table, "gsi2pk").await;
+    let eligible = people.iter().filter(|p| p.born.is_some()).count();
+    assert!(
+        with_key > 0 && with_key < eligible,
+        "{with_key} of {eligible} backfilled at the crash"
+    );
+
+    let report = db
+        .migrate(&v2::migrate::Options {
+            owner: "finisher".into(),
+            segments: 4,
+            ..fast_options()
+        })
+        .await
+        .unwrap();
+    assert_eq!(report.applied, ["0002_add_index_gsi2"]);
+    // Every person with a birth date is in the index exactly once, with the right keys.
+    for year in 1980..1984 {
+        let mut found: Vec<String> = db
+            .people_born_in(year)
+            .all()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        let before = found.len();
+        found.sort();
+        found.dedup();
+        assert_eq!(before, found.len(), "duplicates in year {year}");
+        assert_eq!(found, born_in(&people, year), "year {year}");
+    }
+}
+
+/// Items that have an attribute (a test-only Scan).
+async fn count_with(client: &aws_sdk_dynamodb::Client, table: &str, attr: &str) -> usize {
+    let mut n = 0;
+    let mut start = None;
+    loop {
+        let page = client
+            .scan()
+            .table_name(table)
+            .filter_expression("attribute_exists(#a)")
+            .expression_attribute_names("#a", attr)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        n += page.items().len();
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            return n;
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_edited_or_missing_migration_is_refused() {
+    let table = common::table("edit");
+    seed_v1(common::client(), &table, 3).await;
+    let client = common::client();
+
+    let mut edited = v1::migrations();
+    edited[0].checksum = "0000".into();
+    match v1::migrate::run(&client, &table, &edited, &v1::migrate::Options::default()).await {
+        Err(v1::migrate::MigrateError::Edited { name, .. }) => {
+            assert_eq!(name, "0001_create_table")
+        }
+        other => panic!("expected Edited, got {other:?}"),
+    }
+
+    // v2 applies 0002; v1's code then lacks a migration the table records.
+    v2::Db::new(client.clone())
+        .with_table_name(&table)
+        .migrate(&fast_options())
+        .await
+        .unwrap();
+    match v1::Db::new(client)
+        .with_table_name(&table)
+        .migrate(&v1::migrate::Options::default())
+        .await
+    {
+        Err(v1::migrate::MigrateError::Missing { name }) => assert_eq!(name, "0002_add_index_gsi2"),
+        other => panic!("expected Missing, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_runner_renders_keys_exactly_as_the_generated_code() {
+    let backfill = v2::migrations()
+        .into_iter()
+        .flat_map(|m| m.steps)
+        .find_map(|s| match s {
+            v2::migrate::Step::Backfill(b) => Some(b),
+            _ => None,
+        })
+        .unwrap();
+    let keys = &backfill.entities[0].keys;
+    let ids = ["a", "#", "%23", "x#y%z", "ünï", "", "p#1#"];
+    for (i, id) in ids.iter().enumerate() {
+        let p = v2::Person {
+            id: id.to_string(),
+            team: "t".into(),
+            name: "n".into(),
+            born: Some(v2::support::Date::new(1999 + i as i32, 2, 28).unwrap()),
+        };
+        let item = p.to_item();
+        for k in keys {
+            assert_eq!(
+                v2::migrate::render(k, &item).as_ref(),
+                item.get(&k.attribute),
+                "{} for id {id:?}",
+                k.attribute
+            );
+        }
+    }
+    let unborn = v2::Person {
+        id: "u".into(),
+        team: "t".into(),
+        name: "n".into(),
+        born: None,
+    }
+    .to_item();
+    assert!(
+        keys.iter()
+            .all(|k| v2::migrate::render(k, &unborn).is_none()),
+        "sparse: no key without its input"
+    );
+}
