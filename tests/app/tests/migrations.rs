@@ -191,8 +191,7 @@ async fn a_runner_killed_mid_backfill_is_resumed_by_the_next_one() {
         })),
         ..fast_options()
     };
-    let run = db.migrate(&crashing);
-    tokio::pin!(run);
+    let mut run = Box::pin(db.migrate(&crashing));
     loop {
         tokio::select! {
             r = &mut run => panic!("the first runner finished before it could be stopped: {r:?}"),
