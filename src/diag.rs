@@ -63,7 +63,7 @@ impl Source {
 }
 
 /// A byte range in a [`Source`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Span {
     pub offset: usize,
     pub len: usize,

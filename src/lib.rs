@@ -10,6 +10,7 @@
 //! For build scripts, see [`Builder`].
 
 pub mod ast;
+pub mod breaking;
 mod builder;
 pub mod diag;
 pub mod emit;
@@ -17,10 +18,18 @@ pub mod ir;
 pub mod lints;
 #[cfg(feature = "local")]
 pub mod local;
+/// The migration runner, the same code the generated `migrate` module holds.
+#[cfg(feature = "migrate")]
+#[allow(clippy::too_many_arguments)]
+pub mod runner {
+    include!("../templates/migrate_runner.rs.j2");
+}
 pub mod migrations;
 pub mod naming;
 pub mod output;
 pub mod parse;
+#[cfg(feature = "migrate")]
+pub mod runner_input;
 pub mod validate;
 
 pub use builder::{Builder, Error};
@@ -35,6 +44,8 @@ use diag::{Diagnostic, Source};
 /// The result of compiling a schema: the IR when it is valid, and every diagnostic.
 pub struct Compiled {
     pub schema: Option<ir::Schema>,
+    /// Where the IR's items are declared (with the schema).
+    pub spans: Option<validate::Spans>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -46,16 +57,15 @@ impl Compiled {
 
 /// Front end to IR: parse, validate, lint. Diagnostics come back sorted.
 pub fn compile(source: &Source) -> Compiled {
-    let (schema, mut diagnostics) = match parse::parse(source) {
+    let (lowered, mut diagnostics) = match parse::parse(source) {
         Err(diags) => (None, diags),
-        Ok(file) => {
-            let (lowered, diags) = validate::check(&file, source);
-            (lowered.map(|(schema, _)| schema), diags)
-        }
+        Ok(file) => validate::check(&file, source),
     };
     diag::sort(&mut diagnostics);
+    let (schema, spans) = lowered.map_or((None, None), |(s, sp)| (Some(s), Some(sp)));
     Compiled {
         schema,
+        spans,
         diagnostics,
     }
 }

@@ -65,6 +65,37 @@ enum Command {
     },
     /// Print the JSON Schema of schema.yaml (for editor completion).
     JsonSchema,
+    /// Report what a schema change breaks for stored data or callers, compared with
+    /// another version of the schema; exit 1 when anything does.
+    Breaking {
+        #[command(flatten)]
+        args: SchemaArgs,
+        /// The old schema: a file, or a git revision (`main`, `HEAD~1`) to read the same
+        /// path from.
+        #[arg(long)]
+        against: String,
+    },
+    /// Apply the migrations in `<out>/migrations` to a table (needs the `migrate` feature).
+    Migrate {
+        /// Output directory holding `migrations/`.
+        #[arg(long, default_value = "generated")]
+        out: PathBuf,
+        /// The table's name.
+        #[arg(long)]
+        table: String,
+        /// Endpoint URL, e.g. http://localhost:8000 for DynamoDB Local (default: AWS).
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// AWS region (default: as the AWS CLI finds it).
+        #[arg(long)]
+        region: Option<String>,
+        /// Print the pending migrations and what they do; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Parallel Scan segments for backfills.
+        #[arg(long, default_value_t = 1)]
+        segments: u32,
+    },
 }
 
 fn main() -> ExitCode {
@@ -84,6 +115,15 @@ fn main() -> ExitCode {
         } => generate(&args, &out, allow_destructive),
         Command::Check { args, out } => check(&args, &out),
         Command::Validate { args } => validate(&args),
+        Command::Breaking { args, against } => breaking(&args, &against),
+        Command::Migrate {
+            out,
+            table,
+            endpoint,
+            region,
+            dry_run,
+            segments,
+        } => migrate(&out, &table, endpoint, region, dry_run, segments),
         Command::JsonSchema => {
             print!("{}", dyngen::json_schema());
             ExitCode::SUCCESS
@@ -222,4 +262,206 @@ fn validate(args: &SchemaArgs) -> ExitCode {
         eprintln!("{}: ok", source.name);
         ExitCode::SUCCESS
     }
+}
+
+/// Reads the old schema: a file if one exists at that path, else `git show <rev>:<path>`.
+fn old_schema(args: &SchemaArgs, against: &str) -> Result<Source, String> {
+    let as_file = Path::new(against);
+    if as_file.is_file() {
+        let text = std::fs::read_to_string(as_file).map_err(|e| format!("{against}: {e}"))?;
+        return Ok(Source::new(display_name(as_file), text));
+    }
+    let spec = format!("{against}:./{}", args.schema.display());
+    let out = std::process::Command::new("git")
+        .args(["show", &spec])
+        .output()
+        .map_err(|e| format!("git: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`{against}` is neither a file nor a git revision with {}: {}",
+            args.schema.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(Source::new(
+        format!("{}@{against}", display_name(&args.schema)),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    ))
+}
+
+fn breaking(args: &SchemaArgs, against: &str) -> ExitCode {
+    let new_source = match read_source(args) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let old_source = match old_schema(args, against) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let (old, new) = (dyngen::compile(&old_source), dyngen::compile(&new_source));
+    for (src, c) in [(&old_source, &old), (&new_source, &new)] {
+        if c.has_errors() {
+            print_diagnostics(src, &c.diagnostics, args.error_format);
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    }
+    let (Some(old_side), Some(new_side)) = (side(&old_source, &old), side(&new_source, &new))
+    else {
+        return ExitCode::from(EXIT_BAD_INPUT);
+    };
+    let findings = dyngen::breaking::compare(&old_side, &new_side);
+    if findings.is_empty() {
+        eprintln!("no breaking changes against {}", old_source.name);
+        return ExitCode::SUCCESS;
+    }
+    print!(
+        "{}",
+        dyngen::breaking::render(&old_side, &new_side, &findings)
+    );
+    println!(
+        "{} breaking change(s) against {}",
+        findings.len(),
+        old_source.name
+    );
+    ExitCode::from(EXIT_DRIFT)
+}
+
+fn side<'a>(source: &'a Source, c: &'a dyngen::Compiled) -> Option<dyngen::breaking::Side<'a>> {
+    Some(dyngen::breaking::Side {
+        source,
+        schema: c.schema.as_ref()?,
+        spans: c.spans.as_ref()?,
+    })
+}
+
+#[cfg(not(feature = "migrate"))]
+fn migrate(_: &Path, _: &str, _: Option<String>, _: Option<String>, _: bool, _: u32) -> ExitCode {
+    eprintln!(
+        "error: this dyngen was built without the `migrate` feature; build it with `cargo install dyngen --features migrate` (or `cargo run --features migrate -- migrate ...`)"
+    );
+    ExitCode::from(EXIT_BAD_INPUT)
+}
+
+#[cfg(feature = "migrate")]
+fn migrate(
+    out: &Path,
+    table: &str,
+    endpoint: Option<String>,
+    region: Option<String>,
+    dry_run: bool,
+    segments: u32,
+) -> ExitCode {
+    let dir = out.join(dyngen::migrations::DIR);
+    let sources = match read_migrations(&dir) {
+        Ok(s) if !s.is_empty() => s,
+        Ok(_) => {
+            eprintln!(
+                "error: no migrations in {}; run `dyngen generate` first",
+                dir.display()
+            );
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+        Err(e) => {
+            eprintln!("error: reading {}: {e}", dir.display());
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let loaded = match dyngen::migrations::load(&sources) {
+        Ok(m) => m,
+        Err(diags) => {
+            for d in diags {
+                eprintln!(
+                    "error: {}\n  help: {}",
+                    d.message,
+                    d.help.unwrap_or_default()
+                );
+            }
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let migrations = dyngen::runner_input::convert(&loaded);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    runtime.block_on(async {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(r) = region {
+            loader = loader.region(aws_config::Region::new(r));
+        }
+        if let Some(e) = &endpoint {
+            loader = loader.endpoint_url(e);
+        }
+        let client = aws_sdk_dynamodb::Client::new(&loader.load().await);
+        if dry_run {
+            return match dyngen::runner::plan(&client, table, &migrations).await {
+                Ok(pending) if pending.is_empty() => {
+                    println!(
+                        "{table}: up to date ({} migrations applied)",
+                        migrations.len()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Ok(pending) => {
+                    for name in &pending {
+                        println!("would apply {name}:");
+                        if let Some(m) = loaded.iter().find(|m| &m.parsed.migration == name) {
+                            for line in m
+                                .text
+                                .lines()
+                                .skip_while(|l| !l.starts_with("# What it does"))
+                                .skip(1)
+                                .take_while(|l| l.starts_with("#   "))
+                            {
+                                println!("  {}", line.trim_start_matches('#').trim());
+                            }
+                        }
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(EXIT_DRIFT)
+                }
+            };
+        }
+        let progress: dyngen::runner::Progress = std::sync::Arc::new(|name: &str, n: u64| {
+            eprint!("\r{name}: backfilled {n} item(s)");
+        });
+        let options = dyngen::runner::Options {
+            segments,
+            progress: Some(progress),
+            ..Default::default()
+        };
+        match dyngen::runner::run(&client, table, &migrations, &options).await {
+            Ok(report) => {
+                if report.backfilled > 0 {
+                    eprintln!();
+                }
+                if report.created_table {
+                    println!("created table {table}");
+                }
+                for name in &report.applied {
+                    println!("applied {name}");
+                }
+                println!(
+                    "{table}: {} applied now, {} before, {} item(s) backfilled",
+                    report.applied.len(),
+                    report.already_applied,
+                    report.backfilled
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(EXIT_DRIFT)
+            }
+        }
+    })
 }

@@ -23,6 +23,12 @@ pub struct Spans {
     pub keys: Vec<Vec<(Span, Option<Span>)>>,
     pub pattern: Vec<Span>,
     pub pattern_sort: Vec<Span>,
+    /// Per entity, per attribute: where it is declared (the entity for managed ones).
+    pub attrs: Vec<Vec<Span>>,
+    /// Per index: its name in the table.
+    pub indexes: Vec<Span>,
+    /// The table's partition and sort key names.
+    pub table_keys: (Span, Span),
 }
 
 struct Cx<'a> {
@@ -65,6 +71,7 @@ pub fn check(
     if cx.diags.iter().any(Diagnostic::is_error) {
         return (None, cx.diags);
     }
+    record_declaration_spans(&cx, file, &table, &entities, &mut spans);
     let schema = ir::Schema {
         source_name: src.name.clone(),
         table,
@@ -74,6 +81,49 @@ pub fn check(
     };
     cx.diags.extend(crate::lints::lint(&schema, &spans));
     (Some((schema, spans)), cx.diags)
+}
+
+/// Where attributes, indexes and the table keys are declared, for diagnostics about the
+/// finished IR (lints, breaking changes).
+fn record_declaration_spans(
+    cx: &Cx,
+    file: &ast::SchemaFile,
+    table: &ir::Table,
+    entities: &[ir::Entity],
+    spans: &mut Spans,
+) {
+    for ((name, ast_entity), entity) in file.entities.iter().zip(entities) {
+        let entity_span = cx.span(name);
+        let attrs = entity
+            .attributes
+            .iter()
+            .map(|a| {
+                ast_entity
+                    .value
+                    .attributes
+                    .iter()
+                    .find(|(n, _)| n.value == a.name)
+                    .map_or(entity_span, |(n, _)| cx.span(n))
+            })
+            .collect();
+        spans.attrs.push(attrs);
+    }
+    spans.indexes = table
+        .indexes
+        .iter()
+        .map(|ix| {
+            file.table
+                .value
+                .indexes
+                .iter()
+                .find(|(n, _)| n.value == ix.name)
+                .map_or(Span { offset: 0, len: 0 }, |(n, _)| cx.span(n))
+        })
+        .collect();
+    spans.table_keys = (
+        cx.span(&file.table.value.partition_key),
+        cx.span(&file.table.value.sort_key),
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -4715,7 +4715,7 @@ impl Db {
 /// in its own step (waiting until it is ACTIVE), backfills new key attributes onto
 /// existing items, and records every applied migration in the table. The same code runs
 /// behind `dyngen migrate`.
-#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+#[allow(clippy::too_many_arguments)]
 pub mod migrate {
     use ::aws_sdk_dynamodb::Client;
     use ::aws_sdk_dynamodb::config::AsyncSleep;
@@ -4804,6 +4804,8 @@ pub mod migrate {
         Enum,
     }
 
+    /// A progress callback: (migration, items backfilled so far).
+    pub type Progress = ::std::sync::Arc<dyn Fn(&str, u64) + Send + Sync>;
     /// How a run behaves.
     #[derive(Clone)]
     pub struct Options {
@@ -4821,7 +4823,7 @@ pub mod migrate {
         /// Identifies this runner in the lock item.
         pub owner: String,
         /// Called after each backfilled page with (migration, items updated so far).
-        pub progress: Option<::std::sync::Arc<dyn Fn(&str, u64) + Send + Sync>>,
+        pub progress: Option<Progress>,
     }
 
     impl Default for Options {

@@ -1,0 +1,348 @@
+//! `dyngen breaking`: what a schema change breaks for data already stored or for callers.
+//!
+//! Rules compare two IRs, pairing entities, attributes, indexes and patterns by name
+//! (never by position). Each finding carries the location in the old schema, in the new
+//! one, or both.
+
+use crate::diag::{Diagnostic, Source, Span};
+use crate::ir::{self, IndexRef, Schema, Type};
+use crate::validate::{Spans, type_word};
+
+/// One schema, compiled, with its source.
+pub struct Side<'a> {
+    pub source: &'a Source,
+    pub schema: &'a Schema,
+    pub spans: &'a Spans,
+}
+
+/// A breaking change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Rule id, e.g. `KEY_TEMPLATE_CHANGED`.
+    pub rule: &'static str,
+    /// What it breaks: `STORAGE` (items already stored), `KEY` (where items are found),
+    /// `API` (the generated code's callers).
+    pub category: &'static str,
+    pub message: String,
+    pub old: Option<Span>,
+    pub new: Option<Span>,
+    pub help: String,
+}
+
+pub fn compare(old: &Side, new: &Side) -> Vec<Finding> {
+    let mut out = Vec::new();
+    table(old, new, &mut out);
+    indexes(old, new, &mut out);
+    entities(old, new, &mut out);
+    patterns(old, new, &mut out);
+    out.sort_by(|a, b| {
+        (a.new.map(|s| s.offset), a.old.map(|s| s.offset), a.rule).cmp(&(
+            b.new.map(|s| s.offset),
+            b.old.map(|s| s.offset),
+            b.rule,
+        ))
+    });
+    out
+}
+
+fn finding(
+    rule: &'static str,
+    category: &'static str,
+    message: String,
+    old: Option<Span>,
+    new: Option<Span>,
+    help: &str,
+) -> Finding {
+    Finding {
+        rule,
+        category,
+        message,
+        old,
+        new,
+        help: help.to_string(),
+    }
+}
+
+fn table(old: &Side, new: &Side, out: &mut Vec<Finding>) {
+    let (o, n) = (&old.schema.table, &new.schema.table);
+    if o.partition_key != n.partition_key || o.sort_key != n.sort_key {
+        out.push(finding(
+            "TABLE_KEY_CHANGED",
+            "KEY",
+            format!(
+                "the table's key changed from ({}, {}) to ({}, {})",
+                o.partition_key, o.sort_key, n.partition_key, n.sort_key
+            ),
+            Some(old.spans.table_keys.0),
+            Some(new.spans.table_keys.0),
+            "a table's key cannot change: this needs a new table and a copy of the data",
+        ));
+    }
+    if o.entity_type_attribute != n.entity_type_attribute {
+        out.push(finding(
+            "ENTITY_TYPE_ATTRIBUTE_CHANGED",
+            "STORAGE",
+            format!(
+                "the entity-type attribute changed from `{}` to `{}`",
+                o.entity_type_attribute, n.entity_type_attribute
+            ),
+            None,
+            None,
+            "stored items carry the old attribute; reads would skip them all",
+        ));
+    }
+}
+
+fn indexes(old: &Side, new: &Side, out: &mut Vec<Finding>) {
+    for (oi, o) in old.schema.table.indexes.iter().enumerate() {
+        match new
+            .schema
+            .table
+            .indexes
+            .iter()
+            .position(|n| n.name == o.name)
+        {
+            None => out.push(finding(
+                "INDEX_REMOVED",
+                "KEY",
+                format!("index `{}` was removed", o.name),
+                Some(old.spans.indexes[oi]),
+                None,
+                "queries on it stop working; its migration deletes it",
+            )),
+            Some(ni) => {
+                let n = &new.schema.table.indexes[ni];
+                if o.partition_key != n.partition_key
+                    || o.sort_key != n.sort_key
+                    || o.projection != n.projection
+                {
+                    out.push(finding(
+                        "INDEX_CHANGED",
+                        "KEY",
+                        format!("index `{}` changed its keys or projection", o.name),
+                        Some(old.spans.indexes[oi]),
+                        Some(new.spans.indexes[ni]),
+                        "DynamoDB cannot change an index in place: it is deleted and built again",
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn template_text(t: &ir::Template, e: &ir::Entity) -> String {
+    t.parts
+        .iter()
+        .map(|p| match p {
+            ir::Part::Literal(l) => l.clone(),
+            ir::Part::Placeholder(ph) => match ph.format {
+                ir::PlaceholderFormat::Value => format!("{{{}}}", e.attributes[ph.attr].name),
+                ir::PlaceholderFormat::Year => format!("{{{}:year}}", e.attributes[ph.attr].name),
+            },
+        })
+        .collect()
+}
+
+fn index_name(s: &Schema, ix: IndexRef) -> String {
+    s.index_name(ix).to_string()
+}
+
+/// The keys of an entity as (index name, pk text, sk text), for comparing across schemas.
+fn key_texts(s: &Schema, e: &ir::Entity) -> Vec<(String, String, Option<String>)> {
+    e.keys
+        .iter()
+        .map(|k| {
+            (
+                index_name(s, k.index),
+                template_text(&k.pk, e),
+                k.sk.as_ref().map(|t| template_text(t, e)),
+            )
+        })
+        .collect()
+}
+
+fn entities(old: &Side, new: &Side, out: &mut Vec<Finding>) {
+    for (oi, o) in old.schema.entities.iter().enumerate() {
+        let Some(ni) = new.schema.entities.iter().position(|n| n.name == o.name) else {
+            // Same keys under a new name: a rename, which leaves stored items with the old type.
+            let renamed = new.schema.entities.iter().position(|n| {
+                !old.schema.entities.iter().any(|x| x.name == n.name)
+                    && key_texts(new.schema, n) == key_texts(old.schema, o)
+            });
+            match renamed {
+                Some(ni) => out.push(finding("ENTITY_RENAMED", "STORAGE", format!("entity `{}` was renamed to `{}`", o.name, new.schema.entities[ni].name), Some(old.spans.entity[oi]), Some(new.spans.entity[ni]), "stored items say they are the old entity and are skipped by reads; migrate their entity-type attribute first")),
+                None => out.push(finding("ENTITY_REMOVED", "API", format!("entity `{}` was removed", o.name), Some(old.spans.entity[oi]), None, "its items stay in the table, and callers of its repository break")),
+            }
+            continue;
+        };
+        let n = &new.schema.entities[ni];
+        attributes(old, new, oi, ni, out);
+        for ok in &o.keys {
+            let iname = index_name(old.schema, ok.index);
+            let nk = n
+                .keys
+                .iter()
+                .find(|k| index_name(new.schema, k.index) == iname);
+            let old_text = (
+                template_text(&ok.pk, o),
+                ok.sk.as_ref().map(|t| template_text(t, o)),
+            );
+            let key_pos = o.keys.iter().position(|k| k == ok).unwrap_or(0);
+            match nk {
+                None => out.push(finding(
+                    "ENTITY_LEFT_INDEX",
+                    "KEY",
+                    format!("`{}` no longer has keys on `{iname}`", o.name),
+                    Some(old.spans.keys[oi][key_pos].0),
+                    Some(new.spans.entity[ni]),
+                    "its items keep their old index attributes, so the index still returns them",
+                )),
+                Some(nk) => {
+                    let new_text = (
+                        template_text(&nk.pk, n),
+                        nk.sk.as_ref().map(|t| template_text(t, n)),
+                    );
+                    if old_text != new_text {
+                        let npos = n.keys.iter().position(|k| k == nk).unwrap_or(0);
+                        out.push(finding(
+                            "KEY_TEMPLATE_CHANGED",
+                            "KEY",
+                            format!("`{}` keys on `{iname}` changed from ({}, {}) to ({}, {})", o.name, old_text.0, old_text.1.as_deref().unwrap_or("-"), new_text.0, new_text.1.as_deref().unwrap_or("-")),
+                            Some(old.spans.keys[oi][key_pos].0),
+                            Some(new.spans.keys[ni][npos].0),
+                            "stored items keep the old keys: gets and queries built from the new templates miss them until they are rewritten",
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn attributes(old: &Side, new: &Side, oi: usize, ni: usize, out: &mut Vec<Finding>) {
+    let (o, n) = (&old.schema.entities[oi], &new.schema.entities[ni]);
+    for (ai, a) in o.attributes.iter().enumerate() {
+        let old_span = Some(old.spans.attrs[oi][ai]);
+        let Some(nai) = n.attributes.iter().position(|b| b.name == a.name) else {
+            out.push(finding(
+                "ATTRIBUTE_REMOVED",
+                "API",
+                format!("`{}.{}` was removed", o.name, a.name),
+                old_span,
+                Some(new.spans.entity[ni]),
+                "callers using the field break; stored values stay in the items",
+            ));
+            continue;
+        };
+        let b = &n.attributes[nai];
+        let new_span = Some(new.spans.attrs[ni][nai]);
+        if std::mem::discriminant(&a.ty) != std::mem::discriminant(&b.ty)
+            || matches!((&a.ty, &b.ty), (Type::List(x), Type::List(y)) | (Type::Map(x), Type::Map(y)) if x != y)
+        {
+            out.push(finding(
+                "ATTRIBUTE_RETYPED",
+                "STORAGE",
+                format!(
+                    "`{}.{}` changed from {} to {}",
+                    o.name,
+                    a.name,
+                    type_word(&a.ty),
+                    type_word(&b.ty)
+                ),
+                old_span,
+                new_span,
+                "stored values have the old type: reading them fails with an invalid-item error",
+            ));
+        } else if let (Type::Enum(x), Type::Enum(y)) = (&a.ty, &b.ty) {
+            for v in x
+                .variants
+                .iter()
+                .filter(|v| !y.variants.iter().any(|w| w.value == v.value))
+            {
+                out.push(finding(
+                    "ENUM_VALUE_REMOVED",
+                    "STORAGE",
+                    format!("`{}.{}` no longer allows `{}`", o.name, a.name, v.value),
+                    old_span,
+                    new_span,
+                    "stored items with that value fail to read",
+                ));
+            }
+        }
+        if a.optional && !b.optional && b.default.is_none() {
+            out.push(finding(
+                "ATTRIBUTE_REQUIRED",
+                "STORAGE",
+                format!("`{}.{}` became required without a default", o.name, a.name),
+                old_span,
+                new_span,
+                "stored items without it fail to read; give it a default",
+            ));
+        }
+    }
+}
+
+fn patterns(old: &Side, new: &Side, out: &mut Vec<Finding>) {
+    for (pi, p) in old.schema.patterns.iter().enumerate() {
+        let old_span = old.spans.pattern.get(pi).copied();
+        let Some(qi) = new.schema.patterns.iter().position(|q| q.name == p.name) else {
+            out.push(finding(
+                "PATTERN_REMOVED",
+                "API",
+                format!("access pattern `{}` was removed", p.name),
+                old_span,
+                None,
+                "callers of its method break",
+            ));
+            continue;
+        };
+        let q = &new.schema.patterns[qi];
+        // The method's parameters: key inputs, filter values, and the sort bound's shape.
+        let params = |x: &ir::Pattern| -> Vec<String> {
+            let mut v: Vec<String> = x.inputs.iter().map(|i| i.param_ident.clone()).collect();
+            v.extend(x.filters.iter().filter_map(|f| f.param_ident.clone()));
+            v.push(format!("{:?}", x.sort));
+            v
+        };
+        if params(p) != params(q) {
+            out.push(finding(
+                "PATTERN_SIGNATURE_CHANGED",
+                "API",
+                format!("access pattern `{}` takes other parameters", p.name),
+                old_span,
+                new.spans.pattern.get(qi).copied(),
+                "callers of its method must change",
+            ));
+        }
+    }
+}
+
+/// Renders findings: each one against the schema it points into, the other location named.
+pub fn render(old: &Side, new: &Side, findings: &[Finding]) -> String {
+    let mut out = String::new();
+    for f in findings {
+        let (source, primary, other) = match (f.new, f.old) {
+            (Some(n), o) => (new.source, n, o.map(|o| (old.source, o))),
+            (None, Some(o)) => (old.source, o, None),
+            (None, None) => (new.source, Span::default(), None),
+        };
+        let mut help = f.help.clone();
+        if let Some((src, span)) = other {
+            let (line, col) = src.line_col(span.offset);
+            help.push_str(&format!("\nbefore: {}:{line}:{col}", src.name));
+        }
+        let d = Diagnostic::error(
+            "dyngen::breaking",
+            format!("[{} {}] {}", f.category, f.rule, f.message),
+        )
+        .label(primary, if f.new.is_some() { "now" } else { "was" })
+        .help(help);
+        out.push_str(&crate::diag::render_all(
+            source,
+            std::slice::from_ref(&d),
+            crate::diag::Format::Human,
+            false,
+        ));
+    }
+    out
+}
