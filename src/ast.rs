@@ -48,6 +48,36 @@ pub struct SchemaFile {
     #[serde(default)]
     #[schemars(with = "std::collections::BTreeMap<String, Relationship>")]
     pub relationships: OrderedMap<Sp<String>, Sp<Relationship>>,
+    /// Applications that use the table (one per Lambda function or service), each with
+    /// its own IAM policy: the patterns that name it, plus the entity operations listed here.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, Consumer>")]
+    pub consumers: OrderedMap<Sp<String>, Sp<Consumer>>,
+}
+
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Consumer {
+    #[serde(default)]
+    pub doc: Option<String>,
+    /// Operations on entities, e.g. `User: [get, create, update]`.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, Vec<EntityOp>>")]
+    pub entities: OrderedMap<Sp<String>, Vec<Sp<EntityOp>>>,
+}
+
+/// An operation of an entity's repository, as far as IAM is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityOp {
+    Get,
+    Create,
+    Put,
+    Update,
+    Delete,
+    BatchGet,
+    BatchWrite,
+    ConditionCheck,
 }
 
 #[derive(Debug, serde::Deserialize, JsonSchema)]

@@ -14,6 +14,19 @@ pub struct Schema {
     pub entities: Vec<Entity>,
     pub patterns: Vec<Pattern>,
     pub relationships: Vec<Relationship>,
+    /// Sorted by name.
+    pub consumers: Vec<Consumer>,
+}
+
+/// An application with its own IAM policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consumer {
+    pub name: String,
+    pub doc: Option<String>,
+    /// Positions in [`Schema::patterns`].
+    pub patterns: Vec<usize>,
+    /// (entity, operations), operations sorted and deduplicated.
+    pub entity_ops: Vec<(usize, Vec<crate::ast::EntityOp>)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

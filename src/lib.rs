@@ -14,6 +14,7 @@ pub mod breaking;
 mod builder;
 pub mod diag;
 pub mod emit;
+pub mod iam;
 pub mod ir;
 pub mod lints;
 #[cfg(feature = "local")]

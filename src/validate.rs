@@ -72,12 +72,17 @@ pub fn check(
         return (None, cx.diags);
     }
     record_declaration_spans(&cx, file, &table, &entities, &mut spans);
+    let consumers = lower_consumers(&mut cx, file, &entities, &patterns);
+    if cx.diags.iter().any(Diagnostic::is_error) {
+        return (None, cx.diags);
+    }
     let schema = ir::Schema {
         source_name: src.name.clone(),
         table,
         entities,
         patterns,
         relationships,
+        consumers,
     };
     cx.diags.extend(crate::lints::lint(&schema, &spans));
     (Some((schema, spans)), cx.diags)
@@ -1999,6 +2004,77 @@ fn check_method_collisions(
             taken.insert(key, (format!("pattern `{}`", p.name), cx.span(n)));
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Consumers
+
+fn lower_consumers(
+    cx: &mut Cx,
+    file: &ast::SchemaFile,
+    entities: &[ir::Entity],
+    patterns: &[ir::Pattern],
+) -> Vec<ir::Consumer> {
+    let mut by_name: BTreeMap<String, ir::Consumer> = BTreeMap::new();
+    let empty = |name: &str| ir::Consumer {
+        name: name.to_string(),
+        doc: None,
+        patterns: Vec::new(),
+        entity_ops: Vec::new(),
+    };
+    for (pi, p) in patterns.iter().enumerate() {
+        for c in &p.consumers {
+            by_name
+                .entry(c.clone())
+                .or_insert_with(|| empty(c))
+                .patterns
+                .push(pi);
+        }
+    }
+    for (name, c) in file.consumers.iter() {
+        if !name
+            .value
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+            || name.value.is_empty()
+        {
+            let d = Diagnostic::error(
+                "dyngen::invalid_consumer",
+                format!(
+                    "consumer name `{}` must use only letters, digits, `_` and `-`",
+                    name.value
+                ),
+            )
+            .label(cx.span(name), "this consumer")
+            .help("consumer names become Terraform and IAM identifiers");
+            cx.error(d);
+            continue;
+        }
+        let consumer = by_name
+            .entry(name.value.clone())
+            .or_insert_with(|| empty(&name.value));
+        consumer.doc = c.value.doc.clone();
+        for (entity, ops) in c.value.entities.iter() {
+            let Some(e) = entity_index(entities, &entity.value) else {
+                let d = Diagnostic::error(
+                    "dyngen::unknown_entity",
+                    format!(
+                        "consumer `{}` lists `{}`, which is not an entity",
+                        name.value, entity.value
+                    ),
+                )
+                .label(cx.span(entity), "unknown entity")
+                .help("declare it under `entities:`, or fix the name");
+                cx.error(d);
+                continue;
+            };
+            let mut list: Vec<ast::EntityOp> = ops.iter().map(|o| o.value).collect();
+            list.sort();
+            list.dedup();
+            consumer.entity_ops.push((e, list));
+        }
+    }
+    by_name.into_values().collect()
 }
 
 // ---------------------------------------------------------------------------------------

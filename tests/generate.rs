@@ -152,10 +152,10 @@ fn generate_writes_only_changed_files_and_removes_only_its_own_stale_files() {
     std::thread::sleep(std::time::Duration::from_millis(20));
     let out = dyngen(dir, &["generate"]);
     assert!(out.status.success());
+    let stderr = text(&out.stderr);
     assert!(
-        text(&out.stderr).contains("0 file(s) written, 1 unchanged, 1 removed"),
-        "{}",
-        text(&out.stderr)
+        stderr.contains("0 file(s) written,") && stderr.contains(" unchanged, 1 removed"),
+        "{stderr}"
     );
     assert_eq!(
         fs::metadata(&file).unwrap().modified().unwrap(),

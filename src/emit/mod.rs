@@ -1,9 +1,12 @@
 //! Emitters: pure functions from the IR to files. No I/O here.
 
+mod docs;
+mod iam_json;
 pub mod migrations;
 pub mod rust;
 mod rust_ops;
 mod templates;
+mod terraform;
 
 use crate::ir::Schema;
 use crate::migrations::{DIR, Migration, Planned};
@@ -34,6 +37,12 @@ pub fn emit_all(
         files.insert(&format!("{DIR}/{name}.yaml"), text);
     }
     files.insert(rust::PATH, rust::emit(schema, &all)?);
+    let policies = crate::iam::policies(schema);
+    files.insert(terraform::PATH, terraform::emit(schema, &policies)?);
+    for p in &policies {
+        files.insert(&iam_json::path(p), iam_json::emit(schema, p));
+    }
+    files.insert(docs::PATH, docs::emit(schema, &policies)?);
     Ok(files)
 }
 

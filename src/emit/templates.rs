@@ -30,6 +30,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         "migration.yaml.j2",
         include_str!("../../templates/migration.yaml.j2"),
     ),
+    (
+        "terraform.tf.j2",
+        include_str!("../../templates/terraform.tf.j2"),
+    ),
+    (
+        "access_patterns.md.j2",
+        include_str!("../../templates/access_patterns.md.j2"),
+    ),
 ];
 
 fn env() -> &'static Environment<'static> {
@@ -48,6 +56,9 @@ fn env() -> &'static Environment<'static> {
         env.add_filter("doc", doc_attrs);
         env.add_filter("yaml_str", yaml_str);
         env.add_filter("yaml_comment", yaml_comment);
+        env.add_filter("hcl_str", hcl_str);
+        env.add_filter("hcl_inner", hcl_inner);
+        env.add_filter("md", md_text);
         for (name, text) in TEMPLATES {
             env.add_template(name, text)
                 .expect("embedded templates parse (checked by tests)");
@@ -72,6 +83,42 @@ pub fn render(name: &str, ctx: minijinja::Value) -> Result<String, EmitError> {
 /// schema text can never end the literal early.
 pub fn rust_str(s: &str) -> String {
     format!("{s:?}")
+}
+
+/// The inside of an HCL string: quotes and backslashes escaped, and `${` / `%{` doubled so
+/// that no text starts an interpolation or a template directive.
+pub fn hcl_inner(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' | '%' if chars.peek() == Some(&'{') => {
+                out.push(c);
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A double-quoted HCL string.
+pub fn hcl_str(s: &str) -> String {
+    format!("\"{}\"", hcl_inner(s))
+}
+
+/// Text for Markdown tables: pipes and line breaks can't end a cell or a row early, and
+/// `<` can't open HTML.
+pub fn md_text(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace(['\n', '\r'], " ")
 }
 
 /// A double-quoted YAML scalar (JSON's escaping, which YAML accepts).

@@ -1,0 +1,218 @@
+//! `ACCESS_PATTERNS.md`: a review document of patterns, keys, a Mermaid diagram and the
+//! IAM policies.
+
+use super::EmitError;
+use super::templates::render;
+use crate::iam::{Policy, Resource};
+use crate::ir::{self, IndexRef, RelationshipKind, Schema, SortCondition};
+
+pub const PATH: &str = "ACCESS_PATTERNS.md";
+
+fn condition(schema: &Schema, p: &ir::Pattern) -> String {
+    let e = &schema.entities[p.entities[0]];
+    let key = e.key_for(p.index).expect("checked by the validator");
+    let (pk, sk) = schema.key_attributes(p.index);
+    let text = |t: &ir::Template| -> String {
+        t.parts
+            .iter()
+            .map(|part| match part {
+                ir::Part::Literal(l) => l.clone(),
+                ir::Part::Placeholder(ph) => {
+                    let fixed = p
+                        .fixed
+                        .iter()
+                        .find(|(f, _)| f == ph)
+                        .map(|(_, lit)| match lit {
+                            ir::Literal::String(s) => s.clone(),
+                            ir::Literal::Integer(i) => i.to_string(),
+                            ir::Literal::Bool(b) => b.to_string(),
+                            other => format!("{other:?}"),
+                        });
+                    fixed.unwrap_or_else(|| format!("{{{}}}", e.placeholder_ident(ph)))
+                }
+            })
+            .collect()
+    };
+    let mut c = format!("{pk} = {}", text(&key.pk));
+    if let (Some(sk), Some(t)) = (sk, &key.sk) {
+        let prefix = |upto_missing: bool| -> String {
+            let given = |ph: &ir::Placeholder| {
+                p.inputs.iter().any(|i| &i.placeholder == ph)
+                    || p.fixed.iter().any(|(f, _)| f == ph)
+            };
+            let parts: Vec<ir::Part> = t
+                .parts
+                .iter()
+                .take_while(|part| {
+                    !upto_missing || !matches!(part, ir::Part::Placeholder(ph) if !given(ph))
+                })
+                .cloned()
+                .collect();
+            text(&ir::Template {
+                source: String::new(),
+                parts,
+            })
+        };
+        match &p.sort {
+            SortCondition::None => {}
+            SortCondition::Equals => c.push_str(&format!(" AND {sk} = {}", text(t))),
+            SortCondition::BeginsWith => {
+                c.push_str(&format!(" AND begins_with({sk}, {})", prefix(true)))
+            }
+            SortCondition::Compare { op, range } => {
+                let r = e.placeholder_ident(range);
+                let op = match op {
+                    ir::CompareOp::Between => format!("BETWEEN {{{r}_from}} AND {{{r}_to}}"),
+                    ir::CompareOp::Lt => format!("< {{{r}}}"),
+                    ir::CompareOp::Lte => format!("<= {{{r}}}"),
+                    ir::CompareOp::Gt => format!("> {{{r}}}"),
+                    ir::CompareOp::Gte => format!(">= {{{r}}}"),
+                };
+                c.push_str(&format!(" AND {sk} {op}"));
+            }
+        }
+    }
+    c
+}
+
+/// A Mermaid node id: letters and digits only, prefixed to keep entity and index ids apart.
+fn node(prefix: &str, name: &str) -> String {
+    let clean: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("{prefix}_{clean}")
+}
+
+/// A Mermaid label: quotes become entities so they cannot end the label.
+fn label(text: &str) -> String {
+    format!(
+        "\"{}\"",
+        text.replace('"', "#quot;").replace(['\n', '\r'], " ")
+    )
+}
+
+fn mermaid(schema: &Schema) -> Vec<String> {
+    let mut lines = Vec::new();
+    for e in &schema.entities {
+        lines.push(format!("{}[{}]", node("e", &e.name), label(&e.name)));
+    }
+    lines.push(format!(
+        "{}[({})]",
+        node("i", "primary"),
+        label(&format!("table {}", schema.table.name))
+    ));
+    for ix in &schema.table.indexes {
+        lines.push(format!("{}[({})]", node("i", &ix.name), label(&ix.name)));
+    }
+    for r in &schema.relationships {
+        let (from, to) = (&schema.entities[r.from].name, &schema.entities[r.to].name);
+        match r.kind {
+            RelationshipKind::OneToMany => lines.push(format!(
+                "{} -- {} --> {}",
+                node("e", from),
+                label(&format!("{} 1:n", r.name)),
+                node("e", to)
+            )),
+            RelationshipKind::ManyToMany => {
+                let via: Vec<&str> = r
+                    .through
+                    .iter()
+                    .map(|t| schema.entities[*t].name.as_str())
+                    .collect();
+                lines.push(format!(
+                    "{} -- {} --- {}",
+                    node("e", from),
+                    label(&format!("{} n:m via {}", r.name, via.join(", "))),
+                    node("e", to)
+                ));
+            }
+        }
+    }
+    for p in &schema.patterns {
+        lines.push(format!("{}([{}])", node("p", &p.name), label(&p.name)));
+        lines.push(format!(
+            "{} -.-> {}",
+            node("i", schema.index_name(p.index)),
+            node("p", &p.name)
+        ));
+        for &e in &p.entities {
+            lines.push(format!(
+                "{} -.- {}",
+                node("p", &p.name),
+                node("e", &schema.entities[e].name)
+            ));
+        }
+    }
+    lines
+}
+
+fn policy_summary(p: &Policy) -> String {
+    let parts: Vec<String> = p
+        .statements
+        .iter()
+        .map(|s| {
+            let res: Vec<String> = s
+                .resources
+                .iter()
+                .map(|r| match r {
+                    Resource::Table => "the table".to_string(),
+                    Resource::Index(i) => format!("index {i}"),
+                })
+                .collect();
+            let mut t = format!("{} on {}", s.actions.join(", "), res.join(", "));
+            if let Some(lk) = &s.leading_keys {
+                t.push_str(&format!(
+                    " (can be limited to partition keys {})",
+                    lk.join(", ")
+                ));
+            }
+            t
+        })
+        .collect();
+    format!("{} — {}", p.description, parts.join("; "))
+}
+
+pub fn emit(schema: &Schema, policies: &[Policy]) -> Result<String, EmitError> {
+    let patterns: Vec<minijinja::Value> = schema
+        .patterns
+        .iter()
+        .map(|p| {
+            let resource = match p.index {
+                IndexRef::Primary => format!("table/{}", schema.table.name),
+                IndexRef::Gsi(i) => format!("table/{}/index/{}", schema.table.name, schema.table.indexes[i].name),
+            };
+            let entities: Vec<String> = p.entities.iter().map(|e| format!("`{}`", schema.entities[*e].name)).collect();
+            minijinja::context! {
+                name => p.name.clone(),
+                index => schema.index_name(p.index).to_string(),
+                condition => condition(schema, p),
+                entities => entities.join(", "),
+                resource => resource,
+                consumers => if p.consumers.is_empty() { "—".to_string() } else { p.consumers.join(", ") },
+            }
+        })
+        .collect();
+    let keys: Vec<minijinja::Value> = schema
+        .entities
+        .iter()
+        .flat_map(|e| {
+            e.keys.iter().map(move |k| {
+                minijinja::context! {
+                    entity => e.name.clone(),
+                    index => format!("{}{}", schema.index_name(k.index), if k.sparse { " (sparse)" } else { "" }),
+                    pk => k.pk.source.clone(),
+                    sk => k.sk.as_ref().map_or("—".to_string(), |t| t.source.clone()),
+                }
+            })
+        })
+        .collect();
+    let policies: Vec<minijinja::Value> = policies
+        .iter()
+        .map(|p| minijinja::context! { name => p.name.clone(), summary => policy_summary(p) })
+        .collect();
+    render(
+        "access_patterns.md.j2",
+        minijinja::context! { source => schema.source_name.clone(), table => schema.table.name.clone(), patterns => patterns, keys => keys, mermaid => mermaid(schema), policies => policies },
+    )
+}

@@ -1,0 +1,224 @@
+//! Least-privilege IAM derived from the schema: which DynamoDB actions, on which
+//! resources, the generated code performs. Pure data; the Terraform and JSON emitters
+//! print it.
+//!
+//! Facts this relies on: there is no `dynamodb:TransactWriteItems` IAM action (a
+//! transaction is authorized by the per-item actions, plus `dynamodb:ConditionCheckItem`
+//! for condition checks), and `Query` on an index is authorized on the index's ARN
+//! (`table/NAME/index/INDEX`).
+
+use std::collections::BTreeSet;
+
+use crate::ast::EntityOp;
+use crate::ir::{IndexRef, Part, Schema};
+
+/// What a statement applies to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Resource {
+    Table,
+    Index(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub sid: String,
+    /// Sorted, without the `dynamodb:` prefix.
+    pub actions: Vec<&'static str>,
+    pub resources: Vec<Resource>,
+    /// Partition-key prefixes every request of this statement uses: offered as an optional
+    /// `ForAllValues:StringLike` condition on `dynamodb:LeadingKeys`.
+    pub leading_keys: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// Identifier (`app`, `migrations`, `consumer_api`).
+    pub name: String,
+    pub description: String,
+    pub statements: Vec<Statement>,
+}
+
+/// The IAM action of each entity operation of the generated repository. `put` is an
+/// upsert through UpdateItem (to keep the creation time); `create` is a conditional PutItem.
+pub fn entity_op_actions(op: EntityOp) -> &'static [&'static str] {
+    match op {
+        EntityOp::Get => &["GetItem"],
+        EntityOp::Create => &["PutItem"],
+        EntityOp::Put | EntityOp::Update => &["UpdateItem"],
+        EntityOp::Delete => &["DeleteItem"],
+        EntityOp::BatchGet => &["BatchGetItem"],
+        EntityOp::BatchWrite => &["BatchWriteItem"],
+        EntityOp::ConditionCheck => &["ConditionCheckItem"],
+    }
+}
+
+/// Every item action the generated `Db` exposes for any entity (repositories, batches,
+/// transactions with their condition checks).
+pub const ALL_ITEM_ACTIONS: &[&str] = &[
+    "BatchGetItem",
+    "BatchWriteItem",
+    "ConditionCheckItem",
+    "DeleteItem",
+    "GetItem",
+    "PutItem",
+    "UpdateItem",
+];
+
+/// The resources a set of patterns queries: the table and/or the indexes, in order.
+fn query_resources(schema: &Schema, patterns: impl Iterator<Item = usize>) -> Vec<Resource> {
+    let set: BTreeSet<Resource> = patterns
+        .map(|p| match schema.patterns[p].index {
+            IndexRef::Primary => Resource::Table,
+            IndexRef::Gsi(i) => Resource::Index(schema.table.indexes[i].name.clone()),
+        })
+        .collect();
+    set.into_iter().collect()
+}
+
+/// The application's policy: everything the generated code can do on the table's data.
+pub fn app_policy(schema: &Schema) -> Policy {
+    let mut statements = vec![Statement {
+        sid: "Items".into(),
+        actions: ALL_ITEM_ACTIONS.to_vec(),
+        resources: vec![Resource::Table],
+        leading_keys: None,
+    }];
+    let queried = query_resources(schema, 0..schema.patterns.len());
+    if !queried.is_empty() {
+        statements.push(Statement {
+            sid: "Queries".into(),
+            actions: vec!["Query"],
+            resources: queried,
+            leading_keys: None,
+        });
+    }
+    Policy {
+        name: "app".into(),
+        description: "Every item operation and access pattern of the generated repository.".into(),
+        statements,
+    }
+}
+
+/// The migration runner's policy: the table's lifecycle, index changes, backfill scans and
+/// updates, and its ledger and lock items.
+pub fn migrations_policy(schema: &Schema) -> Policy {
+    let mut lifecycle = vec!["CreateTable", "DescribeTable", "UpdateTable"];
+    if schema.table.ttl_attribute.is_some() {
+        lifecycle.push("UpdateTimeToLive");
+    }
+    lifecycle.sort();
+    Policy {
+        name: "migrations".into(),
+        description: "The migration runner: create the table, add and remove indexes, backfill, and keep its ledger and lock.".into(),
+        statements: vec![
+            Statement { sid: "Table".into(), actions: lifecycle, resources: vec![Resource::Table], leading_keys: None },
+            Statement { sid: "LedgerLockAndBackfill".into(), actions: vec!["DeleteItem", "GetItem", "PutItem", "Query", "Scan", "UpdateItem"], resources: vec![Resource::Table], leading_keys: None },
+        ],
+    }
+}
+
+/// The literal text a template starts with, when there is some.
+fn constant_prefix(t: &crate::ir::Template) -> Option<String> {
+    match t.parts.first() {
+        Some(Part::Literal(l)) if !l.is_empty() && !l.contains(['*', '?', '$']) => {
+            Some(if t.is_constant() {
+                l.clone()
+            } else {
+                format!("{l}*")
+            })
+        }
+        _ => None,
+    }
+}
+
+/// One policy per consumer: the queries of its patterns and the entity operations it lists.
+pub fn consumer_policies(schema: &Schema) -> Vec<Policy> {
+    schema
+        .consumers
+        .iter()
+        .map(|c| {
+            let mut statements = Vec::new();
+            let mut actions: BTreeSet<&'static str> = BTreeSet::new();
+            for (_, ops) in &c.entity_ops {
+                for op in ops {
+                    actions.extend(entity_op_actions(*op));
+                }
+            }
+            if !actions.is_empty() {
+                let prefixes = c
+                    .entity_ops
+                    .iter()
+                    .map(|(e, _)| constant_prefix(&schema.entities[*e].primary_key().pk));
+                statements.push(Statement {
+                    sid: "Items".into(),
+                    actions: actions.into_iter().collect(),
+                    resources: vec![Resource::Table],
+                    leading_keys: all_constant(prefixes),
+                });
+            }
+            let queried = query_resources(schema, c.patterns.iter().copied());
+            if !queried.is_empty() {
+                let prefixes = c.patterns.iter().flat_map(|&p| {
+                    let pattern = &schema.patterns[p];
+                    pattern.entities.iter().map(move |&e| {
+                        schema.entities[e]
+                            .key_for(pattern.index)
+                            .and_then(|k| constant_prefix(&k.pk))
+                    })
+                });
+                statements.push(Statement {
+                    sid: "Queries".into(),
+                    actions: vec!["Query"],
+                    resources: queried,
+                    leading_keys: all_constant(prefixes),
+                });
+            }
+            Policy {
+                name: format!("consumer_{}", terraform_ident(&c.name)),
+                description: c.doc.clone().unwrap_or_else(|| {
+                    format!(
+                        "The `{}` consumer: its access patterns and entity operations.",
+                        c.name
+                    )
+                }),
+                statements,
+            }
+        })
+        .collect()
+}
+
+/// The partition-key prefixes of a statement's requests, if every one has a constant prefix.
+fn all_constant(prefixes: impl Iterator<Item = Option<String>>) -> Option<Vec<String>> {
+    let set: BTreeSet<Option<String>> = prefixes.collect();
+    if set.is_empty() || set.contains(&None) {
+        return None;
+    }
+    Some(set.into_iter().flatten().collect())
+}
+
+/// All policies, in a fixed order: app, migrations, then consumers by name.
+pub fn policies(schema: &Schema) -> Vec<Policy> {
+    let mut v = vec![app_policy(schema), migrations_policy(schema)];
+    v.extend(consumer_policies(schema));
+    v
+}
+
+/// A Terraform identifier for a consumer name (letters, digits, `_`, `-`; not starting
+/// with a digit).
+pub fn terraform_ident(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+        format!("c{s}")
+    } else {
+        s
+    }
+}
