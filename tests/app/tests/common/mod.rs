@@ -137,3 +137,108 @@ impl Intercept for Unprocessed {
         Ok(())
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Recording every DynamoDB call, for the least-privilege proof.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
+
+/// (IAM action, index) pairs a client sent; the table is always the test's table.
+pub type Calls = Arc<Mutex<BTreeSet<(String, Option<String>)>>>;
+
+/// Records the IAM actions behind each request: the operation's own action, or for a
+/// transaction, the per-item actions that authorize it (there is no TransactWriteItems
+/// IAM action).
+#[derive(Debug, Clone, Default)]
+pub struct Recorder {
+    pub calls: Calls,
+}
+
+impl Recorder {
+    pub fn actions(&self) -> BTreeSet<(String, Option<String>)> {
+        self.calls.lock().unwrap().clone()
+    }
+    fn add(&self, action: &str, index: Option<&str>) {
+        self.calls
+            .lock()
+            .unwrap()
+            .insert((action.to_string(), index.map(str::to_string)));
+    }
+}
+
+impl Intercept for Recorder {
+    fn name(&self) -> &'static str {
+        "dyngen-test-recorder"
+    }
+
+    fn read_before_execution(
+        &self,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        use aws_sdk_dynamodb::operation as op;
+        let input = context.input();
+        macro_rules! plain {
+            ($($ty:ty => $action:literal),* $(,)?) => {
+                $(if input.downcast_ref::<$ty>().is_some() { self.add($action, None); return Ok(()); })*
+            };
+        }
+        plain!(
+            op::get_item::GetItemInput => "GetItem",
+            op::put_item::PutItemInput => "PutItem",
+            op::update_item::UpdateItemInput => "UpdateItem",
+            op::delete_item::DeleteItemInput => "DeleteItem",
+            op::batch_get_item::BatchGetItemInput => "BatchGetItem",
+            op::batch_write_item::BatchWriteItemInput => "BatchWriteItem",
+            op::scan::ScanInput => "Scan",
+            op::create_table::CreateTableInput => "CreateTable",
+            op::describe_table::DescribeTableInput => "DescribeTable",
+            op::update_table::UpdateTableInput => "UpdateTable",
+            op::update_time_to_live::UpdateTimeToLiveInput => "UpdateTimeToLive",
+        );
+        if let Some(q) = input.downcast_ref::<op::query::QueryInput>() {
+            self.add("Query", q.index_name());
+        } else if let Some(t) =
+            input.downcast_ref::<op::transact_write_items::TransactWriteItemsInput>()
+        {
+            for item in t.transact_items() {
+                let action = if item.put().is_some() {
+                    "PutItem"
+                } else if item.update().is_some() {
+                    "UpdateItem"
+                } else if item.delete().is_some() {
+                    "DeleteItem"
+                } else {
+                    "ConditionCheckItem"
+                };
+                self.add(action, None);
+            }
+        } else {
+            self.add("Unknown", None);
+        }
+        Ok(())
+    }
+}
+
+/// A policy document's allowed (action, index) pairs, read from the generated IAM JSON.
+pub fn policy_pairs(path: &std::path::Path) -> BTreeSet<(String, Option<String>)> {
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut out = BTreeSet::new();
+    for st in doc["Statement"].as_array().unwrap() {
+        assert_eq!(st["Effect"], "Allow");
+        for action in st["Action"].as_array().unwrap() {
+            let action = action.as_str().unwrap();
+            assert!(!action.contains('*'), "wildcard action {action}");
+            for resource in st["Resource"].as_array().unwrap() {
+                let resource = resource.as_str().unwrap();
+                assert_ne!(resource, "*", "a `*` resource");
+                let index = resource.split_once("/index/").map(|(_, i)| i.to_string());
+                out.insert((action.trim_start_matches("dynamodb:").to_string(), index));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,318 @@
+//! Least privilege, proven: every DynamoDB call the generated code makes is recorded (an
+//! SDK interceptor that only observes), and the generated policies must allow each one and
+//! nothing that none of them used. Also: every emitted `.tf` file parses with HashiCorp's
+//! HCL parser (`@cdktf/hcl2json`, run under Node.js) and matches the JSON policies.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::{Recorder, policy_pairs};
+use dyngen_app_tests::example::support::{Date, Timestamp};
+use dyngen_app_tests::example::*;
+use dyngen_app_tests::{migrate_v1 as v1, migrate_v2 as v2};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn recording_client(rec: &Recorder) -> aws_sdk_dynamodb::Client {
+    let rec = rec.clone();
+    common::local().client_with(move |b| b.interceptor(rec))
+}
+
+fn pairs(v: &[(&str, Option<&str>)]) -> BTreeSet<(String, Option<String>)> {
+    v.iter()
+        .map(|(a, i)| (a.to_string(), i.map(str::to_string)))
+        .collect()
+}
+
+/// Runs every operation the generated repository of the example schema offers.
+async fn whole_api(db: &Db) {
+    let t0 = Timestamp::from_unix_millis(0);
+    let acme = Company {
+        name: "acme".into(),
+        industry: None,
+        plan: CompanyPlan::Free,
+        created_at: t0,
+        updated_at: t0,
+        version: 0,
+    };
+    let acme = db.company().create(&acme).await.unwrap();
+    let u = |email: &str| User {
+        email: email.into(),
+        company_name: "acme".into(),
+        name: "n".into(),
+        dob: Some(Date::new(1990, 1, 2).unwrap()),
+        newsletter_subscribed: true,
+        role: UserRole::Member,
+        tags: Default::default(),
+        login_count: 0,
+        created_at: t0,
+        updated_at: t0,
+        version: 0,
+    };
+    let alice = db.user().create(&u("alice@x")).await.unwrap();
+    db.user().put(&alice).await.unwrap();
+    db.user().get(&alice.key()).await.unwrap();
+    db.user().get_consistent(&alice.key()).await.unwrap();
+    db.user()
+        .update(&alice.key())
+        .add_login_count(1)
+        .send()
+        .await
+        .unwrap();
+    db.user().batch_get(&[alice.key()]).await.unwrap();
+    db.batch_write()
+        .put(&u("bob@x"))
+        .delete(&UserKey {
+            company_name: "acme".into(),
+            email: "carol@x".into(),
+        })
+        .send()
+        .await
+        .unwrap();
+    let member = CompanyMember {
+        company_name: "acme".into(),
+        email: "alice@x".into(),
+        joined_at: Timestamp::now(),
+        role: CompanyMemberRole::Member,
+    };
+    let back = UserCompany {
+        email: "alice@x".into(),
+        company_name: "acme".into(),
+        joined_at: member.joined_at,
+    };
+    db.link_membership(&member, &back).await.unwrap();
+    let (key, spec) = db
+        .company()
+        .update(&acme.key())
+        .set_industry("x".into())
+        .into_parts();
+    db.transaction()
+        .update::<Company>(key, &spec, Some("updatedAt"))
+        .condition_check(&alice.key(), true)
+        .send()
+        .await
+        .unwrap();
+    db.unlink_membership(&member.key(), &back.key())
+        .await
+        .unwrap();
+    db.user().delete(&alice.key()).await.unwrap();
+    db.users_of_company("acme").all().await.unwrap();
+    db.user_by_email("alice@x").all().await.unwrap();
+    db.company_with_users("acme").all().await.unwrap();
+    db.members_of_company("acme").all().await.unwrap();
+    db.companies_of_user("alice@x").all().await.unwrap();
+    db.newsletter_subscribers().all().await.unwrap();
+    db.users_born_in(1990).all().await.unwrap();
+    db.users_born_between(
+        1990,
+        Date::new(1990, 1, 1).unwrap(),
+        Date::new(1990, 12, 31).unwrap(),
+    )
+    .all()
+    .await
+    .unwrap();
+    db.pending_invitations("acme").all().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_app_policy_allows_exactly_what_the_generated_code_calls() {
+    let table = common::table("iam");
+    let setup = Db::new(common::client()).with_table_name(&table);
+    setup
+        .migrate(&migrate::Options {
+            poll: Duration::from_millis(100),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    let rec = Recorder::default();
+    let db = Db::new(recording_client(&rec)).with_table_name(&table);
+    whole_api(&db).await;
+    let recorded = rec.actions();
+    let allowed = policy_pairs(&root().join("generated/iam/app.json"));
+    assert_eq!(
+        recorded, allowed,
+        "recorded calls (left) and the app policy (right) must be the same set"
+    );
+    assert!(
+        !allowed.iter().any(|(a, _)| a == "Scan"),
+        "the app never scans"
+    );
+
+    // Each consumer's policy allows what its declared operations and patterns call.
+    let rec = Recorder::default();
+    let mailer = Db::new(recording_client(&rec)).with_table_name(&table);
+    mailer.newsletter_subscribers().all().await.unwrap();
+    assert_eq!(
+        rec.actions(),
+        policy_pairs(&root().join("generated/iam/consumer_mailer.json"))
+    );
+    let rec = Recorder::default();
+    let auth = Db::new(recording_client(&rec)).with_table_name(&table);
+    if let Some(user) = auth.user_by_email("nobody@x").all().await.unwrap().first() {
+        auth.user()
+            .update(&user.key())
+            .add_login_count(1)
+            .send()
+            .await
+            .unwrap();
+    }
+    let auth_policy = policy_pairs(&root().join("generated/iam/consumer_auth.json"));
+    assert!(rec.actions().is_subset(&auth_policy));
+    assert_eq!(
+        auth_policy,
+        pairs(&[("Query", Some("gsi1")), ("UpdateItem", None)])
+    );
+}
+
+#[tokio::test]
+async fn the_migration_policy_allows_exactly_what_the_runner_calls() {
+    let table = common::table("iam-mig");
+    let rec = Recorder::default();
+    let client = recording_client(&rec);
+    let fast = v1::migrate::Options {
+        poll: Duration::from_millis(100),
+        ..Default::default()
+    };
+    v1::Db::new(client.clone())
+        .with_table_name(&table)
+        .migrate(&fast)
+        .await
+        .unwrap();
+    let db = v1::Db::new(common::client()).with_table_name(&table);
+    db.person()
+        .create(&v1::Person {
+            id: "p".into(),
+            team: "t".into(),
+            name: "n".into(),
+            born: Some(v1::support::Date::new(2000, 1, 1).unwrap()),
+        })
+        .await
+        .unwrap();
+    let opts = v2::migrate::Options {
+        poll: Duration::from_millis(100),
+        ..Default::default()
+    };
+    let report = v2::Db::new(client)
+        .with_table_name(&table)
+        .migrate(&opts)
+        .await
+        .unwrap();
+    assert_eq!(report.backfilled, 1);
+
+    let recorded = rec.actions();
+    let allowed =
+        policy_pairs(&root().join("tests/fixtures/valid/migrate_v2/expected/iam/migrations.json"));
+    assert_eq!(
+        recorded, allowed,
+        "recorded calls (left) and the migrations policy (right)"
+    );
+}
+
+/// `@cdktf/hcl2json` (HashiCorp's HCL parser compiled to WebAssembly), installed once
+/// into the target directory.
+fn hcl2json() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../hcl2json");
+    let module = dir.join("node_modules/@cdktf/hcl2json");
+    if !module.is_dir() {
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = Command::new("npm")
+            .args(["install", "--no-save", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix"])
+            .arg(&dir)
+            .arg("@cdktf/hcl2json@0.21.0")
+            .output()
+            .unwrap_or_else(|e| panic!("npm is needed to fetch HashiCorp's HCL parser (Debian: apt-get install nodejs npm): {e}"));
+        assert!(
+            out.status.success(),
+            "npm install @cdktf/hcl2json failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    module
+}
+
+fn parse_hcl(module: &Path, file: &Path) -> serde_json::Value {
+    let script = "const [m, f] = process.argv.slice(1); require(m).parse(f, require('fs').readFileSync(f, 'utf8')).then(j => process.stdout.write(JSON.stringify(j)), e => { console.error(String(e)); process.exit(1); });";
+    let out = Command::new("node")
+        .arg("-e")
+        .arg(script)
+        .arg(module)
+        .arg(file)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "{} does not parse: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn every_terraform_file_parses_with_hashicorps_parser_and_matches_the_json_policies() {
+    let module = hcl2json();
+    let mut dirs = vec![root().join("generated")];
+    for f in [
+        "hostile",
+        "minimal",
+        "operators",
+        "migrate_v1",
+        "migrate_v2",
+    ] {
+        dirs.push(root().join("tests/fixtures/valid").join(f).join("expected"));
+    }
+    for dir in dirs {
+        let tf = dir.join("terraform/dyngen.tf");
+        let parsed = parse_hcl(&module, &tf);
+        assert!(
+            parsed["data"]["aws_dynamodb_table"]["this"].is_array(),
+            "{}: no data.aws_dynamodb_table.this",
+            tf.display()
+        );
+        assert!(
+            parsed["resource"].is_null(),
+            "{}: Terraform must not own the table or its indexes",
+            tf.display()
+        );
+        let documents = parsed["data"]["aws_iam_policy_document"]
+            .as_object()
+            .unwrap();
+        for (name, doc) in documents {
+            // The same (action, index) pairs as the JSON policy of the same name.
+            let mut from_hcl = BTreeSet::new();
+            for st in doc[0]["statement"].as_array().unwrap() {
+                for a in st["actions"].as_array().unwrap() {
+                    for r in st["resources"].as_array().unwrap() {
+                        let r = r.as_str().unwrap();
+                        let index = r.split_once("/index/").map(|(_, i)| i.to_string());
+                        from_hcl.insert((
+                            a.as_str()
+                                .unwrap()
+                                .trim_start_matches("dynamodb:")
+                                .to_string(),
+                            index,
+                        ));
+                    }
+                }
+            }
+            assert_eq!(
+                from_hcl,
+                policy_pairs(&dir.join(format!("iam/{name}.json"))),
+                "{}: {name}",
+                tf.display()
+            );
+            assert!(
+                parsed["output"][format!("{name}_policy_json")].is_array(),
+                "{name} has an output"
+            );
+        }
+    }
+}
