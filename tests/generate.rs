@@ -282,7 +282,6 @@ fn generated_queries_never_scan_and_offer_consistent_reads_only_on_the_table() {
     let files = generate(&root().join("schema.yaml"), "schema.yaml");
     let rust = syn::parse_file(&files.files["rust/dyngen.rs"]).unwrap();
     let text = files.files["rust/dyngen.rs"].as_str();
-    let _ = text;
     // Only the migration runner's backfill scans; no entity operation or pattern does.
     let mut without_runner = rust.clone();
     without_runner
@@ -296,28 +295,40 @@ fn generated_queries_never_scan_and_offer_consistent_reads_only_on_the_table() {
         !prettyplease::unparse(&without_runner).contains(".scan()"),
         "a generated operation uses Scan"
     );
-    // Each query type: does it have `consistent_read`?
+    // Each pattern method returns a TableQuery (which offers `consistent_read`) or an
+    // IndexQuery (which does not).
     let mut consistent = std::collections::BTreeMap::new();
     for item in &rust.items {
         if let syn::Item::Impl(imp) = item
             && let syn::Type::Path(p) = imp.self_ty.as_ref()
+            && p.path.segments.last().unwrap().ident == "Db"
         {
-            let name = p.path.segments.last().unwrap().ident.to_string();
-            if name.ends_with("Query") {
-                let has = imp
-                    .items
-                    .iter()
-                    .any(|i| matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "consistent_read"));
-                consistent.insert(name, has);
+            for f in imp.items.iter().filter_map(|i| {
+                if let syn::ImplItem::Fn(f) = i {
+                    Some(f)
+                } else {
+                    None
+                }
+            }) {
+                if let syn::ReturnType::Type(_, ty) = &f.sig.output
+                    && let syn::Type::Path(tp) = ty.as_ref()
+                {
+                    let last = tp.path.segments.last().unwrap().ident.to_string();
+                    if last.ends_with("Query") {
+                        consistent.insert(f.sig.ident.to_string(), last == "TableQuery");
+                    }
+                }
             }
         }
     }
-    assert!(consistent["UsersOfCompanyQuery"]);
-    assert!(consistent["CompanyWithUsersQuery"]);
+    assert!(consistent["users_of_company"]);
+    assert!(consistent["company_with_users"]);
     assert!(
-        !consistent["UserByEmailQuery"],
+        !consistent["user_by_email"],
         "gsi1 cannot be read consistently"
     );
-    assert!(!consistent["NewsletterSubscribersQuery"]);
+    assert!(!consistent["newsletter_subscribers"]);
     assert_eq!(consistent.len(), 9);
+    // And only TableQuery has the method.
+    assert!(text.contains("impl<T> Query<'_, T, true> {"));
 }

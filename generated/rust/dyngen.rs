@@ -74,6 +74,8 @@ pub mod support {
     }
 
     impl ReadCx<'_> {
+        #[cold]
+        #[inline(never)]
         pub fn error(&self, attribute: &'static str, kind: ItemErrorKind) -> ItemError {
             let part = |name: &str| match self.item.get(name) {
                 Some(AttributeValue::S(s)) => s.clone(),
@@ -87,21 +89,90 @@ pub mod support {
                 kind,
             }
         }
+    }
 
+    /// Reads attributes out of an item it owns, moving values instead of copying them: the
+    /// path for items that come straight from a response.
+    pub struct TakeCx {
+        pub entity: &'static str,
+        pub item: Item,
+        pub pk: &'static str,
+        pub sk: &'static str,
+    }
+
+    impl TakeCx {
+        #[cold]
+        #[inline(never)]
+        fn error(&self, attribute: &'static str, kind: ItemErrorKind) -> ItemError {
+            ReadCx {
+                entity: self.entity,
+                item: &self.item,
+                pk: self.pk,
+                sk: self.sk,
+            }
+                .error(attribute, kind)
+        }
+    }
+
+    /// Reads an entity's attributes, from a borrowed item ([`ReadCx`], copying values) or
+    /// an owned one ([`TakeCx`], moving them). Each entity's reading code is written once,
+    /// over this trait.
+    pub trait Reader {
+        /// The attribute's value; `None` when absent or NULL.
+        fn value<T: Attr>(
+            &mut self,
+            name: &'static str,
+        ) -> ::core::result::Result<::core::option::Option<T>, ItemError>;
+        fn missing(&self, name: &'static str) -> ItemError;
         /// A required attribute.
-        pub fn required<T: Attr>(
-            &self,
+        #[inline]
+        fn required<T: Attr>(
+            &mut self,
             name: &'static str,
         ) -> ::core::result::Result<T, ItemError> {
-            match self.item.get(name) {
-                Some(av) => T::from_av(av).map_err(|kind| self.error(name, kind)),
-                None => Err(self.error(name, ItemErrorKind::Missing)),
+            match self.value(name)? {
+                Some(v) => Ok(v),
+                None => Err(self.missing(name)),
             }
         }
 
         /// An optional attribute; DynamoDB's NULL reads as absent.
-        pub fn optional<T: Attr>(
-            &self,
+        #[inline]
+        fn optional<T: Attr>(
+            &mut self,
+            name: &'static str,
+        ) -> ::core::result::Result<::core::option::Option<T>, ItemError> {
+            self.value(name)
+        }
+
+        /// A required attribute with a schema default used when it is absent.
+        #[inline]
+        fn or_default<T: Attr>(
+            &mut self,
+            name: &'static str,
+            default: impl FnOnce() -> T,
+        ) -> ::core::result::Result<T, ItemError> {
+            Ok(self.value(name)?.unwrap_or_else(default))
+        }
+
+        /// A TTL attribute: epoch seconds.
+        #[inline]
+        fn ttl(
+            &mut self,
+            name: &'static str,
+        ) -> ::core::result::Result<::core::option::Option<Timestamp>, ItemError> {
+            Ok(
+                self
+                    .value::<i64>(name)?
+                    .map(|secs| Timestamp::from_unix_millis(secs.saturating_mul(1000))),
+            )
+        }
+    }
+
+    impl Reader for ReadCx<'_> {
+        #[inline]
+        fn value<T: Attr>(
+            &mut self,
             name: &'static str,
         ) -> ::core::result::Result<::core::option::Option<T>, ItemError> {
             match self.item.get(name) {
@@ -112,13 +183,27 @@ pub mod support {
             }
         }
 
-        /// A required attribute with a schema default used when it is absent.
-        pub fn or_default<T: Attr>(
-            &self,
+        fn missing(&self, name: &'static str) -> ItemError {
+            self.error(name, ItemErrorKind::Missing)
+        }
+    }
+
+    impl Reader for TakeCx {
+        #[inline]
+        fn value<T: Attr>(
+            &mut self,
             name: &'static str,
-            default: impl FnOnce() -> T,
-        ) -> ::core::result::Result<T, ItemError> {
-            Ok(self.optional(name)?.unwrap_or_else(default))
+        ) -> ::core::result::Result<::core::option::Option<T>, ItemError> {
+            match self.item.remove(name) {
+                None | Some(AttributeValue::Null(_)) => Ok(None),
+                Some(av) => {
+                    T::from_av_owned(av).map(Some).map_err(|kind| self.error(name, kind))
+                }
+            }
+        }
+
+        fn missing(&self, name: &'static str) -> ItemError {
+            self.error(name, ItemErrorKind::Missing)
         }
     }
 
@@ -126,14 +211,23 @@ pub mod support {
     pub trait Attr: Sized {
         fn to_av(&self) -> AttributeValue;
         fn from_av(av: &AttributeValue) -> ::core::result::Result<Self, ItemErrorKind>;
+        /// Like `from_av`, moving strings out of the value instead of copying them.
+        #[inline]
+        fn from_av_owned(
+            av: AttributeValue,
+        ) -> ::core::result::Result<Self, ItemErrorKind> {
+            Self::from_av(&av)
+        }
     }
 
+    #[cold]
     fn wrong(expected: &'static str) -> ItemErrorKind {
         ItemErrorKind::WrongType {
             expected,
         }
     }
 
+    #[cold]
     fn invalid(reason: impl ::std::fmt::Display) -> ItemErrorKind {
         ItemErrorKind::Invalid {
             reason: reason.to_string(),
@@ -141,23 +235,37 @@ pub mod support {
     }
 
     impl Attr for ::std::string::String {
+        #[inline]
         fn to_av(&self) -> AttributeValue {
             AttributeValue::S(self.clone())
         }
 
+        #[inline]
         fn from_av(av: &AttributeValue) -> ::core::result::Result<Self, ItemErrorKind> {
             match av {
                 AttributeValue::S(s) => Ok(s.clone()),
                 _ => Err(wrong("S")),
             }
         }
+
+        #[inline]
+        fn from_av_owned(
+            av: AttributeValue,
+        ) -> ::core::result::Result<Self, ItemErrorKind> {
+            match av {
+                AttributeValue::S(s) => Ok(s),
+                _ => Err(wrong("S")),
+            }
+        }
     }
 
     impl Attr for i64 {
+        #[inline]
         fn to_av(&self) -> AttributeValue {
             AttributeValue::N(self.to_string())
         }
 
+        #[inline]
         fn from_av(av: &AttributeValue) -> ::core::result::Result<Self, ItemErrorKind> {
             match av {
                 AttributeValue::N(n) => n.parse().map_err(invalid),
@@ -167,10 +275,12 @@ pub mod support {
     }
 
     impl Attr for f64 {
+        #[inline]
         fn to_av(&self) -> AttributeValue {
             AttributeValue::N(self.to_string())
         }
 
+        #[inline]
         fn from_av(av: &AttributeValue) -> ::core::result::Result<Self, ItemErrorKind> {
             match av {
                 AttributeValue::N(n) => n.parse().map_err(invalid),
@@ -180,10 +290,12 @@ pub mod support {
     }
 
     impl Attr for bool {
+        #[inline]
         fn to_av(&self) -> AttributeValue {
             AttributeValue::Bool(*self)
         }
 
+        #[inline]
         fn from_av(av: &AttributeValue) -> ::core::result::Result<Self, ItemErrorKind> {
             match av {
                 AttributeValue::Bool(b) => Ok(*b),
@@ -193,27 +305,53 @@ pub mod support {
     }
 
     impl<T: Attr> Attr for ::std::vec::Vec<T> {
+        #[inline]
         fn to_av(&self) -> AttributeValue {
             AttributeValue::L(self.iter().map(Attr::to_av).collect())
         }
 
+        #[inline]
         fn from_av(av: &AttributeValue) -> ::core::result::Result<Self, ItemErrorKind> {
             match av {
                 AttributeValue::L(l) => l.iter().map(T::from_av).collect(),
                 _ => Err(wrong("L")),
             }
         }
+
+        #[inline]
+        fn from_av_owned(
+            av: AttributeValue,
+        ) -> ::core::result::Result<Self, ItemErrorKind> {
+            match av {
+                AttributeValue::L(l) => l.into_iter().map(T::from_av_owned).collect(),
+                _ => Err(wrong("L")),
+            }
+        }
     }
 
     impl<T: Attr> Attr for ::std::collections::BTreeMap<::std::string::String, T> {
+        #[inline]
         fn to_av(&self) -> AttributeValue {
             AttributeValue::M(self.iter().map(|(k, v)| (k.clone(), v.to_av())).collect())
         }
 
+        #[inline]
         fn from_av(av: &AttributeValue) -> ::core::result::Result<Self, ItemErrorKind> {
             match av {
                 AttributeValue::M(m) => {
                     m.iter().map(|(k, v)| Ok((k.clone(), T::from_av(v)?))).collect()
+                }
+                _ => Err(wrong("M")),
+            }
+        }
+
+        #[inline]
+        fn from_av_owned(
+            av: AttributeValue,
+        ) -> ::core::result::Result<Self, ItemErrorKind> {
+            match av {
+                AttributeValue::M(m) => {
+                    m.into_iter().map(|(k, v)| Ok((k, T::from_av_owned(v)?))).collect()
                 }
                 _ => Err(wrong("M")),
             }
@@ -226,23 +364,37 @@ pub mod support {
     /// A number set (`NS`) of integers; empty is stored as absent, like [`StringSet`].
     pub type NumberSet = ::std::collections::BTreeSet<i64>;
     impl Attr for StringSet {
+        #[inline]
         fn to_av(&self) -> AttributeValue {
             AttributeValue::Ss(self.iter().cloned().collect())
         }
 
+        #[inline]
         fn from_av(av: &AttributeValue) -> ::core::result::Result<Self, ItemErrorKind> {
             match av {
                 AttributeValue::Ss(s) => Ok(s.iter().cloned().collect()),
                 _ => Err(wrong("SS")),
             }
         }
+
+        #[inline]
+        fn from_av_owned(
+            av: AttributeValue,
+        ) -> ::core::result::Result<Self, ItemErrorKind> {
+            match av {
+                AttributeValue::Ss(s) => Ok(s.into_iter().collect()),
+                _ => Err(wrong("SS")),
+            }
+        }
     }
 
     impl Attr for NumberSet {
+        #[inline]
         fn to_av(&self) -> AttributeValue {
             AttributeValue::Ns(self.iter().map(|n| n.to_string()).collect())
         }
 
+        #[inline]
         fn from_av(av: &AttributeValue) -> ::core::result::Result<Self, ItemErrorKind> {
             match av {
                 AttributeValue::Ns(s) => {
@@ -254,6 +406,7 @@ pub mod support {
     }
 
     /// Writes a value unless it is a set that DynamoDB cannot store (an empty one).
+    #[inline]
     pub fn write_attr<T: Attr>(item: &mut Item, name: &str, value: &T) {
         let av = value.to_av();
         let storable = match &av {
@@ -267,6 +420,7 @@ pub mod support {
     }
 
     /// Writes an optional value; `None` leaves the attribute absent.
+    #[inline]
     pub fn write_opt<T: Attr>(
         item: &mut Item,
         name: &str,
@@ -363,10 +517,12 @@ pub mod support {
     }
 
     impl Attr for Timestamp {
+        #[inline]
         fn to_av(&self) -> AttributeValue {
             AttributeValue::S(self.to_string())
         }
 
+        #[inline]
         fn from_av(av: &AttributeValue) -> ::core::result::Result<Self, ItemErrorKind> {
             match av {
                 AttributeValue::S(s) => {
@@ -381,6 +537,7 @@ pub mod support {
     }
 
     /// A TTL attribute: a [`Timestamp`] stored as epoch seconds (`N`).
+    #[inline]
     pub fn write_ttl(
         item: &mut Item,
         name: &str,
@@ -391,19 +548,6 @@ pub mod support {
                 name.to_string(),
                 AttributeValue::N(t.millis.div_euclid(1000).to_string()),
             );
-        }
-    }
-
-    impl ReadCx<'_> {
-        pub fn ttl(
-            &self,
-            name: &'static str,
-        ) -> ::core::result::Result<::core::option::Option<Timestamp>, ItemError> {
-            Ok(
-                self
-                    .optional::<i64>(name)?
-                    .map(|secs| Timestamp::from_unix_millis(secs.saturating_mul(1000))),
-            )
         }
     }
 
@@ -479,10 +623,12 @@ pub mod support {
     }
 
     impl Attr for Date {
+        #[inline]
         fn to_av(&self) -> AttributeValue {
             AttributeValue::S(self.to_string())
         }
 
+        #[inline]
         fn from_av(av: &AttributeValue) -> ::core::result::Result<Self, ItemErrorKind> {
             match av {
                 AttributeValue::S(s) => {
@@ -503,9 +649,43 @@ pub mod support {
     /// begins_with prefix that ends in a literal `#` never reaches into another value.
     pub trait KeyPart {
         fn push_key(&self, out: &mut ::std::string::String);
+        /// Bytes this value usually takes in a key, to size the key's buffer once.
+        #[inline]
+        fn len_hint(&self) -> usize {
+            24
+        }
     }
 
+    /// The most common key shape, a literal then one value: `company#{name}`.
+    #[inline]
+    pub fn key1(
+        literal: &str,
+        value: &(impl KeyPart + ?Sized),
+    ) -> ::std::string::String {
+        let mut s = ::std::string::String::with_capacity(
+            literal.len() + value.len_hint(),
+        );
+        s.push_str(literal);
+        value.push_key(&mut s);
+        s
+    }
+
+    /// A string key attribute value.
+    #[inline]
+    pub fn s_key(s: ::std::string::String) -> AttributeValue {
+        AttributeValue::S(s)
+    }
+
+    /// Reading an item into an entity.
+    pub type ItemResult<T> = ::core::result::Result<T, ItemError>;
+    #[inline]
     pub fn push_escaped(out: &mut ::std::string::String, s: &str) {
+        let bytes = s.as_bytes();
+        if !bytes.contains(&b'#') && !bytes.contains(&b'%') {
+            out.push_str(s);
+            return;
+        }
+
         for c in s.chars() {
             match c {
                 '%' => out.push_str("%25"),
@@ -516,18 +696,31 @@ pub mod support {
     }
 
     impl KeyPart for ::std::string::String {
+        #[inline]
         fn push_key(&self, out: &mut ::std::string::String) {
             push_escaped(out, self);
+        }
+
+        #[inline]
+        fn len_hint(&self) -> usize {
+            self.len()
         }
     }
 
     impl KeyPart for str {
+        #[inline]
         fn push_key(&self, out: &mut ::std::string::String) {
             push_escaped(out, self);
+        }
+
+        #[inline]
+        fn len_hint(&self) -> usize {
+            self.len()
         }
     }
 
     impl KeyPart for i64 {
+        #[inline]
         fn push_key(&self, out: &mut ::std::string::String) {
             use ::std::fmt::Write;
             let _ = write!(out, "{self}");
@@ -535,19 +728,32 @@ pub mod support {
     }
 
     impl KeyPart for bool {
+        #[inline]
         fn push_key(&self, out: &mut ::std::string::String) {
             out.push_str(if *self { "true" } else { "false" });
+        }
+
+        #[inline]
+        fn len_hint(&self) -> usize {
+            5
         }
     }
 
     impl KeyPart for Date {
+        #[inline]
         fn push_key(&self, out: &mut ::std::string::String) {
             use ::std::fmt::Write;
             let _ = write!(out, "{self}");
         }
+
+        #[inline]
+        fn len_hint(&self) -> usize {
+            10
+        }
     }
 
     impl KeyPart for Timestamp {
+        #[inline]
         fn push_key(&self, out: &mut ::std::string::String) {
             use ::std::fmt::Write;
             let _ = write!(out, "{self}");
@@ -555,8 +761,14 @@ pub mod support {
     }
 
     impl<T: KeyPart + ?Sized> KeyPart for &T {
+        #[inline]
         fn push_key(&self, out: &mut ::std::string::String) {
             (**self).push_key(out);
+        }
+
+        #[inline]
+        fn len_hint(&self) -> usize {
+            (**self).len_hint()
         }
     }
 
@@ -566,23 +778,27 @@ pub mod support {
     }
 
     impl HasYear for Date {
+        #[inline]
         fn year_of(&self) -> i32 {
             self.year
         }
     }
 
     impl HasYear for i32 {
+        #[inline]
         fn year_of(&self) -> i32 {
             *self
         }
     }
 
     impl HasYear for Timestamp {
+        #[inline]
         fn year_of(&self) -> i32 {
             self.year()
         }
     }
 
+    #[inline]
     pub fn push_year(out: &mut ::std::string::String, value: &impl HasYear) {
         use ::std::fmt::Write;
         let _ = write!(out, "{:04}", value.year_of());
@@ -788,6 +1004,8 @@ pub mod support {
     /// An entity the runtime can store; implemented by every generated entity.
     pub trait Entity: Sized + Clone {
         const ENTITY_TYPE: &'static str;
+        /// The entity's primary key type.
+        type Key: EntityKey + Clone;
         /// Attributes an upsert removes when the value has none (optional attributes and
         /// sparse index keys).
         const REMOVABLE: &'static [&'static str];
@@ -795,6 +1013,7 @@ pub mod support {
         const VERSION: ::core::option::Option<&'static str>;
         fn to_item(&self) -> Item;
         fn from_item(item: &Item) -> ::core::result::Result<Self, ItemError>;
+        fn from_item_owned(item: Item) -> ::core::result::Result<Self, ItemError>;
         /// The primary key attributes.
         fn key_item(&self) -> Item;
         fn version(&self) -> ::core::option::Option<i64>;
@@ -811,6 +1030,94 @@ pub mod support {
     pub trait EntityKey {
         const ENTITY_TYPE: &'static str;
         fn to_key_item(&self) -> Item;
+    }
+
+    /// Create, read and delete items of one entity; from `Db::<entity>()`. The typed
+    /// `update` is generated per entity, on this same type.
+    pub struct Repo<'a, E> {
+        db: &'a Db,
+        entity: ::core::marker::PhantomData<fn() -> E>,
+    }
+
+    impl<E> Clone for Repo<'_, E> {
+        fn clone(&self) -> Self {
+            *self
+        }
+    }
+
+    impl<E> Copy for Repo<'_, E> {}
+    impl<E> ::std::fmt::Debug for Repo<'_, E> {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("Repo").field("table", &self.db.table).finish()
+        }
+    }
+
+    impl<'a, E: Entity> Repo<'a, E> {
+        pub fn new(db: &'a Db) -> Self {
+            Repo {
+                db,
+                entity: ::core::marker::PhantomData,
+            }
+        }
+
+        pub fn db(&self) -> &'a Db {
+            self.db
+        }
+
+        /// Writes a new item; [`Error::AlreadyExists`] if one has this key. Timestamps are
+        /// set and a version attribute starts at 1.
+        pub async fn create(&self, value: &E) -> ::core::result::Result<E, Error> {
+            create(self.db, value).await
+        }
+
+        /// Creates or replaces the item with this key, and returns it as stored. The
+        /// creation time of an existing item is kept; with a version attribute, the value's
+        /// version must match the stored one ([`Error::VersionConflict`] otherwise).
+        pub async fn put(&self, value: &E) -> ::core::result::Result<E, Error> {
+            put(self.db, value).await
+        }
+
+        /// Reads an item (eventually consistent).
+        pub async fn get(
+            &self,
+            key: &E::Key,
+        ) -> ::core::result::Result<::core::option::Option<E>, Error> {
+            get(self.db, key.to_key_item(), false).await
+        }
+
+        /// Reads an item with a strongly consistent read.
+        pub async fn get_consistent(
+            &self,
+            key: &E::Key,
+        ) -> ::core::result::Result<::core::option::Option<E>, Error> {
+            get(self.db, key.to_key_item(), true).await
+        }
+
+        /// Deletes an item; returns it as it was, if it existed.
+        pub async fn delete(
+            &self,
+            key: &E::Key,
+        ) -> ::core::result::Result<::core::option::Option<E>, Error> {
+            delete(self.db, key.to_key_item()).await
+        }
+
+        /// Reads many items by key (100 per request, unprocessed keys retried); absent keys
+        /// are skipped and the order is not preserved.
+        pub async fn batch_get(
+            &self,
+            keys: &[E::Key],
+        ) -> ::core::result::Result<::std::vec::Vec<E>, Error> {
+            let items = batch_get(
+                    self.db,
+                    keys.iter().map(EntityKey::to_key_item).collect(),
+                    false,
+                )
+                .await?;
+            items
+                .into_iter()
+                .map(|i| E::from_item_owned(i).map_err(Error::from))
+                .collect()
+        }
     }
 
     /// Shows a key for messages: `(pk, sk)`.
@@ -961,7 +1268,12 @@ pub mod support {
             .send()
             .await;
         match res {
-            Ok(out) => Ok(E::from_item(out.attributes().unwrap_or(&item))?),
+            Ok(out) => {
+                match out.attributes {
+                    Some(stored) => Ok(E::from_item_owned(stored)?),
+                    None => Ok(E::from_item(&item)?),
+                }
+            }
             Err(e) => Err(write_conflict::<E>(e, &key, expected, false)),
         }
     }
@@ -1041,8 +1353,8 @@ pub mod support {
             .send()
             .await
             .map_err(sdk)?;
-        match out.item() {
-            Some(item) => Ok(Some(E::from_item(item)?)),
+        match out.item {
+            Some(item) => Ok(Some(E::from_item_owned(item)?)),
             None => Ok(None),
         }
     }
@@ -1061,8 +1373,8 @@ pub mod support {
             .send()
             .await
             .map_err(sdk)?;
-        match out.attributes() {
-            Some(item) => Ok(Some(E::from_item(item)?)),
+        match out.attributes {
+            Some(item) => Ok(Some(E::from_item_owned(item)?)),
             None => Ok(None),
         }
     }
@@ -1183,8 +1495,8 @@ pub mod support {
             .await;
         match res {
             Ok(out) => {
-                match out.attributes() {
-                    Some(item) => Ok(E::from_item(item)?),
+                match out.attributes {
+                    Some(item) => Ok(E::from_item_owned(item)?),
                     None => {
                         Err(Error::NotFound {
                             entity: E::ENTITY_TYPE,
@@ -1400,12 +1712,133 @@ pub mod support {
         }
     }
 
+    /// The query of one access pattern: set a page size or a cursor, then `send` for one
+    /// page, or `pages` / `all` to read every page. `CONSISTENT` queries (on the table's own
+    /// key) also offer strongly consistent reads; DynamoDB has none on a GSI.
+    #[must_use = "a query does nothing until it is sent"]
+    pub struct Query<'a, T, const CONSISTENT: bool> {
+        db: &'a Db,
+        spec: QuerySpec,
+        decode: fn(Item) -> ::core::result::Result<::core::option::Option<T>, ItemError>,
+    }
+
+    /// A query on the table's own key.
+    pub type TableQuery<'a, T> = Query<'a, T, true>;
+    /// A query on a global secondary index.
+    pub type IndexQuery<'a, T> = Query<'a, T, false>;
+    impl<'a, T, const CONSISTENT: bool> Query<'a, T, CONSISTENT> {
+        pub fn new(
+            db: &'a Db,
+            spec: QuerySpec,
+            decode: fn(
+                Item,
+            ) -> ::core::result::Result<::core::option::Option<T>, ItemError>,
+        ) -> Self {
+            Query { db, spec, decode }
+        }
+
+        /// Items evaluated per request (before filters, as DynamoDB counts `Limit`).
+        pub fn limit(mut self, n: i32) -> Self {
+            self.spec.limit = Some(n);
+            self
+        }
+
+        /// Continues after the page that returned this cursor.
+        pub fn cursor(mut self, cursor: Cursor) -> Self {
+            self.spec.cursor = Some(cursor);
+            self
+        }
+
+        /// Reads one page.
+        pub async fn send(self) -> ::core::result::Result<Page<T>, Error> {
+            let (items, cursor) = self.spec.page(self.db).await?;
+            Ok(Page {
+                items: decode_page(items, self.decode)?,
+                cursor,
+            })
+        }
+
+        /// Reads every page in turn; `next().await` yields one item at a time.
+        pub fn pages(self) -> Pager<'a, T> {
+            Pager::new(self.db, self.spec, self.decode)
+        }
+
+        /// Reads every remaining item.
+        pub async fn all(self) -> ::core::result::Result<::std::vec::Vec<T>, Error> {
+            self.pages().collect().await
+        }
+    }
+
+    impl<T> Query<'_, T, true> {
+        /// Strongly consistent reads.
+        pub fn consistent_read(mut self, yes: bool) -> Self {
+            self.spec.consistent = yes;
+            self
+        }
+    }
+
+    /// Decodes items of one entity, skipping items of others.
+    pub fn decode_entity<E: Entity>(
+        item: Item,
+    ) -> ::core::result::Result<::core::option::Option<E>, ItemError> {
+        if entity_type(&item) == Some(E::ENTITY_TYPE) {
+            E::from_item_owned(item).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    impl QuerySpec {
+        /// A query of `pattern`: the key condition with its names and values.
+        pub fn new(
+            pattern: &'static str,
+            index: ::core::option::Option<&'static str>,
+            key_condition: &'static str,
+            names: &'static [(&'static str, &'static str)],
+            values: ::std::vec::Vec<(&'static str, AttributeValue)>,
+        ) -> Self {
+            QuerySpec {
+                pattern,
+                index,
+                key_condition,
+                filter: None,
+                projection: None,
+                names,
+                values,
+                forward: true,
+                limit: None,
+                consistent: false,
+                cursor: None,
+            }
+        }
+
+        pub fn filter(mut self, filter: &'static str) -> Self {
+            self.filter = Some(filter);
+            self
+        }
+
+        pub fn projection(mut self, projection: &'static str) -> Self {
+            self.projection = Some(projection);
+            self
+        }
+
+        pub fn descending(mut self) -> Self {
+            self.forward = false;
+            self
+        }
+
+        pub fn page_size(mut self, limit: i32) -> Self {
+            self.limit = Some(limit);
+            self
+        }
+    }
+
     /// Reads a pattern's results page after page; `next` yields items until none remain.
     pub struct Pager<'a, T> {
         pub(crate) db: &'a Db,
         pub(crate) spec: QuerySpec,
         pub(crate) decode: fn(
-            &Item,
+            Item,
         ) -> ::core::result::Result<::core::option::Option<T>, ItemError>,
         pub(crate) buffer: ::std::collections::VecDeque<Item>,
         pub(crate) done: bool,
@@ -1416,7 +1849,7 @@ pub mod support {
             db: &'a Db,
             spec: QuerySpec,
             decode: fn(
-                &Item,
+                Item,
             ) -> ::core::result::Result<::core::option::Option<T>, ItemError>,
         ) -> Self {
             Pager {
@@ -1434,7 +1867,7 @@ pub mod support {
         ) -> ::core::option::Option<::core::result::Result<T, Error>> {
             loop {
                 while let Some(item) = self.buffer.pop_front() {
-                    match (self.decode)(&item) {
+                    match (self.decode)(item) {
                         Ok(Some(v)) => return Some(Ok(v)),
                         Ok(None) => continue,
                         Err(e) => return Some(Err(e.into())),
@@ -1471,8 +1904,8 @@ pub mod support {
 
     /// Decodes a page with a pattern's decoder.
     pub fn decode_page<T>(
-        items: &[Item],
-        decode: fn(&Item) -> ::core::result::Result<::core::option::Option<T>, ItemError>,
+        items: ::std::vec::Vec<Item>,
+        decode: fn(Item) -> ::core::result::Result<::core::option::Option<T>, ItemError>,
     ) -> ::core::result::Result<::std::vec::Vec<T>, Error> {
         let mut out = ::std::vec::Vec::with_capacity(items.len());
         for item in items {
@@ -2026,6 +2459,10 @@ impl support::KeyPart for CompanyPlan {
     fn push_key(&self, out: &mut ::std::string::String) {
         support::push_escaped(out, self.as_str());
     }
+
+    fn len_hint(&self) -> usize {
+        self.as_str().len()
+    }
 }
 
 /// A company that users work for.
@@ -2054,20 +2491,11 @@ impl CompanyKey {
         let mut item = support::Item::with_capacity(2);
         item.insert(
             "pk".to_string(),
-            ::aws_sdk_dynamodb::types::AttributeValue::S({
-                let mut s = ::std::string::String::with_capacity(24);
-                s.push_str("company#");
-                support::KeyPart::push_key(&self.name, &mut s);
-                s
-            }),
+            support::s_key(support::key1("company#", &self.name)),
         );
         item.insert(
             "sk".to_string(),
-            ::aws_sdk_dynamodb::types::AttributeValue::S({
-                let mut s = ::std::string::String::with_capacity(8);
-                s.push_str("company#");
-                s
-            }),
+            support::s_key(::std::string::String::from("company#")),
         );
         item
     }
@@ -2094,20 +2522,11 @@ impl Company {
         {
             item.insert(
                 "pk".to_string(),
-                ::aws_sdk_dynamodb::types::AttributeValue::S({
-                    let mut s = ::std::string::String::with_capacity(24);
-                    s.push_str("company#");
-                    support::KeyPart::push_key(&self.name, &mut s);
-                    s
-                }),
+                support::s_key(support::key1("company#", &self.name)),
             );
             item.insert(
                 "sk".to_string(),
-                ::aws_sdk_dynamodb::types::AttributeValue::S({
-                    let mut s = ::std::string::String::with_capacity(8);
-                    s.push_str("company#");
-                    s
-                }),
+                support::s_key(::std::string::String::from("company#")),
             );
         }
 
@@ -2122,16 +2541,27 @@ impl Company {
 
     /// Reads an item written by [`Self::to_item`]. A missing or mistyped attribute is an
     /// error that names the entity, the attribute and the item's key.
-    pub fn from_item(
-        item: &support::Item,
-    ) -> ::core::result::Result<Self, support::ItemError> {
-        let cx = support::ReadCx {
+    pub fn from_item(item: &support::Item) -> support::ItemResult<Self> {
+        Self::read_with(support::ReadCx {
             entity: Self::ENTITY_TYPE,
             item,
             pk: "pk",
             sk: "sk",
-        };
+        })
+    }
 
+    /// Like [`Self::from_item`], taking the item and moving its values out (no copies):
+    /// what the repository uses for items it receives.
+    pub fn from_item_owned(item: support::Item) -> support::ItemResult<Self> {
+        Self::read_with(support::TakeCx {
+            entity: Self::ENTITY_TYPE,
+            item,
+            pk: "pk",
+            sk: "sk",
+        })
+    }
+
+    fn read_with<R: support::Reader>(mut cx: R) -> support::ItemResult<Self> {
         ::core::result::Result::Ok(Self {
             name: cx.required("name")?,
             industry: cx.optional("industry")?,
@@ -2145,6 +2575,7 @@ impl Company {
 
 impl support::Entity for Company {
     const ENTITY_TYPE: &'static str = "Company";
+    type Key = CompanyKey;
     const REMOVABLE: &'static [&'static str] = &["industry"];
     const CREATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::Some(
         "createdAt",
@@ -2156,10 +2587,12 @@ impl support::Entity for Company {
         Company::to_item(self)
     }
 
-    fn from_item(
-        item: &support::Item,
-    ) -> ::core::result::Result<Self, support::ItemError> {
+    fn from_item(item: &support::Item) -> support::ItemResult<Self> {
         Company::from_item(item)
+    }
+
+    fn from_item_owned(item: support::Item) -> support::ItemResult<Self> {
+        Company::from_item_owned(item)
     }
 
     fn key_item(&self) -> support::Item {
@@ -2194,69 +2627,11 @@ impl support::EntityKey for CompanyKey {
     }
 }
 
-/// Operations on [`Company`] items; from [`Db::company`].
-#[derive(Debug, Clone, Copy)]
-pub struct CompanyRepo<'a> {
-    db: &'a Db,
-}
-
-impl<'a> CompanyRepo<'a> {
-    /// Writes a new item; [`Error::AlreadyExists`] if one has this key. The stored version is 1.
-    pub async fn create(
-        &self,
-        value: &Company,
-    ) -> ::core::result::Result<Company, Error> {
-        support::create(self.db, value).await
-    }
-
-    /// Creates or replaces the item with this key, and returns it as stored. The value's version must match the stored one ([`Error::VersionConflict`] otherwise); the stored version is one more.
-    pub async fn put(&self, value: &Company) -> ::core::result::Result<Company, Error> {
-        support::put(self.db, value).await
-    }
-
-    /// Reads an item (eventually consistent).
-    pub async fn get(
-        &self,
-        key: &CompanyKey,
-    ) -> ::core::result::Result<::core::option::Option<Company>, Error> {
-        support::get(self.db, key.to_key_item(), false).await
-    }
-
-    /// Reads an item with a strongly consistent read.
-    pub async fn get_consistent(
-        &self,
-        key: &CompanyKey,
-    ) -> ::core::result::Result<::core::option::Option<Company>, Error> {
-        support::get(self.db, key.to_key_item(), true).await
-    }
-
-    /// Deletes an item; returns it as it was, if it existed.
-    pub async fn delete(
-        &self,
-        key: &CompanyKey,
-    ) -> ::core::result::Result<::core::option::Option<Company>, Error> {
-        support::delete(self.db, key.to_key_item()).await
-    }
-
-    /// Reads many items by key (100 per request, unprocessed keys retried); absent keys
-    /// are skipped and the order is not preserved.
-    pub async fn batch_get(
-        &self,
-        keys: &[CompanyKey],
-    ) -> ::core::result::Result<::std::vec::Vec<Company>, Error> {
-        let items = support::batch_get(
-                self.db,
-                keys.iter().map(CompanyKey::to_key_item).collect(),
-                false,
-            )
-            .await?;
-        items.iter().map(|i| Company::from_item(i).map_err(Error::from)).collect()
-    }
-
+impl<'a> support::Repo<'a, Company> {
     /// Starts a typed update of an existing item; [`Error::NotFound`] if there is none.
     pub fn update(&self, key: &CompanyKey) -> CompanyUpdate<'a> {
         CompanyUpdate {
-            db: self.db,
+            db: self.db(),
             key: key.clone(),
             spec: support::UpdateSpec::default(),
         }
@@ -2374,6 +2749,10 @@ impl support::KeyPart for UserRole {
     fn push_key(&self, out: &mut ::std::string::String) {
         support::push_escaped(out, self.as_str());
     }
+
+    fn len_hint(&self) -> usize {
+        self.as_str().len()
+    }
 }
 
 /// A person with an account. Users live in the partition of the company that
@@ -2411,21 +2790,11 @@ impl UserKey {
         let mut item = support::Item::with_capacity(2);
         item.insert(
             "pk".to_string(),
-            ::aws_sdk_dynamodb::types::AttributeValue::S({
-                let mut s = ::std::string::String::with_capacity(24);
-                s.push_str("company#");
-                support::KeyPart::push_key(&self.company_name, &mut s);
-                s
-            }),
+            support::s_key(support::key1("company#", &self.company_name)),
         );
         item.insert(
             "sk".to_string(),
-            ::aws_sdk_dynamodb::types::AttributeValue::S({
-                let mut s = ::std::string::String::with_capacity(21);
-                s.push_str("user#");
-                support::KeyPart::push_key(&self.email, &mut s);
-                s
-            }),
+            support::s_key(support::key1("user#", &self.email)),
         );
         item
     }
@@ -2453,70 +2822,41 @@ impl User {
         {
             item.insert(
                 "pk".to_string(),
-                ::aws_sdk_dynamodb::types::AttributeValue::S({
-                    let mut s = ::std::string::String::with_capacity(24);
-                    s.push_str("company#");
-                    support::KeyPart::push_key(&self.company_name, &mut s);
-                    s
-                }),
+                support::s_key(support::key1("company#", &self.company_name)),
             );
             item.insert(
                 "sk".to_string(),
-                ::aws_sdk_dynamodb::types::AttributeValue::S({
-                    let mut s = ::std::string::String::with_capacity(21);
-                    s.push_str("user#");
-                    support::KeyPart::push_key(&self.email, &mut s);
-                    s
-                }),
+                support::s_key(support::key1("user#", &self.email)),
             );
         }
 
         {
             item.insert(
                 "gsi1pk".to_string(),
-                ::aws_sdk_dynamodb::types::AttributeValue::S({
-                    let mut s = ::std::string::String::with_capacity(21);
-                    s.push_str("user#");
-                    support::KeyPart::push_key(&self.email, &mut s);
-                    s
-                }),
+                support::s_key(support::key1("user#", &self.email)),
             );
             item.insert(
                 "gsi1sk".to_string(),
-                ::aws_sdk_dynamodb::types::AttributeValue::S({
-                    let mut s = ::std::string::String::with_capacity(5);
-                    s.push_str("user#");
-                    s
-                }),
+                support::s_key(::std::string::String::from("user#")),
             );
         }
 
         {
             item.insert(
                 "gsi2pk".to_string(),
-                ::aws_sdk_dynamodb::types::AttributeValue::S({
-                    let mut s = ::std::string::String::with_capacity(27);
-                    s.push_str("newsletter#");
-                    support::KeyPart::push_key(&self.newsletter_subscribed, &mut s);
-                    s
-                }),
+                support::s_key(support::key1("newsletter#", &self.newsletter_subscribed)),
             );
             item.insert(
                 "gsi2sk".to_string(),
-                ::aws_sdk_dynamodb::types::AttributeValue::S({
-                    let mut s = ::std::string::String::with_capacity(21);
-                    s.push_str("user#");
-                    support::KeyPart::push_key(&self.email, &mut s);
-                    s
-                }),
+                support::s_key(support::key1("user#", &self.email)),
             );
         }
 
         if let (::core::option::Option::Some(dob_v),) = (&self.dob,) {
             item.insert(
                 "gsi3pk".to_string(),
-                ::aws_sdk_dynamodb::types::AttributeValue::S({
-                    let mut s = ::std::string::String::with_capacity(21);
+                support::s_key({
+                    let mut s = ::std::string::String::with_capacity(5 + 4);
                     s.push_str("born#");
                     support::push_year(&mut s, dob_v);
                     s
@@ -2524,8 +2864,11 @@ impl User {
             );
             item.insert(
                 "gsi3sk".to_string(),
-                ::aws_sdk_dynamodb::types::AttributeValue::S({
-                    let mut s = ::std::string::String::with_capacity(33);
+                support::s_key({
+                    let mut s = ::std::string::String::with_capacity(
+                        1 + support::KeyPart::len_hint(dob_v)
+                            + support::KeyPart::len_hint(&self.email),
+                    );
                     support::KeyPart::push_key(dob_v, &mut s);
                     s.push('#');
                     support::KeyPart::push_key(&self.email, &mut s);
@@ -2554,16 +2897,27 @@ impl User {
 
     /// Reads an item written by [`Self::to_item`]. A missing or mistyped attribute is an
     /// error that names the entity, the attribute and the item's key.
-    pub fn from_item(
-        item: &support::Item,
-    ) -> ::core::result::Result<Self, support::ItemError> {
-        let cx = support::ReadCx {
+    pub fn from_item(item: &support::Item) -> support::ItemResult<Self> {
+        Self::read_with(support::ReadCx {
             entity: Self::ENTITY_TYPE,
             item,
             pk: "pk",
             sk: "sk",
-        };
+        })
+    }
 
+    /// Like [`Self::from_item`], taking the item and moving its values out (no copies):
+    /// what the repository uses for items it receives.
+    pub fn from_item_owned(item: support::Item) -> support::ItemResult<Self> {
+        Self::read_with(support::TakeCx {
+            entity: Self::ENTITY_TYPE,
+            item,
+            pk: "pk",
+            sk: "sk",
+        })
+    }
+
+    fn read_with<R: support::Reader>(mut cx: R) -> support::ItemResult<Self> {
         ::core::result::Result::Ok(Self {
             email: cx.required("email")?,
             company_name: cx.required("companyName")?,
@@ -2582,6 +2936,7 @@ impl User {
 
 impl support::Entity for User {
     const ENTITY_TYPE: &'static str = "User";
+    type Key = UserKey;
     const REMOVABLE: &'static [&'static str] = &["dob", "gsi3pk", "gsi3sk"];
     const CREATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::Some(
         "createdAt",
@@ -2593,10 +2948,12 @@ impl support::Entity for User {
         User::to_item(self)
     }
 
-    fn from_item(
-        item: &support::Item,
-    ) -> ::core::result::Result<Self, support::ItemError> {
+    fn from_item(item: &support::Item) -> support::ItemResult<Self> {
         User::from_item(item)
+    }
+
+    fn from_item_owned(item: support::Item) -> support::ItemResult<Self> {
+        User::from_item_owned(item)
     }
 
     fn key_item(&self) -> support::Item {
@@ -2631,66 +2988,11 @@ impl support::EntityKey for UserKey {
     }
 }
 
-/// Operations on [`User`] items; from [`Db::user`].
-#[derive(Debug, Clone, Copy)]
-pub struct UserRepo<'a> {
-    db: &'a Db,
-}
-
-impl<'a> UserRepo<'a> {
-    /// Writes a new item; [`Error::AlreadyExists`] if one has this key. The stored version is 1.
-    pub async fn create(&self, value: &User) -> ::core::result::Result<User, Error> {
-        support::create(self.db, value).await
-    }
-
-    /// Creates or replaces the item with this key, and returns it as stored. The value's version must match the stored one ([`Error::VersionConflict`] otherwise); the stored version is one more.
-    pub async fn put(&self, value: &User) -> ::core::result::Result<User, Error> {
-        support::put(self.db, value).await
-    }
-
-    /// Reads an item (eventually consistent).
-    pub async fn get(
-        &self,
-        key: &UserKey,
-    ) -> ::core::result::Result<::core::option::Option<User>, Error> {
-        support::get(self.db, key.to_key_item(), false).await
-    }
-
-    /// Reads an item with a strongly consistent read.
-    pub async fn get_consistent(
-        &self,
-        key: &UserKey,
-    ) -> ::core::result::Result<::core::option::Option<User>, Error> {
-        support::get(self.db, key.to_key_item(), true).await
-    }
-
-    /// Deletes an item; returns it as it was, if it existed.
-    pub async fn delete(
-        &self,
-        key: &UserKey,
-    ) -> ::core::result::Result<::core::option::Option<User>, Error> {
-        support::delete(self.db, key.to_key_item()).await
-    }
-
-    /// Reads many items by key (100 per request, unprocessed keys retried); absent keys
-    /// are skipped and the order is not preserved.
-    pub async fn batch_get(
-        &self,
-        keys: &[UserKey],
-    ) -> ::core::result::Result<::std::vec::Vec<User>, Error> {
-        let items = support::batch_get(
-                self.db,
-                keys.iter().map(UserKey::to_key_item).collect(),
-                false,
-            )
-            .await?;
-        items.iter().map(|i| User::from_item(i).map_err(Error::from)).collect()
-    }
-
+impl<'a> support::Repo<'a, User> {
     /// Starts a typed update of an existing item; [`Error::NotFound`] if there is none.
     pub fn update(&self, key: &UserKey) -> UserUpdate<'a> {
         UserUpdate {
-            db: self.db,
+            db: self.db(),
             key: key.clone(),
             spec: support::UpdateSpec::default(),
         }
@@ -2720,8 +3022,8 @@ impl<'a> UserUpdate<'a> {
             .set
             .push((
                 "gsi3pk",
-                ::aws_sdk_dynamodb::types::AttributeValue::S({
-                    let mut s = ::std::string::String::with_capacity(21);
+                support::s_key({
+                    let mut s = ::std::string::String::with_capacity(5 + 4);
                     s.push_str("born#");
                     support::push_year(&mut s, &dob);
                     s
@@ -2731,8 +3033,11 @@ impl<'a> UserUpdate<'a> {
             .set
             .push((
                 "gsi3sk",
-                ::aws_sdk_dynamodb::types::AttributeValue::S({
-                    let mut s = ::std::string::String::with_capacity(33);
+                support::s_key({
+                    let mut s = ::std::string::String::with_capacity(
+                        1 + support::KeyPart::len_hint(&dob)
+                            + support::KeyPart::len_hint(&self.key.email),
+                    );
                     support::KeyPart::push_key(&dob, &mut s);
                     s.push('#');
                     support::KeyPart::push_key(&self.key.email, &mut s);
@@ -2762,24 +3067,11 @@ impl<'a> UserUpdate<'a> {
             .set
             .push((
                 "gsi2pk",
-                ::aws_sdk_dynamodb::types::AttributeValue::S({
-                    let mut s = ::std::string::String::with_capacity(27);
-                    s.push_str("newsletter#");
-                    support::KeyPart::push_key(&newsletter_subscribed, &mut s);
-                    s
-                }),
+                support::s_key(support::key1("newsletter#", &newsletter_subscribed)),
             ));
         self.spec
             .set
-            .push((
-                "gsi2sk",
-                ::aws_sdk_dynamodb::types::AttributeValue::S({
-                    let mut s = ::std::string::String::with_capacity(21);
-                    s.push_str("user#");
-                    support::KeyPart::push_key(&self.key.email, &mut s);
-                    s
-                }),
-            ));
+            .push(("gsi2sk", support::s_key(support::key1("user#", &self.key.email))));
         self
     }
 
@@ -2917,6 +3209,10 @@ impl support::KeyPart for CompanyMemberRole {
     fn push_key(&self, out: &mut ::std::string::String) {
         support::push_escaped(out, self.as_str());
     }
+
+    fn len_hint(&self) -> usize {
+        self.as_str().len()
+    }
 }
 
 /// Relationship item in the company's partition, one per member.
@@ -2941,21 +3237,11 @@ impl CompanyMemberKey {
         let mut item = support::Item::with_capacity(2);
         item.insert(
             "pk".to_string(),
-            ::aws_sdk_dynamodb::types::AttributeValue::S({
-                let mut s = ::std::string::String::with_capacity(24);
-                s.push_str("company#");
-                support::KeyPart::push_key(&self.company_name, &mut s);
-                s
-            }),
+            support::s_key(support::key1("company#", &self.company_name)),
         );
         item.insert(
             "sk".to_string(),
-            ::aws_sdk_dynamodb::types::AttributeValue::S({
-                let mut s = ::std::string::String::with_capacity(23);
-                s.push_str("member#");
-                support::KeyPart::push_key(&self.email, &mut s);
-                s
-            }),
+            support::s_key(support::key1("member#", &self.email)),
         );
         item
     }
@@ -2983,21 +3269,11 @@ impl CompanyMember {
         {
             item.insert(
                 "pk".to_string(),
-                ::aws_sdk_dynamodb::types::AttributeValue::S({
-                    let mut s = ::std::string::String::with_capacity(24);
-                    s.push_str("company#");
-                    support::KeyPart::push_key(&self.company_name, &mut s);
-                    s
-                }),
+                support::s_key(support::key1("company#", &self.company_name)),
             );
             item.insert(
                 "sk".to_string(),
-                ::aws_sdk_dynamodb::types::AttributeValue::S({
-                    let mut s = ::std::string::String::with_capacity(23);
-                    s.push_str("member#");
-                    support::KeyPart::push_key(&self.email, &mut s);
-                    s
-                }),
+                support::s_key(support::key1("member#", &self.email)),
             );
         }
 
@@ -3010,16 +3286,27 @@ impl CompanyMember {
 
     /// Reads an item written by [`Self::to_item`]. A missing or mistyped attribute is an
     /// error that names the entity, the attribute and the item's key.
-    pub fn from_item(
-        item: &support::Item,
-    ) -> ::core::result::Result<Self, support::ItemError> {
-        let cx = support::ReadCx {
+    pub fn from_item(item: &support::Item) -> support::ItemResult<Self> {
+        Self::read_with(support::ReadCx {
             entity: Self::ENTITY_TYPE,
             item,
             pk: "pk",
             sk: "sk",
-        };
+        })
+    }
 
+    /// Like [`Self::from_item`], taking the item and moving its values out (no copies):
+    /// what the repository uses for items it receives.
+    pub fn from_item_owned(item: support::Item) -> support::ItemResult<Self> {
+        Self::read_with(support::TakeCx {
+            entity: Self::ENTITY_TYPE,
+            item,
+            pk: "pk",
+            sk: "sk",
+        })
+    }
+
+    fn read_with<R: support::Reader>(mut cx: R) -> support::ItemResult<Self> {
         ::core::result::Result::Ok(Self {
             company_name: cx.required("companyName")?,
             email: cx.required("email")?,
@@ -3031,6 +3318,7 @@ impl CompanyMember {
 
 impl support::Entity for CompanyMember {
     const ENTITY_TYPE: &'static str = "CompanyMember";
+    type Key = CompanyMemberKey;
     const REMOVABLE: &'static [&'static str] = &[];
     const CREATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::None;
     const VERSION: ::core::option::Option<&'static str> = ::core::option::Option::None;
@@ -3038,10 +3326,12 @@ impl support::Entity for CompanyMember {
         CompanyMember::to_item(self)
     }
 
-    fn from_item(
-        item: &support::Item,
-    ) -> ::core::result::Result<Self, support::ItemError> {
+    fn from_item(item: &support::Item) -> support::ItemResult<Self> {
         CompanyMember::from_item(item)
+    }
+
+    fn from_item_owned(item: support::Item) -> support::ItemResult<Self> {
+        CompanyMember::from_item_owned(item)
     }
 
     fn key_item(&self) -> support::Item {
@@ -3067,72 +3357,11 @@ impl support::EntityKey for CompanyMemberKey {
     }
 }
 
-/// Operations on [`CompanyMember`] items; from [`Db::company_member`].
-#[derive(Debug, Clone, Copy)]
-pub struct CompanyMemberRepo<'a> {
-    db: &'a Db,
-}
-
-impl<'a> CompanyMemberRepo<'a> {
-    /// Writes a new item; [`Error::AlreadyExists`] if one has this key.
-    pub async fn create(
-        &self,
-        value: &CompanyMember,
-    ) -> ::core::result::Result<CompanyMember, Error> {
-        support::create(self.db, value).await
-    }
-
-    /// Creates or replaces the item with this key, and returns it as stored.
-    pub async fn put(
-        &self,
-        value: &CompanyMember,
-    ) -> ::core::result::Result<CompanyMember, Error> {
-        support::put(self.db, value).await
-    }
-
-    /// Reads an item (eventually consistent).
-    pub async fn get(
-        &self,
-        key: &CompanyMemberKey,
-    ) -> ::core::result::Result<::core::option::Option<CompanyMember>, Error> {
-        support::get(self.db, key.to_key_item(), false).await
-    }
-
-    /// Reads an item with a strongly consistent read.
-    pub async fn get_consistent(
-        &self,
-        key: &CompanyMemberKey,
-    ) -> ::core::result::Result<::core::option::Option<CompanyMember>, Error> {
-        support::get(self.db, key.to_key_item(), true).await
-    }
-
-    /// Deletes an item; returns it as it was, if it existed.
-    pub async fn delete(
-        &self,
-        key: &CompanyMemberKey,
-    ) -> ::core::result::Result<::core::option::Option<CompanyMember>, Error> {
-        support::delete(self.db, key.to_key_item()).await
-    }
-
-    /// Reads many items by key (100 per request, unprocessed keys retried); absent keys
-    /// are skipped and the order is not preserved.
-    pub async fn batch_get(
-        &self,
-        keys: &[CompanyMemberKey],
-    ) -> ::core::result::Result<::std::vec::Vec<CompanyMember>, Error> {
-        let items = support::batch_get(
-                self.db,
-                keys.iter().map(CompanyMemberKey::to_key_item).collect(),
-                false,
-            )
-            .await?;
-        items.iter().map(|i| CompanyMember::from_item(i).map_err(Error::from)).collect()
-    }
-
+impl<'a> support::Repo<'a, CompanyMember> {
     /// Starts a typed update of an existing item; [`Error::NotFound`] if there is none.
     pub fn update(&self, key: &CompanyMemberKey) -> CompanyMemberUpdate<'a> {
         CompanyMemberUpdate {
-            db: self.db,
+            db: self.db(),
             key: key.clone(),
             spec: support::UpdateSpec::default(),
         }
@@ -3196,21 +3425,11 @@ impl UserCompanyKey {
         let mut item = support::Item::with_capacity(2);
         item.insert(
             "pk".to_string(),
-            ::aws_sdk_dynamodb::types::AttributeValue::S({
-                let mut s = ::std::string::String::with_capacity(21);
-                s.push_str("user#");
-                support::KeyPart::push_key(&self.email, &mut s);
-                s
-            }),
+            support::s_key(support::key1("user#", &self.email)),
         );
         item.insert(
             "sk".to_string(),
-            ::aws_sdk_dynamodb::types::AttributeValue::S({
-                let mut s = ::std::string::String::with_capacity(24);
-                s.push_str("company#");
-                support::KeyPart::push_key(&self.company_name, &mut s);
-                s
-            }),
+            support::s_key(support::key1("company#", &self.company_name)),
         );
         item
     }
@@ -3238,21 +3457,11 @@ impl UserCompany {
         {
             item.insert(
                 "pk".to_string(),
-                ::aws_sdk_dynamodb::types::AttributeValue::S({
-                    let mut s = ::std::string::String::with_capacity(21);
-                    s.push_str("user#");
-                    support::KeyPart::push_key(&self.email, &mut s);
-                    s
-                }),
+                support::s_key(support::key1("user#", &self.email)),
             );
             item.insert(
                 "sk".to_string(),
-                ::aws_sdk_dynamodb::types::AttributeValue::S({
-                    let mut s = ::std::string::String::with_capacity(24);
-                    s.push_str("company#");
-                    support::KeyPart::push_key(&self.company_name, &mut s);
-                    s
-                }),
+                support::s_key(support::key1("company#", &self.company_name)),
             );
         }
 
@@ -3264,16 +3473,27 @@ impl UserCompany {
 
     /// Reads an item written by [`Self::to_item`]. A missing or mistyped attribute is an
     /// error that names the entity, the attribute and the item's key.
-    pub fn from_item(
-        item: &support::Item,
-    ) -> ::core::result::Result<Self, support::ItemError> {
-        let cx = support::ReadCx {
+    pub fn from_item(item: &support::Item) -> support::ItemResult<Self> {
+        Self::read_with(support::ReadCx {
             entity: Self::ENTITY_TYPE,
             item,
             pk: "pk",
             sk: "sk",
-        };
+        })
+    }
 
+    /// Like [`Self::from_item`], taking the item and moving its values out (no copies):
+    /// what the repository uses for items it receives.
+    pub fn from_item_owned(item: support::Item) -> support::ItemResult<Self> {
+        Self::read_with(support::TakeCx {
+            entity: Self::ENTITY_TYPE,
+            item,
+            pk: "pk",
+            sk: "sk",
+        })
+    }
+
+    fn read_with<R: support::Reader>(mut cx: R) -> support::ItemResult<Self> {
         ::core::result::Result::Ok(Self {
             email: cx.required("email")?,
             company_name: cx.required("companyName")?,
@@ -3284,6 +3504,7 @@ impl UserCompany {
 
 impl support::Entity for UserCompany {
     const ENTITY_TYPE: &'static str = "UserCompany";
+    type Key = UserCompanyKey;
     const REMOVABLE: &'static [&'static str] = &[];
     const CREATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::None;
     const VERSION: ::core::option::Option<&'static str> = ::core::option::Option::None;
@@ -3291,10 +3512,12 @@ impl support::Entity for UserCompany {
         UserCompany::to_item(self)
     }
 
-    fn from_item(
-        item: &support::Item,
-    ) -> ::core::result::Result<Self, support::ItemError> {
+    fn from_item(item: &support::Item) -> support::ItemResult<Self> {
         UserCompany::from_item(item)
+    }
+
+    fn from_item_owned(item: support::Item) -> support::ItemResult<Self> {
+        UserCompany::from_item_owned(item)
     }
 
     fn key_item(&self) -> support::Item {
@@ -3320,72 +3543,11 @@ impl support::EntityKey for UserCompanyKey {
     }
 }
 
-/// Operations on [`UserCompany`] items; from [`Db::user_company`].
-#[derive(Debug, Clone, Copy)]
-pub struct UserCompanyRepo<'a> {
-    db: &'a Db,
-}
-
-impl<'a> UserCompanyRepo<'a> {
-    /// Writes a new item; [`Error::AlreadyExists`] if one has this key.
-    pub async fn create(
-        &self,
-        value: &UserCompany,
-    ) -> ::core::result::Result<UserCompany, Error> {
-        support::create(self.db, value).await
-    }
-
-    /// Creates or replaces the item with this key, and returns it as stored.
-    pub async fn put(
-        &self,
-        value: &UserCompany,
-    ) -> ::core::result::Result<UserCompany, Error> {
-        support::put(self.db, value).await
-    }
-
-    /// Reads an item (eventually consistent).
-    pub async fn get(
-        &self,
-        key: &UserCompanyKey,
-    ) -> ::core::result::Result<::core::option::Option<UserCompany>, Error> {
-        support::get(self.db, key.to_key_item(), false).await
-    }
-
-    /// Reads an item with a strongly consistent read.
-    pub async fn get_consistent(
-        &self,
-        key: &UserCompanyKey,
-    ) -> ::core::result::Result<::core::option::Option<UserCompany>, Error> {
-        support::get(self.db, key.to_key_item(), true).await
-    }
-
-    /// Deletes an item; returns it as it was, if it existed.
-    pub async fn delete(
-        &self,
-        key: &UserCompanyKey,
-    ) -> ::core::result::Result<::core::option::Option<UserCompany>, Error> {
-        support::delete(self.db, key.to_key_item()).await
-    }
-
-    /// Reads many items by key (100 per request, unprocessed keys retried); absent keys
-    /// are skipped and the order is not preserved.
-    pub async fn batch_get(
-        &self,
-        keys: &[UserCompanyKey],
-    ) -> ::core::result::Result<::std::vec::Vec<UserCompany>, Error> {
-        let items = support::batch_get(
-                self.db,
-                keys.iter().map(UserCompanyKey::to_key_item).collect(),
-                false,
-            )
-            .await?;
-        items.iter().map(|i| UserCompany::from_item(i).map_err(Error::from)).collect()
-    }
-
+impl<'a> support::Repo<'a, UserCompany> {
     /// Starts a typed update of an existing item; [`Error::NotFound`] if there is none.
     pub fn update(&self, key: &UserCompanyKey) -> UserCompanyUpdate<'a> {
         UserCompanyUpdate {
-            db: self.db,
+            db: self.db(),
             key: key.clone(),
             spec: support::UpdateSpec::default(),
         }
@@ -3445,21 +3607,11 @@ impl InvitationKey {
         let mut item = support::Item::with_capacity(2);
         item.insert(
             "pk".to_string(),
-            ::aws_sdk_dynamodb::types::AttributeValue::S({
-                let mut s = ::std::string::String::with_capacity(24);
-                s.push_str("company#");
-                support::KeyPart::push_key(&self.company_name, &mut s);
-                s
-            }),
+            support::s_key(support::key1("company#", &self.company_name)),
         );
         item.insert(
             "sk".to_string(),
-            ::aws_sdk_dynamodb::types::AttributeValue::S({
-                let mut s = ::std::string::String::with_capacity(23);
-                s.push_str("invite#");
-                support::KeyPart::push_key(&self.email, &mut s);
-                s
-            }),
+            support::s_key(support::key1("invite#", &self.email)),
         );
         item
     }
@@ -3487,21 +3639,11 @@ impl Invitation {
         {
             item.insert(
                 "pk".to_string(),
-                ::aws_sdk_dynamodb::types::AttributeValue::S({
-                    let mut s = ::std::string::String::with_capacity(24);
-                    s.push_str("company#");
-                    support::KeyPart::push_key(&self.company_name, &mut s);
-                    s
-                }),
+                support::s_key(support::key1("company#", &self.company_name)),
             );
             item.insert(
                 "sk".to_string(),
-                ::aws_sdk_dynamodb::types::AttributeValue::S({
-                    let mut s = ::std::string::String::with_capacity(23);
-                    s.push_str("invite#");
-                    support::KeyPart::push_key(&self.email, &mut s);
-                    s
-                }),
+                support::s_key(support::key1("invite#", &self.email)),
             );
         }
 
@@ -3514,16 +3656,27 @@ impl Invitation {
 
     /// Reads an item written by [`Self::to_item`]. A missing or mistyped attribute is an
     /// error that names the entity, the attribute and the item's key.
-    pub fn from_item(
-        item: &support::Item,
-    ) -> ::core::result::Result<Self, support::ItemError> {
-        let cx = support::ReadCx {
+    pub fn from_item(item: &support::Item) -> support::ItemResult<Self> {
+        Self::read_with(support::ReadCx {
             entity: Self::ENTITY_TYPE,
             item,
             pk: "pk",
             sk: "sk",
-        };
+        })
+    }
 
+    /// Like [`Self::from_item`], taking the item and moving its values out (no copies):
+    /// what the repository uses for items it receives.
+    pub fn from_item_owned(item: support::Item) -> support::ItemResult<Self> {
+        Self::read_with(support::TakeCx {
+            entity: Self::ENTITY_TYPE,
+            item,
+            pk: "pk",
+            sk: "sk",
+        })
+    }
+
+    fn read_with<R: support::Reader>(mut cx: R) -> support::ItemResult<Self> {
         ::core::result::Result::Ok(Self {
             company_name: cx.required("companyName")?,
             email: cx.required("email")?,
@@ -3535,6 +3688,7 @@ impl Invitation {
 
 impl support::Entity for Invitation {
     const ENTITY_TYPE: &'static str = "Invitation";
+    type Key = InvitationKey;
     const REMOVABLE: &'static [&'static str] = &["expiresAt"];
     const CREATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::None;
     const VERSION: ::core::option::Option<&'static str> = ::core::option::Option::None;
@@ -3542,10 +3696,12 @@ impl support::Entity for Invitation {
         Invitation::to_item(self)
     }
 
-    fn from_item(
-        item: &support::Item,
-    ) -> ::core::result::Result<Self, support::ItemError> {
+    fn from_item(item: &support::Item) -> support::ItemResult<Self> {
         Invitation::from_item(item)
+    }
+
+    fn from_item_owned(item: support::Item) -> support::ItemResult<Self> {
+        Invitation::from_item_owned(item)
     }
 
     fn key_item(&self) -> support::Item {
@@ -3571,72 +3727,11 @@ impl support::EntityKey for InvitationKey {
     }
 }
 
-/// Operations on [`Invitation`] items; from [`Db::invitation`].
-#[derive(Debug, Clone, Copy)]
-pub struct InvitationRepo<'a> {
-    db: &'a Db,
-}
-
-impl<'a> InvitationRepo<'a> {
-    /// Writes a new item; [`Error::AlreadyExists`] if one has this key.
-    pub async fn create(
-        &self,
-        value: &Invitation,
-    ) -> ::core::result::Result<Invitation, Error> {
-        support::create(self.db, value).await
-    }
-
-    /// Creates or replaces the item with this key, and returns it as stored.
-    pub async fn put(
-        &self,
-        value: &Invitation,
-    ) -> ::core::result::Result<Invitation, Error> {
-        support::put(self.db, value).await
-    }
-
-    /// Reads an item (eventually consistent).
-    pub async fn get(
-        &self,
-        key: &InvitationKey,
-    ) -> ::core::result::Result<::core::option::Option<Invitation>, Error> {
-        support::get(self.db, key.to_key_item(), false).await
-    }
-
-    /// Reads an item with a strongly consistent read.
-    pub async fn get_consistent(
-        &self,
-        key: &InvitationKey,
-    ) -> ::core::result::Result<::core::option::Option<Invitation>, Error> {
-        support::get(self.db, key.to_key_item(), true).await
-    }
-
-    /// Deletes an item; returns it as it was, if it existed.
-    pub async fn delete(
-        &self,
-        key: &InvitationKey,
-    ) -> ::core::result::Result<::core::option::Option<Invitation>, Error> {
-        support::delete(self.db, key.to_key_item()).await
-    }
-
-    /// Reads many items by key (100 per request, unprocessed keys retried); absent keys
-    /// are skipped and the order is not preserved.
-    pub async fn batch_get(
-        &self,
-        keys: &[InvitationKey],
-    ) -> ::core::result::Result<::std::vec::Vec<Invitation>, Error> {
-        let items = support::batch_get(
-                self.db,
-                keys.iter().map(InvitationKey::to_key_item).collect(),
-                false,
-            )
-            .await?;
-        items.iter().map(|i| Invitation::from_item(i).map_err(Error::from)).collect()
-    }
-
+impl<'a> support::Repo<'a, Invitation> {
     /// Starts a typed update of an existing item; [`Error::NotFound`] if there is none.
     pub fn update(&self, key: &InvitationKey) -> InvitationUpdate<'a> {
         InvitationUpdate {
-            db: self.db,
+            db: self.db(),
             key: key.clone(),
             spec: support::UpdateSpec::default(),
         }
@@ -3692,117 +3787,7 @@ impl<'a> InvitationUpdate<'a> {
     }
 }
 
-/// The query of [`Db::users_of_company`]: set a page size or a cursor, then `send` for one
-/// page, or `pages` / `all` to read every page.
-#[must_use = "a query does nothing until it is sent"]
-pub struct UsersOfCompanyQuery<'a> {
-    db: &'a Db,
-    spec: support::QuerySpec,
-}
 
-impl<'a> UsersOfCompanyQuery<'a> {
-    /// Items evaluated per request (before filters, as DynamoDB counts `Limit`).
-    pub fn limit(mut self, n: i32) -> Self {
-        self.spec.limit = ::core::option::Option::Some(n);
-        self
-    }
-
-    /// Continues after the page that returned this cursor.
-    pub fn cursor(mut self, cursor: support::Cursor) -> Self {
-        self.spec.cursor = ::core::option::Option::Some(cursor);
-        self
-    }
-
-    /// Strongly consistent reads (the table's own key only; DynamoDB has none on a GSI).
-    pub fn consistent_read(mut self, yes: bool) -> Self {
-        self.spec.consistent = yes;
-        self
-    }
-
-    /// Reads one page.
-    pub async fn send(self) -> ::core::result::Result<support::Page<User>, Error> {
-        let (items, cursor) = self.spec.page(self.db).await?;
-        ::core::result::Result::Ok(support::Page {
-            items: support::decode_page(&items, Self::decode)?,
-            cursor,
-        })
-    }
-
-    /// Reads every page in turn; `next().await` yields one item at a time.
-    pub fn pages(self) -> support::Pager<'a, User> {
-        support::Pager::new(self.db, self.spec, Self::decode)
-    }
-
-    /// Reads every remaining item.
-    pub async fn all(self) -> ::core::result::Result<::std::vec::Vec<User>, Error> {
-        self.pages().collect().await
-    }
-
-    /// Dispatches on the entity-type attribute; items of other entities are skipped.
-    fn decode(
-        item: &support::Item,
-    ) -> ::core::result::Result<::core::option::Option<User>, support::ItemError> {
-        match support::entity_type(item) {
-            ::core::option::Option::Some("User") => {
-                User::from_item(item).map(::core::option::Option::Some)
-            }
-            _ => ::core::result::Result::Ok(::core::option::Option::None),
-        }
-    }
-}
-
-/// The query of [`Db::user_by_email`]: set a page size or a cursor, then `send` for one
-/// page, or `pages` / `all` to read every page.
-#[must_use = "a query does nothing until it is sent"]
-pub struct UserByEmailQuery<'a> {
-    db: &'a Db,
-    spec: support::QuerySpec,
-}
-
-impl<'a> UserByEmailQuery<'a> {
-    /// Items evaluated per request (before filters, as DynamoDB counts `Limit`).
-    pub fn limit(mut self, n: i32) -> Self {
-        self.spec.limit = ::core::option::Option::Some(n);
-        self
-    }
-
-    /// Continues after the page that returned this cursor.
-    pub fn cursor(mut self, cursor: support::Cursor) -> Self {
-        self.spec.cursor = ::core::option::Option::Some(cursor);
-        self
-    }
-
-    /// Reads one page.
-    pub async fn send(self) -> ::core::result::Result<support::Page<User>, Error> {
-        let (items, cursor) = self.spec.page(self.db).await?;
-        ::core::result::Result::Ok(support::Page {
-            items: support::decode_page(&items, Self::decode)?,
-            cursor,
-        })
-    }
-
-    /// Reads every page in turn; `next().await` yields one item at a time.
-    pub fn pages(self) -> support::Pager<'a, User> {
-        support::Pager::new(self.db, self.spec, Self::decode)
-    }
-
-    /// Reads every remaining item.
-    pub async fn all(self) -> ::core::result::Result<::std::vec::Vec<User>, Error> {
-        self.pages().collect().await
-    }
-
-    /// Dispatches on the entity-type attribute; items of other entities are skipped.
-    fn decode(
-        item: &support::Item,
-    ) -> ::core::result::Result<::core::option::Option<User>, support::ItemError> {
-        match support::entity_type(item) {
-            ::core::option::Option::Some("User") => {
-                User::from_item(item).map(::core::option::Option::Some)
-            }
-            _ => ::core::result::Result::Ok(::core::option::Option::None),
-        }
-    }
-}
 
 /// An item of the [`Db::company_with_users`] collection.
 #[derive(Debug, Clone, PartialEq)]
@@ -3811,210 +3796,26 @@ pub enum CompanyWithUsersItem {
     User(User),
 }
 
-/// The query of [`Db::company_with_users`]: set a page size or a cursor, then `send` for one
-/// page, or `pages` / `all` to read every page.
-#[must_use = "a query does nothing until it is sent"]
-pub struct CompanyWithUsersQuery<'a> {
-    db: &'a Db,
-    spec: support::QuerySpec,
-}
-
-impl<'a> CompanyWithUsersQuery<'a> {
-    /// Items evaluated per request (before filters, as DynamoDB counts `Limit`).
-    pub fn limit(mut self, n: i32) -> Self {
-        self.spec.limit = ::core::option::Option::Some(n);
-        self
-    }
-
-    /// Continues after the page that returned this cursor.
-    pub fn cursor(mut self, cursor: support::Cursor) -> Self {
-        self.spec.cursor = ::core::option::Option::Some(cursor);
-        self
-    }
-
-    /// Strongly consistent reads (the table's own key only; DynamoDB has none on a GSI).
-    pub fn consistent_read(mut self, yes: bool) -> Self {
-        self.spec.consistent = yes;
-        self
-    }
-
-    /// Reads one page.
-    pub async fn send(
-        self,
-    ) -> ::core::result::Result<support::Page<CompanyWithUsersItem>, Error> {
-        let (items, cursor) = self.spec.page(self.db).await?;
-        ::core::result::Result::Ok(support::Page {
-            items: support::decode_page(&items, Self::decode)?,
-            cursor,
-        })
-    }
-
-    /// Reads every page in turn; `next().await` yields one item at a time.
-    pub fn pages(self) -> support::Pager<'a, CompanyWithUsersItem> {
-        support::Pager::new(self.db, self.spec, Self::decode)
-    }
-
-    /// Reads every remaining item.
-    pub async fn all(
-        self,
-    ) -> ::core::result::Result<::std::vec::Vec<CompanyWithUsersItem>, Error> {
-        self.pages().collect().await
-    }
-
+impl CompanyWithUsersItem {
     /// Dispatches on the entity-type attribute; items of other entities are skipped.
-    fn decode(
-        item: &support::Item,
-    ) -> ::core::result::Result<
-        ::core::option::Option<CompanyWithUsersItem>,
-        support::ItemError,
-    > {
-        match support::entity_type(item) {
-            ::core::option::Option::Some("Company") => {
-                Company::from_item(item)
-                    .map(|v| ::core::option::Option::Some(
-                        CompanyWithUsersItem::Company(v),
-                    ))
-            }
-            ::core::option::Option::Some("User") => {
-                User::from_item(item)
-                    .map(|v| ::core::option::Option::Some(CompanyWithUsersItem::User(v)))
-            }
-            _ => ::core::result::Result::Ok(::core::option::Option::None),
+    pub fn decode(
+        item: support::Item,
+    ) -> support::ItemResult<::core::option::Option<Self>> {
+        if support::entity_type(&item) == ::core::option::Option::Some("Company") {
+            return Company::from_item_owned(item)
+                .map(|v| ::core::option::Option::Some(CompanyWithUsersItem::Company(v)));
         }
-    }
-}
 
-/// The query of [`Db::members_of_company`]: set a page size or a cursor, then `send` for one
-/// page, or `pages` / `all` to read every page.
-#[must_use = "a query does nothing until it is sent"]
-pub struct MembersOfCompanyQuery<'a> {
-    db: &'a Db,
-    spec: support::QuerySpec,
-}
-
-impl<'a> MembersOfCompanyQuery<'a> {
-    /// Items evaluated per request (before filters, as DynamoDB counts `Limit`).
-    pub fn limit(mut self, n: i32) -> Self {
-        self.spec.limit = ::core::option::Option::Some(n);
-        self
-    }
-
-    /// Continues after the page that returned this cursor.
-    pub fn cursor(mut self, cursor: support::Cursor) -> Self {
-        self.spec.cursor = ::core::option::Option::Some(cursor);
-        self
-    }
-
-    /// Strongly consistent reads (the table's own key only; DynamoDB has none on a GSI).
-    pub fn consistent_read(mut self, yes: bool) -> Self {
-        self.spec.consistent = yes;
-        self
-    }
-
-    /// Reads one page.
-    pub async fn send(
-        self,
-    ) -> ::core::result::Result<support::Page<CompanyMember>, Error> {
-        let (items, cursor) = self.spec.page(self.db).await?;
-        ::core::result::Result::Ok(support::Page {
-            items: support::decode_page(&items, Self::decode)?,
-            cursor,
-        })
-    }
-
-    /// Reads every page in turn; `next().await` yields one item at a time.
-    pub fn pages(self) -> support::Pager<'a, CompanyMember> {
-        support::Pager::new(self.db, self.spec, Self::decode)
-    }
-
-    /// Reads every remaining item.
-    pub async fn all(
-        self,
-    ) -> ::core::result::Result<::std::vec::Vec<CompanyMember>, Error> {
-        self.pages().collect().await
-    }
-
-    /// Dispatches on the entity-type attribute; items of other entities are skipped.
-    fn decode(
-        item: &support::Item,
-    ) -> ::core::result::Result<
-        ::core::option::Option<CompanyMember>,
-        support::ItemError,
-    > {
-        match support::entity_type(item) {
-            ::core::option::Option::Some("CompanyMember") => {
-                CompanyMember::from_item(item).map(::core::option::Option::Some)
-            }
-            _ => ::core::result::Result::Ok(::core::option::Option::None),
+        if support::entity_type(&item) == ::core::option::Option::Some("User") {
+            return User::from_item_owned(item)
+                .map(|v| ::core::option::Option::Some(CompanyWithUsersItem::User(v)));
         }
+
+        ::core::result::Result::Ok(::core::option::Option::None)
     }
 }
 
-/// The query of [`Db::companies_of_user`]: set a page size or a cursor, then `send` for one
-/// page, or `pages` / `all` to read every page.
-#[must_use = "a query does nothing until it is sent"]
-pub struct CompaniesOfUserQuery<'a> {
-    db: &'a Db,
-    spec: support::QuerySpec,
-}
 
-impl<'a> CompaniesOfUserQuery<'a> {
-    /// Items evaluated per request (before filters, as DynamoDB counts `Limit`).
-    pub fn limit(mut self, n: i32) -> Self {
-        self.spec.limit = ::core::option::Option::Some(n);
-        self
-    }
-
-    /// Continues after the page that returned this cursor.
-    pub fn cursor(mut self, cursor: support::Cursor) -> Self {
-        self.spec.cursor = ::core::option::Option::Some(cursor);
-        self
-    }
-
-    /// Strongly consistent reads (the table's own key only; DynamoDB has none on a GSI).
-    pub fn consistent_read(mut self, yes: bool) -> Self {
-        self.spec.consistent = yes;
-        self
-    }
-
-    /// Reads one page.
-    pub async fn send(
-        self,
-    ) -> ::core::result::Result<support::Page<UserCompany>, Error> {
-        let (items, cursor) = self.spec.page(self.db).await?;
-        ::core::result::Result::Ok(support::Page {
-            items: support::decode_page(&items, Self::decode)?,
-            cursor,
-        })
-    }
-
-    /// Reads every page in turn; `next().await` yields one item at a time.
-    pub fn pages(self) -> support::Pager<'a, UserCompany> {
-        support::Pager::new(self.db, self.spec, Self::decode)
-    }
-
-    /// Reads every remaining item.
-    pub async fn all(
-        self,
-    ) -> ::core::result::Result<::std::vec::Vec<UserCompany>, Error> {
-        self.pages().collect().await
-    }
-
-    /// Dispatches on the entity-type attribute; items of other entities are skipped.
-    fn decode(
-        item: &support::Item,
-    ) -> ::core::result::Result<
-        ::core::option::Option<UserCompany>,
-        support::ItemError,
-    > {
-        match support::entity_type(item) {
-            ::core::option::Option::Some("UserCompany") => {
-                UserCompany::from_item(item).map(::core::option::Option::Some)
-            }
-            _ => ::core::result::Result::Ok(::core::option::Option::None),
-        }
-    }
-}
 
 /// The attributes [`Db::newsletter_subscribers`] reads of each `User`.
 #[derive(Debug, Clone, PartialEq)]
@@ -4025,16 +3826,16 @@ pub struct NewsletterSubscribersItem {
 
 impl NewsletterSubscribersItem {
     /// Reads the projected attributes of an item.
-    pub fn from_item(
-        item: &support::Item,
-    ) -> ::core::result::Result<Self, support::ItemError> {
-        let cx = support::ReadCx {
+    pub fn from_item_owned(item: support::Item) -> support::ItemResult<Self> {
+        Self::read_with(support::TakeCx {
             entity: "User",
             item,
             pk: "pk",
             sk: "sk",
-        };
+        })
+    }
 
+    fn read_with<R: support::Reader>(mut cx: R) -> support::ItemResult<Self> {
         ::core::result::Result::Ok(Self {
             email: cx.required("email")?,
             name: cx.required("name")?,
@@ -4042,64 +3843,17 @@ impl NewsletterSubscribersItem {
     }
 }
 
-/// The query of [`Db::newsletter_subscribers`]: set a page size or a cursor, then `send` for one
-/// page, or `pages` / `all` to read every page.
-#[must_use = "a query does nothing until it is sent"]
-pub struct NewsletterSubscribersQuery<'a> {
-    db: &'a Db,
-    spec: support::QuerySpec,
-}
-
-impl<'a> NewsletterSubscribersQuery<'a> {
-    /// Items evaluated per request (before filters, as DynamoDB counts `Limit`).
-    pub fn limit(mut self, n: i32) -> Self {
-        self.spec.limit = ::core::option::Option::Some(n);
-        self
-    }
-
-    /// Continues after the page that returned this cursor.
-    pub fn cursor(mut self, cursor: support::Cursor) -> Self {
-        self.spec.cursor = ::core::option::Option::Some(cursor);
-        self
-    }
-
-    /// Reads one page.
-    pub async fn send(
-        self,
-    ) -> ::core::result::Result<support::Page<NewsletterSubscribersItem>, Error> {
-        let (items, cursor) = self.spec.page(self.db).await?;
-        ::core::result::Result::Ok(support::Page {
-            items: support::decode_page(&items, Self::decode)?,
-            cursor,
-        })
-    }
-
-    /// Reads every page in turn; `next().await` yields one item at a time.
-    pub fn pages(self) -> support::Pager<'a, NewsletterSubscribersItem> {
-        support::Pager::new(self.db, self.spec, Self::decode)
-    }
-
-    /// Reads every remaining item.
-    pub async fn all(
-        self,
-    ) -> ::core::result::Result<::std::vec::Vec<NewsletterSubscribersItem>, Error> {
-        self.pages().collect().await
-    }
-
+impl NewsletterSubscribersItem {
     /// Dispatches on the entity-type attribute; items of other entities are skipped.
-    fn decode(
-        item: &support::Item,
-    ) -> ::core::result::Result<
-        ::core::option::Option<NewsletterSubscribersItem>,
-        support::ItemError,
-    > {
-        match support::entity_type(item) {
-            ::core::option::Option::Some("User") => {
-                NewsletterSubscribersItem::from_item(item)
-                    .map(::core::option::Option::Some)
-            }
-            _ => ::core::result::Result::Ok(::core::option::Option::None),
+    pub fn decode(
+        item: support::Item,
+    ) -> support::ItemResult<::core::option::Option<Self>> {
+        if support::entity_type(&item) == ::core::option::Option::Some("User") {
+            return NewsletterSubscribersItem::from_item_owned(item)
+                .map(::core::option::Option::Some);
         }
+
+        ::core::result::Result::Ok(::core::option::Option::None)
     }
 }
 
@@ -4113,16 +3867,16 @@ pub struct UsersBornInItem {
 
 impl UsersBornInItem {
     /// Reads the projected attributes of an item.
-    pub fn from_item(
-        item: &support::Item,
-    ) -> ::core::result::Result<Self, support::ItemError> {
-        let cx = support::ReadCx {
+    pub fn from_item_owned(item: support::Item) -> support::ItemResult<Self> {
+        Self::read_with(support::TakeCx {
             entity: "User",
             item,
             pk: "pk",
             sk: "sk",
-        };
+        })
+    }
 
+    fn read_with<R: support::Reader>(mut cx: R) -> support::ItemResult<Self> {
         ::core::result::Result::Ok(Self {
             email: cx.required("email")?,
             name: cx.required("name")?,
@@ -4131,63 +3885,17 @@ impl UsersBornInItem {
     }
 }
 
-/// The query of [`Db::users_born_in`]: set a page size or a cursor, then `send` for one
-/// page, or `pages` / `all` to read every page.
-#[must_use = "a query does nothing until it is sent"]
-pub struct UsersBornInQuery<'a> {
-    db: &'a Db,
-    spec: support::QuerySpec,
-}
-
-impl<'a> UsersBornInQuery<'a> {
-    /// Items evaluated per request (before filters, as DynamoDB counts `Limit`).
-    pub fn limit(mut self, n: i32) -> Self {
-        self.spec.limit = ::core::option::Option::Some(n);
-        self
-    }
-
-    /// Continues after the page that returned this cursor.
-    pub fn cursor(mut self, cursor: support::Cursor) -> Self {
-        self.spec.cursor = ::core::option::Option::Some(cursor);
-        self
-    }
-
-    /// Reads one page.
-    pub async fn send(
-        self,
-    ) -> ::core::result::Result<support::Page<UsersBornInItem>, Error> {
-        let (items, cursor) = self.spec.page(self.db).await?;
-        ::core::result::Result::Ok(support::Page {
-            items: support::decode_page(&items, Self::decode)?,
-            cursor,
-        })
-    }
-
-    /// Reads every page in turn; `next().await` yields one item at a time.
-    pub fn pages(self) -> support::Pager<'a, UsersBornInItem> {
-        support::Pager::new(self.db, self.spec, Self::decode)
-    }
-
-    /// Reads every remaining item.
-    pub async fn all(
-        self,
-    ) -> ::core::result::Result<::std::vec::Vec<UsersBornInItem>, Error> {
-        self.pages().collect().await
-    }
-
+impl UsersBornInItem {
     /// Dispatches on the entity-type attribute; items of other entities are skipped.
-    fn decode(
-        item: &support::Item,
-    ) -> ::core::result::Result<
-        ::core::option::Option<UsersBornInItem>,
-        support::ItemError,
-    > {
-        match support::entity_type(item) {
-            ::core::option::Option::Some("User") => {
-                UsersBornInItem::from_item(item).map(::core::option::Option::Some)
-            }
-            _ => ::core::result::Result::Ok(::core::option::Option::None),
+    pub fn decode(
+        item: support::Item,
+    ) -> support::ItemResult<::core::option::Option<Self>> {
+        if support::entity_type(&item) == ::core::option::Option::Some("User") {
+            return UsersBornInItem::from_item_owned(item)
+                .map(::core::option::Option::Some);
         }
+
+        ::core::result::Result::Ok(::core::option::Option::None)
     }
 }
 
@@ -4201,16 +3909,16 @@ pub struct UsersBornBetweenItem {
 
 impl UsersBornBetweenItem {
     /// Reads the projected attributes of an item.
-    pub fn from_item(
-        item: &support::Item,
-    ) -> ::core::result::Result<Self, support::ItemError> {
-        let cx = support::ReadCx {
+    pub fn from_item_owned(item: support::Item) -> support::ItemResult<Self> {
+        Self::read_with(support::TakeCx {
             entity: "User",
             item,
             pk: "pk",
             sk: "sk",
-        };
+        })
+    }
 
+    fn read_with<R: support::Reader>(mut cx: R) -> support::ItemResult<Self> {
         ::core::result::Result::Ok(Self {
             email: cx.required("email")?,
             name: cx.required("name")?,
@@ -4219,126 +3927,20 @@ impl UsersBornBetweenItem {
     }
 }
 
-/// The query of [`Db::users_born_between`]: set a page size or a cursor, then `send` for one
-/// page, or `pages` / `all` to read every page.
-#[must_use = "a query does nothing until it is sent"]
-pub struct UsersBornBetweenQuery<'a> {
-    db: &'a Db,
-    spec: support::QuerySpec,
-}
-
-impl<'a> UsersBornBetweenQuery<'a> {
-    /// Items evaluated per request (before filters, as DynamoDB counts `Limit`).
-    pub fn limit(mut self, n: i32) -> Self {
-        self.spec.limit = ::core::option::Option::Some(n);
-        self
-    }
-
-    /// Continues after the page that returned this cursor.
-    pub fn cursor(mut self, cursor: support::Cursor) -> Self {
-        self.spec.cursor = ::core::option::Option::Some(cursor);
-        self
-    }
-
-    /// Reads one page.
-    pub async fn send(
-        self,
-    ) -> ::core::result::Result<support::Page<UsersBornBetweenItem>, Error> {
-        let (items, cursor) = self.spec.page(self.db).await?;
-        ::core::result::Result::Ok(support::Page {
-            items: support::decode_page(&items, Self::decode)?,
-            cursor,
-        })
-    }
-
-    /// Reads every page in turn; `next().await` yields one item at a time.
-    pub fn pages(self) -> support::Pager<'a, UsersBornBetweenItem> {
-        support::Pager::new(self.db, self.spec, Self::decode)
-    }
-
-    /// Reads every remaining item.
-    pub async fn all(
-        self,
-    ) -> ::core::result::Result<::std::vec::Vec<UsersBornBetweenItem>, Error> {
-        self.pages().collect().await
-    }
-
+impl UsersBornBetweenItem {
     /// Dispatches on the entity-type attribute; items of other entities are skipped.
-    fn decode(
-        item: &support::Item,
-    ) -> ::core::result::Result<
-        ::core::option::Option<UsersBornBetweenItem>,
-        support::ItemError,
-    > {
-        match support::entity_type(item) {
-            ::core::option::Option::Some("User") => {
-                UsersBornBetweenItem::from_item(item).map(::core::option::Option::Some)
-            }
-            _ => ::core::result::Result::Ok(::core::option::Option::None),
+    pub fn decode(
+        item: support::Item,
+    ) -> support::ItemResult<::core::option::Option<Self>> {
+        if support::entity_type(&item) == ::core::option::Option::Some("User") {
+            return UsersBornBetweenItem::from_item_owned(item)
+                .map(::core::option::Option::Some);
         }
+
+        ::core::result::Result::Ok(::core::option::Option::None)
     }
 }
 
-/// The query of [`Db::pending_invitations`]: set a page size or a cursor, then `send` for one
-/// page, or `pages` / `all` to read every page.
-#[must_use = "a query does nothing until it is sent"]
-pub struct PendingInvitationsQuery<'a> {
-    db: &'a Db,
-    spec: support::QuerySpec,
-}
-
-impl<'a> PendingInvitationsQuery<'a> {
-    /// Items evaluated per request (before filters, as DynamoDB counts `Limit`).
-    pub fn limit(mut self, n: i32) -> Self {
-        self.spec.limit = ::core::option::Option::Some(n);
-        self
-    }
-
-    /// Continues after the page that returned this cursor.
-    pub fn cursor(mut self, cursor: support::Cursor) -> Self {
-        self.spec.cursor = ::core::option::Option::Some(cursor);
-        self
-    }
-
-    /// Strongly consistent reads (the table's own key only; DynamoDB has none on a GSI).
-    pub fn consistent_read(mut self, yes: bool) -> Self {
-        self.spec.consistent = yes;
-        self
-    }
-
-    /// Reads one page.
-    pub async fn send(self) -> ::core::result::Result<support::Page<Invitation>, Error> {
-        let (items, cursor) = self.spec.page(self.db).await?;
-        ::core::result::Result::Ok(support::Page {
-            items: support::decode_page(&items, Self::decode)?,
-            cursor,
-        })
-    }
-
-    /// Reads every page in turn; `next().await` yields one item at a time.
-    pub fn pages(self) -> support::Pager<'a, Invitation> {
-        support::Pager::new(self.db, self.spec, Self::decode)
-    }
-
-    /// Reads every remaining item.
-    pub async fn all(
-        self,
-    ) -> ::core::result::Result<::std::vec::Vec<Invitation>, Error> {
-        self.pages().collect().await
-    }
-
-    /// Dispatches on the entity-type attribute; items of other entities are skipped.
-    fn decode(
-        item: &support::Item,
-    ) -> ::core::result::Result<::core::option::Option<Invitation>, support::ItemError> {
-        match support::entity_type(item) {
-            ::core::option::Option::Some("Invitation") => {
-                Invitation::from_item(item).map(::core::option::Option::Some)
-            }
-            _ => ::core::result::Result::Ok(::core::option::Option::None),
-        }
-    }
-}
 
 pub use support::{Cursor, Db, Error, Page};
 impl Db {
@@ -4387,233 +3989,197 @@ impl Db {
     }
 
     /// Create, read, update and delete [`Company`] items.
-    pub fn company(&self) -> CompanyRepo<'_> {
-        CompanyRepo { db: self }
+    pub fn company(&self) -> support::Repo<'_, Company> {
+        support::Repo::new(self)
     }
 
     /// Create, read, update and delete [`User`] items.
-    pub fn user(&self) -> UserRepo<'_> {
-        UserRepo { db: self }
+    pub fn user(&self) -> support::Repo<'_, User> {
+        support::Repo::new(self)
     }
 
     /// Create, read, update and delete [`CompanyMember`] items.
-    pub fn company_member(&self) -> CompanyMemberRepo<'_> {
-        CompanyMemberRepo { db: self }
+    pub fn company_member(&self) -> support::Repo<'_, CompanyMember> {
+        support::Repo::new(self)
     }
 
     /// Create, read, update and delete [`UserCompany`] items.
-    pub fn user_company(&self) -> UserCompanyRepo<'_> {
-        UserCompanyRepo { db: self }
+    pub fn user_company(&self) -> support::Repo<'_, UserCompany> {
+        support::Repo::new(self)
     }
 
     /// Create, read, update and delete [`Invitation`] items.
-    pub fn invitation(&self) -> InvitationRepo<'_> {
-        InvitationRepo { db: self }
+    pub fn invitation(&self) -> support::Repo<'_, Invitation> {
+        support::Repo::new(self)
     }
 
     /// All users of a company, ordered by email.
     /**
  Query on `primary`: `#pk = :pk AND begins_with(#sk, :sk)`.*/
-    pub fn users_of_company(&self, company_name: &str) -> UsersOfCompanyQuery<'_> {
-        UsersOfCompanyQuery {
-            db: self,
-            spec: support::QuerySpec {
-                pattern: "usersOfCompany",
-                index: ::core::option::Option::None,
-                key_condition: "#pk = :pk AND begins_with(#sk, :sk)",
-                filter: ::core::option::Option::None,
-                projection: ::core::option::Option::None,
-                names: &[("#pk", "pk"), ("#sk", "sk")],
-                values: ::std::vec![
-                    (":pk", ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
-                    ::std::string::String::with_capacity(24); s.push_str("company#");
-                    support::KeyPart::push_key(company_name, & mut s); s })), (":sk",
-                    ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
-                    ::std::string::String::with_capacity(5); s.push_str("user#"); s }))
+    pub fn users_of_company(&self, company_name: &str) -> support::TableQuery<'_, User> {
+        support::Query::new(
+            self,
+            support::QuerySpec::new(
+                "usersOfCompany",
+                ::core::option::Option::None,
+                "#pk = :pk AND begins_with(#sk, :sk)",
+                &[("#pk", "pk"), ("#sk", "sk")],
+                ::std::vec![
+                    (":pk", support::s_key(support::key1("company#", company_name))),
+                    (":sk",
+                    ::aws_sdk_dynamodb::types::AttributeValue::S(::std::string::String::from("user#")))
                 ],
-                forward: true,
-                limit: ::core::option::Option::None,
-                consistent: false,
-                cursor: ::core::option::Option::None,
-            },
-        }
+            ),
+            support::decode_entity::<User>,
+        )
     }
 
     /// A user by email, whatever their company.
     /**
  Query on `gsi1`: `#pk = :pk AND #sk = :sk`.*/
-    pub fn user_by_email(&self, email: &str) -> UserByEmailQuery<'_> {
-        UserByEmailQuery {
-            db: self,
-            spec: support::QuerySpec {
-                pattern: "userByEmail",
-                index: ::core::option::Option::Some("gsi1"),
-                key_condition: "#pk = :pk AND #sk = :sk",
-                filter: ::core::option::Option::None,
-                projection: ::core::option::Option::None,
-                names: &[("#pk", "gsi1pk"), ("#sk", "gsi1sk")],
-                values: ::std::vec![
-                    (":pk", ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
-                    ::std::string::String::with_capacity(21); s.push_str("user#");
-                    support::KeyPart::push_key(email, & mut s); s })), (":sk",
-                    ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
-                    ::std::string::String::with_capacity(5); s.push_str("user#"); s }))
+    pub fn user_by_email(&self, email: &str) -> support::IndexQuery<'_, User> {
+        support::Query::new(
+            self,
+            support::QuerySpec::new(
+                "userByEmail",
+                ::core::option::Option::Some("gsi1"),
+                "#pk = :pk AND #sk = :sk",
+                &[("#pk", "gsi1pk"), ("#sk", "gsi1sk")],
+                ::std::vec![
+                    (":pk", support::s_key(support::key1("user#", email))), (":sk",
+                    support::s_key(::std::string::String::from("user#")))
                 ],
-                forward: true,
-                limit: ::core::option::Option::None,
-                consistent: false,
-                cursor: ::core::option::Option::None,
-            },
-        }
+            ),
+            support::decode_entity::<User>,
+        )
     }
 
     /// A company together with its users, in one query.
     /**
  Query on `primary`: `#pk = :pk`.*/
-    pub fn company_with_users(&self, name: &str) -> CompanyWithUsersQuery<'_> {
-        CompanyWithUsersQuery {
-            db: self,
-            spec: support::QuerySpec {
-                pattern: "companyWithUsers",
-                index: ::core::option::Option::None,
-                key_condition: "#pk = :pk",
-                filter: ::core::option::Option::None,
-                projection: ::core::option::Option::None,
-                names: &[("#pk", "pk")],
-                values: ::std::vec![
-                    (":pk", ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
-                    ::std::string::String::with_capacity(24); s.push_str("company#");
-                    support::KeyPart::push_key(name, & mut s); s }))
-                ],
-                forward: true,
-                limit: ::core::option::Option::None,
-                consistent: false,
-                cursor: ::core::option::Option::None,
-            },
-        }
+    pub fn company_with_users(
+        &self,
+        name: &str,
+    ) -> support::TableQuery<'_, CompanyWithUsersItem> {
+        support::Query::new(
+            self,
+            support::QuerySpec::new(
+                "companyWithUsers",
+                ::core::option::Option::None,
+                "#pk = :pk",
+                &[("#pk", "pk")],
+                ::std::vec![(":pk", support::s_key(support::key1("company#", name)))],
+            ),
+            CompanyWithUsersItem::decode,
+        )
     }
 
     /// The members of a company (many-to-many), with when they joined.
     /**
  Query on `primary`: `#pk = :pk AND begins_with(#sk, :sk)`.*/
-    pub fn members_of_company(&self, company_name: &str) -> MembersOfCompanyQuery<'_> {
-        MembersOfCompanyQuery {
-            db: self,
-            spec: support::QuerySpec {
-                pattern: "membersOfCompany",
-                index: ::core::option::Option::None,
-                key_condition: "#pk = :pk AND begins_with(#sk, :sk)",
-                filter: ::core::option::Option::None,
-                projection: ::core::option::Option::None,
-                names: &[("#pk", "pk"), ("#sk", "sk")],
-                values: ::std::vec![
-                    (":pk", ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
-                    ::std::string::String::with_capacity(24); s.push_str("company#");
-                    support::KeyPart::push_key(company_name, & mut s); s })), (":sk",
-                    ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
-                    ::std::string::String::with_capacity(7); s.push_str("member#"); s }))
+    pub fn members_of_company(
+        &self,
+        company_name: &str,
+    ) -> support::TableQuery<'_, CompanyMember> {
+        support::Query::new(
+            self,
+            support::QuerySpec::new(
+                "membersOfCompany",
+                ::core::option::Option::None,
+                "#pk = :pk AND begins_with(#sk, :sk)",
+                &[("#pk", "pk"), ("#sk", "sk")],
+                ::std::vec![
+                    (":pk", support::s_key(support::key1("company#", company_name))),
+                    (":sk",
+                    ::aws_sdk_dynamodb::types::AttributeValue::S(::std::string::String::from("member#")))
                 ],
-                forward: true,
-                limit: ::core::option::Option::None,
-                consistent: false,
-                cursor: ::core::option::Option::None,
-            },
-        }
+            ),
+            support::decode_entity::<CompanyMember>,
+        )
     }
 
     /// The companies a user belongs to (many-to-many), with when they joined.
     /**
  Query on `primary`: `#pk = :pk AND begins_with(#sk, :sk)`.*/
-    pub fn companies_of_user(&self, email: &str) -> CompaniesOfUserQuery<'_> {
-        CompaniesOfUserQuery {
-            db: self,
-            spec: support::QuerySpec {
-                pattern: "companiesOfUser",
-                index: ::core::option::Option::None,
-                key_condition: "#pk = :pk AND begins_with(#sk, :sk)",
-                filter: ::core::option::Option::None,
-                projection: ::core::option::Option::None,
-                names: &[("#pk", "pk"), ("#sk", "sk")],
-                values: ::std::vec![
-                    (":pk", ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
-                    ::std::string::String::with_capacity(21); s.push_str("user#");
-                    support::KeyPart::push_key(email, & mut s); s })), (":sk",
-                    ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
-                    ::std::string::String::with_capacity(8); s.push_str("company#"); s
-                    }))
+    pub fn companies_of_user(
+        &self,
+        email: &str,
+    ) -> support::TableQuery<'_, UserCompany> {
+        support::Query::new(
+            self,
+            support::QuerySpec::new(
+                "companiesOfUser",
+                ::core::option::Option::None,
+                "#pk = :pk AND begins_with(#sk, :sk)",
+                &[("#pk", "pk"), ("#sk", "sk")],
+                ::std::vec![
+                    (":pk", support::s_key(support::key1("user#", email))), (":sk",
+                    ::aws_sdk_dynamodb::types::AttributeValue::S(::std::string::String::from("company#")))
                 ],
-                forward: true,
-                limit: ::core::option::Option::None,
-                consistent: false,
-                cursor: ::core::option::Option::None,
-            },
-        }
+            ),
+            support::decode_entity::<UserCompany>,
+        )
     }
 
     /// Users who subscribed to the newsletter.
     /**
  Query on `gsi2`: `#pk = :pk AND begins_with(#sk, :sk)`.*/
-    pub fn newsletter_subscribers(&self) -> NewsletterSubscribersQuery<'_> {
-        NewsletterSubscribersQuery {
-            db: self,
-            spec: support::QuerySpec {
-                pattern: "newsletterSubscribers",
-                index: ::core::option::Option::Some("gsi2"),
-                key_condition: "#pk = :pk AND begins_with(#sk, :sk)",
-                filter: ::core::option::Option::None,
-                projection: ::core::option::Option::Some("#t, #p0, #p1"),
-                names: &[
-                    ("#pk", "gsi2pk"),
-                    ("#sk", "gsi2sk"),
-                    ("#t", "_type"),
-                    ("#p0", "email"),
-                    ("#p1", "name"),
-                ],
-                values: ::std::vec![
-                    (":pk", ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
-                    ::std::string::String::with_capacity(27); s.push_str("newsletter#");
-                    support::KeyPart::push_key(& true, & mut s); s })), (":sk",
-                    ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
-                    ::std::string::String::with_capacity(5); s.push_str("user#"); s }))
-                ],
-                forward: true,
-                limit: ::core::option::Option::None,
-                consistent: false,
-                cursor: ::core::option::Option::None,
-            },
-        }
+    pub fn newsletter_subscribers(
+        &self,
+    ) -> support::IndexQuery<'_, NewsletterSubscribersItem> {
+        support::Query::new(
+            self,
+            support::QuerySpec::new(
+                    "newsletterSubscribers",
+                    ::core::option::Option::Some("gsi2"),
+                    "#pk = :pk AND begins_with(#sk, :sk)",
+                    &[
+                        ("#pk", "gsi2pk"),
+                        ("#sk", "gsi2sk"),
+                        ("#t", "_type"),
+                        ("#p0", "email"),
+                        ("#p1", "name"),
+                    ],
+                    ::std::vec![
+                        (":pk", support::s_key(support::key1("newsletter#", & true))),
+                        (":sk",
+                        ::aws_sdk_dynamodb::types::AttributeValue::S(::std::string::String::from("user#")))
+                    ],
+                )
+                .projection("#t, #p0, #p1"),
+            NewsletterSubscribersItem::decode,
+        )
     }
 
     /// Users born in a given year, by date of birth.
     /**
  Query on `gsi3`: `#pk = :pk`.*/
-    pub fn users_born_in(&self, dob_year: i32) -> UsersBornInQuery<'_> {
-        UsersBornInQuery {
-            db: self,
-            spec: support::QuerySpec {
-                pattern: "usersBornIn",
-                index: ::core::option::Option::Some("gsi3"),
-                key_condition: "#pk = :pk",
-                filter: ::core::option::Option::None,
-                projection: ::core::option::Option::Some("#t, #p0, #p1, #p2"),
-                names: &[
-                    ("#pk", "gsi3pk"),
-                    ("#t", "_type"),
-                    ("#p0", "email"),
-                    ("#p1", "name"),
-                    ("#p2", "dob"),
-                ],
-                values: ::std::vec![
-                    (":pk", ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
-                    ::std::string::String::with_capacity(21); s.push_str("born#");
-                    support::push_year(& mut s, & dob_year); s }))
-                ],
-                forward: true,
-                limit: ::core::option::Option::None,
-                consistent: false,
-                cursor: ::core::option::Option::None,
-            },
-        }
+    pub fn users_born_in(
+        &self,
+        dob_year: i32,
+    ) -> support::IndexQuery<'_, UsersBornInItem> {
+        support::Query::new(
+            self,
+            support::QuerySpec::new(
+                    "usersBornIn",
+                    ::core::option::Option::Some("gsi3"),
+                    "#pk = :pk",
+                    &[
+                        ("#pk", "gsi3pk"),
+                        ("#t", "_type"),
+                        ("#p0", "email"),
+                        ("#p1", "name"),
+                        ("#p2", "dob"),
+                    ],
+                    ::std::vec![
+                        (":pk", support::s_key({ let mut s =
+                        ::std::string::String::with_capacity(5 + 4); s.push_str("born#");
+                        support::push_year(& mut s, & dob_year); s }))
+                    ],
+                )
+                .projection("#t, #p0, #p1, #p2"),
+            UsersBornInItem::decode,
+        )
     }
 
     /// Users born in a year, between two dates.
@@ -4624,41 +4190,37 @@ impl Db {
         dob_year: i32,
         dob_from: support::Date,
         dob_to: support::Date,
-    ) -> UsersBornBetweenQuery<'_> {
-        UsersBornBetweenQuery {
-            db: self,
-            spec: support::QuerySpec {
-                pattern: "usersBornBetween",
-                index: ::core::option::Option::Some("gsi3"),
-                key_condition: "#pk = :pk AND #sk BETWEEN :lo AND :hi",
-                filter: ::core::option::Option::None,
-                projection: ::core::option::Option::Some("#t, #p0, #p1, #p2"),
-                names: &[
-                    ("#pk", "gsi3pk"),
-                    ("#sk", "gsi3sk"),
-                    ("#t", "_type"),
-                    ("#p0", "email"),
-                    ("#p1", "name"),
-                    ("#p2", "dob"),
-                ],
-                values: ::std::vec![
-                    (":pk", ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
-                    ::std::string::String::with_capacity(21); s.push_str("born#");
-                    support::push_year(& mut s, & dob_year); s })), (":lo",
-                    ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
-                    ::std::string::String::with_capacity(16);
-                    support::KeyPart::push_key(& dob_from, & mut s); s })), (":hi",
-                    ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
-                    ::std::string::String::with_capacity(20);
-                    support::KeyPart::push_key(& dob_to, & mut s); s.push('\u{10ffff}');
-                    s }))
-                ],
-                forward: true,
-                limit: ::core::option::Option::None,
-                consistent: false,
-                cursor: ::core::option::Option::None,
-            },
-        }
+    ) -> support::IndexQuery<'_, UsersBornBetweenItem> {
+        support::Query::new(
+            self,
+            support::QuerySpec::new(
+                    "usersBornBetween",
+                    ::core::option::Option::Some("gsi3"),
+                    "#pk = :pk AND #sk BETWEEN :lo AND :hi",
+                    &[
+                        ("#pk", "gsi3pk"),
+                        ("#sk", "gsi3sk"),
+                        ("#t", "_type"),
+                        ("#p0", "email"),
+                        ("#p1", "name"),
+                        ("#p2", "dob"),
+                    ],
+                    ::std::vec![
+                        (":pk", support::s_key({ let mut s =
+                        ::std::string::String::with_capacity(5 + 4); s.push_str("born#");
+                        support::push_year(& mut s, & dob_year); s })), (":lo",
+                        ::aws_sdk_dynamodb::types::AttributeValue::S(support::key1("", &
+                        dob_from))), (":hi",
+                        ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
+                        ::std::string::String::with_capacity(4 +
+                        support::KeyPart::len_hint(& dob_to));
+                        support::KeyPart::push_key(& dob_to, & mut s); s
+                        .push('\u{10ffff}'); s }))
+                    ],
+                )
+                .projection("#t, #p0, #p1, #p2"),
+            UsersBornBetweenItem::decode,
+        )
     }
 
     /// Invitations of a company that have not expired yet.
@@ -4667,29 +4229,22 @@ impl Db {
     pub fn pending_invitations(
         &self,
         company_name: &str,
-    ) -> PendingInvitationsQuery<'_> {
-        PendingInvitationsQuery {
-            db: self,
-            spec: support::QuerySpec {
-                pattern: "pendingInvitations",
-                index: ::core::option::Option::None,
-                key_condition: "#pk = :pk AND begins_with(#sk, :sk)",
-                filter: ::core::option::Option::None,
-                projection: ::core::option::Option::None,
-                names: &[("#pk", "pk"), ("#sk", "sk")],
-                values: ::std::vec![
-                    (":pk", ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
-                    ::std::string::String::with_capacity(24); s.push_str("company#");
-                    support::KeyPart::push_key(company_name, & mut s); s })), (":sk",
-                    ::aws_sdk_dynamodb::types::AttributeValue::S({ let mut s =
-                    ::std::string::String::with_capacity(7); s.push_str("invite#"); s }))
+    ) -> support::TableQuery<'_, Invitation> {
+        support::Query::new(
+            self,
+            support::QuerySpec::new(
+                "pendingInvitations",
+                ::core::option::Option::None,
+                "#pk = :pk AND begins_with(#sk, :sk)",
+                &[("#pk", "pk"), ("#sk", "sk")],
+                ::std::vec![
+                    (":pk", support::s_key(support::key1("company#", company_name))),
+                    (":sk",
+                    ::aws_sdk_dynamodb::types::AttributeValue::S(::std::string::String::from("invite#")))
                 ],
-                forward: true,
-                limit: ::core::option::Option::None,
-                consistent: false,
-                cursor: ::core::option::Option::None,
-            },
-        }
+            ),
+            support::decode_entity::<Invitation>,
+        )
     }
 
     /// Links a `Company` and a `User` (membership): creates both relationship items in one transaction; fails if either exists.

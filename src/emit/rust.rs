@@ -22,55 +22,83 @@ pub fn emit(
     migrations: &[crate::migrations::Migration],
 ) -> Result<String, EmitError> {
     let table = TableView::new(schema);
-    let mut items = Vec::new();
+    // Each item of the file is a job that renders and formats it; the jobs run on every
+    // core and their results are joined in order, so the output does not depend on timing.
+    type Job<'a> = Box<dyn Fn() -> Result<String, EmitError> + Send + Sync + 'a>;
+    let mut jobs: Vec<Job> = Vec::new();
+    let table = &table;
+    jobs.push(Box::new(move || {
+        let support = render("support.rs.j2", minijinja::context! {})?;
+        render(
+            "file.rs.j2",
+            minijinja::context! { table => Serde(table), support => support },
+        )
+    }));
     for entity in &schema.entities {
-        for attr in &entity.attributes {
-            if let Type::Enum(en) = &attr.ty {
-                items.push(render(
-                    "enum.rs.j2",
-                    minijinja::context! { en => Serde(EnumView::new(entity, attr, en)) },
-                )?);
+        jobs.push(Box::new(move || {
+            let mut text = String::new();
+            for attr in &entity.attributes {
+                if let Type::Enum(en) = &attr.ty {
+                    text.push_str(&render("enum.rs.j2", minijinja::context! { en => Serde(EnumView::new(entity, attr, en)) })?);
+                }
             }
-        }
-        items.push(render("entity.rs.j2", minijinja::context! { e => Serde(EntityView::new(schema, entity)), table => Serde(&table) })?);
-        items.push(render(
-            "repo.rs.j2",
-            minijinja::context! { e => Serde(RepoView::new(schema, entity)) },
-        )?);
+            text.push_str(&render("entity.rs.j2", minijinja::context! { e => Serde(EntityView::new(schema, entity)), table => Serde(table) })?);
+            text.push_str(&render("repo.rs.j2", minijinja::context! { e => Serde(RepoView::new(schema, entity)) })?);
+            Ok(text)
+        }));
     }
     for p in &schema.patterns {
-        items.push(render(
-            "pattern.rs.j2",
-            minijinja::context! { p => Serde(PatternView::new(schema, p)), table => Serde(&table) },
-        )?);
+        jobs.push(Box::new(move || render("pattern.rs.j2", minijinja::context! { p => Serde(PatternView::new(schema, p)), table => Serde(table) })));
     }
-    let accessors: Vec<_> = schema.entities.iter().map(|e| minijinja::context! { ident => e.type_ident.clone(), method => e.snake_ident.clone() }).collect();
-    let mut methods: Vec<String> = schema
-        .patterns
-        .iter()
-        .map(|p| pattern_method(schema, p))
-        .collect();
-    methods.extend(
-        schema
-            .relationships
-            .iter()
-            .flat_map(|r| relationship_methods(schema, r)),
-    );
-    let (key_types, gsis, capacity) = table_definition(schema);
-    items.push(render(
-        "db.rs.j2",
-        minijinja::context! { accessors => accessors, pattern_methods => methods, key_types => key_types, gsis => gsis, capacity => capacity },
-    )?);
+    jobs.push(Box::new(move || {
+        let accessors: Vec<_> = schema.entities.iter().map(|e| minijinja::context! { ident => e.type_ident.clone(), method => e.snake_ident.clone() }).collect();
+        let mut methods: Vec<String> = schema.patterns.iter().map(|p| pattern_method(schema, p)).collect();
+        methods.extend(schema.relationships.iter().flat_map(|r| relationship_methods(schema, r)));
+        let (key_types, gsis, capacity) = table_definition(schema);
+        render("db.rs.j2", minijinja::context! { accessors => accessors, pattern_methods => methods, key_types => key_types, gsis => gsis, capacity => capacity })
+    }));
     if !migrations.is_empty() {
-        items.push(super::migrations::rust_items(migrations)?);
+        jobs.push(Box::new(move || super::migrations::rust_items(migrations)));
     }
-    let support = render("support.rs.j2", minijinja::context! {})?;
-    let text = render(
-        "file.rs.j2",
-        minijinja::context! { table => Serde(&table), support => support, items => items },
-    )?;
-    let formatted = format_rust(&text, PATH)?;
-    Ok(format!("{}\n{formatted}", header(schema, "//")))
+    let parts = in_parallel(&jobs, |text| format_rust(&text, PATH))?;
+    Ok(format!("{}\n{}", header(schema, "//"), parts.join("\n")))
+}
+
+/// Runs `job` then `finish` for every job, on as many threads as there are cores, and
+/// returns the results in job order.
+fn in_parallel<'a>(
+    jobs: &[Box<dyn Fn() -> Result<String, EmitError> + Send + Sync + 'a>],
+    finish: impl Fn(String) -> Result<String, EmitError> + Sync,
+) -> Result<Vec<String>, EmitError> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let results: Vec<Mutex<Option<Result<String, EmitError>>>> =
+        jobs.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(jobs.len())
+        .max(1);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    let result = job().and_then(&finish);
+                    *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| {
+            r.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("every job ran")
+        })
+        .collect()
 }
 
 /// Key attribute types, index definitions and capacity for `Db::create_table`.
@@ -414,24 +442,39 @@ pub fn key_value_expr(
             value(ph)
         );
     }
-    format!(
-        "::aws_sdk_dynamodb::types::AttributeValue::S({})",
-        key_string_expr(&t.parts, value)
-    )
+    format!("support::s_key({})", key_string_expr(&t.parts, value))
 }
 
 /// A block that builds the string for some template parts.
 pub fn key_string_expr(parts: &[Part], value: &dyn Fn(&ir::Placeholder) -> String) -> String {
-    let capacity: usize = parts
+    // The common shapes get a one-line helper; others a block.
+    match parts {
+        [Part::Literal(l)] => return format!("::std::string::String::from({})", rust_str(l)),
+        [Part::Literal(l), Part::Placeholder(ph)] if ph.format == PlaceholderFormat::Value => {
+            return format!("support::key1({}, {})", rust_str(l), value(ph));
+        }
+        [Part::Placeholder(ph)] if ph.format == PlaceholderFormat::Value => {
+            return format!("support::key1(\"\", {})", value(ph));
+        }
+        _ => {}
+    }
+    // Size the buffer once: the literals, plus each value's own length.
+    let literal: usize = parts
         .iter()
-        .map(|p| {
-            if let Part::Literal(l) = p {
-                l.len()
-            } else {
-                16
-            }
-        })
+        .map(|p| if let Part::Literal(l) = p { l.len() } else { 0 })
         .sum();
+    let mut capacity = literal.to_string();
+    for part in parts {
+        match part {
+            Part::Placeholder(ph) if ph.format == PlaceholderFormat::Year => {
+                capacity.push_str(" + 4")
+            }
+            Part::Placeholder(ph) => {
+                capacity.push_str(&format!(" + support::KeyPart::len_hint({})", value(ph)))
+            }
+            Part::Literal(_) => {}
+        }
+    }
     let mut code = format!("{{ let mut s = ::std::string::String::with_capacity({capacity});");
     for part in parts {
         match part {

@@ -18,7 +18,6 @@ use crate::validate::template_is_numeric;
 pub struct RepoView {
     ident: String,
     name: String,
-    accessor: String,
     removable: Vec<String>,
     created_at_const: String,
     updated_at_const: String,
@@ -27,8 +26,6 @@ pub struct RepoView {
     stamp_params: String,
     stamp_body: String,
     update_methods: Vec<String>,
-    create_note: String,
-    put_note: String,
 }
 
 fn opt_str(name: Option<&str>) -> String {
@@ -85,7 +82,6 @@ impl RepoView {
         RepoView {
             ident: entity.type_ident.clone(),
             name: entity.name.clone(),
-            accessor: entity.snake_ident.clone(),
             removable,
             created_at_const: opt_str(attr_name(entity.created_at)),
             updated_at_const: opt_str(attr_name(entity.updated_at)),
@@ -97,16 +93,6 @@ impl RepoView {
             stamp_params,
             stamp_body: stamp,
             update_methods: update_methods(schema, entity),
-            create_note: if entity.version.is_some() {
-                " The stored version is 1.".into()
-            } else {
-                String::new()
-            },
-            put_note: if entity.version.is_some() {
-                " The value's version must match the stored one ([`Error::VersionConflict`] otherwise); the stored version is one more.".into()
-            } else {
-                String::new()
-            },
         }
     }
 }
@@ -298,10 +284,8 @@ fn update_methods(schema: &Schema, entity: &ir::Entity) -> Vec<String> {
 #[derive(Serialize)]
 pub struct PatternView {
     method: String,
-    query_type: String,
     item_type: String,
     entity_name: String,
-    consistent: bool,
     item_enum: Option<Vec<VariantView>>,
     projection_fields: Option<Vec<FieldView>>,
     decoders: Vec<DecoderView>,
@@ -333,9 +317,9 @@ impl PatternView {
             .map(|&e| {
                 let ent = &schema.entities[e];
                 let expr = if collection {
-                    format!("{}::from_item(item).map(|v| ::core::option::Option::Some({item_type}::{}(v)))", ent.type_ident, ent.type_ident)
+                    format!("{}::from_item_owned(item).map(|v| ::core::option::Option::Some({item_type}::{}(v)))", ent.type_ident, ent.type_ident)
                 } else {
-                    format!("{item_type}::from_item(item).map(::core::option::Option::Some)")
+                    format!("{item_type}::from_item_owned(item).map(::core::option::Option::Some)")
                 };
                 DecoderView { entity_type: ent.name.clone(), expr }
             })
@@ -350,10 +334,8 @@ impl PatternView {
         });
         PatternView {
             method: p.method_ident.clone(),
-            query_type: format!("{}Query", p.type_ident),
             item_type,
             entity_name: first.name.clone(),
-            consistent: p.index == IndexRef::Primary,
             item_enum: collection.then(|| {
                 p.entities
                     .iter()
@@ -575,32 +557,59 @@ pub fn pattern_method(schema: &Schema, p: &ir::Pattern) -> String {
             condition
         ))
     ));
-    format!(
-        "{doc_lines}pub fn {method}(&self, {params}) -> {ty}Query<'_> {{ {ty}Query {{ db: self, spec: support::QuerySpec {{ pattern: {name}, index: {index}, key_condition: {cond}, filter: {filter}, projection: {projection}, names: &[{names}], values: ::std::vec![{values}], forward: {forward}, limit: {limit}, consistent: false, cursor: ::core::option::Option::None }} }} }}",
-        method = p.method_ident,
-        params = params.join(", "),
-        ty = p.type_ident,
-        name = rust_str(&p.name),
-        index = opt(index),
-        cond = rust_str(&condition),
-        filter = opt((!filters.is_empty()).then(|| filters.join(" AND "))),
-        projection = opt(projection),
-        names = names
+    let mut spec = format!(
+        "support::QuerySpec::new({}, {}, {}, &[{}], ::std::vec![{}])",
+        rust_str(&p.name),
+        opt(index),
+        rust_str(&condition),
+        names
             .iter()
             .map(|(k, v)| format!("({}, {})", rust_str(k), rust_str(v)))
             .collect::<Vec<_>>()
             .join(", "),
-        values = values
+        values
             .iter()
             .map(|(k, v)| format!("({}, {v})", rust_str(k)))
             .collect::<Vec<_>>()
             .join(", "),
-        forward = !p.descending,
-        limit = match p.limit {
-            Some(l) => format!("::core::option::Option::Some({l})"),
-            None => "::core::option::Option::None".into(),
-        },
+    );
+    if !filters.is_empty() {
+        spec.push_str(&format!(".filter({})", rust_str(&filters.join(" AND "))));
+    }
+    if let Some(proj) = projection {
+        spec.push_str(&format!(".projection({})", rust_str(&proj)));
+    }
+    if p.descending {
+        spec.push_str(".descending()");
+    }
+    if let Some(l) = p.limit {
+        spec.push_str(&format!(".page_size({l})"));
+    }
+    let item_type = pattern_item_type(schema, p);
+    let query = if p.index == IndexRef::Primary {
+        "TableQuery"
+    } else {
+        "IndexQuery"
+    };
+    let decode = if item_type == entity.type_ident {
+        format!("support::decode_entity::<{item_type}>")
+    } else {
+        format!("{item_type}::decode")
+    };
+    format!(
+        "{doc_lines}pub fn {method}(&self, {params}) -> support::{query}<'_, {item_type}> {{ support::Query::new(self, {spec}, {decode}) }}",
+        method = p.method_ident,
+        params = params.join(", "),
     )
+}
+
+/// What a pattern returns: the entity, or its own type for a collection or a projection.
+fn pattern_item_type(schema: &Schema, p: &ir::Pattern) -> String {
+    if p.entities.len() > 1 || p.projection.is_some() {
+        format!("{}Item", p.type_ident)
+    } else {
+        schema.entities[p.entities[0]].type_ident.clone()
+    }
 }
 
 fn is_given(p: &ir::Pattern, ph: &Placeholder) -> bool {
