@@ -1495,6 +1495,14 @@ fn lower_pattern(
             Some(l.value)
         }
     });
+    if let Some(list) = &p.projection
+        && list.is_empty()
+    {
+        let d = Diagnostic::error("dyngen::empty_projection", "a projection must name at least one attribute")
+            .label(name_span, "this pattern")
+            .help("list the attributes to read, or remove `projection` to read whole items");
+        cx.error(d);
+    }
     let projection = p.projection.as_ref().map(|list| {
         list.iter()
             .filter(|a| {

@@ -116,9 +116,9 @@ fn removing_or_changing_an_index_is_refused_unless_allowed() {
     );
 
     // A changed projection means delete, then create again.
-    let changed = v2_schema().replace("    gsi2: { partition_key: gsi2pk, sort_key: gsi2sk }", "    gsi2: { partition_key: gsi2pk, sort_key: gsi2sk, projection: keys_only }").replace(
+    let changed = v2_schema().replace("    gsi2: { partition_key: gsi2pk, sort_key: gsi2sk }", "    gsi2: { partition_key: gsi2pk, sort_key: gsi2sk, projection: { include: [name] } }").replace(
         "  peopleBornIn: { entity: Person, index: gsi2, inputs: [\"born:year\"] }",
-        "  peopleBornIn: { entity: Person, index: gsi2, inputs: [\"born:year\"], projection: [] }",
+        "  peopleBornIn: { entity: Person, index: gsi2, inputs: [\"born:year\"], projection: [name] }",
     );
     let source = Source::new("schema.yaml", changed);
     let err = codes(generate_files(&source, &migrations_of("migrate_v2"), false).unwrap_err());
