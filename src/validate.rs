@@ -1498,9 +1498,12 @@ fn lower_pattern(
     if let Some(list) = &p.projection
         && list.is_empty()
     {
-        let d = Diagnostic::error("dyngen::empty_projection", "a projection must name at least one attribute")
-            .label(name_span, "this pattern")
-            .help("list the attributes to read, or remove `projection` to read whole items");
+        let d = Diagnostic::error(
+            "dyngen::empty_projection",
+            "a projection must name at least one attribute",
+        )
+        .label(name_span, "this pattern")
+        .help("list the attributes to read, or remove `projection` to read whole items");
         cx.error(d);
     }
     let projection = p.projection.as_ref().map(|list| {

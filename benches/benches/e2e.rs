@@ -14,8 +14,8 @@ use dyngen_bench::baselines::{self, Order as Hand};
 use dyngen_bench::generated::{Db, Order, OrderKey};
 use dyngen_bench::median;
 
-const OPS: usize = 200;
-const ROUNDS: usize = 5;
+const OPS: usize = 300;
+const ROUNDS: usize = 7;
 
 #[derive(Debug, Clone, Default)]
 struct CountBatchWrites(Arc<AtomicUsize>);
@@ -101,89 +101,105 @@ async fn main() {
     let mut hand_get = Vec::new();
     let mut gen_query = Vec::new();
     let mut hand_query = Vec::new();
-    for round in 0..ROUNDS {
+    // One warm-up round (the server's JIT), then measured rounds; within a round the two
+    // variants alternate which goes first.
+    for round in 0..=ROUNDS {
         let (gc, hc) = (format!("g{round}"), format!("h{round}"));
-        // put
-        let t = Instant::now();
-        for i in 0..OPS {
-            db.order().create(&order(&gc, i)).await.unwrap();
+        let gen_first = round % 2 == 0;
+        let mut times = [0.0f64; 6];
+        for pass in 0..2 {
+            let generated = (pass == 0) == gen_first;
+            let slot = usize::from(!generated);
+            let t = Instant::now();
+            if generated {
+                for i in 0..OPS {
+                    db.order().create(&order(&gc, i)).await.unwrap();
+                }
+            } else {
+                for i in 0..OPS {
+                    let item = baselines::to_item(&hand(&order(&hc, i)));
+                    client
+                        .put_item()
+                        .table_name(&table)
+                        .set_item(Some(item))
+                        .condition_expression("attribute_not_exists(#pk)")
+                        .expression_attribute_names("#pk", "pk")
+                        .send()
+                        .await
+                        .unwrap();
+                }
+            }
+            times[slot] = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            if generated {
+                for i in 0..OPS {
+                    let o = db
+                        .order()
+                        .get(&OrderKey {
+                            customer: gc.clone(),
+                            id: format!("o{i:06}"),
+                        })
+                        .await
+                        .unwrap()
+                        .unwrap();
+                    std::hint::black_box(o);
+                }
+            } else {
+                for i in 0..OPS {
+                    let out = client
+                        .get_item()
+                        .table_name(&table)
+                        .key("pk", AttributeValue::S(format!("customer#{hc}")))
+                        .key("sk", AttributeValue::S(format!("order#o{i:06}")))
+                        .send()
+                        .await
+                        .unwrap();
+                    std::hint::black_box(baselines::from_item_owned(out.item.unwrap()).unwrap());
+                }
+            }
+            times[2 + slot] = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            if generated {
+                for _ in 0..OPS / 4 {
+                    let page = db.orders_of_customer("q").send().await.unwrap();
+                    assert_eq!(page.items.len(), 20);
+                }
+            } else {
+                for _ in 0..OPS / 4 {
+                    let out = client
+                        .query()
+                        .table_name(&table)
+                        .key_condition_expression("#pk = :pk")
+                        .expression_attribute_names("#pk", "pk")
+                        .expression_attribute_values(":pk", AttributeValue::S("customer#q".into()))
+                        .send()
+                        .await
+                        .unwrap();
+                    let items: Vec<Hand> = out
+                        .items
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|i| {
+                            i.get("_type")
+                                .and_then(|t| t.as_s().ok())
+                                .is_some_and(|t| t == "Order")
+                        })
+                        .map(|i| baselines::from_item_owned(i).unwrap())
+                        .collect();
+                    assert_eq!(items.len(), 20);
+                }
+            }
+            times[4 + slot] = t.elapsed().as_secs_f64();
         }
-        gen_put.push(t.elapsed().as_secs_f64());
-        let t = Instant::now();
-        for i in 0..OPS {
-            let item = baselines::to_item(&hand(&order(&hc, i)));
-            client
-                .put_item()
-                .table_name(&table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", "pk")
-                .send()
-                .await
-                .unwrap();
+        if round == 0 {
+            continue;
         }
-        hand_put.push(t.elapsed().as_secs_f64());
-        // get
-        let t = Instant::now();
-        for i in 0..OPS {
-            let o = db
-                .order()
-                .get(&OrderKey {
-                    customer: gc.clone(),
-                    id: format!("o{i:06}"),
-                })
-                .await
-                .unwrap()
-                .unwrap();
-            std::hint::black_box(o);
-        }
-        gen_get.push(t.elapsed().as_secs_f64());
-        let t = Instant::now();
-        for i in 0..OPS {
-            let out = client
-                .get_item()
-                .table_name(&table)
-                .key("pk", AttributeValue::S(format!("customer#{hc}")))
-                .key("sk", AttributeValue::S(format!("order#o{i:06}")))
-                .send()
-                .await
-                .unwrap();
-            let o = baselines::from_item_owned(out.item.unwrap()).unwrap();
-            std::hint::black_box(o);
-        }
-        hand_get.push(t.elapsed().as_secs_f64());
-        // query a partition of 20
-        let t = Instant::now();
-        for _ in 0..OPS / 4 {
-            let page = db.orders_of_customer("q").send().await.unwrap();
-            assert_eq!(page.items.len(), 20);
-        }
-        gen_query.push(t.elapsed().as_secs_f64());
-        let t = Instant::now();
-        for _ in 0..OPS / 4 {
-            let out = client
-                .query()
-                .table_name(&table)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", "pk")
-                .expression_attribute_values(":pk", AttributeValue::S("customer#q".into()))
-                .send()
-                .await
-                .unwrap();
-            let items: Vec<Hand> = out
-                .items
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|i| {
-                    i.get("_type")
-                        .and_then(|t| t.as_s().ok())
-                        .is_some_and(|t| t == "Order")
-                })
-                .map(|i| baselines::from_item_owned(i).unwrap())
-                .collect();
-            assert_eq!(items.len(), 20);
-        }
-        hand_query.push(t.elapsed().as_secs_f64());
+        gen_put.push(times[0]);
+        hand_put.push(times[1]);
+        gen_get.push(times[2]);
+        hand_get.push(times[3]);
+        gen_query.push(times[4]);
+        hand_query.push(times[5]);
     }
     println!(
         "end to end against DynamoDB Local (median of {ROUNDS} rounds, {OPS} puts and gets, {} queries of 20 items per round):",
