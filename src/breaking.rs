@@ -130,19 +130,6 @@ fn indexes(old: &Side, new: &Side, out: &mut Vec<Finding>) {
     }
 }
 
-fn template_text(t: &ir::Template, e: &ir::Entity) -> String {
-    t.parts
-        .iter()
-        .map(|p| match p {
-            ir::Part::Literal(l) => l.clone(),
-            ir::Part::Placeholder(ph) => match ph.format {
-                ir::PlaceholderFormat::Value => format!("{{{}}}", e.attributes[ph.attr].name),
-                ir::PlaceholderFormat::Year => format!("{{{}:year}}", e.attributes[ph.attr].name),
-            },
-        })
-        .collect()
-}
-
 fn index_name(s: &Schema, ix: IndexRef) -> String {
     s.index_name(ix).to_string()
 }
@@ -154,8 +141,8 @@ fn key_texts(s: &Schema, e: &ir::Entity) -> Vec<(String, String, Option<String>)
         .map(|k| {
             (
                 index_name(s, k.index),
-                template_text(&k.pk, e),
-                k.sk.as_ref().map(|t| template_text(t, e)),
+                k.pk.source.clone(),
+                k.sk.as_ref().map(|t| t.source.clone()),
             )
         })
         .collect()
@@ -184,8 +171,8 @@ fn entities(old: &Side, new: &Side, out: &mut Vec<Finding>) {
                 .iter()
                 .find(|k| index_name(new.schema, k.index) == iname);
             let old_text = (
-                template_text(&ok.pk, o),
-                ok.sk.as_ref().map(|t| template_text(t, o)),
+                ok.pk.source.clone(),
+                ok.sk.as_ref().map(|t| t.source.clone()),
             );
             let key_pos = o.keys.iter().position(|k| k == ok).unwrap_or(0);
             match nk {
@@ -199,8 +186,8 @@ fn entities(old: &Side, new: &Side, out: &mut Vec<Finding>) {
                 )),
                 Some(nk) => {
                     let new_text = (
-                        template_text(&nk.pk, n),
-                        nk.sk.as_ref().map(|t| template_text(t, n)),
+                        nk.pk.source.clone(),
+                        nk.sk.as_ref().map(|t| t.source.clone()),
                     );
                     if old_text != new_text {
                         let npos = n.keys.iter().position(|k| k == nk).unwrap_or(0);

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::diag::{Diagnostic, Span};
-use crate::ir::{self, IndexRef, Part, PlaceholderFormat, Schema, Type};
+use crate::ir::{self, IndexRef, Schema, Type};
 use crate::validate::template_is_numeric;
 
 /// Where migration files go, relative to the output directory.
@@ -336,24 +336,10 @@ fn input_type(ty: &Type) -> &'static str {
     }
 }
 
-/// The template as the runner reads it: attribute names in placeholders.
-fn template_text(t: &ir::Template, e: &ir::Entity) -> String {
-    t.parts
-        .iter()
-        .map(|p| match p {
-            Part::Literal(l) => l.clone(),
-            Part::Placeholder(ph) => match ph.format {
-                PlaceholderFormat::Value => format!("{{{}}}", e.attributes[ph.attr].name),
-                PlaceholderFormat::Year => format!("{{{}:year}}", e.attributes[ph.attr].name),
-            },
-        })
-        .collect()
-}
-
 fn derived_key(attribute: &str, t: &ir::Template, e: &ir::Entity) -> DerivedKey {
     DerivedKey {
         attribute: attribute.to_string(),
-        template: template_text(t, e),
+        template: t.source.clone(),
         numeric: template_is_numeric(t, &e.attributes),
         inputs: t
             .placeholders()
