@@ -1152,7 +1152,7 @@ fn check_type_name_collisions(
         .filter(|(n, _)| patterns.iter().any(|p| p.name == n.value))
         .zip(patterns)
     {
-        for suffix in ["Query", "Item"] {
+        for suffix in ["Item"] {
             taken.insert(
                 format!("{}{suffix}", p.type_ident),
                 (format!("pattern {} ({suffix} type)", p.name), cx.span(name)),
@@ -1161,11 +1161,16 @@ fn check_type_name_collisions(
     }
     for ((name, ast_entity), entity) in file.entities.iter().zip(entities) {
         let mut names = vec![(entity.type_ident.clone(), name.value.clone(), cx.span(name))];
-        names.push((
-            format!("{}Key", entity.type_ident),
-            format!("{} (key type)", name.value),
-            cx.span(name),
-        ));
+        // When the entity's own name collides, its derived names would only repeat that.
+        if !taken.contains_key(&entity.type_ident) {
+            for suffix in ["Key", "Update"] {
+                names.push((
+                    format!("{}{suffix}", entity.type_ident),
+                    format!("{} ({suffix} type)", name.value),
+                    cx.span(name),
+                ));
+            }
+        }
         for (attr_name, _) in ast_entity.value.attributes.iter() {
             if let Some(a) = entity.attributes.iter().find(|a| a.name == attr_name.value)
                 && let Type::Enum(e) = &a.ty
@@ -1182,7 +1187,7 @@ fn check_type_name_collisions(
                 let d = Diagnostic::error("dyngen::name_collision", format!("`{what}` and `{other}` both become the Rust type `{ident}`"))
                     .label(span, "this one")
                     .label(*other_span, "collides with this one")
-                    .help("rename one of them; enum types are named entity + attribute, key types entity + `Key`");
+                    .help("rename one of them; enum types are named entity + attribute, key and update types entity + `Key` / `Update`, pattern result types pattern + `Item`");
                 cx.error(d);
             } else {
                 taken.insert(ident, (what, span));
@@ -1203,6 +1208,9 @@ const DB_METHODS: &[&str] = &[
     "transaction",
     "batch_get",
     "batch_write",
+    "with_batch_retry",
+    "create_table",
+    "migrate",
 ];
 
 fn lower_patterns(
