@@ -1152,12 +1152,11 @@ fn check_type_name_collisions(
         .filter(|(n, _)| patterns.iter().any(|p| p.name == n.value))
         .zip(patterns)
     {
-        for suffix in ["Item"] {
-            taken.insert(
-                format!("{}{suffix}", p.type_ident),
-                (format!("pattern {} ({suffix} type)", p.name), cx.span(name)),
-            );
-        }
+        // Collections and projections get a `<Pattern>Item` type.
+        taken.insert(
+            format!("{}Item", p.type_ident),
+            (format!("pattern {} (Item type)", p.name), cx.span(name)),
+        );
     }
     for ((name, ast_entity), entity) in file.entities.iter().zip(entities) {
         let mut names = vec![(entity.type_ident.clone(), name.value.clone(), cx.span(name))];
