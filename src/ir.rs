@@ -41,6 +41,16 @@ pub struct Table {
     pub indexes: Vec<Index>,
 }
 
+impl Table {
+    /// `primary` for the table's own key, else the GSI's name.
+    pub fn index_name(&self, index: IndexRef) -> &str {
+        match index {
+            IndexRef::Primary => "primary",
+            IndexRef::Gsi(i) => &self.indexes[i].name,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Billing {
     OnDemand,
@@ -344,10 +354,7 @@ pub enum RelationshipKind {
 
 impl Schema {
     pub fn index_name(&self, index: IndexRef) -> &str {
-        match index {
-            IndexRef::Primary => "primary",
-            IndexRef::Gsi(i) => &self.table.indexes[i].name,
-        }
+        self.table.index_name(index)
     }
 
     /// Partition and sort key attribute names of an index.

@@ -1232,13 +1232,6 @@ fn lower_patterns(
     out
 }
 
-fn cx_index_name(table: &ir::Table, index: IndexRef) -> String {
-    match index {
-        IndexRef::Primary => "primary".to_string(),
-        IndexRef::Gsi(i) => table.indexes[i].name.clone(),
-    }
-}
-
 fn entity_index(entities: &[ir::Entity], name: &str) -> Option<usize> {
     entities.iter().position(|e| e.name == name)
 }
@@ -1348,10 +1341,10 @@ fn lower_pattern(
     let index_span = p.index.as_ref().map_or(name_span, |i| cx.span(i));
     for &e in &ents {
         if entities[e].key_for(index).is_none() {
-            if cx
-                .broken_keys
-                .contains(&(entities[e].name.clone(), cx_index_name(table, index)))
-            {
+            if cx.broken_keys.contains(&(
+                entities[e].name.clone(),
+                table.index_name(index).to_string(),
+            )) {
                 return None;
             }
             let d = Diagnostic::error(
@@ -1399,7 +1392,7 @@ fn lower_pattern(
             cx.error(d);
             continue;
         }
-        let param = param_ident(first, &ph);
+        let param = first.placeholder_ident(&ph);
         params.insert(naming::bare(&param).to_string(), span);
         given.push(ph.clone());
         inputs.push(ir::Input {
@@ -1477,7 +1470,7 @@ fn lower_pattern(
 
     let sort = sort_condition(cx, name, p, &ents, key, first, &given, index_span);
     if let ir::SortCondition::Compare { range, op } = &sort {
-        let base = param_ident(first, range);
+        let base = first.placeholder_ident(range);
         let names: Vec<String> = if *op == ir::CompareOp::Between {
             vec![
                 format!("{}_from", naming::bare(&base)),
@@ -1662,10 +1655,6 @@ fn placeholder_name(entity: &ir::Entity, ph: &Placeholder) -> String {
         PlaceholderFormat::Value => base.clone(),
         PlaceholderFormat::Year => format!("{base}:year"),
     }
-}
-
-fn param_ident(entity: &ir::Entity, ph: &Placeholder) -> String {
-    entity.placeholder_ident(ph)
 }
 
 fn pattern_placeholder(

@@ -840,6 +840,8 @@ pub mod support {
         },
         /// The transaction was cancelled; one reason per action, in the order they were added.
         TransactionCanceled { reasons: ::std::vec::Vec<CancellationReason> },
+        /// A table operation of the migration runner failed for a reason of its own.
+        Migration(::std::string::String),
         /// Any other failure reported by DynamoDB or the SDK.
         Sdk(::std::boxed::Box<::aws_sdk_dynamodb::Error>),
     }
@@ -896,6 +898,7 @@ pub mod support {
                     }
                     Ok(())
                 }
+                Error::Migration(m) => write!(f, "migration: {m}"),
                 Error::Sdk(e) => write!(f, "DynamoDB: {e}"),
             }
         }
@@ -1155,18 +1158,20 @@ pub mod support {
             k
         }
 
-        fn names_opt(
-            &self,
-        ) -> ::core::option::Option<
-            HashMap<::std::string::String, ::std::string::String>,
-        > {
-            (!self.names.is_empty()).then(|| self.names.clone())
-        }
-
-        fn values_opt(
-            &self,
-        ) -> ::core::option::Option<HashMap<::std::string::String, AttributeValue>> {
-            (!self.values.is_empty()).then(|| self.values.clone())
+        /// The maps for a request, moved out (DynamoDB rejects empty ones, so those are `None`).
+        #[allow(clippy::type_complexity)]
+        fn into_maps(
+            self,
+        ) -> (
+            ::core::option::Option<
+                HashMap<::std::string::String, ::std::string::String>,
+            >,
+            ::core::option::Option<HashMap<::std::string::String, AttributeValue>>,
+        ) {
+            (
+                (!self.names.is_empty()).then_some(self.names),
+                (!self.values.is_empty()).then_some(self.values),
+            )
         }
     }
 
@@ -1187,7 +1192,7 @@ pub mod support {
             .table_name(&db.table)
             .set_item(Some(item))
             .condition_expression(cond)
-            .set_expression_attribute_names(expr.names_opt())
+            .set_expression_attribute_names(expr.into_maps().0)
             .send()
             .await;
         match res {
@@ -1261,10 +1266,11 @@ pub mod support {
                 );
         }
 
+        let (names, values) = expr.into_maps();
         let res = req
             .update_expression(update)
-            .set_expression_attribute_names(expr.names_opt())
-            .set_expression_attribute_values(expr.values_opt())
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
             .send()
             .await;
         match res {
@@ -1478,6 +1484,7 @@ pub mod support {
     ) -> ::core::result::Result<E, Error> {
         let mut expr = Expr::default();
         let (update, cond) = spec.expression::<E>(updated_at, &mut expr);
+        let (names, values) = expr.into_maps();
         let res = db
             .client
             .update_item()
@@ -1485,8 +1492,8 @@ pub mod support {
             .set_key(Some(key.clone()))
             .update_expression(update)
             .condition_expression(cond)
-            .set_expression_attribute_names(expr.names_opt())
-            .set_expression_attribute_values(expr.values_opt())
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(
                 ReturnValuesOnConditionCheckFailure::AllOld,
@@ -2112,7 +2119,7 @@ pub mod support {
                 .table_name(&self.db.table)
                 .set_item(Some(stored.to_item()))
                 .condition_expression(cond)
-                .set_expression_attribute_names(expr.names_opt())
+                .set_expression_attribute_names(expr.into_maps().0)
                 .build();
             let item = put
                 .map(|p| {
@@ -2156,13 +2163,14 @@ pub mod support {
         ) -> Self {
             let mut expr = Expr::default();
             let (update, cond) = spec.expression::<E>(updated_at, &mut expr);
+            let (names, values) = expr.into_maps();
             let up = ::aws_sdk_dynamodb::types::Update::builder()
                 .table_name(&self.db.table)
                 .set_key(Some(key))
                 .update_expression(update)
                 .condition_expression(cond)
-                .set_expression_attribute_names(expr.names_opt())
-                .set_expression_attribute_values(expr.values_opt())
+                .set_expression_attribute_names(names)
+                .set_expression_attribute_values(values)
                 .build();
             let item = up
                 .map(|u| {
@@ -2203,7 +2211,7 @@ pub mod support {
                 .table_name(&self.db.table)
                 .set_key(Some(key.to_key_item()))
                 .condition_expression(cond)
-                .set_expression_attribute_names(expr.names_opt())
+                .set_expression_attribute_names(expr.into_maps().0)
                 .build();
             let item = check
                 .map(|c| {
@@ -2258,140 +2266,6 @@ pub mod support {
                         _ => Err(sdk(e)),
                     }
                 }
-            }
-        }
-    }
-
-    /// One global secondary index as the schema declares it.
-    pub struct GsiDef {
-        pub name: &'static str,
-        pub partition_key: &'static str,
-        pub sort_key: ::core::option::Option<&'static str>,
-        /// `None`: all attributes; `Some(&[])`: keys only; otherwise these attributes.
-        pub include: ::core::option::Option<&'static [&'static str]>,
-    }
-
-    /// Creates the table and waits until it and every index are ACTIVE.
-    pub async fn create_table(
-        db: &Db,
-        key_types: &[(&'static str, bool)],
-        gsis: &[GsiDef],
-        capacity: ::core::option::Option<(i64, i64)>,
-    ) -> ::core::result::Result<(), Error> {
-        use ::aws_sdk_dynamodb::types::{
-            AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-            KeyType, Projection, ProjectionType, ProvisionedThroughput,
-            ScalarAttributeType,
-        };
-
-        let key = |name: &str, kt: KeyType| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(kt)
-                .build()
-                .map_err(sdk)
-        };
-
-        let throughput = |c: (i64, i64)| {
-            ProvisionedThroughput::builder()
-                .read_capacity_units(c.0)
-                .write_capacity_units(c.1)
-                .build()
-                .map_err(sdk)
-        };
-
-        let mut req = db
-            .client
-            .create_table()
-            .table_name(&db.table)
-            .key_schema(key(super::PARTITION_KEY, KeyType::Hash)?)
-            .key_schema(key(super::SORT_KEY, KeyType::Range)?);
-        for (name, numeric) in key_types {
-            let t = if *numeric {
-                ScalarAttributeType::N
-            } else {
-                ScalarAttributeType::S
-            };
-            req = req
-                .attribute_definitions(
-                    AttributeDefinition::builder()
-                        .attribute_name(*name)
-                        .attribute_type(t)
-                        .build()
-                        .map_err(sdk)?,
-                );
-        }
-
-        for g in gsis {
-            let mut gb = GlobalSecondaryIndex::builder()
-                .index_name(g.name)
-                .key_schema(key(g.partition_key, KeyType::Hash)?);
-            if let Some(sk) = g.sort_key {
-                gb = gb.key_schema(key(sk, KeyType::Range)?);
-            }
-            let projection = match g.include {
-                None => {
-                    Projection::builder().projection_type(ProjectionType::All).build()
-                }
-                Some([]) => {
-                    Projection::builder()
-                        .projection_type(ProjectionType::KeysOnly)
-                        .build()
-                }
-                Some(list) => {
-                    Projection::builder()
-                        .projection_type(ProjectionType::Include)
-                        .set_non_key_attributes(
-                            Some(list.iter().map(|a| a.to_string()).collect()),
-                        )
-                        .build()
-                }
-            };
-            gb = gb.projection(projection);
-            if let Some(c) = capacity {
-                gb = gb.provisioned_throughput(throughput(c)?);
-            }
-            req = req.global_secondary_indexes(gb.build().map_err(sdk)?);
-        }
-
-        req = match capacity {
-            Some(c) => {
-                req.billing_mode(BillingMode::Provisioned)
-                    .provisioned_throughput(throughput(c)?)
-            }
-            None => req.billing_mode(BillingMode::PayPerRequest),
-        };
-
-        req.send().await.map_err(sdk)?;
-        wait_until_active(db).await
-    }
-
-    /// Polls until the table and all of its indexes are ACTIVE (the SDK's waiter checks
-    /// only the table).
-    pub async fn wait_until_active(db: &Db) -> ::core::result::Result<(), Error> {
-        use ::aws_sdk_dynamodb::config::AsyncSleep;
-        use ::aws_sdk_dynamodb::types::{IndexStatus, TableStatus};
-        loop {
-            let out = db
-                .client
-                .describe_table()
-                .table_name(&db.table)
-                .send()
-                .await
-                .map_err(sdk)?;
-            let table = out.table();
-            let ready = table.and_then(|t| t.table_status())
-                == Some(&TableStatus::Active)
-                && table
-                    .map(|t| t.global_secondary_indexes())
-                    .unwrap_or_default()
-                    .iter()
-                    .all(|g| g.index_status() == Some(&IndexStatus::Active));
-            if ready {
-                return Ok(());
-            }
-            if let Some(sleep) = db.client.config().sleep_impl() {
-                sleep.sleep(::std::time::Duration::from_millis(200)).await;
             }
         }
     }
@@ -3944,50 +3818,6 @@ impl UsersBornBetweenItem {
 
 pub use support::{Cursor, Db, Error, Page};
 impl Db {
-    /// Creates the table with every index the schema declares, and waits until all are
-    /// ACTIVE. For tests and local development; in production, migrations own the table.
-    pub async fn create_table(&self) -> ::core::result::Result<(), Error> {
-        support::create_table(
-                self,
-                &[
-                    ("pk", false),
-                    ("sk", false),
-                    ("gsi1pk", false),
-                    ("gsi1sk", false),
-                    ("gsi2pk", false),
-                    ("gsi2sk", false),
-                    ("gsi3pk", false),
-                    ("gsi3sk", false),
-                ],
-                &[
-                    support::GsiDef {
-                        name: "gsi1",
-                        partition_key: "gsi1pk",
-                        sort_key: ::core::option::Option::Some("gsi1sk"),
-                        include: ::core::option::Option::None,
-                    },
-                    support::GsiDef {
-                        name: "gsi2",
-                        partition_key: "gsi2pk",
-                        sort_key: ::core::option::Option::Some("gsi2sk"),
-                        include: ::core::option::Option::Some(
-                            &["email", "name", "_type"],
-                        ),
-                    },
-                    support::GsiDef {
-                        name: "gsi3",
-                        partition_key: "gsi3pk",
-                        sort_key: ::core::option::Option::Some("gsi3sk"),
-                        include: ::core::option::Option::Some(
-                            &["email", "name", "dob", "_type"],
-                        ),
-                    },
-                ],
-                ::core::option::Option::None,
-            )
-            .await
-    }
-
     /// Create, read, update and delete [`Company`] items.
     pub fn company(&self) -> support::Repo<'_, Company> {
         support::Repo::new(self)
@@ -4952,10 +4782,10 @@ pub mod migrate {
             .map_err(sdk)
     }
 
-    /// Creates the table (with the indexes of the first migration) unless it exists; returns
-    /// whether this call created it. Two runners racing here is fine: the loser sees
-    /// ResourceInUseException and waits like the winner.
-    async fn create_table(
+    /// Creates the table with the given indexes unless it exists, and waits until it and
+    /// every index are ACTIVE; returns whether this call created it. Two runners racing here is
+    /// fine: the loser sees ResourceInUseException and waits like the winner.
+    pub async fn create_table(
         client: &Client,
         table: &str,
         def: &TableDef,
@@ -5463,6 +5293,55 @@ pub fn migrations() -> ::std::vec::Vec<migrate::Migration> {
 }
 
 impl Db {
+    /// Creates the table with every index the schema declares now, and waits until all are
+    /// ACTIVE (the runner's own table creation). For tests and local development; in
+    /// production, migrations own the table.
+    pub async fn create_table(&self) -> ::core::result::Result<(), Error> {
+        let options = migrate::Options {
+            poll: ::std::time::Duration::from_millis(200),
+            ..::core::default::Default::default()
+        };
+
+        migrate::create_table(
+                self.client(),
+                self.table_name(),
+                &migrate::TableDef {
+                    partition_key: migrate::KeyAttr {
+                        name: "pk".into(),
+                        numeric: false,
+                    },
+                    sort_key: migrate::KeyAttr {
+                        name: "sk".into(),
+                        numeric: false,
+                    },
+                    provisioned: ::core::option::Option::None,
+                    ttl_attribute: ::core::option::Option::Some("expiresAt".into()),
+                    indexes: ::std::vec![
+                        migrate::IndexDef { name : "gsi1".into(), partition_key :
+                        migrate::KeyAttr { name : "gsi1pk".into(), numeric : false },
+                        sort_key : ::core::option::Option::Some(migrate::KeyAttr { name :
+                        "gsi1sk".into(), numeric : false }), projection :
+                        migrate::Projection::All }, migrate::IndexDef { name : "gsi2"
+                        .into(), partition_key : migrate::KeyAttr { name : "gsi2pk"
+                        .into(), numeric : false }, sort_key :
+                        ::core::option::Option::Some(migrate::KeyAttr { name : "gsi2sk"
+                        .into(), numeric : false }), projection :
+                        migrate::Projection::Include(::std::vec!["email".into(), "name"
+                        .into(), "_type".into()]) }, migrate::IndexDef { name : "gsi3"
+                        .into(), partition_key : migrate::KeyAttr { name : "gsi3pk"
+                        .into(), numeric : false }, sort_key :
+                        ::core::option::Option::Some(migrate::KeyAttr { name : "gsi3sk"
+                        .into(), numeric : false }), projection :
+                        migrate::Projection::Include(::std::vec!["email".into(), "name"
+                        .into(), "dob".into(), "_type".into()]) }
+                    ],
+                },
+                &options,
+            )
+            .await?;
+        ::core::result::Result::Ok(())
+    }
+
     /// Applies pending migrations under a lock held in the table; cheap (one Query) when
     /// none is pending, so it can run once per process at cold start.
     pub async fn migrate(
@@ -5470,5 +5349,14 @@ impl Db {
         options: &migrate::Options,
     ) -> ::core::result::Result<migrate::Report, migrate::MigrateError> {
         migrate::run(self.client(), self.table_name(), &migrations(), options).await
+    }
+}
+
+impl ::core::convert::From<migrate::MigrateError> for Error {
+    fn from(e: migrate::MigrateError) -> Self {
+        match e {
+            migrate::MigrateError::Sdk(e) => Error::Sdk(e),
+            other => Error::Migration(other.to_string()),
+        }
     }
 }

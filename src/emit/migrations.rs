@@ -128,28 +128,27 @@ fn rust_input_type(t: &str) -> &'static str {
     }
 }
 
+fn rust_table_def(t: &migrations::TableDef) -> String {
+    let capacity = match t.capacity {
+        Some(c) => format!("::core::option::Option::Some(({}, {}))", c.read, c.write),
+        None => "::core::option::Option::None".into(),
+    };
+    let ttl = match &t.ttl_attribute {
+        Some(a) => format!("::core::option::Option::Some({}.into())", rust_str(a)),
+        None => "::core::option::Option::None".into(),
+    };
+    let indexes: Vec<String> = t.indexes.iter().map(rust_index).collect();
+    format!(
+        "migrate::TableDef {{ partition_key: {}, sort_key: {}, provisioned: {capacity}, ttl_attribute: {ttl}, indexes: ::std::vec![{}] }}",
+        rust_key(&t.partition_key),
+        rust_key(&t.sort_key),
+        indexes.join(", ")
+    )
+}
+
 fn rust_step(s: &Step) -> String {
     match s {
-        Step::CreateTable(t) => {
-            let capacity = match t.capacity {
-                Some(c) => format!("::core::option::Option::Some(({}, {}))", c.read, c.write),
-                None => "::core::option::Option::None".into(),
-            };
-            let ttl = match &t.ttl_attribute {
-                Some(a) => format!("::core::option::Option::Some({}.into())", rust_str(a)),
-                None => "::core::option::Option::None".into(),
-            };
-            format!(
-                "migrate::Step::CreateTable(migrate::TableDef {{ partition_key: {}, sort_key: {}, provisioned: {capacity}, ttl_attribute: {ttl}, indexes: ::std::vec![{}] }})",
-                rust_key(&t.partition_key),
-                rust_key(&t.sort_key),
-                t.indexes
-                    .iter()
-                    .map(rust_index)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        }
+        Step::CreateTable(t) => format!("migrate::Step::CreateTable({})", rust_table_def(t)),
         Step::CreateIndex(ix) => format!("migrate::Step::CreateIndex({})", rust_index(ix)),
         Step::DeleteIndex { name } => {
             format!("migrate::Step::DeleteIndex({}.into())", rust_str(name))
@@ -187,11 +186,14 @@ fn rust_step(s: &Step) -> String {
 }
 
 /// The `migrate` module and the list of migrations, for the Rust file.
-pub fn rust_items(all: &[Migration]) -> Result<String, EmitError> {
+/// The `migrate` module, the list of migrations, and `Db::create_table` for the table as
+/// the schema declares it now.
+pub fn rust_items(schema: &Schema, all: &[Migration]) -> Result<String, EmitError> {
     let runner = include_str!("../../templates/migrate_runner.rs.j2");
     let list: Vec<String> = all.iter().map(rust_migration).collect();
+    let table_def = rust_table_def(&migrations::table_def(schema));
     render(
         "migrations.rs.j2",
-        minijinja::context! { runner => runner, migrations => list },
+        minijinja::context! { runner => runner, migrations => list, table_def => table_def },
     )
 }

@@ -54,12 +54,11 @@ pub fn emit(
         let accessors: Vec<_> = schema.entities.iter().map(|e| minijinja::context! { ident => e.type_ident.clone(), method => e.snake_ident.clone() }).collect();
         let mut methods: Vec<String> = schema.patterns.iter().map(|p| pattern_method(schema, p)).collect();
         methods.extend(schema.relationships.iter().flat_map(|r| relationship_methods(schema, r)));
-        let (key_types, gsis, capacity) = table_definition(schema);
-        render("db.rs.j2", minijinja::context! { accessors => accessors, pattern_methods => methods, key_types => key_types, gsis => gsis, capacity => capacity })
+        render("db.rs.j2", minijinja::context! { accessors => accessors, pattern_methods => methods })
     }));
-    if !migrations.is_empty() {
-        jobs.push(Box::new(move || super::migrations::rust_items(migrations)));
-    }
+    jobs.push(Box::new(move || {
+        super::migrations::rust_items(schema, migrations)
+    }));
     let parts = in_parallel(&jobs, |text| format_rust(&text, PATH))?;
     Ok(format!("{}\n{}", header(schema, "//"), parts.join("\n")))
 }
@@ -102,41 +101,6 @@ fn in_parallel<'a>(
 }
 
 /// Key attribute types, index definitions and capacity for `Db::create_table`.
-fn table_definition(schema: &Schema) -> (Vec<minijinja::Value>, Vec<minijinja::Value>, String) {
-    let numeric = |attr: &str| crate::migrations::key_is_numeric(schema, attr);
-    let mut names: Vec<&str> = schema.all_key_attributes();
-    let mut seen = std::collections::BTreeSet::new();
-    names.retain(|n| seen.insert(*n));
-    let key_types = names
-        .iter()
-        .map(|n| minijinja::context! { name => *n, numeric => numeric(n).to_string() })
-        .collect();
-    let gsis = schema
-        .table
-        .indexes
-        .iter()
-        .map(|ix| {
-            let sk = match &ix.sort_key {
-                Some(s) => format!("::core::option::Option::Some({})", rust_str(s)),
-                None => "::core::option::Option::None".into(),
-            };
-            let include = match &ix.projection {
-                ir::Projection::All => "::core::option::Option::None".to_string(),
-                ir::Projection::KeysOnly => "::core::option::Option::Some(&[])".to_string(),
-                ir::Projection::Include(list) => format!("::core::option::Option::Some(&[{}])", list.iter().map(|a| rust_str(a)).collect::<Vec<_>>().join(", ")),
-            };
-            minijinja::context! { name => ix.name.clone(), pk => ix.partition_key.clone(), sk => sk, include => include }
-        })
-        .collect();
-    let capacity = match schema.table.billing {
-        ir::Billing::OnDemand => "::core::option::Option::None".to_string(),
-        ir::Billing::Provisioned { read, write } => {
-            format!("::core::option::Option::Some(({read}, {write}))")
-        }
-    };
-    (key_types, gsis, capacity)
-}
-
 /// The first lines of every generated file.
 pub fn header(schema: &Schema, comment: &str) -> String {
     format!(
@@ -278,12 +242,12 @@ impl EntityView {
         let key_fields = key_inputs
             .iter()
             .map(|ph| KeyFieldView {
-                ident: placeholder_ident(entity, ph),
+                ident: entity.placeholder_ident(ph),
                 rust_type: placeholder_type(entity, ph),
                 from_entity: placeholder_from_entity(entity, ph),
             })
             .collect();
-        let from_key = |ph: &ir::Placeholder| format!("&self.{}", placeholder_ident(entity, ph));
+        let from_key = |ph: &ir::Placeholder| format!("&self.{}", entity.placeholder_ident(ph));
         let sk = primary
             .sk
             .as_ref()
@@ -320,10 +284,6 @@ fn distinct_placeholders<'a>(
         }
     }
     out
-}
-
-fn placeholder_ident(entity: &ir::Entity, ph: &ir::Placeholder) -> String {
-    entity.placeholder_ident(ph)
 }
 
 fn placeholder_type(entity: &ir::Entity, ph: &ir::Placeholder) -> String {
