@@ -24,6 +24,7 @@ pub struct Builder {
     out_dir: Option<PathBuf>,
     migrations_dir: PathBuf,
     emit_rerun_if_changed: bool,
+    options: emit::Options,
 }
 
 impl Default for Builder {
@@ -39,6 +40,7 @@ impl Builder {
             out_dir: None,
             migrations_dir: PathBuf::from("generated/migrations"),
             emit_rerun_if_changed: true,
+            options: emit::Options::default(),
         }
     }
 
@@ -63,6 +65,13 @@ impl Builder {
     }
 
     /// Print `cargo:rerun-if-changed` for every file read (default on).
+    /// The path generated code uses for the runtime crate, `::dyngen_runtime` by default
+    /// (set it when the crate is renamed in `Cargo.toml` or re-exported, e.g. `crate::rt`).
+    pub fn runtime_path(mut self, path: impl Into<String>) -> Self {
+        self.options.runtime_path = path.into();
+        self
+    }
+
     pub fn emit_rerun_if_changed(mut self, on: bool) -> Self {
         self.emit_rerun_if_changed = on;
         self
@@ -105,7 +114,7 @@ impl Builder {
                 );
             }
         }
-        let (files, warnings) = generate_files(&source, &existing, false)?;
+        let (files, warnings) = generate_files_with(&source, &existing, false, &self.options)?;
         let new: Vec<String> = files
             .files
             .keys()
@@ -169,6 +178,22 @@ pub fn generate_files(
     migration_sources: &[MigrationSource],
     allow_destructive: bool,
 ) -> Result<(output::FileSet, Vec<Diagnostic>), Error> {
+    generate_files_with(
+        source,
+        migration_sources,
+        allow_destructive,
+        &emit::Options::default(),
+    )
+}
+
+/// [`generate_files`] with output options (the runtime path).
+pub fn generate_files_with(
+    source: &Source,
+    migration_sources: &[MigrationSource],
+    allow_destructive: bool,
+    options: &emit::Options,
+) -> Result<(output::FileSet, Vec<Diagnostic>), Error> {
+    options.validate().map_err(Error::Options)?;
     let compiled = crate::compile(source);
     let Some(schema) = compiled
         .schema
@@ -188,7 +213,7 @@ pub fn generate_files(
         source: source.clone(),
         diagnostics,
     })?;
-    let files = emit::emit_all(&schema, &existing, &planned).map_err(Error::Emit)?;
+    let files = emit::emit_all(&schema, &existing, &planned, options).map_err(Error::Emit)?;
     Ok((files, compiled.diagnostics))
 }
 
@@ -206,6 +231,8 @@ pub enum Error {
     },
     /// `OUT_DIR` is not set: not running inside a build script, and no `out_dir` given.
     NoOutDir,
+    /// A builder or command-line option that cannot be used (the message says which).
+    Options(String),
     Emit(EmitError),
     /// The schema needs migrations that are not committed yet (build.rs never writes them).
     MigrationsNeeded {
@@ -238,6 +265,7 @@ impl fmt::Display for Error {
             Error::NoOutDir => f.write_str(
                 "dyngen: OUT_DIR is not set; call Builder::out_dir outside a build script",
             ),
+            Error::Options(m) => write!(f, "dyngen: {m}"),
             Error::Emit(e) => e.fmt(f),
             Error::MigrationsNeeded { files } => {
                 write!(

@@ -17,27 +17,17 @@ pub mod emit;
 pub mod iam;
 pub mod ir;
 pub mod lints;
-#[cfg(feature = "local")]
-pub mod local;
-/// The migration runner, the same code the generated `migrate` module holds.
-#[cfg(feature = "migrate")]
-#[allow(clippy::too_many_arguments)]
-pub mod runner {
-    include!("../templates/migrate_runner.rs.j2");
-}
 pub mod migrations;
 pub mod naming;
 pub mod output;
 pub mod parse;
-#[cfg(feature = "migrate")]
-pub mod runner_input;
 pub mod validate;
 
 pub use builder::{Builder, Error};
 
 /// Pieces of the build API the CLI shares.
 pub mod builder_support {
-    pub use crate::builder::{display_name, generate_files, read_migrations};
+    pub use crate::builder::{display_name, generate_files, generate_files_with, read_migrations};
 }
 
 use diag::{Diagnostic, Source};

@@ -382,7 +382,18 @@ fn migrate(
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
-    let migrations = dyngen::runner_input::convert(&loaded);
+    // The runtime's parser, as `Db::migrate` uses on the embedded files: one code path.
+    let parsed: Result<Vec<_>, _> = loaded
+        .iter()
+        .map(|m| dyngen_runtime::migrate::Migration::parse(&m.file, &m.text))
+        .collect();
+    let migrations = match parsed {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -398,9 +409,9 @@ fn migrate(
         if let Some(e) = &endpoint {
             loader = loader.endpoint_url(e);
         }
-        let client = aws_sdk_dynamodb::Client::new(&loader.load().await);
+        let client = dyngen_runtime::aws_sdk_dynamodb::Client::new(&loader.load().await);
         if dry_run {
-            return match dyngen::runner::plan(&client, table, &migrations).await {
+            return match dyngen_runtime::migrate::plan(&client, table, &migrations).await {
                 Ok(pending) if pending.is_empty() => {
                     println!(
                         "{table}: up to date ({} migrations applied)",
@@ -431,15 +442,16 @@ fn migrate(
                 }
             };
         }
-        let progress: dyngen::runner::Progress = std::sync::Arc::new(|name: &str, n: u64| {
-            eprint!("\r{name}: backfilled {n} item(s)");
-        });
-        let options = dyngen::runner::Options {
+        let progress: dyngen_runtime::migrate::Progress =
+            std::sync::Arc::new(|name: &str, n: u64| {
+                eprint!("\r{name}: backfilled {n} item(s)");
+            });
+        let options = dyngen_runtime::migrate::Options {
             segments,
             progress: Some(progress),
             ..Default::default()
         };
-        match dyngen::runner::run(&client, table, &migrations, &options).await {
+        match dyngen_runtime::migrate::run(&client, table, &migrations, &options).await {
             Ok(report) => {
                 if report.backfilled > 0 {
                     eprintln!();

@@ -8,8 +8,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+pub use dyngen_runtime::migrate::{
+    Backfill, BackfillEntity, Capacity, DerivedKey, IndexDef, KeyAttr, MigrationFile,
+    ProjectionDef, Step, TableDef, checksum,
+};
 
 use crate::diag::{Diagnostic, Span};
 use crate::ir::{self, IndexRef, Schema, Type};
@@ -24,103 +26,6 @@ pub struct MigrationSource {
     /// File name, e.g. `0002_add_index_gsi4.yaml`.
     pub file: String,
     pub text: String,
-}
-
-/// A parsed migration file.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct MigrationFile {
-    pub migration: String,
-    pub steps: Vec<Step>,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum Step {
-    CreateTable(TableDef),
-    CreateIndex(IndexDef),
-    DeleteIndex { name: String },
-    Backfill(Backfill),
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct TableDef {
-    pub partition_key: KeyAttr,
-    pub sort_key: KeyAttr,
-    pub billing_mode: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub capacity: Option<Capacity>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ttl_attribute: Option<String>,
-    #[serde(default)]
-    pub indexes: Vec<IndexDef>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Capacity {
-    pub read: u32,
-    pub write: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct KeyAttr {
-    pub name: String,
-    #[serde(rename = "type")]
-    pub ty: String,
-}
-
-impl KeyAttr {
-    pub fn numeric(&self) -> bool {
-        self.ty == "N"
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct IndexDef {
-    pub name: String,
-    pub partition_key: KeyAttr,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sort_key: Option<KeyAttr>,
-    /// `all`, `keys_only`, or the attribute names of an INCLUDE projection.
-    pub projection: ProjectionDef,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProjectionDef {
-    All,
-    KeysOnly,
-    Include(Vec<String>),
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Backfill {
-    pub index: String,
-    pub type_attribute: String,
-    pub entities: Vec<BackfillEntity>,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct BackfillEntity {
-    pub entity: String,
-    pub set: Vec<DerivedKey>,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct DerivedKey {
-    pub attribute: String,
-    pub template: String,
-    #[serde(default)]
-    pub numeric: bool,
-    /// Attribute name → type (`string`, `integer`, `bool`, `date`, `timestamp`, `enum`).
-    pub inputs: BTreeMap<String, String>,
 }
 
 /// A migration ready for the emitters: its file, parsed, with its checksum.
@@ -139,14 +44,6 @@ pub struct Migration {
 pub struct TableState {
     pub table: Option<TableDef>,
     pub indexes: Vec<IndexDef>,
-}
-
-/// sha256 of the file's bytes, hex: what the ledger records.
-pub fn checksum(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// The sequence number a file name starts with.
@@ -190,15 +87,13 @@ pub fn load(sources: &[MigrationSource]) -> Result<Vec<Migration>, Vec<Diagnosti
             ));
             continue;
         }
-        let parsed: MigrationFile = match serde_saphyr::from_str(&s.text) {
+        // The runtime's parser: the file means here what it means to the runner.
+        let parsed = match MigrationFile::parse(&s.file, &s.text) {
             Ok(p) => p,
             Err(e) => {
                 diags.push(file_error(
                     &s.file,
-                    format!(
-                        "cannot be read: {}",
-                        e.to_string().lines().next().unwrap_or_default()
-                    ),
+                    e.message,
                     "fix the file by hand, or restore it from version control",
                 ));
                 continue;

@@ -1,6 +1,6 @@
 //! `dyngen migrate` against DynamoDB Local. Built when the `migrate` and `local` features
 //! are on, as they are for `cargo test --workspace` (the test crate enables them).
-#![cfg(all(feature = "migrate", feature = "local"))]
+#![cfg(feature = "migrate")]
 
 mod common;
 
@@ -8,8 +8,8 @@ use common::{dyngen, root, text};
 
 #[test]
 fn migrate_plans_applies_and_then_has_nothing_to_do() {
-    let local = dyngen::local::DynamoDbLocal::shared().unwrap_or_else(|e| panic!("{e}"));
-    let table = dyngen::local::unique_table_name("cli");
+    let local = dyngen_runtime::local::DynamoDbLocal::shared().unwrap_or_else(|e| panic!("{e}"));
+    let table = dyngen_runtime::local::unique_table_name("cli");
     let tmp = tempfile::tempdir().unwrap();
     let out = root().join("tests/fixtures/valid/migrate_v2/expected");
     let run = |extra: &[&str]| {

@@ -5,15 +5,17 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
-use dyngen::local::{DynamoDbLocal, unique_table_name};
-use dyngen::runner;
+use dyngen_runtime::local::{DynamoDbLocal, unique_table_name};
+use dyngen_runtime::migrate as runner;
 
 fn migrations() -> Vec<runner::Migration> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../tests/fixtures/valid/migrate_v2/expected/migrations");
     let sources = dyngen::builder_support::read_migrations(&dir).unwrap();
-    let loaded = dyngen::migrations::load(&sources).unwrap_or_else(|d| panic!("{d:?}"));
-    dyngen::runner_input::convert(&loaded)
+    sources
+        .iter()
+        .map(|s| runner::Migration::parse(&s.file, &s.text).unwrap())
+        .collect()
 }
 
 /// A table at migration 0001 holding `n` people written with version 1's layout.

@@ -9,10 +9,10 @@ use std::time::Instant;
 use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept};
 use aws_sdk_dynamodb::types::AttributeValue;
-use dyngen::local::{DynamoDbLocal, unique_table_name};
 use dyngen_bench::baselines::{self, Order as Hand};
 use dyngen_bench::generated::{Db, Order, OrderKey};
 use dyngen_bench::median;
+use dyngen_runtime::local::{DynamoDbLocal, unique_table_name};
 
 const OPS: usize = 300;
 const ROUNDS: usize = 7;

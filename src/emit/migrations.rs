@@ -4,9 +4,9 @@
 use serde_json::Value;
 
 use super::EmitError;
-use super::templates::{render, rust_str};
+use super::templates::render;
 use crate::ir::Schema;
-use crate::migrations::{self, Migration, Planned, Step};
+use crate::migrations::{self, Migration, Planned};
 
 /// The text of a new migration file.
 pub fn file_text(schema: &Schema, name: &str, planned: &Planned) -> Result<String, EmitError> {
@@ -75,125 +75,21 @@ fn scalar(v: &Value) -> String {
     }
 }
 
-/// Rust expressions building the runner's values.
-pub fn rust_migration(m: &Migration) -> String {
-    let steps: Vec<String> = m.parsed.steps.iter().map(rust_step).collect();
-    format!(
-        "migrate::Migration {{ name: {}.into(), checksum: {}.into(), steps: ::std::vec![{}] }}",
-        rust_str(&m.parsed.migration),
-        rust_str(&m.checksum),
-        steps.join(", ")
-    )
-}
-
-fn rust_key(k: &migrations::KeyAttr) -> String {
-    format!(
-        "migrate::KeyAttr {{ name: {}.into(), numeric: {} }}",
-        rust_str(&k.name),
-        k.numeric()
-    )
-}
-
-fn rust_index(ix: &migrations::IndexDef) -> String {
-    let sk = match &ix.sort_key {
-        Some(k) => format!("::core::option::Option::Some({})", rust_key(k)),
-        None => "::core::option::Option::None".into(),
-    };
-    let projection = match &ix.projection {
-        migrations::ProjectionDef::All => "migrate::Projection::All".to_string(),
-        migrations::ProjectionDef::KeysOnly => "migrate::Projection::KeysOnly".to_string(),
-        migrations::ProjectionDef::Include(l) => format!(
-            "migrate::Projection::Include(::std::vec![{}])",
-            l.iter()
-                .map(|a| format!("{}.into()", rust_str(a)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
-    format!(
-        "migrate::IndexDef {{ name: {}.into(), partition_key: {}, sort_key: {sk}, projection: {projection} }}",
-        rust_str(&ix.name),
-        rust_key(&ix.partition_key)
-    )
-}
-
-fn rust_input_type(t: &str) -> &'static str {
-    match t {
-        "integer" => "migrate::InputType::Integer",
-        "bool" => "migrate::InputType::Bool",
-        "date" => "migrate::InputType::Date",
-        "timestamp" => "migrate::InputType::Timestamp",
-        "enum" => "migrate::InputType::Enum",
-        _ => "migrate::InputType::String",
-    }
-}
-
-fn rust_table_def(t: &migrations::TableDef) -> String {
-    let capacity = match t.capacity {
-        Some(c) => format!("::core::option::Option::Some(({}, {}))", c.read, c.write),
-        None => "::core::option::Option::None".into(),
-    };
-    let ttl = match &t.ttl_attribute {
-        Some(a) => format!("::core::option::Option::Some({}.into())", rust_str(a)),
-        None => "::core::option::Option::None".into(),
-    };
-    let indexes: Vec<String> = t.indexes.iter().map(rust_index).collect();
-    format!(
-        "migrate::TableDef {{ partition_key: {}, sort_key: {}, provisioned: {capacity}, ttl_attribute: {ttl}, indexes: ::std::vec![{}] }}",
-        rust_key(&t.partition_key),
-        rust_key(&t.sort_key),
-        indexes.join(", ")
-    )
-}
-
-fn rust_step(s: &Step) -> String {
-    match s {
-        Step::CreateTable(t) => format!("migrate::Step::CreateTable({})", rust_table_def(t)),
-        Step::CreateIndex(ix) => format!("migrate::Step::CreateIndex({})", rust_index(ix)),
-        Step::DeleteIndex { name } => {
-            format!("migrate::Step::DeleteIndex({}.into())", rust_str(name))
-        }
-        Step::Backfill(b) => {
-            let entities: Vec<String> = b
-                .entities
-                .iter()
-                .map(|e| {
-                    let keys: Vec<String> = e
-                        .set
-                        .iter()
-                        .map(|k| {
-                            let inputs: Vec<String> = k.inputs.iter().map(|(n, t)| format!("({}.into(), {})", rust_str(n), rust_input_type(t))).collect();
-                            format!(
-                                "migrate::DerivedKey {{ attribute: {}.into(), template: {}.into(), inputs: ::std::vec![{}], numeric: {} }}",
-                                rust_str(&k.attribute),
-                                rust_str(&k.template),
-                                inputs.join(", "),
-                                k.numeric
-                            )
-                        })
-                        .collect();
-                    format!("migrate::BackfillEntity {{ entity: {}.into(), keys: ::std::vec![{}] }}", rust_str(&e.entity), keys.join(", "))
-                })
-                .collect();
-            format!(
-                "migrate::Step::Backfill(migrate::Backfill {{ index: {}.into(), type_attribute: {}.into(), entities: ::std::vec![{}] }})",
-                rust_str(&b.index),
-                rust_str(&b.type_attribute),
-                entities.join(", ")
-            )
-        }
-    }
-}
-
-/// The `migrate` module and the list of migrations, for the Rust file.
-/// The `migrate` module, the list of migrations, and `Db::create_table` for the table as
-/// the schema declares it now.
+/// The migration files as data for the generated module, and the table's definition of
+/// today (for `Db::create_table`), as YAML the runtime reads with the same model.
 pub fn rust_items(schema: &Schema, all: &[Migration]) -> Result<String, EmitError> {
-    let runner = include_str!("../../templates/migrate_runner.rs.j2");
-    let list: Vec<String> = all.iter().map(rust_migration).collect();
-    let table_def = rust_table_def(&migrations::table_def(schema));
+    let files: Vec<_> = all
+        .iter()
+        .map(|m| minijinja::context! { file => m.file.clone(), text => m.text.clone() })
+        .collect();
+    let def = serde_json::to_value(migrations::table_def(schema)).map_err(|e| EmitError {
+        what: "the table definition".into(),
+        detail: e.to_string(),
+    })?;
+    let mut table_def = String::new();
+    block_yaml(&def, 0, &mut table_def);
     render(
         "migrations.rs.j2",
-        minijinja::context! { runner => runner, migrations => list, table_def => table_def },
+        minijinja::context! { migrations => files, table_def => table_def },
     )
 }

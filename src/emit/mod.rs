@@ -9,7 +9,7 @@ mod templates;
 mod terraform;
 
 use crate::ir::Schema;
-use crate::migrations::{DIR, Migration, Planned};
+use crate::migrations::{DIR, Migration, MigrationFile, Planned};
 use crate::output::FileSet;
 
 /// Every generated file for a schema, in one set: the Rust module, and a file for each
@@ -18,15 +18,17 @@ pub fn emit_all(
     schema: &Schema,
     existing: &[Migration],
     planned: &[(String, Planned)],
+    options: &Options,
 ) -> Result<FileSet, EmitError> {
     let mut files = FileSet::default();
     let mut all = existing.to_vec();
     for (name, p) in planned {
         let text = migrations::file_text(schema, name, p)?;
-        let parsed = serde_saphyr::from_str(&text).map_err(|e| EmitError {
-            what: format!("{DIR}/{name}.yaml"),
-            detail: format!("the scaffolded file does not read back: {e}"),
-        })?;
+        let parsed =
+            MigrationFile::parse(&format!("{name}.yaml"), &text).map_err(|e| EmitError {
+                what: format!("{DIR}/{name}.yaml"),
+                detail: format!("the scaffolded file does not read back: {e}"),
+            })?;
         all.push(Migration {
             file: format!("{name}.yaml"),
             checksum: crate::migrations::checksum(&text),
@@ -36,7 +38,7 @@ pub fn emit_all(
         });
         files.insert(&format!("{DIR}/{name}.yaml"), text);
     }
-    files.insert(rust::PATH, rust::emit(schema, &all)?);
+    files.insert(rust::PATH, rust::emit(schema, &all, options)?);
     let policies = crate::iam::policies(schema);
     files.insert(terraform::PATH, terraform::emit(schema, &policies)?);
     for p in &policies {
@@ -44,6 +46,38 @@ pub fn emit_all(
     }
     files.insert(docs::PATH, docs::emit(schema, &policies)?);
     Ok(files)
+}
+
+/// How the output is shaped, beyond the schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// The path generated Rust uses for the runtime crate (like prost-build's
+    /// `prost_path`): `::dyngen_runtime` unless the crate is renamed or re-exported.
+    pub runtime_path: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            runtime_path: DEFAULT_RUNTIME_PATH.to_string(),
+        }
+    }
+}
+
+/// The runtime crate's path when nothing else is configured.
+pub const DEFAULT_RUNTIME_PATH: &str = "::dyngen_runtime";
+
+impl Options {
+    /// Checks that the runtime path is a Rust path (it is printed as code).
+    pub fn validate(&self) -> Result<(), String> {
+        match syn::parse_str::<syn::Path>(&self.runtime_path) {
+            Ok(_) => Ok(()),
+            Err(_) => Err(format!(
+                "the runtime path `{}` is not a Rust path such as `::dyngen_runtime` or `crate::rt`",
+                self.runtime_path
+            )),
+        }
+    }
 }
 
 /// A bug in dyngen (a template or an emitter produced something unusable), never a

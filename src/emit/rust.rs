@@ -20,6 +20,7 @@ pub const PATH: &str = "rust/dyngen.rs";
 pub fn emit(
     schema: &Schema,
     migrations: &[crate::migrations::Migration],
+    options: &super::Options,
 ) -> Result<String, EmitError> {
     let table = TableView::new(schema);
     // Each item of the file is a job that renders and formats it; the jobs run on every
@@ -28,10 +29,9 @@ pub fn emit(
     let mut jobs: Vec<Job> = Vec::new();
     let table = &table;
     jobs.push(Box::new(move || {
-        let support = render("support.rs.j2", minijinja::context! {})?;
         render(
             "file.rs.j2",
-            minijinja::context! { table => Serde(table), support => support },
+            minijinja::context! { table => Serde(table), runtime_path => options.runtime_path.clone() },
         )
     }));
     for entity in &schema.entities {
@@ -298,7 +298,7 @@ fn placeholder_from_entity(entity: &ir::Entity, ph: &ir::Placeholder) -> String 
     let field = &entity.attributes[ph.attr].field_ident;
     match ph.format {
         PlaceholderFormat::Value => format!("::core::clone::Clone::clone(&self.{field})"),
-        PlaceholderFormat::Year => format!("support::HasYear::year_of(&self.{field})"),
+        PlaceholderFormat::Year => format!("rt::value::HasYear::year_of(&self.{field})"),
     }
 }
 
@@ -308,12 +308,12 @@ pub fn rust_type(ty: &Type) -> String {
         Type::Integer => "i64".into(),
         Type::Float => "f64".into(),
         Type::Bool => "bool".into(),
-        Type::Timestamp => "support::Timestamp".into(),
-        Type::Date => "support::Date".into(),
+        Type::Timestamp => "rt::Timestamp".into(),
+        Type::Date => "rt::Date".into(),
         Type::Enum(e) => e.type_ident.clone(),
         Type::List(t) => format!("::std::vec::Vec<{}>", rust_type(t)),
-        Type::StringSet => "support::StringSet".into(),
-        Type::NumberSet => "support::NumberSet".into(),
+        Type::StringSet => "rt::StringSet".into(),
+        Type::NumberSet => "rt::NumberSet".into(),
         Type::Map(t) => format!(
             "::std::collections::BTreeMap<::std::string::String, {}>",
             rust_type(t)
@@ -334,9 +334,9 @@ pub fn field_view(attr: &ir::Attribute) -> FieldView {
     let name = rust_str(&attr.name);
     let ident = &attr.field_ident;
     let put = match (attr.role, attr.optional) {
-        (AttrRole::Ttl, _) => format!("support::write_ttl(&mut item, {name}, &self.{ident})"),
-        (_, true) => format!("support::write_opt(&mut item, {name}, &self.{ident})"),
-        (_, false) => format!("support::write_attr(&mut item, {name}, &self.{ident})"),
+        (AttrRole::Ttl, _) => format!("rt::item::write_ttl(&mut item, {name}, &self.{ident})"),
+        (_, true) => format!("rt::item::write_opt(&mut item, {name}, &self.{ident})"),
+        (_, false) => format!("rt::item::write_attr(&mut item, {name}, &self.{ident})"),
     };
     let is_set = matches!(attr.ty, Type::StringSet | Type::NumberSet);
     let read = match (attr.role, attr.optional, &attr.default) {
@@ -371,7 +371,7 @@ pub fn literal_expr(ty: &Type, lit: &Literal) -> String {
                 s[8..10].trim_start_matches('0'),
             );
             format!(
-                "support::Date {{ year: {}, month: {m}, day: {d} }}",
+                "rt::Date {{ year: {}, month: {m}, day: {d} }}",
                 y.parse::<i32>().unwrap_or_default()
             )
         }
@@ -398,11 +398,11 @@ pub fn key_value_expr(
             .next()
             .expect("numeric templates have one placeholder");
         return format!(
-            "::aws_sdk_dynamodb::types::AttributeValue::N(::std::string::ToString::to_string({}))",
+            "rt::aws_sdk_dynamodb::types::AttributeValue::N(::std::string::ToString::to_string({}))",
             value(ph)
         );
     }
-    format!("support::s_key({})", key_string_expr(&t.parts, value))
+    format!("rt::item::s_key({})", key_string_expr(&t.parts, value))
 }
 
 /// A block that builds the string for some template parts.
@@ -411,10 +411,10 @@ pub fn key_string_expr(parts: &[Part], value: &dyn Fn(&ir::Placeholder) -> Strin
     match parts {
         [Part::Literal(l)] => return format!("::std::string::String::from({})", rust_str(l)),
         [Part::Literal(l), Part::Placeholder(ph)] if ph.format == PlaceholderFormat::Value => {
-            return format!("support::key1({}, {})", rust_str(l), value(ph));
+            return format!("rt::key::key1({}, {})", rust_str(l), value(ph));
         }
         [Part::Placeholder(ph)] if ph.format == PlaceholderFormat::Value => {
-            return format!("support::key1(\"\", {})", value(ph));
+            return format!("rt::key::key1(\"\", {})", value(ph));
         }
         _ => {}
     }
@@ -430,7 +430,7 @@ pub fn key_string_expr(parts: &[Part], value: &dyn Fn(&ir::Placeholder) -> Strin
                 capacity.push_str(" + 4")
             }
             Part::Placeholder(ph) => {
-                capacity.push_str(&format!(" + support::KeyPart::len_hint({})", value(ph)))
+                capacity.push_str(&format!(" + rt::key::KeyPart::len_hint({})", value(ph)))
             }
             Part::Literal(_) => {}
         }
@@ -444,10 +444,10 @@ pub fn key_string_expr(parts: &[Part], value: &dyn Fn(&ir::Placeholder) -> Strin
             )),
             Part::Literal(l) => code.push_str(&format!("s.push_str({});", rust_str(l))),
             Part::Placeholder(ph) if ph.format == PlaceholderFormat::Year => {
-                code.push_str(&format!("support::push_year(&mut s, {});", value(ph)));
+                code.push_str(&format!("rt::key::push_year(&mut s, {});", value(ph)));
             }
             Part::Placeholder(ph) => code.push_str(&format!(
-                "support::KeyPart::push_key({}, &mut s);",
+                "rt::key::KeyPart::push_key({}, &mut s);",
                 value(ph)
             )),
         }

@@ -71,7 +71,7 @@ impl RepoView {
             }
         };
         let stamp_params = format!(
-            "{}: support::Timestamp, {}: bool, {}: ::core::option::Option<i64>",
+            "{}: rt::Timestamp, {}: bool, {}: ::core::option::Option<i64>",
             used(
                 entity.created_at.is_some() || entity.updated_at.is_some(),
                 "now"
@@ -189,14 +189,14 @@ fn update_methods(schema: &Schema, entity: &ir::Entity) -> Vec<String> {
         let is_set = matches!(attr.ty, Type::StringSet | Type::NumberSet);
         let store = if attr.role == AttrRole::Ttl {
             format!(
-                "self.spec.set.push(({name}, ::aws_sdk_dynamodb::types::AttributeValue::N({f}.unix_millis().div_euclid(1000).to_string())));"
+                "self.spec.set.push(({name}, rt::aws_sdk_dynamodb::types::AttributeValue::N({f}.unix_millis().div_euclid(1000).to_string())));"
             )
         } else if is_set {
             format!(
-                "if {f}.is_empty() {{ self.spec.remove.push({name}); }} else {{ self.spec.set.push(({name}, support::Attr::to_av(&{f}))); }}"
+                "if {f}.is_empty() {{ self.spec.remove.push({name}); }} else {{ self.spec.set.push(({name}, rt::Attr::to_av(&{f}))); }}"
             )
         } else {
-            format!("self.spec.set.push(({name}, support::Attr::to_av(&{f})));")
+            format!("self.spec.set.push(({name}, rt::Attr::to_av(&{f})));")
         };
         let extra_doc = if extras.is_empty() {
             String::new()
@@ -244,26 +244,26 @@ fn update_methods(schema: &Schema, entity: &ir::Entity) -> Vec<String> {
         }
         match &attr.ty {
             Type::Integer | Type::Float => out.push(format!(
-                "/// Adds to `{}` atomically (a negative value subtracts).\npub fn {}(mut self, delta: {}) -> Self {{ self.spec.add.push(({name}, support::Attr::to_av(&delta))); self }}",
+                "/// Adds to `{}` atomically (a negative value subtracts).\npub fn {}(mut self, delta: {}) -> Self {{ self.spec.add.push(({name}, rt::Attr::to_av(&delta))); self }}",
                 attr.name.replace('`', "'"),
                 method_ident("add", f),
                 rust_type(&attr.ty)
             )),
             Type::List(_) => out.push(format!(
-                "/// Appends to the end of `{}`.\npub fn {}(mut self, values: {}) -> Self {{ self.spec.append.push(({name}, support::Attr::to_av(&values))); self }}",
+                "/// Appends to the end of `{}`.\npub fn {}(mut self, values: {}) -> Self {{ self.spec.append.push(({name}, rt::Attr::to_av(&values))); self }}",
                 attr.name.replace('`', "'"),
                 method_ident("append", f),
                 rust_type(&attr.ty)
             )),
             Type::StringSet | Type::NumberSet => {
                 out.push(format!(
-                    "/// Adds members to the set `{}`.\npub fn {}(mut self, values: {}) -> Self {{ if !values.is_empty() {{ self.spec.add.push(({name}, support::Attr::to_av(&values))); }} self }}",
+                    "/// Adds members to the set `{}`.\npub fn {}(mut self, values: {}) -> Self {{ if !values.is_empty() {{ self.spec.add.push(({name}, rt::Attr::to_av(&values))); }} self }}",
                     attr.name.replace('`', "'"),
                     method_ident("add_to", f),
                     rust_type(&attr.ty)
                 ));
                 out.push(format!(
-                    "/// Removes members from the set `{}`.\npub fn {}(mut self, values: {}) -> Self {{ if !values.is_empty() {{ self.spec.delete.push(({name}, support::Attr::to_av(&values))); }} self }}",
+                    "/// Removes members from the set `{}`.\npub fn {}(mut self, values: {}) -> Self {{ if !values.is_empty() {{ self.spec.delete.push(({name}, rt::Attr::to_av(&values))); }} self }}",
                     attr.name.replace('`', "'"),
                     method_ident("remove_from", f),
                     rust_type(&attr.ty)
@@ -411,7 +411,7 @@ pub fn pattern_method(schema: &Schema, p: &ir::Pattern) -> String {
                 values.push((
                     ":sk".into(),
                     format!(
-                        "::aws_sdk_dynamodb::types::AttributeValue::S({})",
+                        "rt::aws_sdk_dynamodb::types::AttributeValue::S({})",
                         key_string_expr(&prefix, &value_of)
                     ),
                 ));
@@ -429,7 +429,7 @@ pub fn pattern_method(schema: &Schema, p: &ir::Pattern) -> String {
                 let bound = |param: &str, high: bool| -> String {
                     if numeric {
                         return format!(
-                            "::aws_sdk_dynamodb::types::AttributeValue::N(::std::string::ToString::to_string(&{param}))"
+                            "rt::aws_sdk_dynamodb::types::AttributeValue::N(::std::string::ToString::to_string(&{param}))"
                         );
                     }
                     let by_param = |ph: &Placeholder| {
@@ -446,7 +446,7 @@ pub fn pattern_method(schema: &Schema, p: &ir::Pattern) -> String {
                         parts.push(Part::Literal("\u{10FFFF}".into()));
                     }
                     format!(
-                        "::aws_sdk_dynamodb::types::AttributeValue::S({})",
+                        "rt::aws_sdk_dynamodb::types::AttributeValue::S({})",
                         key_string_expr(&parts, &by_param)
                     )
                 };
@@ -493,7 +493,7 @@ pub fn pattern_method(schema: &Schema, p: &ir::Pattern) -> String {
                     } else {
                         attr.ty.clone()
                     };
-                    format!("support::Attr::to_av(&{})", literal_expr(&ty, lit))
+                    format!("rt::Attr::to_av(&{})", literal_expr(&ty, lit))
                 }
                 (None, Some(param)) => {
                     let ty = if f.op == FilterOp::Contains && attr.ty == Type::StringSet {
@@ -502,7 +502,7 @@ pub fn pattern_method(schema: &Schema, p: &ir::Pattern) -> String {
                         attr.ty.clone()
                     };
                     params.push(format!("{param}: {}", rust_type(&ty)));
-                    format!("support::Attr::to_av(&{param})")
+                    format!("rt::Attr::to_av(&{param})")
                 }
                 (None, None) => {
                     unreachable!("the validator gives every valued filter a value or a parameter")
@@ -558,7 +558,7 @@ pub fn pattern_method(schema: &Schema, p: &ir::Pattern) -> String {
         ))
     ));
     let mut spec = format!(
-        "support::QuerySpec::new({}, {}, {}, &[{}], ::std::vec![{}])",
+        "rt::QuerySpec::new({}, {}, {}, &[{}], ::std::vec![{}])",
         rust_str(&p.name),
         opt(index),
         rust_str(&condition),
@@ -592,12 +592,12 @@ pub fn pattern_method(schema: &Schema, p: &ir::Pattern) -> String {
         "IndexQuery"
     };
     let decode = if item_type == entity.type_ident {
-        format!("support::decode_entity::<{item_type}>")
+        format!("rt::decode_entity::<{item_type}>")
     } else {
         format!("{item_type}::decode")
     };
     format!(
-        "{doc_lines}pub fn {method}(&self, {params}) -> support::{query}<'_, {item_type}> {{ support::Query::new(self, {spec}, {decode}) }}",
+        "{doc_lines}pub fn {method}(&self, {params}) -> rt::{query}<'_, {item_type}> {{ rt::Query::new(&self.table, {spec}, {decode}) }}",
         method = p.method_ident,
         params = params.join(", "),
     )

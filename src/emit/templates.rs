@@ -10,10 +10,6 @@ use super::EmitError;
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("file.rs.j2", include_str!("../../templates/file.rs.j2")),
-    (
-        "support.rs.j2",
-        include_str!("../../templates/support.rs.j2"),
-    ),
     ("entity.rs.j2", include_str!("../../templates/entity.rs.j2")),
     ("enum.rs.j2", include_str!("../../templates/enum.rs.j2")),
     ("repo.rs.j2", include_str!("../../templates/repo.rs.j2")),

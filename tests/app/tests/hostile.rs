@@ -4,8 +4,8 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use dyngen_app_tests::hostile::support::{Date, Timestamp};
 use dyngen_app_tests::hostile::*;
+use dyngen_runtime::{Date, Timestamp};
 
 #[tokio::test]
 async fn every_attribute_type_round_trips_through_dynamodb() {

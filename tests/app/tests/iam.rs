@@ -11,9 +11,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{Recorder, policy_pairs};
-use dyngen_app_tests::example::support::{Date, Timestamp};
 use dyngen_app_tests::example::*;
 use dyngen_app_tests::{migrate_v1 as v1, migrate_v2 as v2};
+use dyngen_runtime::{Date, Timestamp};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -87,13 +87,9 @@ async fn whole_api(db: &Db) {
         joined_at: member.joined_at,
     };
     db.link_membership(&member, &back).await.unwrap();
-    let (key, spec) = db
-        .company()
-        .update(&acme.key())
-        .set_industry("x".into())
-        .into_parts();
+    let update = db.company().update(&acme.key()).set_industry("x".into());
     db.transaction()
-        .update::<Company>(key, &spec, Some("updatedAt"))
+        .update(update)
         .condition_check(&alice.key(), true)
         .send()
         .await
@@ -125,7 +121,7 @@ async fn the_app_policy_allows_exactly_what_the_generated_code_calls() {
     let table = common::table("iam");
     let setup = Db::new(common::client()).with_table_name(&table);
     setup
-        .migrate(&migrate::Options {
+        .migrate(&dyngen_runtime::migrate::Options {
             poll: Duration::from_millis(100),
             ..Default::default()
         })
@@ -177,7 +173,7 @@ async fn the_migration_policy_allows_exactly_what_the_runner_calls() {
     let table = common::table("iam-mig");
     let rec = Recorder::default();
     let client = recording_client(&rec);
-    let fast = v1::migrate::Options {
+    let fast = dyngen_runtime::migrate::Options {
         poll: Duration::from_millis(100),
         ..Default::default()
     };
@@ -192,11 +188,11 @@ async fn the_migration_policy_allows_exactly_what_the_runner_calls() {
             id: "p".into(),
             team: "t".into(),
             name: "n".into(),
-            born: Some(v1::support::Date::new(2000, 1, 1).unwrap()),
+            born: Some(dyngen_runtime::Date::new(2000, 1, 1).unwrap()),
         })
         .await
         .unwrap();
-    let opts = v2::migrate::Options {
+    let opts = dyngen_runtime::migrate::Options {
         poll: Duration::from_millis(100),
         ..Default::default()
     };

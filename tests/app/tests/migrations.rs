@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use dyngen::local::{DynamoDbLocal, Options};
 use dyngen_app_tests::{migrate_v1 as v1, migrate_v2 as v2};
+use dyngen_runtime::local::{DynamoDbLocal, Options};
 
 /// A second DynamoDB Local whose indexes take ~30 s to build, as on the service.
 fn slow_local() -> &'static DynamoDbLocal {
@@ -23,8 +23,8 @@ fn slow_local() -> &'static DynamoDbLocal {
     })
 }
 
-fn fast_options() -> v2::migrate::Options {
-    v2::migrate::Options {
+fn fast_options() -> dyngen_runtime::migrate::Options {
+    dyngen_runtime::migrate::Options {
         poll: Duration::from_millis(200),
         ..Default::default()
     }
@@ -35,7 +35,7 @@ fn person(i: usize, born: Option<(i32, u8, u8)>) -> v1::Person {
         id: format!("p{i:04}"),
         team: format!("t{}", i % 3),
         name: format!("Person {i}"),
-        born: born.map(|(y, m, d)| v1::support::Date::new(y, m, d).unwrap()),
+        born: born.map(|(y, m, d)| dyngen_runtime::Date::new(y, m, d).unwrap()),
     }
 }
 
@@ -43,7 +43,7 @@ fn person(i: usize, born: Option<(i32, u8, u8)>) -> v1::Person {
 async fn seed_v1(client: aws_sdk_dynamodb::Client, table: &str, n: usize) -> Vec<v1::Person> {
     let db = v1::Db::new(client).with_table_name(table);
     let report = db
-        .migrate(&v1::migrate::Options {
+        .migrate(&dyngen_runtime::migrate::Options {
             poll: Duration::from_millis(200),
             ..Default::default()
         })
@@ -93,7 +93,7 @@ async fn v1_to_v2_backfills_and_the_new_pattern_finds_old_items() {
     let people = seed_v1(slow_local().client(), &table, 60).await;
 
     let db = v2::Db::new(slow_local().client()).with_table_name(&table);
-    let plan = v2::migrate::plan(db.client(), &table, &v2::migrations())
+    let plan = dyngen_runtime::migrate::plan(db.client(), &table, &v2::migrations().unwrap())
         .await
         .unwrap();
     assert_eq!(plan, ["0002_add_index_gsi2"]);
@@ -140,11 +140,11 @@ async fn two_runners_at_once_apply_each_migration_exactly_once() {
     seed_v1(slow_local().client(), &table, 30).await;
     let a = v2::Db::new(slow_local().client()).with_table_name(&table);
     let b = v2::Db::new(slow_local().client()).with_table_name(&table);
-    let oa = v2::migrate::Options {
+    let oa = dyngen_runtime::migrate::Options {
         owner: "runner-a".into(),
         ..fast_options()
     };
-    let ob = v2::migrate::Options {
+    let ob = dyngen_runtime::migrate::Options {
         owner: "runner-b".into(),
         ..fast_options()
     };
@@ -181,7 +181,7 @@ async fn a_runner_killed_mid_backfill_is_resumed_by_the_next_one() {
     // backfilled page; its lock stays behind and must expire.
     let progressed = Arc::new(AtomicU64::new(0));
     let seen = progressed.clone();
-    let crashing = v2::migrate::Options {
+    let crashing = dyngen_runtime::migrate::Options {
         owner: "crashes".into(),
         lease: Duration::from_secs(2),
         segments: 4,
@@ -202,7 +202,7 @@ async fn a_runner_killed_mid_backfill_is_resumed_by_the_next_one() {
     }
     drop(run);
     assert_eq!(
-        v2::migrate::plan(db.client(), &table, &v2::migrations())
+        dyngen_runtime::migrate::plan(db.client(), &table, &v2::migrations().unwrap())
             .await
             .unwrap(),
         ["0002_add_index_gsi2"]
@@ -216,7 +216,7 @@ async fn a_runner_killed_mid_backfill_is_resumed_by_the_next_one() {
     );
 
     let report = db
-        .migrate(&v2::migrate::Options {
+        .migrate(&dyngen_runtime::migrate::Options {
             owner: "finisher".into(),
             segments: 4,
             ..fast_options()
@@ -270,10 +270,17 @@ async fn an_edited_or_missing_migration_is_refused() {
     seed_v1(common::client(), &table, 3).await;
     let client = common::client();
 
-    let mut edited = v1::migrations();
+    let mut edited = v1::migrations().unwrap();
     edited[0].checksum = "0000".into();
-    match v1::migrate::run(&client, &table, &edited, &v1::migrate::Options::default()).await {
-        Err(v1::migrate::MigrateError::Edited { name, .. }) => {
+    match dyngen_runtime::migrate::run(
+        &client,
+        &table,
+        &edited,
+        &dyngen_runtime::migrate::Options::default(),
+    )
+    .await
+    {
+        Err(dyngen_runtime::migrate::MigrateError::Edited { name, .. }) => {
             assert_eq!(name, "0001_create_table")
         }
         other => panic!("expected Edited, got {other:?}"),
@@ -287,10 +294,12 @@ async fn an_edited_or_missing_migration_is_refused() {
         .unwrap();
     match v1::Db::new(client)
         .with_table_name(&table)
-        .migrate(&v1::migrate::Options::default())
+        .migrate(&dyngen_runtime::migrate::Options::default())
         .await
     {
-        Err(v1::migrate::MigrateError::Missing { name }) => assert_eq!(name, "0002_add_index_gsi2"),
+        Err(dyngen_runtime::migrate::MigrateError::Missing { name }) => {
+            assert_eq!(name, "0002_add_index_gsi2")
+        }
         other => panic!("expected Missing, got {other:?}"),
     }
 }
@@ -298,26 +307,27 @@ async fn an_edited_or_missing_migration_is_refused() {
 #[test]
 fn the_runner_renders_keys_exactly_as_the_generated_code() {
     let backfill = v2::migrations()
+        .unwrap()
         .into_iter()
         .flat_map(|m| m.steps)
         .find_map(|s| match s {
-            v2::migrate::Step::Backfill(b) => Some(b),
+            dyngen_runtime::migrate::Step::Backfill(b) => Some(b),
             _ => None,
         })
         .unwrap();
-    let keys = &backfill.entities[0].keys;
+    let keys = &backfill.entities[0].set;
     let ids = ["a", "#", "%23", "x#y%z", "ünï", "", "p#1#"];
     for (i, id) in ids.iter().enumerate() {
         let p = v2::Person {
             id: id.to_string(),
             team: "t".into(),
             name: "n".into(),
-            born: Some(v2::support::Date::new(1999 + i as i32, 2, 28).unwrap()),
+            born: Some(dyngen_runtime::Date::new(1999 + i as i32, 2, 28).unwrap()),
         };
         let item = p.to_item();
         for k in keys {
             assert_eq!(
-                v2::migrate::render(k, &item).as_ref(),
+                dyngen_runtime::migrate::render(k, &item).as_ref(),
                 item.get(&k.attribute),
                 "{} for id {id:?}",
                 k.attribute
@@ -333,7 +343,7 @@ fn the_runner_renders_keys_exactly_as_the_generated_code() {
     .to_item();
     assert!(
         keys.iter()
-            .all(|k| v2::migrate::render(k, &unborn).is_none()),
+            .all(|k| dyngen_runtime::migrate::render(k, &unborn).is_none()),
         "sparse: no key without its input"
     );
 }

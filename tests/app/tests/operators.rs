@@ -5,8 +5,8 @@ mod common;
 
 use std::sync::atomic::Ordering;
 
-use dyngen_app_tests::operators::support::{BatchRetry, Timestamp};
 use dyngen_app_tests::operators::*;
+use dyngen_runtime::{BatchRetry, Timestamp};
 
 async fn db_with(client: aws_sdk_dynamodb::Client) -> Db {
     let db = Db::new(client).with_table_name(common::table("ops"));

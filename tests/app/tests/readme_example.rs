@@ -42,7 +42,7 @@ async fn example(client: aws_sdk_dynamodb::Client, new_user: User) -> Result<(),
 
 #[tokio::test]
 async fn the_readme_example_runs() {
-    let ts = db::support::Timestamp::from_unix_millis(0);
+    let ts = dyngen_runtime::Timestamp::from_unix_millis(0);
     let alice = User {
         email: "alice@example.com".into(),
         company_name: "acme".into(),

@@ -6,8 +6,8 @@ mod common;
 use std::collections::BTreeSet;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use dyngen_app_tests::example::support::{Date, ItemErrorKind, Timestamp};
 use dyngen_app_tests::example::*;
+use dyngen_runtime::{Date, ItemErrorKind, Timestamp};
 
 async fn db() -> Db {
     let db = Db::new(common::client()).with_table_name(common::table("example"));
@@ -445,15 +445,14 @@ async fn a_transaction_with_one_failing_condition_writes_nothing() {
     let missing = CompanyKey {
         name: "nope".into(),
     };
-    let (key, spec) = db
+    let update = db
         .company()
         .update(&existing.key())
-        .set_industry("tx".into())
-        .into_parts();
+        .set_industry("tx".into());
     let res = db
         .transaction()
         .create(&newcomer)
-        .update::<Company>(key, &spec, Some("updatedAt"))
+        .update(update)
         .condition_check(&missing, true)
         .send()
         .await;

@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::operation::batch_get_item::{BatchGetItemInput, BatchGetItemOutput};
 use aws_sdk_dynamodb::operation::batch_write_item::{BatchWriteItemInput, BatchWriteItemOutput};
 use aws_sdk_dynamodb::types::{KeysAndAttributes, WriteRequest};
-use dyngen::local::{DynamoDbLocal, unique_table_name};
+use dyngen_runtime::local::{DynamoDbLocal, unique_table_name};
 
 pub type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
 

@@ -1,0 +1,141 @@
+//! Batches: reads of up to 100 keys and writes of up to 25 requests per call, with the
+//! unprocessed remainder retried.
+
+use aws_sdk_dynamodb::types::WriteRequest;
+
+use crate::error::{Error, sdk};
+use crate::item::Item;
+use crate::repo::{Entity, EntityKey};
+use crate::table::Table;
+use crate::value::Timestamp;
+
+/// Reads items by key in requests of at most 100 keys, retrying unprocessed keys, and
+/// keeping every item already read. Order is not preserved; missing keys are skipped.
+pub async fn batch_get(db: &Table, keys: Vec<Item>, consistent: bool) -> Result<Vec<Item>, Error> {
+    use ::aws_sdk_dynamodb::types::KeysAndAttributes;
+    let mut found = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(100) {
+        let mut pending: Vec<Item> = chunk.to_vec();
+        let mut attempt = 0;
+        while !pending.is_empty() {
+            if attempt > 0 {
+                if attempt >= db.batch_retry().max_attempts {
+                    return Err(Error::BatchIncomplete {
+                        unprocessed_keys: pending,
+                        unprocessed_writes: Vec::new(),
+                    });
+                }
+                db.backoff(attempt).await;
+            }
+            attempt += 1;
+            let req = KeysAndAttributes::builder()
+                .set_keys(Some(::std::mem::take(&mut pending)))
+                .consistent_read(consistent)
+                .build()
+                .map_err(sdk)?;
+            let mut out = db
+                .client()
+                .batch_get_item()
+                .request_items(db.table_name(), req)
+                .send()
+                .await
+                .map_err(sdk)?;
+            if let Some(mut responses) = out.responses.take() {
+                found.extend(responses.remove(db.table_name()).unwrap_or_default());
+            }
+            if let Some(mut unprocessed) = out.unprocessed_keys.take() {
+                pending = unprocessed
+                    .remove(db.table_name())
+                    .map(|k| k.keys)
+                    .unwrap_or_default();
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Puts and deletes for [`Table::batch_write`].
+pub struct BatchWrite<'a> {
+    db: &'a Table,
+    requests: Vec<WriteRequest>,
+}
+
+impl<'a> BatchWrite<'a> {
+    pub(crate) fn new(db: &'a Table) -> Self {
+        BatchWrite {
+            db,
+            requests: Vec::new(),
+        }
+    }
+
+    /// Writes a whole item (stamping its maintained timestamps as a create).
+    pub fn put<E: Entity>(mut self, value: &E) -> Self {
+        let mut stored = value.clone();
+        stored.stamp(
+            Timestamp::now(),
+            true,
+            value.version().or(E::VERSION.map(|_| 1)),
+        );
+        let put = ::aws_sdk_dynamodb::types::PutRequest::builder()
+            .set_item(Some(stored.to_item()))
+            .build();
+        if let Ok(put) = put {
+            self.requests
+                .push(WriteRequest::builder().put_request(put).build());
+        }
+        self
+    }
+    pub fn delete<K: EntityKey>(mut self, key: &K) -> Self {
+        let del = ::aws_sdk_dynamodb::types::DeleteRequest::builder()
+            .set_key(Some(key.to_key_item()))
+            .build();
+        if let Ok(del) = del {
+            self.requests
+                .push(WriteRequest::builder().delete_request(del).build());
+        }
+        self
+    }
+    pub fn len(&self) -> usize {
+        self.requests.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.requests.is_empty()
+    }
+    /// Sends the requests in batches of 25; unprocessed ones are retried with backoff.
+    pub async fn send(self) -> Result<(), Error> {
+        let db = self.db;
+        let mut failed = Vec::new();
+        for chunk in self.requests.chunks(25) {
+            let mut pending = chunk.to_vec();
+            let mut attempt = 0;
+            while !pending.is_empty() {
+                if attempt > 0 {
+                    if attempt >= db.batch_retry().max_attempts {
+                        failed.append(&mut pending);
+                        break;
+                    }
+                    db.backoff(attempt).await;
+                }
+                attempt += 1;
+                let out = db
+                    .client()
+                    .batch_write_item()
+                    .request_items(db.table_name(), ::std::mem::take(&mut pending))
+                    .send()
+                    .await
+                    .map_err(sdk)?;
+                if let Some(mut unprocessed) = out.unprocessed_items {
+                    pending = unprocessed.remove(db.table_name()).unwrap_or_default();
+                }
+            }
+        }
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::BatchIncomplete {
+                unprocessed_keys: Vec::new(),
+                unprocessed_writes: failed,
+            })
+        }
+    }
+}

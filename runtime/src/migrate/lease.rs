@@ -1,0 +1,129 @@
+//! The lock: one item whose lease a runner takes with a conditional write and renews
+//! while it works; a crashed runner's lease expires.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::runner::{Keys, MigrateError, Options, now_millis, sdk, sleep};
+
+pub(super) struct Lease {
+    version: String,
+}
+
+impl Lease {
+    pub(super) async fn acquire(
+        client: &Client,
+        table: &str,
+        keys: &Keys,
+        options: &Options,
+    ) -> Result<Lease, MigrateError> {
+        let started = now_millis();
+        let mut n = 0u32;
+        loop {
+            n += 1;
+            let version = format!("{}#{n}", options.owner);
+            let now = now_millis();
+            let mut item = keys.lock();
+            item.insert("owner".into(), AttributeValue::S(options.owner.clone()));
+            item.insert("leaseVersion".into(), AttributeValue::S(version.clone()));
+            item.insert(
+                "leaseExpires".into(),
+                AttributeValue::N((now + options.lease.as_millis() as i64).to_string()),
+            );
+            let res = client
+                .put_item()
+                .table_name(table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(#pk) OR #exp < :now")
+                .expression_attribute_names("#pk", &keys.pk.name)
+                .expression_attribute_names("#exp", "leaseExpires")
+                .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+                .return_values_on_condition_check_failure(
+                    ::aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send()
+                .await;
+            match res {
+                Ok(_) => return Ok(Lease { version }),
+                Err(e) => {
+                    let holder = match e.as_service_error() {
+                        Some(::aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c)) => {
+                            c.item().and_then(|i| i.get("owner")).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
+                        }
+                        _ => return Err(sdk(e)),
+                    };
+                    if now_millis() - started > options.lock_wait.as_millis() as i64 {
+                        return Err(MigrateError::LockTimeout { holder });
+                    }
+                    sleep(client, options.poll.min(Duration::from_millis(500))).await;
+                }
+            }
+        }
+    }
+
+    pub(super) async fn renew(
+        &self,
+        client: &Client,
+        table: &str,
+        keys: &Keys,
+        options: &Options,
+    ) -> Result<(), MigrateError> {
+        client
+            .update_item()
+            .table_name(table)
+            .set_key(Some(keys.lock()))
+            .update_expression("SET #exp = :exp")
+            .condition_expression("#ver = :ver")
+            .expression_attribute_names("#exp", "leaseExpires")
+            .expression_attribute_names("#ver", "leaseVersion")
+            .expression_attribute_values(
+                ":exp",
+                AttributeValue::N((now_millis() + options.lease.as_millis() as i64).to_string()),
+            )
+            .expression_attribute_values(":ver", AttributeValue::S(self.version.clone()))
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception())
+                {
+                    MigrateError::LockTimeout {
+                        holder: "another runner (this runner's lease expired)".into(),
+                    }
+                } else {
+                    sdk(e)
+                }
+            })?;
+        Ok(())
+    }
+
+    pub(super) async fn release(
+        &self,
+        client: &Client,
+        table: &str,
+        keys: &Keys,
+    ) -> Result<(), MigrateError> {
+        let res = client
+            .delete_item()
+            .table_name(table)
+            .set_key(Some(keys.lock()))
+            .condition_expression("#ver = :ver")
+            .expression_attribute_names("#ver", "leaseVersion")
+            .expression_attribute_values(":ver", AttributeValue::S(self.version.clone()))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            // Our lease expired and another runner took over: nothing of ours to release.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(sdk(e)),
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! Migrations: the file model ([`model`], always available) and, with feature `client`,
+//! the runner that applies them.
+
+pub mod model;
+
+#[cfg(feature = "client")]
+mod backfill;
+#[cfg(feature = "client")]
+mod lease;
+#[cfg(feature = "client")]
+mod runner;
+#[cfg(feature = "client")]
+mod tables;
+
+pub use model::{
+    Backfill, BackfillEntity, Capacity, DerivedKey, IndexDef, KeyAttr, Migration, MigrationFile,
+    ModelError, ProjectionDef, Step, TableDef, checksum,
+};
+
+#[cfg(feature = "client")]
+pub use {
+    backfill::render,
+    runner::{MigrateError, Options, Progress, Report, plan, run},
+    tables::{create_table, wait_active},
+};

@@ -1,0 +1,191 @@
+//! The migration file model: what `dyngen generate` writes to `migrations/NNNN_*.yaml`,
+//! what the runner applies, and what the generated code embeds. One set of types, read
+//! by one parser ([`Migration::parse`]), so a file means the same to the generator, to
+//! `dyngen migrate` and to `Db::migrate`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// A parsed migration file.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationFile {
+    pub migration: String,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    CreateTable(TableDef),
+    CreateIndex(IndexDef),
+    DeleteIndex { name: String },
+    Backfill(Backfill),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableDef {
+    pub partition_key: KeyAttr,
+    pub sort_key: KeyAttr,
+    pub billing_mode: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Capacity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_attribute: Option<String>,
+    #[serde(default)]
+    pub indexes: Vec<IndexDef>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capacity {
+    pub read: u32,
+    pub write: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyAttr {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+}
+
+impl KeyAttr {
+    pub fn numeric(&self) -> bool {
+        self.ty == "N"
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexDef {
+    pub name: String,
+    pub partition_key: KeyAttr,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort_key: Option<KeyAttr>,
+    /// `all`, `keys_only`, or the attribute names of an INCLUDE projection.
+    pub projection: ProjectionDef,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectionDef {
+    All,
+    KeysOnly,
+    Include(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backfill {
+    pub index: String,
+    pub type_attribute: String,
+    pub entities: Vec<BackfillEntity>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackfillEntity {
+    pub entity: String,
+    pub set: Vec<DerivedKey>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DerivedKey {
+    pub attribute: String,
+    pub template: String,
+    #[serde(default)]
+    pub numeric: bool,
+    /// Attribute name → type (`string`, `integer`, `bool`, `date`, `timestamp`, `enum`).
+    pub inputs: BTreeMap<String, String>,
+}
+
+impl TableDef {
+    /// Reads a table definition from the YAML that generated code embeds for
+    /// `Db::create_table`.
+    pub fn from_yaml(text: &str) -> Result<TableDef, ModelError> {
+        serde_saphyr::from_str(text).map_err(|e| ModelError {
+            file: "<table definition>".into(),
+            message: first_line(&e.to_string()),
+        })
+    }
+}
+
+/// One migration ready to apply: its name, the checksum of its file, and its steps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Migration {
+    /// The file name without `.yaml`, e.g. `0002_add_index_gsi4`; names sort in order.
+    pub name: String,
+    /// sha256 of the file's text, hex: what the ledger records.
+    pub checksum: String,
+    pub steps: Vec<Step>,
+}
+
+/// A migration file that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelError {
+    /// The file at fault.
+    pub file: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl std::fmt::Display for ModelError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.file, self.message)
+    }
+}
+
+impl std::error::Error for ModelError {}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().to_string()
+}
+
+impl MigrationFile {
+    /// Parses a migration file's text.
+    pub fn parse(file: &str, text: &str) -> Result<MigrationFile, ModelError> {
+        serde_saphyr::from_str(text).map_err(|e| ModelError {
+            file: file.to_string(),
+            message: format!("cannot be read: {}", first_line(&e.to_string())),
+        })
+    }
+}
+
+impl Migration {
+    /// Parses one migration file (`0002_add_index_gsi4.yaml` and its text); the name
+    /// inside must be the file name without `.yaml`.
+    pub fn parse(file: &str, text: &str) -> Result<Migration, ModelError> {
+        let parsed = MigrationFile::parse(file, text)?;
+        if format!("{}.yaml", parsed.migration) != file {
+            return Err(ModelError {
+                file: file.to_string(),
+                message: format!("says `migration: {}`", parsed.migration),
+            });
+        }
+        Ok(Migration {
+            name: parsed.migration,
+            checksum: checksum(text),
+            steps: parsed.steps,
+        })
+    }
+
+    /// Parses every file of a list of (file name, text), as generated code embeds them,
+    /// in the order given.
+    pub fn parse_all(files: &[(&str, &str)]) -> Result<Vec<Migration>, ModelError> {
+        files.iter().map(|(f, t)| Migration::parse(f, t)).collect()
+    }
+}
+
+/// sha256 of a file's bytes, hex: what the ledger records.
+pub fn checksum(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

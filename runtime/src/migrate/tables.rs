@@ -1,0 +1,288 @@
+//! Table and index operations of the runner: CreateTable, UpdateTable for one index at a
+//! time, and waiting until everything is ACTIVE.
+
+use aws_sdk_dynamodb::Client;
+
+use super::model::{IndexDef, KeyAttr, ProjectionDef, TableDef};
+use super::runner::{MigrateError, Options, sdk, sleep};
+
+/// `(read, write)` capacity of a provisioned table.
+fn provisioned(def: &TableDef) -> Option<(i64, i64)> {
+    def.capacity
+        .map(|c| (i64::from(c.read), i64::from(c.write)))
+}
+
+fn key_schema(
+    name: &str,
+    kt: ::aws_sdk_dynamodb::types::KeyType,
+) -> Result<::aws_sdk_dynamodb::types::KeySchemaElement, MigrateError> {
+    ::aws_sdk_dynamodb::types::KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kt)
+        .build()
+        .map_err(sdk)
+}
+
+fn attribute_definition(
+    k: &KeyAttr,
+) -> Result<::aws_sdk_dynamodb::types::AttributeDefinition, MigrateError> {
+    use ::aws_sdk_dynamodb::types::ScalarAttributeType;
+    ::aws_sdk_dynamodb::types::AttributeDefinition::builder()
+        .attribute_name(&k.name)
+        .attribute_type(if k.numeric() {
+            ScalarAttributeType::N
+        } else {
+            ScalarAttributeType::S
+        })
+        .build()
+        .map_err(sdk)
+}
+
+fn projection(p: &ProjectionDef) -> ::aws_sdk_dynamodb::types::Projection {
+    use ::aws_sdk_dynamodb::types::ProjectionType;
+    let b = ::aws_sdk_dynamodb::types::Projection::builder();
+    match p {
+        ProjectionDef::All => b.projection_type(ProjectionType::All).build(),
+        ProjectionDef::KeysOnly => b.projection_type(ProjectionType::KeysOnly).build(),
+        ProjectionDef::Include(list) => b
+            .projection_type(ProjectionType::Include)
+            .set_non_key_attributes(Some(list.clone()))
+            .build(),
+    }
+}
+
+fn throughput(
+    c: (i64, i64),
+) -> Result<::aws_sdk_dynamodb::types::ProvisionedThroughput, MigrateError> {
+    ::aws_sdk_dynamodb::types::ProvisionedThroughput::builder()
+        .read_capacity_units(c.0)
+        .write_capacity_units(c.1)
+        .build()
+        .map_err(sdk)
+}
+
+/// Creates the table with the given indexes unless it exists, and waits until it and
+/// every index are ACTIVE; returns whether this call created it. Two runners racing here is
+/// fine: the loser sees ResourceInUseException and waits like the winner.
+pub async fn create_table(
+    client: &Client,
+    table: &str,
+    def: &TableDef,
+    options: &Options,
+) -> Result<bool, MigrateError> {
+    use ::aws_sdk_dynamodb::types::{BillingMode, GlobalSecondaryIndex, KeyType};
+    let mut req = client
+        .create_table()
+        .table_name(table)
+        .key_schema(key_schema(&def.partition_key.name, KeyType::Hash)?)
+        .key_schema(key_schema(&def.sort_key.name, KeyType::Range)?);
+    let mut defined: Vec<&KeyAttr> = Vec::new();
+    for k in [&def.partition_key, &def.sort_key].into_iter().chain(
+        def.indexes
+            .iter()
+            .flat_map(|i| ::std::iter::once(&i.partition_key).chain(i.sort_key.as_ref())),
+    ) {
+        if !defined.iter().any(|d| d.name == k.name) {
+            defined.push(k);
+            req = req.attribute_definitions(attribute_definition(k)?);
+        }
+    }
+    for ix in &def.indexes {
+        let mut g = GlobalSecondaryIndex::builder()
+            .index_name(&ix.name)
+            .key_schema(key_schema(&ix.partition_key.name, KeyType::Hash)?)
+            .projection(projection(&ix.projection));
+        if let Some(sk) = &ix.sort_key {
+            g = g.key_schema(key_schema(&sk.name, KeyType::Range)?);
+        }
+        if let Some(c) = provisioned(def) {
+            g = g.provisioned_throughput(throughput(c)?);
+        }
+        req = req.global_secondary_indexes(g.build().map_err(sdk)?);
+    }
+    req = match provisioned(def) {
+        Some(c) => req
+            .billing_mode(BillingMode::Provisioned)
+            .provisioned_throughput(throughput(c)?),
+        None => req.billing_mode(BillingMode::PayPerRequest),
+    };
+    let created = match req.send().await {
+        Ok(_) => true,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) =>
+        {
+            false
+        }
+        Err(e) => return Err(sdk(e)),
+    };
+    wait_active(client, table, options).await?;
+    if created && let Some(ttl) = &def.ttl_attribute {
+        let spec = ::aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+            .enabled(true)
+            .attribute_name(ttl)
+            .build()
+            .map_err(sdk)?;
+        client
+            .update_time_to_live()
+            .table_name(table)
+            .time_to_live_specification(spec)
+            .send()
+            .await
+            .map_err(sdk)?;
+    }
+    Ok(created)
+}
+
+/// Polls until the table and every index are ACTIVE and none is being deleted (the SDK's
+/// waiter looks only at the table).
+pub async fn wait_active(
+    client: &Client,
+    table: &str,
+    options: &Options,
+) -> Result<(), MigrateError> {
+    use ::aws_sdk_dynamodb::types::{IndexStatus, TableStatus};
+    loop {
+        let out = client
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(sdk)?;
+        let t = out.table();
+        let ready = t.and_then(|t| t.table_status()) == Some(&TableStatus::Active)
+            && t.map(|t| t.global_secondary_indexes())
+                .unwrap_or_default()
+                .iter()
+                .all(|g| g.index_status() == Some(&IndexStatus::Active));
+        if ready {
+            return Ok(());
+        }
+        sleep(client, options.poll).await;
+    }
+}
+
+async fn index_exists(client: &Client, table: &str, name: &str) -> Result<bool, MigrateError> {
+    let out = client
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .map_err(sdk)?;
+    Ok(out
+        .table()
+        .map(|t| t.global_secondary_indexes())
+        .unwrap_or_default()
+        .iter()
+        .any(|g| g.index_name() == Some(name)))
+}
+
+/// Whether an UpdateTable failure means "another index operation is under way; retry".
+fn busy<E: ::aws_sdk_dynamodb::error::ProvideErrorMetadata>(e: &E) -> bool {
+    matches!(
+        e.code(),
+        Some("LimitExceededException" | "ResourceInUseException")
+    )
+}
+
+pub(super) async fn create_index(
+    client: &Client,
+    table: &str,
+    ix: &IndexDef,
+    options: &Options,
+) -> Result<(), MigrateError> {
+    use ::aws_sdk_dynamodb::types::{
+        CreateGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate, KeyType,
+    };
+    loop {
+        wait_active(client, table, options).await?;
+        if index_exists(client, table, &ix.name).await? {
+            return wait_active(client, table, options).await;
+        }
+        let desc = client
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(sdk)?;
+        // An on-demand table reports zero provisioned capacity (and DynamoDB Local reports
+        // no billing mode at all), so capacity is what tells them apart.
+        let on_demand = desc
+            .table()
+            .and_then(|t| t.billing_mode_summary())
+            .and_then(|b| b.billing_mode())
+            == Some(&::aws_sdk_dynamodb::types::BillingMode::PayPerRequest);
+        let provisioned = !on_demand
+            && desc
+                .table()
+                .and_then(|t| t.provisioned_throughput())
+                .and_then(|p| p.read_capacity_units())
+                .unwrap_or(0)
+                > 0;
+        let mut action = CreateGlobalSecondaryIndexAction::builder()
+            .index_name(&ix.name)
+            .key_schema(key_schema(&ix.partition_key.name, KeyType::Hash)?)
+            .projection(projection(&ix.projection));
+        if let Some(sk) = &ix.sort_key {
+            action = action.key_schema(key_schema(&sk.name, KeyType::Range)?);
+        }
+        if provisioned {
+            let p = desc.table().and_then(|t| t.provisioned_throughput());
+            let c = (
+                p.and_then(|p| p.read_capacity_units()).unwrap_or(1).max(1),
+                p.and_then(|p| p.write_capacity_units()).unwrap_or(1).max(1),
+            );
+            action = action.provisioned_throughput(throughput(c)?);
+        }
+        let mut req = client
+            .update_table()
+            .table_name(table)
+            .global_secondary_index_updates(
+                GlobalSecondaryIndexUpdate::builder()
+                    .create(action.build().map_err(sdk)?)
+                    .build(),
+            );
+        req = req.attribute_definitions(attribute_definition(&ix.partition_key)?);
+        if let Some(sk) = &ix.sort_key {
+            req = req.attribute_definitions(attribute_definition(sk)?);
+        }
+        match req.send().await {
+            Ok(_) => return wait_active(client, table, options).await,
+            Err(e) if e.as_service_error().is_some_and(busy) => sleep(client, options.poll).await,
+            Err(e) => return Err(sdk(e)),
+        }
+    }
+}
+
+pub(super) async fn delete_index(
+    client: &Client,
+    table: &str,
+    name: &str,
+    options: &Options,
+) -> Result<(), MigrateError> {
+    use ::aws_sdk_dynamodb::types::{DeleteGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate};
+    loop {
+        wait_active(client, table, options).await?;
+        if !index_exists(client, table, name).await? {
+            return Ok(());
+        }
+        let action = DeleteGlobalSecondaryIndexAction::builder()
+            .index_name(name)
+            .build()
+            .map_err(sdk)?;
+        match client
+            .update_table()
+            .table_name(table)
+            .global_secondary_index_updates(
+                GlobalSecondaryIndexUpdate::builder().delete(action).build(),
+            )
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if e.as_service_error().is_some_and(busy) => {}
+            Err(e) => return Err(sdk(e)),
+        }
+        sleep(client, options.poll).await;
+    }
+}

@@ -1,0 +1,398 @@
+//! Queries of access patterns: one page at a time with cursors bound to the pattern, or
+//! every page in turn.
+
+use std::collections::{HashMap, VecDeque};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::error::{Error, sdk};
+use crate::item::{Item, ItemError};
+use crate::repo::Entity;
+use crate::table::{Table, TableDesign};
+
+/// One page of a query: the items, and a cursor when DynamoDB says there may be more.
+/// A page can be short, even empty, while more remain: the page size (`limit`) counts
+/// items read before filters, as DynamoDB's `Limit` does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub cursor: Option<Cursor>,
+}
+
+/// An opaque position in one access pattern's results. It can be stored and sent to a
+/// client as a string; it is accepted only by the pattern that produced it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor(String);
+
+impl Cursor {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// Takes back a string from [`Cursor::as_str`]; it is checked when used.
+    pub fn from_string(s: impl Into<String>) -> Self {
+        Cursor(s.into())
+    }
+
+    pub(crate) fn encode(pattern: &str, key: &Item) -> Self {
+        let mut names: Vec<&String> = key.keys().collect();
+        names.sort();
+        let mut raw = String::from(pattern);
+        for n in names {
+            let (t, v) = match &key[n] {
+                AttributeValue::S(s) => ('S', s.clone()),
+                AttributeValue::N(s) => ('N', s.clone()),
+                _ => continue,
+            };
+            raw.push('\n');
+            raw.push_str(&escape_line(n));
+            raw.push('\t');
+            raw.push(t);
+            raw.push_str(&escape_line(&v));
+        }
+        Cursor(base64url(raw.as_bytes()))
+    }
+
+    pub(crate) fn decode(&self, pattern: &'static str) -> Result<Item, Error> {
+        let bytes = unbase64url(&self.0).ok_or(Error::InvalidCursor)?;
+        let raw = String::from_utf8(bytes).map_err(|_| Error::InvalidCursor)?;
+        let mut lines = raw.split('\n');
+        let found = lines.next().unwrap_or_default();
+        if found != pattern {
+            return Err(Error::CursorMismatch {
+                expected: pattern,
+                found: found.to_string(),
+            });
+        }
+        let mut key = Item::new();
+        for line in lines {
+            let (n, rest) = line.split_once('\t').ok_or(Error::InvalidCursor)?;
+            let mut chars = rest.chars();
+            let t = chars.next().ok_or(Error::InvalidCursor)?;
+            let v = unescape_line(chars.as_str());
+            let av = match t {
+                'S' => AttributeValue::S(v),
+                'N' => AttributeValue::N(v),
+                _ => return Err(Error::InvalidCursor),
+            };
+            key.insert(unescape_line(n), av);
+        }
+        Ok(key)
+    }
+}
+
+impl ::std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn escape_line(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('\n', "\\n")
+        .replace('\t', "\\t")
+}
+
+fn unescape_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(o) => out.push(o),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+fn base64url(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 4 / 3 + 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(B64[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+fn unbase64url(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    for chunk in s.as_bytes().chunks(4) {
+        if chunk.len() < 2 {
+            return None;
+        }
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            let v = B64.iter().position(|b| b == c)? as u32;
+            n |= v << (18 - 6 * i);
+        }
+        for i in 0..chunk.len() - 1 {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// A prepared query of one access pattern; built by the generated pattern methods.
+#[derive(Debug, Clone)]
+pub struct QuerySpec {
+    pub pattern: &'static str,
+    pub index: Option<&'static str>,
+    pub key_condition: &'static str,
+    pub filter: Option<&'static str>,
+    pub projection: Option<&'static str>,
+    pub names: &'static [(&'static str, &'static str)],
+    pub values: Vec<(&'static str, AttributeValue)>,
+    pub forward: bool,
+    pub limit: Option<i32>,
+    pub consistent: bool,
+    pub cursor: Option<Cursor>,
+}
+
+impl QuerySpec {
+    /// Reads one page of raw items.
+    pub async fn page(&self, db: &Table) -> Result<(Vec<Item>, Option<Cursor>), Error> {
+        let start = match &self.cursor {
+            Some(c) => Some(c.decode(self.pattern)?),
+            None => None,
+        };
+        let names: HashMap<String, String> = self
+            .names
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let values: HashMap<String, AttributeValue> = self
+            .values
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        let out = db
+            .client()
+            .query()
+            .table_name(db.table_name())
+            .set_index_name(self.index.map(str::to_string))
+            .key_condition_expression(self.key_condition)
+            .set_filter_expression(self.filter.map(str::to_string))
+            .set_projection_expression(self.projection.map(str::to_string))
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .scan_index_forward(self.forward)
+            .set_limit(self.limit)
+            .consistent_read(self.consistent)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(sdk)?;
+        let cursor = out
+            .last_evaluated_key()
+            .map(|k| Cursor::encode(self.pattern, k));
+        Ok((out.items.unwrap_or_default(), cursor))
+    }
+}
+
+/// The query of one access pattern: set a page size or a cursor, then `send` for one
+/// page, or `pages` / `all` to read every page. `CONSISTENT` queries (on the table's own
+/// key) also offer strongly consistent reads; DynamoDB has none on a GSI.
+#[must_use = "a query does nothing until it is sent"]
+pub struct Query<'a, T, const CONSISTENT: bool> {
+    db: &'a Table,
+    spec: QuerySpec,
+    decode: fn(Item) -> Result<Option<T>, ItemError>,
+}
+
+/// A query on the table's own key.
+pub type TableQuery<'a, T> = Query<'a, T, true>;
+/// A query on a global secondary index.
+pub type IndexQuery<'a, T> = Query<'a, T, false>;
+
+impl<'a, T, const CONSISTENT: bool> Query<'a, T, CONSISTENT> {
+    pub fn new(
+        db: &'a Table,
+        spec: QuerySpec,
+        decode: fn(Item) -> Result<Option<T>, ItemError>,
+    ) -> Self {
+        Query { db, spec, decode }
+    }
+
+    /// Items evaluated per request (before filters, as DynamoDB counts `Limit`).
+    pub fn limit(mut self, n: i32) -> Self {
+        self.spec.limit = Some(n);
+        self
+    }
+
+    /// Continues after the page that returned this cursor.
+    pub fn cursor(mut self, cursor: Cursor) -> Self {
+        self.spec.cursor = Some(cursor);
+        self
+    }
+
+    /// Reads one page.
+    pub async fn send(self) -> Result<Page<T>, Error> {
+        let (items, cursor) = self.spec.page(self.db).await?;
+        Ok(Page {
+            items: decode_page(items, self.decode)?,
+            cursor,
+        })
+    }
+
+    /// Reads every page in turn; `next().await` yields one item at a time.
+    pub fn pages(self) -> Pager<'a, T> {
+        Pager::new(self.db, self.spec, self.decode)
+    }
+
+    /// Reads every remaining item.
+    pub async fn all(self) -> Result<Vec<T>, Error> {
+        self.pages().collect().await
+    }
+}
+
+impl<T> Query<'_, T, true> {
+    /// Strongly consistent reads.
+    pub fn consistent_read(mut self, yes: bool) -> Self {
+        self.spec.consistent = yes;
+        self
+    }
+}
+
+/// Decodes items of one entity, skipping items of others.
+pub fn decode_entity<E: Entity>(item: Item) -> Result<Option<E>, ItemError> {
+    if entity_type(E::DESIGN, &item) == Some(E::ENTITY_TYPE) {
+        E::from_item_owned(item).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+impl QuerySpec {
+    /// A query of `pattern`: the key condition with its names and values.
+    pub fn new(
+        pattern: &'static str,
+        index: Option<&'static str>,
+        key_condition: &'static str,
+        names: &'static [(&'static str, &'static str)],
+        values: Vec<(&'static str, AttributeValue)>,
+    ) -> Self {
+        QuerySpec {
+            pattern,
+            index,
+            key_condition,
+            filter: None,
+            projection: None,
+            names,
+            values,
+            forward: true,
+            limit: None,
+            consistent: false,
+            cursor: None,
+        }
+    }
+    pub fn filter(mut self, filter: &'static str) -> Self {
+        self.filter = Some(filter);
+        self
+    }
+    pub fn projection(mut self, projection: &'static str) -> Self {
+        self.projection = Some(projection);
+        self
+    }
+    pub fn descending(mut self) -> Self {
+        self.forward = false;
+        self
+    }
+    pub fn page_size(mut self, limit: i32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+}
+
+/// Reads a pattern's results page after page; `next` yields items until none remain.
+pub struct Pager<'a, T> {
+    pub(crate) db: &'a Table,
+    pub(crate) spec: QuerySpec,
+    pub(crate) decode: fn(Item) -> Result<Option<T>, ItemError>,
+    pub(crate) buffer: VecDeque<Item>,
+    pub(crate) done: bool,
+}
+
+impl<'a, T> Pager<'a, T> {
+    pub fn new(
+        db: &'a Table,
+        spec: QuerySpec,
+        decode: fn(Item) -> Result<Option<T>, ItemError>,
+    ) -> Self {
+        Pager {
+            db,
+            spec,
+            decode,
+            buffer: VecDeque::new(),
+            done: false,
+        }
+    }
+
+    /// The next item, fetching the next page when needed; `None` at the end.
+    pub async fn next(&mut self) -> Option<Result<T, Error>> {
+        loop {
+            while let Some(item) = self.buffer.pop_front() {
+                match (self.decode)(item) {
+                    Ok(Some(v)) => return Some(Ok(v)),
+                    Ok(None) => continue,
+                    Err(e) => return Some(Err(e.into())),
+                }
+            }
+            if self.done {
+                return None;
+            }
+            match self.spec.page(self.db).await {
+                Ok((items, cursor)) => {
+                    self.buffer.extend(items);
+                    self.done = cursor.is_none();
+                    self.spec.cursor = cursor;
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+
+    /// Every remaining item.
+    pub async fn collect(mut self) -> Result<Vec<T>, Error> {
+        let mut out = Vec::new();
+        while let Some(item) = self.next().await {
+            out.push(item?);
+        }
+        Ok(out)
+    }
+}
+
+/// Decodes a page with a pattern's decoder.
+pub fn decode_page<T>(
+    items: Vec<Item>,
+    decode: fn(Item) -> Result<Option<T>, ItemError>,
+) -> Result<Vec<T>, Error> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        if let Some(v) = decode(item)? {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
+/// The entity type written on an item.
+pub fn entity_type<'i>(design: &TableDesign, item: &'i Item) -> Option<&'i str> {
+    item.get(design.entity_type_attribute)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+}

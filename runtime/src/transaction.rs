@@ -1,0 +1,189 @@
+//! Transactions: actions over any entities of one table, applied all or nothing.
+
+use crate::error::{CancellationReason, Error, sdk};
+use crate::item::Item;
+use crate::repo::{Entity, EntityKey, Expr, IntoUpdate, UpdateSpec};
+use crate::table::Table;
+use crate::value::Timestamp;
+
+/// Actions over any entities, applied all or nothing.
+pub struct Transaction<'a> {
+    db: &'a Table,
+    items: Vec<::aws_sdk_dynamodb::types::TransactWriteItem>,
+    labels: Vec<String>,
+}
+
+impl<'a> Transaction<'a> {
+    pub(crate) fn new(db: &'a Table) -> Self {
+        Transaction {
+            db,
+            items: Vec::new(),
+            labels: Vec::new(),
+        }
+    }
+
+    fn push(
+        &mut self,
+        label: String,
+        item: Result<
+            ::aws_sdk_dynamodb::types::TransactWriteItem,
+            ::aws_sdk_dynamodb::error::BuildError,
+        >,
+    ) {
+        // The builders fail only when a required field is unset, which never happens here.
+        if let Ok(item) = item {
+            self.items.push(item);
+            self.labels.push(label);
+        }
+    }
+
+    /// Creates an item; cancels the transaction if its key is taken.
+    pub fn create<E: Entity>(mut self, value: &E) -> Self {
+        let mut stored = value.clone();
+        stored.stamp(Timestamp::now(), true, E::VERSION.map(|_| 1));
+        let mut expr = Expr::default();
+        let cond = format!(
+            "attribute_not_exists({})",
+            expr.name(E::DESIGN.partition_key)
+        );
+        let put = ::aws_sdk_dynamodb::types::Put::builder()
+            .table_name(self.db.table_name())
+            .set_item(Some(stored.to_item()))
+            .condition_expression(cond)
+            .set_expression_attribute_names(expr.into_maps().0)
+            .build();
+        let item = put.map(|p| {
+            ::aws_sdk_dynamodb::types::TransactWriteItem::builder()
+                .put(p)
+                .build()
+        });
+        self.push(format!("create {}", E::ENTITY_TYPE), item);
+        self
+    }
+
+    /// Writes a whole item, replacing any item with its key.
+    pub fn put<E: Entity>(mut self, value: &E) -> Self {
+        let mut stored = value.clone();
+        stored.stamp(
+            Timestamp::now(),
+            true,
+            value.version().map(|v| v + 1).or(E::VERSION.map(|_| 1)),
+        );
+        let put = ::aws_sdk_dynamodb::types::Put::builder()
+            .table_name(self.db.table_name())
+            .set_item(Some(stored.to_item()))
+            .build();
+        let item = put.map(|p| {
+            ::aws_sdk_dynamodb::types::TransactWriteItem::builder()
+                .put(p)
+                .build()
+        });
+        self.push(format!("put {}", E::ENTITY_TYPE), item);
+        self
+    }
+
+    /// Applies a typed update: a generated update builder, with its setters called.
+    pub fn update<U: IntoUpdate>(self, update: U) -> Self {
+        let (key, spec) = update.into_parts();
+        self.update_parts::<U::Entity>(key, &spec)
+    }
+
+    fn update_parts<E: Entity>(mut self, key: Item, spec: &UpdateSpec) -> Self {
+        let mut expr = Expr::default();
+        let (update, cond) = spec.expression::<E>(&mut expr);
+        let (names, values) = expr.into_maps();
+        let up = ::aws_sdk_dynamodb::types::Update::builder()
+            .table_name(self.db.table_name())
+            .set_key(Some(key))
+            .update_expression(update)
+            .condition_expression(cond)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build();
+        let item = up.map(|u| {
+            ::aws_sdk_dynamodb::types::TransactWriteItem::builder()
+                .update(u)
+                .build()
+        });
+        self.push(format!("update {}", E::ENTITY_TYPE), item);
+        self
+    }
+
+    /// Deletes an item (no error if it is absent).
+    pub fn delete<K: EntityKey>(mut self, key: &K) -> Self {
+        let del = ::aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(self.db.table_name())
+            .set_key(Some(key.to_key_item()))
+            .build();
+        let item = del.map(|d| {
+            ::aws_sdk_dynamodb::types::TransactWriteItem::builder()
+                .delete(d)
+                .build()
+        });
+        self.push(format!("delete {}", K::ENTITY_TYPE), item);
+        self
+    }
+
+    /// Requires an item to exist (`true`) or not (`false`) for the transaction to apply.
+    pub fn condition_check<K: EntityKey>(mut self, key: &K, exists: bool) -> Self {
+        let mut expr = Expr::default();
+        let pk = expr.name(self.db.design().partition_key);
+        let cond = if exists {
+            format!("attribute_exists({pk})")
+        } else {
+            format!("attribute_not_exists({pk})")
+        };
+        let check = ::aws_sdk_dynamodb::types::ConditionCheck::builder()
+            .table_name(self.db.table_name())
+            .set_key(Some(key.to_key_item()))
+            .condition_expression(cond)
+            .set_expression_attribute_names(expr.into_maps().0)
+            .build();
+        let item = check.map(|c| {
+            ::aws_sdk_dynamodb::types::TransactWriteItem::builder()
+                .condition_check(c)
+                .build()
+        });
+        self.push(format!("condition check {}", K::ENTITY_TYPE), item);
+        self
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Applies every action or none; a cancellation names each failed action.
+    pub async fn send(self) -> Result<(), Error> {
+        use ::aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+        let res = self
+            .db
+            .client()
+            .transact_write_items()
+            .set_transact_items(Some(self.items))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) => match e.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(c)) => {
+                    let reasons = c
+                        .cancellation_reasons()
+                        .iter()
+                        .enumerate()
+                        .map(|(index, r)| CancellationReason {
+                            index,
+                            action: self.labels.get(index).cloned().unwrap_or_default(),
+                            code: r.code().filter(|c| *c != "None").map(str::to_string),
+                            message: r.message().map(str::to_string),
+                        })
+                        .collect();
+                    Err(Error::TransactionCanceled { reasons })
+                }
+                _ => Err(sdk(e)),
+            },
+        }
+    }
+}

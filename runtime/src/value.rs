@@ -1,0 +1,183 @@
+//! The value types that dyngen maps schema types to: [`Timestamp`] and [`Date`], with
+//! the stored forms that keep string order equal to time order.
+
+/// An instant, with millisecond precision, in UTC.
+///
+/// Stored as a fixed-width RFC 3339 string, `YYYY-MM-DDTHH:MM:SS.mmmZ`, so that string
+/// order is time order (for years 0000 to 9999). A TTL attribute is the exception: it
+/// is stored as a number of epoch seconds, as DynamoDB's time to live requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp {
+    millis: i64,
+}
+
+impl Timestamp {
+    pub const fn from_unix_millis(millis: i64) -> Self {
+        Timestamp { millis }
+    }
+    pub const fn unix_millis(self) -> i64 {
+        self.millis
+    }
+    pub fn now() -> Self {
+        let d = ::std::time::SystemTime::now()
+            .duration_since(::std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Timestamp {
+            millis: d.as_millis() as i64,
+        }
+    }
+    pub fn date(self) -> Date {
+        Date::from_days(self.millis.div_euclid(86_400_000))
+    }
+    pub fn year(self) -> i32 {
+        self.date().year
+    }
+
+    /// Parses the stored form (also accepting no fraction, or more digits of it).
+    pub fn parse(s: &str) -> Option<Self> {
+        let b = s.as_bytes();
+        if b.len() < 20 || b[10] != b'T' || b[13] != b':' || b[16] != b':' || *b.last()? != b'Z' {
+            return None;
+        }
+        let date = Date::parse(&s[..10])?;
+        let num = |r: ::std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+        let (h, m, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        if h > 23 || m > 59 || sec > 60 {
+            return None;
+        }
+        let frac = &s[19..s.len() - 1];
+        let millis = match frac.strip_prefix('.') {
+            None if frac.is_empty() => 0,
+            Some(digits) if !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit()) => {
+                let mut ms = 0i64;
+                for (i, c) in digits.bytes().take(3).enumerate() {
+                    ms += i64::from(c - b'0') * [100, 10, 1][i];
+                }
+                ms
+            }
+            _ => return None,
+        };
+        Some(Timestamp {
+            millis: date.days() * 86_400_000 + ((h * 60 + m) * 60 + sec) * 1000 + millis,
+        })
+    }
+}
+
+impl ::std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        let ms_of_day = self.millis.rem_euclid(86_400_000);
+        let (h, m, s, ms) = (
+            ms_of_day / 3_600_000,
+            ms_of_day / 60_000 % 60,
+            ms_of_day / 1000 % 60,
+            ms_of_day % 1000,
+        );
+        write!(f, "{}T{h:02}:{m:02}:{s:02}.{ms:03}Z", self.date())
+    }
+}
+
+/// A calendar date (proleptic Gregorian), stored as `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    pub year: i32,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl Date {
+    /// A date if it exists in the calendar.
+    pub fn new(year: i32, month: u8, day: u8) -> Option<Self> {
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let len = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        (1..=len)
+            .contains(&day)
+            .then_some(Date { year, month, day })
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        let b = s.as_bytes();
+        if b.len() != 10
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || !b
+                .iter()
+                .enumerate()
+                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        {
+            return None;
+        }
+        Date::new(
+            s[..4].parse().ok()?,
+            s[5..7].parse().ok()?,
+            s[8..10].parse().ok()?,
+        )
+    }
+
+    /// Days since 1970-01-01 (a civil-calendar algorithm on 400-year eras).
+    pub fn days(self) -> i64 {
+        let y = i64::from(self.year) - i64::from(self.month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let m = i64::from(self.month);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    pub fn from_days(days: i64) -> Self {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+        Date { year, month, day }
+    }
+}
+
+impl ::std::fmt::Display for Date {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// The `:year` placeholder format.
+pub trait HasYear {
+    fn year_of(&self) -> i32;
+}
+
+impl HasYear for Date {
+    #[inline]
+    fn year_of(&self) -> i32 {
+        self.year
+    }
+}
+
+impl HasYear for i32 {
+    #[inline]
+    fn year_of(&self) -> i32 {
+        *self
+    }
+}
+
+impl HasYear for Timestamp {
+    #[inline]
+    fn year_of(&self) -> i32 {
+        self.year()
+    }
+}
+
+/// A string set (`SS`). DynamoDB cannot store an empty set, so an empty one is written
+/// as an absent attribute and read back empty.
+pub type StringSet = ::std::collections::BTreeSet<String>;
+/// A number set (`NS`) of integers; empty is stored as absent, like [`StringSet`].
+pub type NumberSet = ::std::collections::BTreeSet<i64>;
