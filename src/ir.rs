@@ -99,6 +99,55 @@ pub struct Entity {
     pub version: Option<usize>,
     /// Position in `attributes` of the TTL attribute.
     pub ttl: Option<usize>,
+    /// The update builder's setters, named by [`crate::names`].
+    pub setters: Vec<Setter>,
+}
+
+/// One method of an entity's update builder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setter {
+    pub kind: SetterKind,
+    /// Position in the entity's `attributes`.
+    pub attr: usize,
+    /// The method's Rust name.
+    pub ident: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetterKind {
+    /// Sets the value (and rewrites the index keys built from it).
+    Set,
+    /// Removes an optional value.
+    Remove,
+    /// Adds to a number atomically.
+    Add,
+    /// Appends to a list.
+    Append,
+    /// Adds members to a set.
+    AddTo,
+    /// Removes members from a set.
+    RemoveFrom,
+}
+
+impl SetterKind {
+    /// The method-name prefix.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            SetterKind::Set => "set",
+            SetterKind::Remove => "remove",
+            SetterKind::Add => "add",
+            SetterKind::Append => "append",
+            SetterKind::AddTo => "add_to",
+            SetterKind::RemoveFrom => "remove_from",
+        }
+    }
+}
+
+/// The `Db` methods of a many-to-many relationship with one item per direction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkMethods {
+    pub link: String,
+    pub unlink: String,
 }
 
 /// Who sets an attribute's value.
@@ -273,6 +322,9 @@ pub struct Pattern {
     pub filters: Vec<Filter>,
     /// Sorted, deduplicated.
     pub consumers: Vec<String>,
+    /// Parameters bounding the sort key (`x`, or `x_from` and `x_to`), named by
+    /// [`crate::names`].
+    pub range_params: Vec<String>,
 }
 
 /// A template input of a pattern: a placeholder of the first entity.
@@ -344,6 +396,8 @@ pub struct Relationship {
     pub to: usize,
     pub through: Vec<usize>,
     pub pattern: Option<usize>,
+    /// `link_`/`unlink_` methods, named by [`crate::names`].
+    pub methods: Option<LinkMethods>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

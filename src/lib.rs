@@ -18,6 +18,7 @@ pub mod iam;
 pub mod ir;
 pub mod lints;
 pub mod migrations;
+pub mod names;
 pub mod naming;
 pub mod output;
 pub mod parse;

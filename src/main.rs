@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use dyngen::builder_support::{display_name, generate_files, read_migrations};
+use dyngen::builder_support::{display_name, generate_files_with, read_migrations};
 use dyngen::diag::{self, Diagnostic, Format, Source};
 use dyngen::{Error, output};
 
@@ -32,6 +32,10 @@ struct SchemaArgs {
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     error_format: Format,
+    /// The path generated Rust uses for the runtime crate (when it is renamed or
+    /// re-exported, e.g. `crate::rt`).
+    #[arg(long, default_value = dyngen::emit::DEFAULT_RUNTIME_PATH)]
+    runtime_path: String,
 }
 
 #[derive(Subcommand)]
@@ -164,7 +168,10 @@ fn files_for(
         eprintln!("error: reading {}: {e}", dir.display());
         ExitCode::from(EXIT_BAD_INPUT)
     })?;
-    match generate_files(&source, &migrations, allow_destructive) {
+    let options = dyngen::emit::Options {
+        runtime_path: args.runtime_path.clone(),
+    };
+    match generate_files_with(&source, &migrations, allow_destructive, &options) {
         Ok((files, warnings)) => {
             print_diagnostics(&source, &warnings, args.error_format);
             Ok((source, files))

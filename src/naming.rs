@@ -21,22 +21,35 @@ const KEYWORDS: &[&str] = &[
 /// Keywords that cannot be raw identifiers.
 const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
 
-/// Top-level names the generated file defines itself; a schema type with one of these
-/// names is renamed so it cannot shadow them.
-pub const RESERVED_TYPE_NAMES: &[&str] = &["Cursor", "Db", "Error", "ItemError", "Page", "support"];
+/// Top-level type names the generated file defines or imports itself; a schema type with
+/// one of these names is renamed (`DbEntity`) so it cannot shadow them.
+pub const RESERVED_TYPE_NAMES: &[&str] = &["Cursor", "Date", "Db", "Error", "Page", "Timestamp"];
 
-/// Keep only characters valid in an identifier; a name that starts with a digit gets `_`.
-fn sanitize(converted: &str) -> String {
-    let mut s: String = converted
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
+/// How a converted name is spelled, for the non-ASCII escape.
+#[derive(Clone, Copy)]
+enum Case {
+    Snake,
+    Camel,
+}
+
+/// Keep only ASCII characters valid in an identifier: other letters and digits become their
+/// code point in hex (`é` → `_ue9` in snake case, `Ue9` in camel case), so no identifier
+/// can be confusable with another or mix scripts, and no lint fires on it; punctuation
+/// becomes `_`. A name that starts with a digit gets `_`.
+fn sanitize(converted: &str, case: Case) -> String {
+    let mut s = String::with_capacity(converted.len());
+    for c in converted.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            s.push(c);
+        } else if c.is_alphanumeric() {
+            match case {
+                Case::Snake => s.push_str(&format!("_u{:x}", u32::from(c))),
+                Case::Camel => s.push_str(&format!("U{:x}", u32::from(c))),
             }
-        })
-        .collect();
+        } else if matches!(case, Case::Snake) {
+            s.push('_');
+        }
+    }
     if s.chars().next().is_some_and(|c| c.is_ascii_digit()) {
         s.insert(0, '_');
     }
@@ -56,7 +69,7 @@ fn escape_keyword(ident: String) -> String {
 /// `snake_case` identifier for fields, methods, parameters and modules. `None` when the
 /// name has no character a Rust identifier could use.
 pub fn snake_ident(name: &str) -> Option<String> {
-    let s = sanitize(&name.to_snake_case());
+    let s = sanitize(&name.to_snake_case(), Case::Snake);
     if s.trim_matches('_').is_empty() {
         return None;
     }
@@ -65,7 +78,7 @@ pub fn snake_ident(name: &str) -> Option<String> {
 
 /// `UpperCamelCase` identifier for types. `None` when the name has no usable character.
 pub fn type_ident(name: &str) -> Option<String> {
-    let s = sanitize(&name.to_upper_camel_case());
+    let s = sanitize(&name.to_upper_camel_case(), Case::Camel);
     if s.trim_matches('_').is_empty() {
         return None;
     }
@@ -77,7 +90,7 @@ pub fn type_ident(name: &str) -> Option<String> {
 
 /// Identifier of an enum variant; the same rules as a type, without the reserved list.
 pub fn variant_ident(value: &str) -> Option<String> {
-    let s = sanitize(&value.to_upper_camel_case());
+    let s = sanitize(&value.to_upper_camel_case(), Case::Camel);
     if s.trim_matches('_').is_empty() {
         return None;
     }
@@ -115,5 +128,25 @@ mod tests {
         assert_eq!(type_ident("2fa token").as_deref(), Some("_2faToken"));
         assert_eq!(snake_ident("###"), None);
         assert_eq!(variant_ident("in-progress").as_deref(), Some("InProgress"));
+    }
+
+    #[test]
+    fn identifiers_are_ascii_so_confusables_stay_apart() {
+        // Latin `scope` and `ѕcope` with a Cyrillic dze look alike; their idents must not.
+        let latin = snake_ident("scope").unwrap();
+        let cyrillic = snake_ident("\u{455}cope").unwrap();
+        assert_ne!(latin, cyrillic);
+        assert!(cyrillic.is_ascii(), "{cyrillic}");
+        assert_eq!(snake_ident("café").as_deref(), Some("caf_ue9"));
+        assert_eq!(type_ident("café").as_deref(), Some("CafUe9"));
+        for name in ["naïve", "日本", "Ωmega", "x\u{301}"] {
+            for ident in [snake_ident(name), type_ident(name), variant_ident(name)] {
+                let ident = ident.unwrap();
+                assert!(
+                    ident.is_ascii() && syn::parse_str::<syn::Ident>(&ident).is_ok(),
+                    "{ident}"
+                );
+            }
+        }
     }
 }

@@ -29,6 +29,8 @@ pub struct Spans {
     pub indexes: Vec<Span>,
     /// The table's partition and sort key names.
     pub table_keys: (Span, Span),
+    /// Per relationship: its name.
+    pub relationships: Vec<Span>,
 }
 
 struct Cx<'a> {
@@ -54,6 +56,11 @@ pub fn check(
     file: &ast::SchemaFile,
     src: &Source,
 ) -> (Option<(ir::Schema, Spans)>, Vec<Diagnostic>) {
+    let unprintable = crate::names::check_printable(file, src);
+    if !unprintable.is_empty() {
+        // Everything else would only repeat these names in more messages.
+        return (None, unprintable);
+    }
     let mut cx = Cx {
         src,
         diags: Vec::new(),
@@ -64,7 +71,6 @@ pub fn check(
     let entities = lower_entities(&mut cx, file, &table, &mut spans);
     let patterns = lower_patterns(&mut cx, file, &table, &entities, &mut spans);
     check_type_name_collisions(&mut cx, file, &entities, &patterns);
-    check_method_collisions(&mut cx, file, &entities, &patterns);
     let relationships = lower_relationships(&mut cx, file, &entities, &patterns);
     check_key_attribute_types(&mut cx, &table, &entities, &spans);
 
@@ -76,7 +82,7 @@ pub fn check(
     if cx.diags.iter().any(Diagnostic::is_error) {
         return (None, cx.diags);
     }
-    let schema = ir::Schema {
+    let mut schema = ir::Schema {
         source_name: src.name.clone(),
         table,
         entities,
@@ -84,6 +90,11 @@ pub fn check(
         relationships,
         consumers,
     };
+    crate::names::assign(&mut schema);
+    cx.diags.extend(crate::names::check(&schema, &spans));
+    if cx.diags.iter().any(Diagnostic::is_error) {
+        return (None, cx.diags);
+    }
     cx.diags.extend(crate::lints::lint(&schema, &spans));
     (Some((schema, spans)), cx.diags)
 }
@@ -125,6 +136,7 @@ fn record_declaration_spans(
                 .map_or(Span { offset: 0, len: 0 }, |(n, _)| cx.span(n))
         })
         .collect();
+    spans.relationships = file.relationships.iter().map(|(n, _)| cx.span(n)).collect();
     spans.table_keys = (
         cx.span(&file.table.value.partition_key),
         cx.span(&file.table.value.sort_key),
@@ -356,6 +368,7 @@ fn lower_entities(
             ttl: find(ir::AttrRole::Ttl),
             attributes,
             keys,
+            setters: Vec::new(),
         });
         spans.entity.push(cx.span(name));
         spans.keys.push(key_spans);
@@ -1198,20 +1211,6 @@ fn check_type_name_collisions(
 // ---------------------------------------------------------------------------------------
 // Access patterns
 
-/// Methods the generated `Db` defines itself.
-const DB_METHODS: &[&str] = &[
-    "new",
-    "client",
-    "table_name",
-    "with_table_name",
-    "transaction",
-    "batch_get",
-    "batch_write",
-    "with_batch_retry",
-    "create_table",
-    "migrate",
-];
-
 fn lower_patterns(
     cx: &mut Cx,
     file: &ast::SchemaFile,
@@ -1585,6 +1584,7 @@ fn lower_pattern(
         projection,
         filters,
         consumers,
+        range_params: Vec::new(),
     })
 }
 
@@ -1947,72 +1947,6 @@ fn lower_filter(
     })
 }
 
-fn check_method_collisions(
-    cx: &mut Cx,
-    file: &ast::SchemaFile,
-    entities: &[ir::Entity],
-    patterns: &[ir::Pattern],
-) {
-    let mut taken: BTreeMap<String, (String, Span)> = BTreeMap::new();
-    for m in DB_METHODS {
-        taken.insert(
-            (*m).to_string(),
-            (
-                format!("the generated method `{m}`"),
-                Span { offset: 0, len: 0 },
-            ),
-        );
-    }
-    let entity_names = file.entities.iter().map(|(n, _)| n);
-    for (n, e) in entity_names.zip(entities) {
-        let key = naming::bare(&e.snake_ident).to_string();
-        if let Some((other, other_span)) = taken.get(&key) {
-            let mut d = Diagnostic::error(
-                "dyngen::name_collision",
-                format!(
-                    "entity `{}` and {other} both become the method `{key}`",
-                    e.name
-                ),
-            )
-            .label(cx.span(n), "this entity");
-            if other_span.len > 0 {
-                d = d.label(*other_span, "collides with this one");
-            }
-            cx.error(
-                d.help("rename one of them; names are compared after conversion to snake_case"),
-            );
-        } else {
-            taken.insert(key, (format!("entity `{}`", e.name), cx.span(n)));
-        }
-    }
-    for ((n, _), p) in file
-        .access_patterns
-        .iter()
-        .filter(|(n, _)| patterns.iter().any(|p| p.name == n.value))
-        .zip(patterns)
-    {
-        let key = naming::bare(&p.method_ident).to_string();
-        if let Some((other, other_span)) = taken.get(&key) {
-            let mut d = Diagnostic::error(
-                "dyngen::name_collision",
-                format!(
-                    "pattern `{}` and {other} both become the method `{key}`",
-                    p.name
-                ),
-            )
-            .label(cx.span(n), "this pattern");
-            if other_span.len > 0 {
-                d = d.label(*other_span, "collides with this one");
-            }
-            cx.error(
-                d.help("rename one of them; names are compared after conversion to snake_case"),
-            );
-        } else {
-            taken.insert(key, (format!("pattern `{}`", p.name), cx.span(n)));
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Consumers
 
@@ -2185,6 +2119,7 @@ fn lower_relationships(
                 to,
                 through: through.into_iter().flatten().collect(),
                 pattern,
+                methods: None,
             });
         }
     }

@@ -45,6 +45,7 @@ fn fixture_goldens() {
         "operators",
         "migrate_v1",
         "migrate_v2",
+        "docs_and_names",
     ] {
         let dir = root().join("tests/fixtures/valid").join(fixture);
         let files = generate(&dir.join("schema.yaml"), "schema.yaml");

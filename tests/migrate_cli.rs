@@ -6,6 +6,13 @@ mod common;
 
 use common::{dyngen, root, text};
 
+/// The generated module of the same fixture the CLI migrates: `Db::migrate` and
+/// `dyngen migrate` must be one code path over the same data.
+#[allow(dead_code, unused_imports)]
+#[rustfmt::skip]
+#[path = "fixtures/valid/migrate_v2/expected/rust/dyngen.rs"]
+mod v2;
+
 #[test]
 fn migrate_plans_applies_and_then_has_nothing_to_do() {
     let local = dyngen_runtime::local::DynamoDbLocal::shared().unwrap_or_else(|e| panic!("{e}"));
@@ -37,11 +44,17 @@ fn migrate_plans_applies_and_then_has_nothing_to_do() {
     };
     let (code, stdout, stderr) = run(&["--dry-run"]);
     assert_eq!(code, Some(0), "{stderr}");
-    assert!(
-        stdout.contains("would apply 0001_create_table:")
-            && stdout.contains("would apply 0002_add_index_gsi2:"),
-        "{stdout}"
-    );
+    // The CLI's plan is the runtime's plan over the generated module's embedded files.
+    let client = local.client();
+    let generated = v2::migrations().unwrap();
+    let planned =
+        tokio_block_on(dyngen_runtime::migrate::plan(&client, &table, &generated)).unwrap();
+    let cli_planned: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("would apply ")?.strip_suffix(':'))
+        .collect();
+    assert_eq!(cli_planned, planned, "{stdout}");
+    assert_eq!(planned, ["0001_create_table", "0002_add_index_gsi2"]);
     assert!(
         stdout.contains("Backfill: existing `Person` items get `gsi2pk`"),
         "{stdout}"
@@ -65,5 +78,25 @@ fn migrate_plans_applies_and_then_has_nothing_to_do() {
     let (code, stdout, _) = run(&[]);
     assert_eq!(code, Some(0));
     assert!(stdout.contains("0 applied now, 2 before"), "{stdout}");
+    // And the generated code finds the CLI's ledger its own: same names, same checksums.
+    let db = v2::Db::new(client).with_table_name(&table);
+    let report = tokio_block_on(db.migrate(&Default::default())).unwrap();
+    assert_eq!((report.applied.len(), report.already_applied), (0, 2));
     let _ = dyngen;
+}
+
+#[test]
+fn the_cli_reads_migration_files_into_exactly_what_the_generated_code_embeds() {
+    let dir = root().join("tests/fixtures/valid/migrate_v2/expected/migrations");
+    let sources = dyngen::builder_support::read_migrations(&dir).unwrap();
+    let read: Vec<_> = sources
+        .iter()
+        .map(|s| dyngen_runtime::migrate::Migration::parse(&s.file, &s.text).unwrap())
+        .collect();
+    assert_eq!(read, v2::migrations().unwrap());
+    assert_eq!(read.len(), 2);
+}
+
+fn tokio_block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Runtime::new().unwrap().block_on(f)
 }

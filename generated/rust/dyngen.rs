@@ -286,7 +286,7 @@ impl<'a> CompanyUpdate<'a> {
         self
     }
 
-    /// Applies only if the stored version is `version` ([`Error::VersionConflict`] otherwise).
+    /// Applies only if the stored version is `version` ([`rt::Error::VersionConflict`] otherwise).
     pub fn expect_version(mut self, version: i64) -> Self {
         self.spec.expect_version = ::core::option::Option::Some(version);
         self
@@ -712,18 +712,18 @@ impl<'a> UserUpdate<'a> {
     }
 
     /// Adds members to the set `tags`.
-    pub fn add_to_tags(mut self, values: rt::StringSet) -> Self {
-        if !values.is_empty() {
-            self.spec.add.push(("tags", rt::Attr::to_av(&values)));
+    pub fn add_to_tags(mut self, tags: rt::StringSet) -> Self {
+        if !tags.is_empty() {
+            self.spec.add.push(("tags", rt::Attr::to_av(&tags)));
         }
 
         self
     }
 
     /// Removes members from the set `tags`.
-    pub fn remove_from_tags(mut self, values: rt::StringSet) -> Self {
-        if !values.is_empty() {
-            self.spec.delete.push(("tags", rt::Attr::to_av(&values)));
+    pub fn remove_from_tags(mut self, tags: rt::StringSet) -> Self {
+        if !tags.is_empty() {
+            self.spec.delete.push(("tags", rt::Attr::to_av(&tags)));
         }
 
         self
@@ -741,7 +741,7 @@ impl<'a> UserUpdate<'a> {
         self
     }
 
-    /// Applies only if the stored version is `version` ([`Error::VersionConflict`] otherwise).
+    /// Applies only if the stored version is `version` ([`rt::Error::VersionConflict`] otherwise).
     pub fn expect_version(mut self, version: i64) -> Self {
         self.spec.expect_version = ::core::option::Option::Some(version);
         self
@@ -1641,8 +1641,8 @@ impl Db {
     }
 
     /// All users of a company, ordered by email.
-    /**
- Query on `primary`: `#pk = :pk AND begins_with(#sk, :sk)`.*/
+    ///
+    /// Query on `primary`: `#pk = :pk AND begins_with(#sk, :sk)`.
     pub fn users_of_company(&self, company_name: &str) -> rt::TableQuery<'_, User> {
         rt::Query::new(
             &self.table,
@@ -1662,8 +1662,8 @@ impl Db {
     }
 
     /// A user by email, whatever their company.
-    /**
- Query on `gsi1`: `#pk = :pk AND #sk = :sk`.*/
+    ///
+    /// Query on `gsi1`: `#pk = :pk AND #sk = :sk`.
     pub fn user_by_email(&self, email: &str) -> rt::IndexQuery<'_, User> {
         rt::Query::new(
             &self.table,
@@ -1682,8 +1682,8 @@ impl Db {
     }
 
     /// A company together with its users, in one query.
-    /**
- Query on `primary`: `#pk = :pk`.*/
+    ///
+    /// Query on `primary`: `#pk = :pk`.
     pub fn company_with_users(
         &self,
         name: &str,
@@ -1702,8 +1702,8 @@ impl Db {
     }
 
     /// The members of a company (many-to-many), with when they joined.
-    /**
- Query on `primary`: `#pk = :pk AND begins_with(#sk, :sk)`.*/
+    ///
+    /// Query on `primary`: `#pk = :pk AND begins_with(#sk, :sk)`.
     pub fn members_of_company(
         &self,
         company_name: &str,
@@ -1726,8 +1726,8 @@ impl Db {
     }
 
     /// The companies a user belongs to (many-to-many), with when they joined.
-    /**
- Query on `primary`: `#pk = :pk AND begins_with(#sk, :sk)`.*/
+    ///
+    /// Query on `primary`: `#pk = :pk AND begins_with(#sk, :sk)`.
     pub fn companies_of_user(&self, email: &str) -> rt::TableQuery<'_, UserCompany> {
         rt::Query::new(
             &self.table,
@@ -1746,8 +1746,8 @@ impl Db {
     }
 
     /// Users who subscribed to the newsletter.
-    /**
- Query on `gsi2`: `#pk = :pk AND begins_with(#sk, :sk)`.*/
+    ///
+    /// Query on `gsi2`: `#pk = :pk AND begins_with(#sk, :sk)`.
     pub fn newsletter_subscribers(
         &self,
     ) -> rt::IndexQuery<'_, NewsletterSubscribersItem> {
@@ -1776,8 +1776,8 @@ impl Db {
     }
 
     /// Users born in a given year, by date of birth.
-    /**
- Query on `gsi3`: `#pk = :pk`.*/
+    ///
+    /// Query on `gsi3`: `#pk = :pk`.
     pub fn users_born_in(&self, dob_year: i32) -> rt::IndexQuery<'_, UsersBornInItem> {
         rt::Query::new(
             &self.table,
@@ -1804,8 +1804,8 @@ impl Db {
     }
 
     /// Users born in a year, between two dates.
-    /**
- Query on `gsi3`: `#pk = :pk AND #sk BETWEEN :lo AND :hi`.*/
+    ///
+    /// Query on `gsi3`: `#pk = :pk AND #sk BETWEEN :lo AND :hi`.
     pub fn users_born_between(
         &self,
         dob_year: i32,
@@ -1845,8 +1845,8 @@ impl Db {
     }
 
     /// Invitations of a company that have not expired yet.
-    /**
- Query on `primary`: `#pk = :pk AND begins_with(#sk, :sk)`.*/
+    ///
+    /// Query on `primary`: `#pk = :pk AND begins_with(#sk, :sk)`.
     pub fn pending_invitations(
         &self,
         company_name: &str,
@@ -1873,7 +1873,7 @@ impl Db {
         &self,
         a: &CompanyMember,
         b: &UserCompany,
-    ) -> ::core::result::Result<(), Error> {
+    ) -> ::core::result::Result<(), rt::Error> {
         self.transaction().create(a).create(b).send().await
     }
 
@@ -1882,7 +1882,7 @@ impl Db {
         &self,
         a: &CompanyMemberKey,
         b: &UserCompanyKey,
-    ) -> ::core::result::Result<(), Error> {
+    ) -> ::core::result::Result<(), rt::Error> {
         self.transaction().delete(a).delete(b).send().await
     }
 }

@@ -52,9 +52,9 @@ pub fn emit(
     }
     jobs.push(Box::new(move || {
         let accessors: Vec<_> = schema.entities.iter().map(|e| minijinja::context! { ident => e.type_ident.clone(), method => e.snake_ident.clone() }).collect();
-        let mut methods: Vec<String> = schema.patterns.iter().map(|p| pattern_method(schema, p)).collect();
-        methods.extend(schema.relationships.iter().flat_map(|r| relationship_methods(schema, r)));
-        render("db.rs.j2", minijinja::context! { accessors => accessors, pattern_methods => methods })
+        let methods: Vec<_> = schema.patterns.iter().map(|p| pattern_method(schema, p)).collect();
+        let links: Vec<_> = schema.relationships.iter().filter_map(|r| relationship_methods(schema, r)).collect();
+        render("db.rs.j2", minijinja::context! { accessors => accessors, pattern_methods => Serde(methods), links => Serde(links) })
     }));
     jobs.push(Box::new(move || {
         super::migrations::rust_items(schema, migrations)

@@ -9,9 +9,8 @@ use super::rust::{
 use super::templates::rust_str;
 use crate::ir::{
     self, AttrRole, CompareOp, FilterOp, IndexRef, Part, Placeholder, PlaceholderFormat, Schema,
-    SortCondition, Type,
+    SetterKind, SortCondition, Type,
 };
-use crate::naming;
 use crate::validate::template_is_numeric;
 
 #[derive(Serialize)]
@@ -25,7 +24,8 @@ pub struct RepoView {
     version_expr: String,
     stamp_params: String,
     stamp_body: String,
-    update_methods: Vec<String>,
+    update_methods: Vec<SetterView>,
+    has_version: bool,
 }
 
 fn opt_str(name: Option<&str>) -> String {
@@ -93,6 +93,7 @@ impl RepoView {
             stamp_params,
             stamp_body: stamp,
             update_methods: update_methods(schema, entity),
+            has_version: entity.version.is_some(),
         }
     }
 }
@@ -112,170 +113,201 @@ fn primary_placeholders(entity: &ir::Entity) -> Vec<Placeholder> {
     out
 }
 
-fn method_ident(prefix: &str, field: &str) -> String {
-    naming::snake_ident(&format!(
-        "{prefix}_{}",
-        naming::bare(field).trim_start_matches('_')
-    ))
-    .unwrap_or_else(|| prefix.to_string())
+/// One method of an update builder, for `repo.rs.j2`.
+#[derive(Serialize)]
+pub struct SetterView {
+    /// Plain text; the template passes it through the `doc` filter.
+    doc: String,
+    ident: String,
+    params: Vec<ParamView>,
+    /// Statements over `self.spec`; attribute names appear only as escaped literals.
+    body: String,
 }
 
-fn param_type(ty: &Type) -> String {
-    rust_type(ty)
+#[derive(Serialize)]
+pub struct ParamView {
+    ident: String,
+    ty: String,
 }
 
-fn update_methods(schema: &Schema, entity: &ir::Entity) -> Vec<String> {
-    let primary = primary_placeholders(entity);
-    let in_primary = |a: usize| primary.iter().any(|p| p.attr == a);
-    let mut out = Vec::new();
-    for (ai, attr) in entity.attributes.iter().enumerate() {
-        if attr.role != AttrRole::Data && attr.role != AttrRole::Ttl || in_primary(ai) {
-            continue;
-        }
-        let name = rust_str(&attr.name);
-        let f = &attr.field_ident;
-        let affected: Vec<&ir::EntityKey> = entity
-            .keys
-            .iter()
-            .filter(|k| {
-                k.pk.placeholders()
-                    .chain(k.sk.iter().flat_map(|s| s.placeholders()))
-                    .any(|p| p.attr == ai)
-            })
-            .collect();
-        // Other attributes the affected templates need that the key does not give.
-        let mut extras: Vec<usize> = Vec::new();
-        for k in &affected {
-            for ph in
-                k.pk.placeholders()
-                    .chain(k.sk.iter().flat_map(|s| s.placeholders()))
+/// The keys whose templates use attribute `ai`.
+fn affected_keys(entity: &ir::Entity, ai: usize) -> Vec<&ir::EntityKey> {
+    entity
+        .keys
+        .iter()
+        .filter(|k| {
+            k.pk.placeholders()
+                .chain(k.sk.iter().flat_map(|s| s.placeholders()))
+                .any(|p| p.attr == ai)
+        })
+        .collect()
+}
+
+fn update_methods(schema: &Schema, entity: &ir::Entity) -> Vec<SetterView> {
+    entity
+        .setters
+        .iter()
+        .map(|s| setter_view(schema, entity, s))
+        .collect()
+}
+
+fn setter_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> SetterView {
+    let attr = &entity.attributes[setter.attr];
+    let name = rust_str(&attr.name);
+    let ty = rust_type(&attr.ty);
+    let value = ParamView {
+        ident: attr.field_ident.clone(),
+        ty: ty.clone(),
+    };
+    let f = &attr.field_ident;
+    let (doc, params, body) = match setter.kind {
+        SetterKind::Set => return set_view(schema, entity, setter),
+        SetterKind::Remove => {
+            let mut body = format!("self.spec.remove.push({name});");
+            for k in affected_keys(entity, setter.attr)
+                .iter()
+                .filter(|k| k.sparse)
             {
-                if ph.attr != ai && !primary.contains(ph) && !extras.contains(&ph.attr) {
-                    extras.push(ph.attr);
-                }
-            }
-        }
-        let value_of = |ph: &Placeholder| -> String {
-            if ph.attr == ai || extras.contains(&ph.attr) {
-                format!("&{}", entity.attributes[ph.attr].field_ident)
-            } else {
-                format!("&self.key.{}", entity.placeholder_ident(ph))
-            }
-        };
-        let mut key_sets = String::new();
-        for k in &affected {
-            let (pk_attr, sk_attr) = schema.key_attributes(k.index);
-            key_sets.push_str(&format!(
-                "self.spec.set.push(({}, {}));",
-                rust_str(pk_attr),
-                key_value_expr(&k.pk, entity, &value_of)
-            ));
-            if let (Some(sa), Some(st)) = (sk_attr, &k.sk) {
-                key_sets.push_str(&format!(
-                    "self.spec.set.push(({}, {}));",
-                    rust_str(sa),
-                    key_value_expr(st, entity, &value_of)
-                ));
-            }
-        }
-        let mut params = vec![format!("{f}: {}", param_type(&attr.ty))];
-        params.extend(extras.iter().map(|&x| {
-            format!(
-                "{}: {}",
-                entity.attributes[x].field_ident,
-                param_type(&entity.attributes[x].ty)
-            )
-        }));
-        let is_set = matches!(attr.ty, Type::StringSet | Type::NumberSet);
-        let store = if attr.role == AttrRole::Ttl {
-            format!(
-                "self.spec.set.push(({name}, rt::aws_sdk_dynamodb::types::AttributeValue::N({f}.unix_millis().div_euclid(1000).to_string())));"
-            )
-        } else if is_set {
-            format!(
-                "if {f}.is_empty() {{ self.spec.remove.push({name}); }} else {{ self.spec.set.push(({name}, rt::Attr::to_av(&{f}))); }}"
-            )
-        } else {
-            format!("self.spec.set.push(({name}, rt::Attr::to_av(&{f})));")
-        };
-        let extra_doc = if extras.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "\n    /// Also takes {} because an index key is built from them too.",
-                extras
-                    .iter()
-                    .map(|&x| format!("`{}`", entity.attributes[x].name))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
-        let rewrites = if affected.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " Rewrites the `{}` key attributes.",
-                affected
-                    .iter()
-                    .map(|k| schema.index_name(k.index))
-                    .collect::<Vec<_>>()
-                    .join("`, `")
-            )
-        };
-        out.push(format!(
-            "/// Sets `{}`.{rewrites}{extra_doc}\npub fn {}(mut self, {}) -> Self {{ {store} {key_sets} self }}",
-            attr.name.replace('`', "'"),
-            method_ident("set", f),
-            params.join(", ")
-        ));
-        if attr.optional {
-            let mut removes = format!("self.spec.remove.push({name});");
-            for k in affected.iter().filter(|k| k.sparse) {
                 let (pk_attr, sk_attr) = schema.key_attributes(k.index);
-                removes.push_str(&format!("self.spec.remove.push({});", rust_str(pk_attr)));
+                body.push_str(&format!("self.spec.remove.push({});", rust_str(pk_attr)));
                 if let Some(sa) = sk_attr {
-                    removes.push_str(&format!("self.spec.remove.push({});", rust_str(sa)));
+                    body.push_str(&format!("self.spec.remove.push({});", rust_str(sa)));
                 }
             }
-            out.push(format!("/// Removes `{}` (and the item from any sparse index it feeds).\npub fn {}(mut self) -> Self {{ {removes} self }}", attr.name.replace('`', "'"), method_ident("remove", f)));
+            let doc = format!(
+                "Removes `{}` (and the item from any sparse index it feeds).",
+                attr.name
+            );
+            (doc, vec![], body)
         }
-        if !affected.is_empty() {
-            continue;
-        }
-        match &attr.ty {
-            Type::Integer | Type::Float => out.push(format!(
-                "/// Adds to `{}` atomically (a negative value subtracts).\npub fn {}(mut self, delta: {}) -> Self {{ self.spec.add.push(({name}, rt::Attr::to_av(&delta))); self }}",
-                attr.name.replace('`', "'"),
-                method_ident("add", f),
-                rust_type(&attr.ty)
-            )),
-            Type::List(_) => out.push(format!(
-                "/// Appends to the end of `{}`.\npub fn {}(mut self, values: {}) -> Self {{ self.spec.append.push(({name}, rt::Attr::to_av(&values))); self }}",
-                attr.name.replace('`', "'"),
-                method_ident("append", f),
-                rust_type(&attr.ty)
-            )),
-            Type::StringSet | Type::NumberSet => {
-                out.push(format!(
-                    "/// Adds members to the set `{}`.\npub fn {}(mut self, values: {}) -> Self {{ if !values.is_empty() {{ self.spec.add.push(({name}, rt::Attr::to_av(&values))); }} self }}",
-                    attr.name.replace('`', "'"),
-                    method_ident("add_to", f),
-                    rust_type(&attr.ty)
-                ));
-                out.push(format!(
-                    "/// Removes members from the set `{}`.\npub fn {}(mut self, values: {}) -> Self {{ if !values.is_empty() {{ self.spec.delete.push(({name}, rt::Attr::to_av(&values))); }} self }}",
-                    attr.name.replace('`', "'"),
-                    method_ident("remove_from", f),
-                    rust_type(&attr.ty)
-                ));
+        SetterKind::Add => (
+            format!(
+                "Adds to `{}` atomically (a negative value subtracts).",
+                attr.name
+            ),
+            vec![ParamView {
+                ident: "delta".into(),
+                ty,
+            }],
+            format!("self.spec.add.push(({name}, rt::Attr::to_av(&delta)));"),
+        ),
+        SetterKind::Append => (
+            format!("Appends to the end of `{}`.", attr.name),
+            vec![value],
+            format!("self.spec.append.push(({name}, rt::Attr::to_av(&{f})));"),
+        ),
+        SetterKind::AddTo => (
+            format!("Adds members to the set `{}`.", attr.name),
+            vec![value],
+            format!(
+                "if !{f}.is_empty() {{ self.spec.add.push(({name}, rt::Attr::to_av(&{f}))); }}"
+            ),
+        ),
+        SetterKind::RemoveFrom => (
+            format!("Removes members from the set `{}`.", attr.name),
+            vec![value],
+            format!(
+                "if !{f}.is_empty() {{ self.spec.delete.push(({name}, rt::Attr::to_av(&{f}))); }}"
+            ),
+        ),
+    };
+    SetterView {
+        doc,
+        ident: setter.ident.clone(),
+        params,
+        body,
+    }
+}
+
+/// `set_<attr>`: stores the value and rewrites every index key built from it; takes the
+/// other attributes those keys need that the primary key does not give.
+fn set_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> SetterView {
+    let ai = setter.attr;
+    let attr = &entity.attributes[ai];
+    let name = rust_str(&attr.name);
+    let f = &attr.field_ident;
+    let primary = primary_placeholders(entity);
+    let affected = affected_keys(entity, ai);
+    // Other attributes the affected templates need that the key does not give.
+    let mut extras: Vec<usize> = Vec::new();
+    for k in &affected {
+        for ph in
+            k.pk.placeholders()
+                .chain(k.sk.iter().flat_map(|s| s.placeholders()))
+        {
+            if ph.attr != ai && !primary.contains(ph) && !extras.contains(&ph.attr) {
+                extras.push(ph.attr);
             }
-            _ => {}
         }
     }
-    if entity.version.is_some() {
-        out.push("/// Applies only if the stored version is `version` ([`Error::VersionConflict`] otherwise).\npub fn expect_version(mut self, version: i64) -> Self { self.spec.expect_version = ::core::option::Option::Some(version); self }".into());
+    let value_of = |ph: &Placeholder| -> String {
+        if ph.attr == ai || extras.contains(&ph.attr) {
+            format!("&{}", entity.attributes[ph.attr].field_ident)
+        } else {
+            format!("&self.key.{}", entity.placeholder_ident(ph))
+        }
+    };
+    let mut body = if attr.role == AttrRole::Ttl {
+        format!(
+            "self.spec.set.push(({name}, rt::aws_sdk_dynamodb::types::AttributeValue::N({f}.unix_millis().div_euclid(1000).to_string())));"
+        )
+    } else if matches!(attr.ty, Type::StringSet | Type::NumberSet) {
+        format!(
+            "if {f}.is_empty() {{ self.spec.remove.push({name}); }} else {{ self.spec.set.push(({name}, rt::Attr::to_av(&{f}))); }}"
+        )
+    } else {
+        format!("self.spec.set.push(({name}, rt::Attr::to_av(&{f})));")
+    };
+    for k in &affected {
+        let (pk_attr, sk_attr) = schema.key_attributes(k.index);
+        body.push_str(&format!(
+            "self.spec.set.push(({}, {}));",
+            rust_str(pk_attr),
+            key_value_expr(&k.pk, entity, &value_of)
+        ));
+        if let (Some(sa), Some(st)) = (sk_attr, &k.sk) {
+            body.push_str(&format!(
+                "self.spec.set.push(({}, {}));",
+                rust_str(sa),
+                key_value_expr(st, entity, &value_of)
+            ));
+        }
     }
-    out
+    let mut params = vec![ParamView {
+        ident: f.clone(),
+        ty: rust_type(&attr.ty),
+    }];
+    params.extend(extras.iter().map(|&x| ParamView {
+        ident: entity.attributes[x].field_ident.clone(),
+        ty: rust_type(&entity.attributes[x].ty),
+    }));
+    let mut doc = format!("Sets `{}`.", attr.name);
+    if !affected.is_empty() {
+        let indexes: Vec<&str> = affected
+            .iter()
+            .map(|k| schema.index_name(k.index))
+            .collect();
+        doc.push_str(&format!(
+            " Rewrites the `{}` key attributes.",
+            indexes.join("`, `")
+        ));
+    }
+    if !extras.is_empty() {
+        let names: Vec<String> = extras
+            .iter()
+            .map(|&x| format!("`{}`", entity.attributes[x].name))
+            .collect();
+        doc.push_str(&format!(
+            "\nAlso takes {} because an index key is built from them too.",
+            names.join(", ")
+        ));
+    }
+    SetterView {
+        doc,
+        ident: setter.ident.clone(),
+        params,
+        body,
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -351,7 +383,7 @@ impl PatternView {
 }
 
 /// The `Db` method that starts a pattern's query.
-pub fn pattern_method(schema: &Schema, p: &ir::Pattern) -> String {
+pub fn pattern_method(schema: &Schema, p: &ir::Pattern) -> PatternMethodView {
     let entity = &schema.entities[p.entities[0]];
     let key = entity
         .key_for(p.index)
@@ -425,7 +457,6 @@ pub fn pattern_method(schema: &Schema, p: &ir::Pattern) -> String {
                     .position(|part| matches!(part, Part::Placeholder(ph) if ph == range))
                     .expect("range is a placeholder of the sort key");
                 let more_follow = upto + 1 < sk.parts.len();
-                let base = entity.placeholder_ident(range);
                 let bound = |param: &str, high: bool| -> String {
                     if numeric {
                         return format!(
@@ -450,30 +481,28 @@ pub fn pattern_method(schema: &Schema, p: &ir::Pattern) -> String {
                         key_string_expr(&parts, &by_param)
                     )
                 };
-                let ty = input_type(entity, range)
-                    .trim_start_matches('&')
-                    .replace("str", "::std::string::String");
-                let b = naming::bare(&base);
-                match op {
-                    CompareOp::Between => {
-                        params.push(format!("{b}_from: {ty}"));
-                        params.push(format!("{b}_to: {ty}"));
-                        values.push((":lo".into(), bound(&format!("{b}_from"), false)));
-                        values.push((":hi".into(), bound(&format!("{b}_to"), true)));
+                // Bounds are owned values of the placeholder's type (a year is an i32).
+                let ty = placeholder_value_type(entity, range);
+                match (op, p.range_params.as_slice()) {
+                    (CompareOp::Between, [from, to]) => {
+                        params.push(format!("{from}: {ty}"));
+                        params.push(format!("{to}: {ty}"));
+                        values.push((":lo".into(), bound(from, false)));
+                        values.push((":hi".into(), bound(to, true)));
                         condition.push_str(" AND #sk BETWEEN :lo AND :hi");
                     }
-                    op => {
+                    (op, [param]) => {
                         let (sym, high) = match op {
                             CompareOp::Lt => ("<", false),
                             CompareOp::Lte => ("<=", true),
                             CompareOp::Gt => (">", true),
-                            CompareOp::Gte => (">=", false),
-                            CompareOp::Between => unreachable!(),
+                            CompareOp::Gte | CompareOp::Between => (">=", false),
                         };
-                        params.push(format!("{base}: {ty}"));
-                        values.push((":sk".into(), bound(&base, high)));
+                        params.push(format!("{param}: {ty}"));
+                        values.push((":sk".into(), bound(param, high)));
                         condition.push_str(&format!(" AND #sk {sym} :sk"));
                     }
+                    _ => unreachable!("the naming pass gives a range one or two parameters"),
                 }
             }
         }
@@ -541,21 +570,14 @@ pub fn pattern_method(schema: &Schema, p: &ir::Pattern) -> String {
         IndexRef::Primary => None,
         IndexRef::Gsi(i) => Some(schema.table.indexes[i].name.clone()),
     };
-    let doc = p
+    let mut doc = p
         .doc
         .clone()
         .unwrap_or_else(|| format!("The `{}` access pattern.", p.name));
-    let mut doc_lines: String = doc
-        .lines()
-        .map(|l| format!("#[doc = {}]\n", rust_str(&format!(" {l}"))))
-        .collect();
-    doc_lines.push_str(&format!(
-        "#[doc = {}]\n",
-        rust_str(&format!(
-            "\n Query on `{}`: `{}`.",
-            schema.index_name(p.index),
-            condition
-        ))
+    doc.push_str(&format!(
+        "\n\nQuery on `{}`: `{}`.",
+        schema.index_name(p.index),
+        condition
     ));
     let mut spec = format!(
         "rt::QuerySpec::new({}, {}, {}, &[{}], ::std::vec![{}])",
@@ -596,11 +618,25 @@ pub fn pattern_method(schema: &Schema, p: &ir::Pattern) -> String {
     } else {
         format!("{item_type}::decode")
     };
-    format!(
-        "{doc_lines}pub fn {method}(&self, {params}) -> rt::{query}<'_, {item_type}> {{ rt::Query::new(&self.table, {spec}, {decode}) }}",
-        method = p.method_ident,
-        params = params.join(", "),
-    )
+    PatternMethodView {
+        doc,
+        ident: p.method_ident.clone(),
+        params,
+        ret: format!("rt::{query}<'_, {item_type}>"),
+        body: format!("rt::Query::new(&self.table, {spec}, {decode})"),
+    }
+}
+
+/// A pattern's method on `Db`, for `db.rs.j2`.
+#[derive(Serialize)]
+pub struct PatternMethodView {
+    /// Plain text; the template passes it through the `doc` filter.
+    doc: String,
+    ident: String,
+    /// `name: Type` pairs.
+    params: Vec<String>,
+    ret: String,
+    body: String,
 }
 
 /// What a pattern returns: the entity, or its own type for a collection or a projection.
@@ -616,6 +652,14 @@ fn is_given(p: &ir::Pattern, ph: &Placeholder) -> bool {
     p.inputs.iter().any(|i| &i.placeholder == ph) || p.fixed.iter().any(|(f, _)| f == ph)
 }
 
+/// The owned Rust type of a placeholder's value: the attribute's type, or `i32` for a year.
+fn placeholder_value_type(entity: &ir::Entity, ph: &Placeholder) -> String {
+    match ph.format {
+        PlaceholderFormat::Year => "i32".into(),
+        PlaceholderFormat::Value => rust_type(&entity.attributes[ph.attr].ty),
+    }
+}
+
 /// Parameter type of a key input: `&str` for strings, the value type otherwise.
 fn input_type(entity: &ir::Entity, ph: &Placeholder) -> String {
     match ph.format {
@@ -627,33 +671,37 @@ fn input_type(entity: &ir::Entity, ph: &Placeholder) -> String {
     }
 }
 
-/// `link_<rel>` / `unlink_<rel>` for a many-to-many relationship with one item per direction.
-pub fn relationship_methods(schema: &Schema, r: &ir::Relationship) -> Vec<String> {
-    if r.kind != ir::RelationshipKind::ManyToMany || r.through.len() != 2 {
-        return Vec::new();
-    }
-    let Some(rel) = naming::snake_ident(&r.name) else {
-        return Vec::new();
-    };
-    let rel = naming::bare(&rel);
+/// The `link_`/`unlink_` methods of a many-to-many relationship, for `db.rs.j2`.
+#[derive(Serialize)]
+pub struct LinkView {
+    link: String,
+    unlink: String,
+    link_doc: String,
+    unlink_doc: String,
+    a: String,
+    b: String,
+}
+
+/// `link_<rel>` / `unlink_<rel>` for a many-to-many relationship with one item per direction
+/// (the naming pass decided whether it has them, and their names).
+pub fn relationship_methods(schema: &Schema, r: &ir::Relationship) -> Option<LinkView> {
+    let methods = r.methods.as_ref()?;
     let (a, b) = (
         &schema.entities[r.through[0]],
         &schema.entities[r.through[1]],
     );
-    vec![
-        format!(
-            "/// Links a `{from}` and a `{to}` ({name}): creates both relationship items in one transaction; fails if either exists.\npub async fn link_{rel}(&self, a: &{at}, b: &{bt}) -> ::core::result::Result<(), Error> {{ self.transaction().create(a).create(b).send().await }}",
-            from = schema.entities[r.from].name,
-            to = schema.entities[r.to].name,
-            name = r.name,
-            at = a.type_ident,
-            bt = b.type_ident
+    Some(LinkView {
+        link: methods.link.clone(),
+        unlink: methods.unlink.clone(),
+        link_doc: format!(
+            "Links a `{}` and a `{}` ({}): creates both relationship items in one transaction; fails if either exists.",
+            schema.entities[r.from].name, schema.entities[r.to].name, r.name
         ),
-        format!(
-            "/// Removes both relationship items of `{name}` in one transaction.\npub async fn unlink_{rel}(&self, a: &{at}Key, b: &{bt}Key) -> ::core::result::Result<(), Error> {{ self.transaction().delete(a).delete(b).send().await }}",
-            name = r.name,
-            at = a.type_ident,
-            bt = b.type_ident
+        unlink_doc: format!(
+            "Removes both relationship items of `{}` in one transaction.",
+            r.name
         ),
-    ]
+        a: a.type_ident.clone(),
+        b: b.type_ident.clone(),
+    })
 }

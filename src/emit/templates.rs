@@ -129,14 +129,37 @@ pub fn yaml_comment(s: &str) -> String {
 
 /// `#[doc = "..."]` attributes, one per line of the text (none for an empty text).
 /// prettyplease prints them as `///` comments.
+///
+/// Schema text is documentation, never code: every line break (`\n`, `\r\n`, a bare
+/// `\r`) ends a line, leading indentation is dropped (so no line becomes an indented code
+/// block), and a fenced block is fenced as `text`, so rustdoc never compiles or runs
+/// anything from the schema as a doctest.
 pub fn doc_attrs(text: Option<String>) -> String {
     let Some(text) = text else {
         return String::new();
     };
-    text.trim_end()
-        .lines()
-        .map(|line| format!("#[doc = {}]\n", rust_str(&format!(" {line}"))))
-        .collect()
+    let mut out = String::new();
+    let mut in_fence = false;
+    for line in text
+        .trim_end()
+        .split("\r\n")
+        .flat_map(|l| l.split(['\n', '\r']))
+    {
+        let mut line = line.trim_start().to_string();
+        let fence = line.starts_with("```") || line.starts_with("~~~");
+        if fence {
+            if !in_fence {
+                line = format!("{}text", &line[..3]);
+            }
+            in_fence = !in_fence;
+        }
+        out.push_str(&format!("#[doc = {}]\n", rust_str(&format!(" {line}"))));
+    }
+    if in_fence {
+        // An unclosed fence would swallow the generated docs that follow.
+        out.push_str("#[doc = \" ```\"]\n");
+    }
+    out
 }
 
 #[cfg(test)]
@@ -156,6 +179,34 @@ mod tests {
             "#[doc = \" one \\\"q\\\"\"]\n#[doc = \" two\"]\n"
         );
         assert_eq!(doc_attrs(None), "");
+    }
+
+    #[test]
+    fn doc_text_never_becomes_code_or_a_doctest() {
+        let doc = doc_attrs(Some(
+            "a\r\nb\rc\n\n    assert!(false);\n```rust\nassert!(false);\n```\n~~~\nopen".into(),
+        ));
+        assert!(!doc.contains('\r'), "{doc}");
+        assert!(
+            !doc.contains("\\r"),
+            "no escaped CR reaches a doc line: {doc}"
+        );
+        assert!(
+            !doc.contains("\"     assert"),
+            "indented code block left: {doc}"
+        );
+        assert!(doc.contains("\" ```text\""), "{doc}");
+        assert!(!doc.contains("```rust"), "{doc}");
+        assert!(
+            doc.trim_end().ends_with("#[doc = \" ```\"]"),
+            "unclosed fence closed: {doc}"
+        );
+        for line in doc.lines() {
+            assert!(
+                line.starts_with("#[doc = ") && line.ends_with(']'),
+                "{line}"
+            );
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ fn main() {
         "operators",
         "migrate_v1",
         "migrate_v2",
+        "docs_and_names",
     ] {
         let result = dyngen::Builder::new()
             .schema(format!("../fixtures/valid/{fixture}/schema.yaml"))

@@ -36,3 +36,11 @@ pub mod migrate_v1 {
 pub mod migrate_v2 {
     include!(concat!(env!("OUT_DIR"), "/migrate_v2/rust/dyngen.rs"));
 }
+
+/// Docs with carriage returns and code blocks (which must not become doctests: this
+/// crate's doctests run in `cargo test`), confusable and non-ASCII names, and an enum
+/// bounding a sort key.
+#[rustfmt::skip]
+pub mod docs_and_names {
+    include!(concat!(env!("OUT_DIR"), "/docs_and_names/rust/dyngen.rs"));
+}

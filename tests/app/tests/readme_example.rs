@@ -23,6 +23,26 @@ async fn example(client: aws_sdk_dynamodb::Client, new_user: User) -> Result<(),
         company_name: "acme".into(),
         email: "alice@example.com".into(),
     };
+    let acme = db::CompanyKey {
+        name: "acme".into(),
+    };
+    // (The README's company exists already; here the test creates it.)
+    let ts = dyngen_runtime::Timestamp::from_unix_millis(0);
+    db.company()
+        .create(&db::Company {
+            name: "acme".into(),
+            industry: None,
+            plan: db::CompanyPlan::ALL[0],
+            created_at: ts,
+            updated_at: ts,
+            version: 0,
+        })
+        .await?;
+    db.transaction()
+        .update(db.company().update(&acme).set_industry("tools".into()))
+        .send()
+        .await?;
+
     db.user()
         .update(&key)
         .set_newsletter_subscribed(true)
