@@ -22,6 +22,7 @@ pub mod names;
 pub mod naming;
 pub mod output;
 pub mod parse;
+pub mod spans;
 pub mod validate;
 
 pub use builder::{Builder, Error};

@@ -3,7 +3,7 @@
 
 use crate::diag::Diagnostic;
 use crate::ir::{self, Part, SortCondition};
-use crate::validate::Spans;
+use crate::spans::Spans;
 
 pub fn lint(schema: &ir::Schema, spans: &Spans) -> Vec<Diagnostic> {
     let mut out = Vec::new();

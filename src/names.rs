@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use crate::diag::{Diagnostic, Span};
 use crate::ir::{self, AttrRole, LinkMethods, Schema, Setter, SetterKind, SortCondition, Type};
 use crate::naming;
-use crate::validate::Spans;
+use crate::spans::Spans;
 
 /// Methods a generated `Db` has before any schema name is added: its own, and those of
 /// `dyngen_runtime::Table` it dereferences to.
