@@ -250,6 +250,31 @@ pub struct EntityKey {
     pub sparse: bool,
 }
 
+impl EntityKey {
+    /// The placeholders of the partition then the sort template.
+    pub fn placeholders(&self) -> impl Iterator<Item = &Placeholder> {
+        self.pk
+            .placeholders()
+            .chain(self.sk.iter().flat_map(Template::placeholders))
+    }
+
+    /// The placeholders in first-use order, each once: the inputs of the key.
+    pub fn distinct_placeholders(&self) -> Vec<Placeholder> {
+        let mut out: Vec<Placeholder> = Vec::new();
+        for ph in self.placeholders() {
+            if !out.contains(ph) {
+                out.push(ph.clone());
+            }
+        }
+        out
+    }
+
+    /// Whether a template of this key uses the attribute.
+    pub fn uses(&self, attr: usize) -> bool {
+        self.placeholders().any(|p| p.attr == attr)
+    }
+}
+
 /// A key template such as `company#{name}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
@@ -453,6 +478,11 @@ impl Entity {
             ))
             .unwrap_or_else(|| "year".to_string()),
         }
+    }
+
+    /// The keys whose templates use the attribute.
+    pub fn keys_using(&self, attr: usize) -> impl Iterator<Item = &EntityKey> {
+        self.keys.iter().filter(move |k| k.uses(attr))
     }
 
     pub fn primary_key(&self) -> &EntityKey {

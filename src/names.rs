@@ -62,10 +62,15 @@ fn link_methods(r: &ir::Relationship) -> Option<LinkMethods> {
     })
 }
 
-/// `<prefix>_<name>` as an identifier (the name is already snake case).
+/// `<prefix>_<name>` as an identifier (the name is already snake case; its leading
+/// underscores, added for digits or keywords, are not needed behind a prefix).
 fn prefixed(prefix: &str, name: &str) -> String {
-    naming::snake_ident(&format!("{prefix}_{}", name.trim_start_matches('_')))
-        .unwrap_or_else(|| prefix.to_string())
+    joined(prefix, name.trim_start_matches('_'))
+}
+
+/// `<left>_<right>` as an identifier; both halves already hold usable characters.
+fn joined(left: &str, right: &str) -> String {
+    naming::snake_ident(&format!("{left}_{right}")).unwrap_or_else(|| right.to_string())
 }
 
 /// The bound parameters of a range condition: `<input>` or `<input>_from` / `<input>_to`.
@@ -77,14 +82,10 @@ fn range_params(entity: &ir::Entity, p: &ir::Pattern) -> Vec<String> {
     match op {
         ir::CompareOp::Between => {
             let b = naming::bare(&base);
-            vec![prefixed_suffix(b, "from"), prefixed_suffix(b, "to")]
+            vec![joined(b, "from"), joined(b, "to")]
         }
         _ => vec![base],
     }
-}
-
-fn prefixed_suffix(base: &str, suffix: &str) -> String {
-    naming::snake_ident(&format!("{base}_{suffix}")).unwrap_or_else(|| suffix.to_string())
 }
 
 /// The setters of an entity's update builder: `set_` for every attribute the application
@@ -92,16 +93,9 @@ fn prefixed_suffix(base: &str, suffix: &str) -> String {
 /// `add_`, `append_`, `add_to_`, `remove_from_` where no index key depends on the value.
 fn setters_of(entity: &ir::Entity) -> Vec<Setter> {
     let primary = entity.primary_key();
-    let in_primary = |a: usize| {
-        primary
-            .pk
-            .placeholders()
-            .chain(primary.sk.iter().flat_map(|s| s.placeholders()))
-            .any(|p| p.attr == a)
-    };
     let mut out = Vec::new();
     for (ai, attr) in entity.attributes.iter().enumerate() {
-        if !matches!(attr.role, AttrRole::Data | AttrRole::Ttl) || in_primary(ai) {
+        if !matches!(attr.role, AttrRole::Data | AttrRole::Ttl) || primary.uses(ai) {
             continue;
         }
         let field = naming::bare(&attr.field_ident).trim_start_matches('_');
@@ -116,7 +110,7 @@ fn setters_of(entity: &ir::Entity) -> Vec<Setter> {
         if attr.optional {
             push(SetterKind::Remove);
         }
-        if feeds_a_key(entity, ai) || attr.role == AttrRole::Ttl {
+        if entity.keys_using(ai).next().is_some() || attr.role == AttrRole::Ttl {
             continue;
         }
         match &attr.ty {
@@ -130,15 +124,6 @@ fn setters_of(entity: &ir::Entity) -> Vec<Setter> {
         }
     }
     out
-}
-
-/// Whether some key template of the entity uses the attribute.
-pub fn feeds_a_key(entity: &ir::Entity, attr: usize) -> bool {
-    entity.keys.iter().any(|k| {
-        k.pk.placeholders()
-            .chain(k.sk.iter().flat_map(|s| s.placeholders()))
-            .any(|p| p.attr == attr)
-    })
 }
 
 /// One scope of names: the first claimant of each name, with where it was declared.

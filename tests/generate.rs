@@ -345,3 +345,36 @@ fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+/// The runtime path is printed as code, so it must be a Rust path: anything else is refused
+/// before any output exists; a custom one is what the output uses, and nothing else.
+#[test]
+fn the_runtime_path_is_checked_and_used() {
+    let source = Source::new(
+        "schema.yaml",
+        std::fs::read_to_string(root().join("tests/fixtures/valid/minimal/schema.yaml")).unwrap(),
+    );
+    let with = |path: &str| {
+        let options = dyngen::emit::Options {
+            runtime_path: path.to_string(),
+        };
+        dyngen::builder_support::generate_files_with(&source, &[], false, &options)
+    };
+    for bad in ["", "a b", "x; fn evil() {}", "::", "crate::rt as x", "1rt"] {
+        match with(bad) {
+            Err(dyngen::Error::Options(message)) => {
+                assert!(message.contains("runtime path"), "{message}")
+            }
+            Err(e) => panic!("{bad:?}: {e}"),
+            Ok(_) => panic!("{bad:?} was accepted"),
+        }
+    }
+    let (files, _) = with("crate::rt").unwrap();
+    let rust = &files.files["rust/dyngen.rs"];
+    syn::parse_file(rust).unwrap();
+    assert!(rust.contains("use crate::rt as rt;"), "{rust}");
+    assert!(
+        !rust.contains("dyngen_runtime"),
+        "the default path leaks: {rust}"
+    );
+}

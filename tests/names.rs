@@ -3,7 +3,8 @@
 //! every one dyngen accepts, the Rust output is parsed back and checked scope by scope —
 //! module items per namespace, the methods of every type across its inherent impls, the
 //! fields of every struct, the parameters of every function. A rejected schema must be
-//! rejected with a located diagnostic, never a panic or an internal error.
+//! rejected with a located diagnostic, never a panic or an internal error. Every
+//! identifier in the output is ASCII, whatever script the schema's names use.
 
 use std::collections::BTreeMap;
 
@@ -28,7 +29,7 @@ impl Rng {
 }
 
 const ENTITY_NAMES: &[&str] = &[
-    "User", "user", "Db", "Date", "Link", "A", "a", "Post", "PostKey", "Send",
+    "User", "user", "Db", "Date", "Link", "A", "a", "Post", "PostKey", "Send", "Café", "Ωmega",
 ];
 const ATTR_NAMES: &[&str] = &[
     "a",
@@ -52,8 +53,16 @@ const ATTR_NAMES: &[&str] = &[
     "version",
     "dob",
     "dobYear",
+    // Look-alikes from other scripts, non-ASCII letters, and a control character.
+    "scope",
+    "\u{455}cope",
+    "café",
+    "naïve",
+    "a\nb",
 ];
 const PATTERN_NAMES: &[&str] = &[
+    "\u{455}cope",
+    "日本",
     "linkA",
     "link_a",
     "a",
@@ -165,8 +174,11 @@ fn assert_no_collisions(rust: &str, schema: &str) {
     let mut types: BTreeMap<String, usize> = BTreeMap::new();
     let mut values: BTreeMap<String, usize> = BTreeMap::new();
     let mut methods: BTreeMap<(String, String), usize> = BTreeMap::new();
-    let count =
-        |map: &mut BTreeMap<String, usize>, name: String| *map.entry(name).or_default() += 1;
+    // Every identifier is ASCII (so none is confusable with another), and unique in its scope.
+    let count = |map: &mut BTreeMap<String, usize>, name: String| {
+        assert!(name.is_ascii(), "non-ASCII identifier `{name}`\n{schema}");
+        *map.entry(name).or_default() += 1
+    };
     for item in &file.items {
         match item {
             syn::Item::Struct(s) => {

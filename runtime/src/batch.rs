@@ -3,9 +3,9 @@
 
 use aws_sdk_dynamodb::types::WriteRequest;
 
+use crate::entity::{Entity, EntityKey};
 use crate::error::{Error, sdk};
 use crate::item::Item;
-use crate::repo::{Entity, EntityKey};
 use crate::table::Table;
 use crate::value::Timestamp;
 
@@ -60,14 +60,18 @@ pub struct BatchWrite<'a> {
     requests: Vec<WriteRequest>,
 }
 
-impl<'a> BatchWrite<'a> {
-    pub(crate) fn new(db: &'a Table) -> Self {
+impl Table {
+    /// Writes puts and deletes of any entities in batches of 25, retrying unprocessed
+    /// requests. Puts replace whole items and take no conditions (DynamoDB's rule).
+    pub fn batch_write(&self) -> BatchWrite<'_> {
         BatchWrite {
-            db,
+            db: self,
             requests: Vec::new(),
         }
     }
+}
 
+impl BatchWrite<'_> {
     /// Writes a whole item (stamping its maintained timestamps as a create).
     pub fn put<E: Entity>(mut self, value: &E) -> Self {
         let mut stored = value.clone();

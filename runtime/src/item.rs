@@ -68,18 +68,23 @@ impl ReadCx<'_> {
     #[cold]
     #[inline(never)]
     pub fn error(&self, attribute: &'static str, kind: ItemErrorKind) -> ItemError {
-        let part = |name: &str| match self.item.get(name) {
-            Some(AttributeValue::S(s)) => s.clone(),
-            Some(AttributeValue::N(n)) => n.clone(),
-            _ => String::from("?"),
-        };
         ItemError {
             entity: self.entity,
             attribute,
-            key: format!("({}, {})", part(self.pk), part(self.sk)),
+            key: key_text(self.item, self.pk, self.sk),
             kind,
         }
     }
+}
+
+/// An item's key for messages: `(pk, sk)` as stored, `?` for a part that is missing.
+pub(crate) fn key_text(item: &Item, pk: &str, sk: &str) -> String {
+    let part = |name: &str| match item.get(name) {
+        Some(AttributeValue::S(s)) => s.clone(),
+        Some(AttributeValue::N(n)) => n.clone(),
+        _ => String::from("?"),
+    };
+    format!("({}, {})", part(pk), part(sk))
 }
 
 /// Reads attributes out of an item it owns, moving values instead of copying them: the

@@ -22,6 +22,8 @@ pub mod value;
 #[cfg(feature = "client")]
 mod batch;
 #[cfg(feature = "client")]
+mod entity;
+#[cfg(feature = "client")]
 mod error;
 #[cfg(feature = "client")]
 pub mod item;
@@ -41,13 +43,14 @@ pub use value::{Date, NumberSet, StringSet, Timestamp};
 #[cfg(feature = "client")]
 pub use {
     batch::{BatchWrite, batch_get},
+    entity::{Entity, EntityKey},
     error::{CancellationReason, Error},
     item::{Attr, Item, ItemError, ItemErrorKind},
     query::{
         Cursor, IndexQuery, Page, Pager, Query, QuerySpec, TableQuery, decode_entity, decode_page,
         entity_type,
     },
-    repo::{Entity, EntityKey, Expr, IntoUpdate, Repo, UpdateSpec, describe_key, update},
+    repo::{Expr, IntoUpdate, Repo, UpdateSpec, describe_key, update},
     table::{BatchRetry, Table, TableDesign},
     transaction::Transaction,
 };

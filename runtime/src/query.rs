@@ -5,9 +5,9 @@ use std::collections::{HashMap, VecDeque};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use crate::entity::Entity;
 use crate::error::{Error, sdk};
 use crate::item::{Item, ItemError};
-use crate::repo::Entity;
 use crate::table::{Table, TableDesign};
 
 /// One page of a query: the items, and a cursor when DynamoDB says there may be more.

@@ -7,53 +7,11 @@ use std::marker::PhantomData;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
 use crate::batch::batch_get;
+use crate::entity::{Entity, EntityKey};
 use crate::error::{Error, sdk};
-use crate::item::{Attr, Item, ItemError};
+use crate::item::{Attr, Item, key_text};
 use crate::table::{Table, TableDesign};
 use crate::value::Timestamp;
-
-/// An entity the runtime can store; implemented by every generated entity.
-pub trait Entity: Sized + Clone {
-    /// The value of the entity-type attribute on this entity's items.
-    const ENTITY_TYPE: &'static str;
-    /// The design of the table the entity lives in.
-    const DESIGN: &'static TableDesign;
-    /// The entity's primary key type.
-    type Key: EntityKey + Clone;
-    /// The entity's typed update builder.
-    type Update<'a>;
-    /// Attributes an upsert removes when the value has none (optional attributes and
-    /// sparse index keys).
-    const REMOVABLE: &'static [&'static str];
-    /// The attribute stamped when an item is created, if any.
-    const CREATED_AT: Option<&'static str>;
-    /// The attribute stamped on every write, if any.
-    const UPDATED_AT: Option<&'static str>;
-    /// The optimistic-locking version attribute, if any.
-    const VERSION: Option<&'static str>;
-    /// The item: attributes, every derived key attribute and the entity type.
-    fn to_item(&self) -> Item;
-    /// Reads an item, copying its values.
-    fn from_item(item: &Item) -> Result<Self, ItemError>;
-    /// Reads an item, moving its values out.
-    fn from_item_owned(item: Item) -> Result<Self, ItemError>;
-    /// The primary key attributes.
-    fn key_item(&self) -> Item;
-    /// The version attribute's value, if the entity has one.
-    fn version(&self) -> Option<i64>;
-    /// Sets the maintained attributes before a write.
-    fn stamp(&mut self, now: Timestamp, creating: bool, version: Option<i64>);
-    /// Starts the typed update of the item with this key.
-    fn update_builder(table: &Table, key: Self::Key) -> Self::Update<'_>;
-}
-
-/// A primary key of some entity.
-pub trait EntityKey {
-    /// The value of the entity-type attribute on the entity's items.
-    const ENTITY_TYPE: &'static str;
-    /// The key attributes as stored.
-    fn to_key_item(&self) -> Item;
-}
 
 /// Create, read, update and delete items of one entity; from `Db::<entity>()`.
 pub struct Repo<'a, E> {
@@ -143,16 +101,7 @@ impl<'a, E: Entity> Repo<'a, E> {
 
 /// Shows a key for messages: `(pk, sk)`.
 pub fn describe_key(design: &TableDesign, key: &Item) -> String {
-    let part = |name: &str| match key.get(name) {
-        Some(AttributeValue::S(s)) => s.clone(),
-        Some(AttributeValue::N(n)) => n.clone(),
-        _ => String::from("?"),
-    };
-    format!(
-        "({}, {})",
-        part(design.partition_key),
-        part(design.sort_key)
-    )
+    key_text(key, design.partition_key, design.sort_key)
 }
 
 /// Placeholder names and values for one expression; every attribute name is aliased,

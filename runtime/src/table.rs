@@ -1,12 +1,9 @@
 //! The handle every generated `Db` wraps: the client, the table's name and design, and
-//! how batches retry.
+//! how batches retry. (`batch_write` and `transaction` are defined beside their types.)
 
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-
-use crate::batch::BatchWrite;
-use crate::transaction::Transaction;
 
 /// What the runtime needs to know of a table's design, fixed by the schema: the default
 /// table name and the names of the key and entity-type attributes.
@@ -94,17 +91,6 @@ impl Table {
     /// The retry policy of batches.
     pub fn batch_retry(&self) -> BatchRetry {
         self.retry
-    }
-
-    /// Writes puts and deletes of any entities in batches of 25, retrying unprocessed
-    /// requests. Puts replace whole items and take no conditions (DynamoDB's rule).
-    pub fn batch_write(&self) -> BatchWrite<'_> {
-        BatchWrite::new(self)
-    }
-
-    /// Starts a transaction of up to 100 actions over any entities.
-    pub fn transaction(&self) -> Transaction<'_> {
-        Transaction::new(self)
     }
 
     /// Waits before retry number `attempt` (1 for the first retry): exponential backoff

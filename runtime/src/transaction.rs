@@ -1,8 +1,9 @@
 //! Transactions: actions over any entities of one table, applied all or nothing.
 
+use crate::entity::{Entity, EntityKey};
 use crate::error::{CancellationReason, Error, sdk};
 use crate::item::Item;
-use crate::repo::{Entity, EntityKey, Expr, IntoUpdate, UpdateSpec};
+use crate::repo::{Expr, IntoUpdate, UpdateSpec};
 use crate::table::Table;
 use crate::value::Timestamp;
 
@@ -13,15 +14,18 @@ pub struct Transaction<'a> {
     labels: Vec<String>,
 }
 
-impl<'a> Transaction<'a> {
-    pub(crate) fn new(db: &'a Table) -> Self {
+impl Table {
+    /// Starts a transaction of up to 100 actions over any entities.
+    pub fn transaction(&self) -> Transaction<'_> {
         Transaction {
-            db,
+            db: self,
             items: Vec::new(),
             labels: Vec::new(),
         }
     }
+}
 
+impl<'a> Transaction<'a> {
     fn push(
         &mut self,
         label: String,

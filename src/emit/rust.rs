@@ -8,11 +8,12 @@ use minijinja::value::Serde;
 use serde::Serialize;
 
 use super::EmitError;
+use super::rust_exprs::{FieldView, field_view, key_value_expr, rust_type};
 use super::rust_ops::{PatternView, RepoView, pattern_method, relationship_methods};
-use super::templates::{render, rust_str};
-use crate::ir::{self, AttrRole, Literal, Part, PlaceholderFormat, Schema, Template, Type};
+use super::templates::render;
+use super::templates::rust_str;
+use crate::ir::{self, PlaceholderFormat, Schema, Type};
 use crate::naming;
-use crate::validate::template_is_numeric;
 
 /// Where the module lands under the output directory.
 pub const PATH: &str = "rust/dyngen.rs";
@@ -218,15 +219,6 @@ struct EntityView {
 }
 
 #[derive(Serialize)]
-pub struct FieldView {
-    ident: String,
-    rust_type: String,
-    doc: Option<String>,
-    put: String,
-    read: String,
-}
-
-#[derive(Serialize)]
 struct KeyFieldView {
     ident: String,
     rust_type: String,
@@ -237,8 +229,7 @@ impl EntityView {
     fn new(schema: &Schema, entity: &ir::Entity) -> Self {
         let fields = entity.attributes.iter().map(field_view).collect();
         let primary = entity.primary_key();
-        let key_inputs =
-            distinct_placeholders(std::iter::once(&primary.pk).chain(primary.sk.as_ref()));
+        let key_inputs = primary.distinct_placeholders();
         let key_fields = key_inputs
             .iter()
             .map(|ph| KeyFieldView {
@@ -271,21 +262,6 @@ impl EntityView {
     }
 }
 
-/// Placeholders in first-use order, each once.
-fn distinct_placeholders<'a>(
-    templates: impl Iterator<Item = &'a Template>,
-) -> Vec<ir::Placeholder> {
-    let mut out: Vec<ir::Placeholder> = Vec::new();
-    for t in templates {
-        for ph in t.placeholders() {
-            if !out.contains(ph) {
-                out.push(ph.clone());
-            }
-        }
-    }
-    out
-}
-
 fn placeholder_type(entity: &ir::Entity, ph: &ir::Placeholder) -> String {
     match ph.format {
         PlaceholderFormat::Value => rust_type(&entity.attributes[ph.attr].ty),
@@ -302,171 +278,17 @@ fn placeholder_from_entity(entity: &ir::Entity, ph: &ir::Placeholder) -> String 
     }
 }
 
-pub fn rust_type(ty: &Type) -> String {
-    match ty {
-        Type::String => "::std::string::String".into(),
-        Type::Integer => "i64".into(),
-        Type::Float => "f64".into(),
-        Type::Bool => "bool".into(),
-        Type::Timestamp => "rt::Timestamp".into(),
-        Type::Date => "rt::Date".into(),
-        Type::Enum(e) => e.type_ident.clone(),
-        Type::List(t) => format!("::std::vec::Vec<{}>", rust_type(t)),
-        Type::StringSet => "rt::StringSet".into(),
-        Type::NumberSet => "rt::NumberSet".into(),
-        Type::Map(t) => format!(
-            "::std::collections::BTreeMap<::std::string::String, {}>",
-            rust_type(t)
-        ),
-    }
-}
-
-fn field_type(attr: &ir::Attribute) -> String {
-    let t = rust_type(&attr.ty);
-    if attr.optional {
-        format!("::core::option::Option<{t}>")
-    } else {
-        t
-    }
-}
-
-pub fn field_view(attr: &ir::Attribute) -> FieldView {
-    let name = rust_str(&attr.name);
-    let ident = &attr.field_ident;
-    let put = match (attr.role, attr.optional) {
-        (AttrRole::Ttl, _) => format!("rt::item::write_ttl(&mut item, {name}, &self.{ident})"),
-        (_, true) => format!("rt::item::write_opt(&mut item, {name}, &self.{ident})"),
-        (_, false) => format!("rt::item::write_attr(&mut item, {name}, &self.{ident})"),
-    };
-    let is_set = matches!(attr.ty, Type::StringSet | Type::NumberSet);
-    let read = match (attr.role, attr.optional, &attr.default) {
-        (AttrRole::Ttl, _, _) => format!("cx.ttl({name})?"),
-        (_, true, _) => format!("cx.optional({name})?"),
-        (_, false, Some(lit)) => {
-            format!("cx.or_default({name}, || {})?", literal_expr(&attr.ty, lit))
-        }
-        // An empty set is stored as an absent attribute (DynamoDB has no empty sets).
-        (AttrRole::Version, false, None) => format!("cx.or_default({name}, || 0)?"),
-        (_, false, None) if is_set => {
-            format!("cx.or_default({name}, ::core::default::Default::default)?")
-        }
-        (_, false, None) => format!("cx.required({name})?"),
-    };
-    FieldView {
-        ident: ident.clone(),
-        rust_type: field_type(attr),
-        doc: attr.doc.clone(),
-        put,
-        read,
-    }
-}
-
-/// A Rust expression for a schema constant of the given type.
-pub fn literal_expr(ty: &Type, lit: &Literal) -> String {
-    match (ty, lit) {
-        (Type::Date, Literal::String(s)) => {
-            let (y, m, d) = (
-                &s[..4],
-                s[5..7].trim_start_matches('0'),
-                s[8..10].trim_start_matches('0'),
-            );
-            format!(
-                "rt::Date {{ year: {}, month: {m}, day: {d} }}",
-                y.parse::<i32>().unwrap_or_default()
-            )
-        }
-        (_, Literal::String(s)) => format!("::std::string::String::from({})", rust_str(s)),
-        (_, Literal::Integer(i)) => format!("{i}i64"),
-        (_, Literal::Float(f)) => format!("{f:?}f64"),
-        (_, Literal::Bool(b)) => b.to_string(),
-        (Type::Enum(e), Literal::Enum(i)) => format!("{}::{}", e.type_ident, e.variants[*i].ident),
-        (_, Literal::Enum(_)) => unreachable!("the validator types enum literals"),
-        (_, Literal::Empty) => "::core::default::Default::default()".into(),
-    }
-}
-
-/// An `AttributeValue` expression for a template, with `value(ph)` giving a reference
-/// expression for each placeholder. A template that is one integer placeholder is a number.
-pub fn key_value_expr(
-    t: &Template,
-    entity: &ir::Entity,
-    value: &dyn Fn(&ir::Placeholder) -> String,
-) -> String {
-    if template_is_numeric(t, &entity.attributes) {
-        let ph = t
-            .placeholders()
-            .next()
-            .expect("numeric templates have one placeholder");
-        return format!(
-            "rt::aws_sdk_dynamodb::types::AttributeValue::N(::std::string::ToString::to_string({}))",
-            value(ph)
-        );
-    }
-    format!("rt::item::s_key({})", key_string_expr(&t.parts, value))
-}
-
-/// A block that builds the string for some template parts.
-pub fn key_string_expr(parts: &[Part], value: &dyn Fn(&ir::Placeholder) -> String) -> String {
-    // The common shapes get a one-line helper; others a block.
-    match parts {
-        [Part::Literal(l)] => return format!("::std::string::String::from({})", rust_str(l)),
-        [Part::Literal(l), Part::Placeholder(ph)] if ph.format == PlaceholderFormat::Value => {
-            return format!("rt::key::key1({}, {})", rust_str(l), value(ph));
-        }
-        [Part::Placeholder(ph)] if ph.format == PlaceholderFormat::Value => {
-            return format!("rt::key::key1(\"\", {})", value(ph));
-        }
-        _ => {}
-    }
-    // Size the buffer once: the literals, plus each value's own length.
-    let literal: usize = parts
-        .iter()
-        .map(|p| if let Part::Literal(l) = p { l.len() } else { 0 })
-        .sum();
-    let mut capacity = literal.to_string();
-    for part in parts {
-        match part {
-            Part::Placeholder(ph) if ph.format == PlaceholderFormat::Year => {
-                capacity.push_str(" + 4")
-            }
-            Part::Placeholder(ph) => {
-                capacity.push_str(&format!(" + rt::key::KeyPart::len_hint({})", value(ph)))
-            }
-            Part::Literal(_) => {}
-        }
-    }
-    let mut code = format!("{{ let mut s = ::std::string::String::with_capacity({capacity});");
-    for part in parts {
-        match part {
-            Part::Literal(l) if l.chars().count() == 1 => code.push_str(&format!(
-                "s.push({:?});",
-                l.chars().next().unwrap_or_default()
-            )),
-            Part::Literal(l) => code.push_str(&format!("s.push_str({});", rust_str(l))),
-            Part::Placeholder(ph) if ph.format == PlaceholderFormat::Year => {
-                code.push_str(&format!("rt::key::push_year(&mut s, {});", value(ph)));
-            }
-            Part::Placeholder(ph) => code.push_str(&format!(
-                "rt::key::KeyPart::push_key({}, &mut s);",
-                value(ph)
-            )),
-        }
-    }
-    code.push_str("s }");
-    code
-}
-
 /// The statement that writes one index's key attributes onto an item. For a sparse index,
 /// the attributes are written only when every optional input is present.
 fn key_write(schema: &Schema, entity: &ir::Entity, key: &ir::EntityKey) -> String {
     let (pk_attr, sk_attr) = schema.key_attributes(key.index);
     let optional: Vec<usize> = {
-        let mut v: Vec<usize> =
-            distinct_placeholders(std::iter::once(&key.pk).chain(key.sk.as_ref()))
-                .iter()
-                .map(|ph| ph.attr)
-                .filter(|&a| entity.attributes[a].optional)
-                .collect();
+        let mut v: Vec<usize> = key
+            .distinct_placeholders()
+            .iter()
+            .map(|ph| ph.attr)
+            .filter(|&a| entity.attributes[a].optional)
+            .collect();
         v.dedup();
         v
     };

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::rust::{
+use super::rust_exprs::{
     FieldView, field_view, key_string_expr, key_value_expr, literal_expr, rust_type,
 };
 use super::templates::rust_str;
@@ -98,21 +98,6 @@ impl RepoView {
     }
 }
 
-/// Attributes (with format) available from the key struct of an update.
-fn primary_placeholders(entity: &ir::Entity) -> Vec<Placeholder> {
-    let k = entity.primary_key();
-    let mut out: Vec<Placeholder> = Vec::new();
-    for ph in
-        k.pk.placeholders()
-            .chain(k.sk.iter().flat_map(|s| s.placeholders()))
-    {
-        if !out.contains(ph) {
-            out.push(ph.clone());
-        }
-    }
-    out
-}
-
 /// One method of an update builder, for `repo.rs.j2`.
 #[derive(Serialize)]
 pub struct SetterView {
@@ -128,19 +113,6 @@ pub struct SetterView {
 pub struct ParamView {
     ident: String,
     ty: String,
-}
-
-/// The keys whose templates use attribute `ai`.
-fn affected_keys(entity: &ir::Entity, ai: usize) -> Vec<&ir::EntityKey> {
-    entity
-        .keys
-        .iter()
-        .filter(|k| {
-            k.pk.placeholders()
-                .chain(k.sk.iter().flat_map(|s| s.placeholders()))
-                .any(|p| p.attr == ai)
-        })
-        .collect()
 }
 
 fn update_methods(schema: &Schema, entity: &ir::Entity) -> Vec<SetterView> {
@@ -164,10 +136,7 @@ fn setter_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Set
         SetterKind::Set => return set_view(schema, entity, setter),
         SetterKind::Remove => {
             let mut body = format!("self.spec.remove.push({name});");
-            for k in affected_keys(entity, setter.attr)
-                .iter()
-                .filter(|k| k.sparse)
-            {
+            for k in entity.keys_using(setter.attr).filter(|k| k.sparse) {
                 let (pk_attr, sk_attr) = schema.key_attributes(k.index);
                 body.push_str(&format!("self.spec.remove.push({});", rust_str(pk_attr)));
                 if let Some(sa) = sk_attr {
@@ -226,15 +195,13 @@ fn set_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Setter
     let attr = &entity.attributes[ai];
     let name = rust_str(&attr.name);
     let f = &attr.field_ident;
-    let primary = primary_placeholders(entity);
-    let affected = affected_keys(entity, ai);
+    // Attributes (with format) the key struct of the update gives.
+    let primary = entity.primary_key().distinct_placeholders();
+    let affected: Vec<&ir::EntityKey> = entity.keys_using(ai).collect();
     // Other attributes the affected templates need that the key does not give.
     let mut extras: Vec<usize> = Vec::new();
     for k in &affected {
-        for ph in
-            k.pk.placeholders()
-                .chain(k.sk.iter().flat_map(|s| s.placeholders()))
-        {
+        for ph in k.placeholders() {
             if ph.attr != ai && !primary.contains(ph) && !extras.contains(&ph.attr) {
                 extras.push(ph.attr);
             }

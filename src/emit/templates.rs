@@ -139,27 +139,43 @@ pub fn doc_attrs(text: Option<String>) -> String {
         return String::new();
     };
     let mut out = String::new();
-    let mut in_fence = false;
+    // The fence a block was opened with (character and length), as CommonMark matches them.
+    let mut open: Option<(char, usize)> = None;
     for line in text
         .trim_end()
         .split("\r\n")
         .flat_map(|l| l.split(['\n', '\r']))
     {
         let mut line = line.trim_start().to_string();
-        let fence = line.starts_with("```") || line.starts_with("~~~");
-        if fence {
-            if !in_fence {
-                line = format!("{}text", &line[..3]);
+        match (open, fence_of(&line)) {
+            (None, Some((c, len, _))) => {
+                line = format!("{}text", c.to_string().repeat(len));
+                open = Some((c, len));
             }
-            in_fence = !in_fence;
+            (Some((c, len)), Some((d, n, info)))
+                if d == c && n >= len && info.trim().is_empty() =>
+            {
+                open = None;
+            }
+            _ => {}
         }
         out.push_str(&format!("#[doc = {}]\n", rust_str(&format!(" {line}"))));
     }
-    if in_fence {
+    if let Some((c, len)) = open {
         // An unclosed fence would swallow the generated docs that follow.
-        out.push_str("#[doc = \" ```\"]\n");
+        let close = c.to_string().repeat(len);
+        out.push_str(&format!("#[doc = {}]\n", rust_str(&format!(" {close}"))));
     }
     out
+}
+
+/// A code fence at the start of a line: its character, its length and its info string.
+/// (A backtick fence's info string cannot hold a backtick, as in CommonMark.)
+fn fence_of(line: &str) -> Option<(char, usize, &str)> {
+    let c = line.chars().next().filter(|c| matches!(c, '`' | '~'))?;
+    let len = line.chars().take_while(|&x| x == c).count();
+    let info = &line[len..];
+    (len >= 3 && !(c == '`' && info.contains('`'))).then_some((c, len, info))
 }
 
 #[cfg(test)]
@@ -181,6 +197,75 @@ mod tests {
         assert_eq!(doc_attrs(None), "");
     }
 
+    /// On random text made of what breaks docs (line breaks of every kind, indentation,
+    /// fences of both kinds and lengths, quotes), every emitted line is one `#[doc]`
+    /// attribute without a line break, and CommonMark (pulldown-cmark, rustdoc's parser)
+    /// finds no code block but `text` ones, all closed before the docs dyngen adds.
+    #[test]
+    fn random_doc_text_stays_documentation() {
+        const PIECES: &[&str] = &[
+            "\n",
+            "\r",
+            "\r\n",
+            "    ",
+            "\t",
+            "```",
+            "````",
+            "```rust",
+            "~~~",
+            "~~~~rust",
+            "`",
+            "assert!(false)",
+            "\"",
+            "\\",
+            "x",
+            " ",
+        ];
+        let mut seed = 0x00d0_c5eed_u64;
+        for _ in 0..2000 {
+            let mut text = String::new();
+            for _ in 0..seed % 24 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.push_str(PIECES[(seed % PIECES.len() as u64) as usize]);
+            }
+            let doc = doc_attrs(Some(text.clone()));
+            let mut markdown = String::new();
+            for line in doc.lines() {
+                let lit = line
+                    .strip_prefix("#[doc = ")
+                    .and_then(|l| l.strip_suffix(']'))
+                    .unwrap_or_else(|| panic!("not one doc attribute: {line:?} from {text:?}"));
+                let value = syn::parse_str::<syn::LitStr>(lit).unwrap().value();
+                assert!(!value.contains(['\n', '\r']), "{value:?} from {text:?}");
+                markdown.push_str(&value);
+                markdown.push('\n');
+            }
+            // rustdoc's own Markdown parser decides what is code: only `text` blocks.
+            for event in pulldown_cmark::Parser::new(&markdown) {
+                if let pulldown_cmark::Event::Start(pulldown_cmark::Tag::CodeBlock(kind)) = event {
+                    assert!(
+                        matches!(&kind, pulldown_cmark::CodeBlockKind::Fenced(info) if info.as_ref() == "text"),
+                        "{kind:?} code block from {text:?}:\n{markdown}"
+                    );
+                }
+            }
+            // A closed document: text appended after it (generated docs) is not code.
+            let tail = format!("{markdown}\nQuery on `x`.\n");
+            let last = pulldown_cmark::Parser::new(&tail).last();
+            assert!(
+                !matches!(
+                    last,
+                    Some(pulldown_cmark::Event::End(
+                        pulldown_cmark::TagEnd::CodeBlock
+                    ))
+                ),
+                "the generated text after it is inside a code block: {text:?}"
+            );
+        }
+    }
+
     #[test]
     fn doc_text_never_becomes_code_or_a_doctest() {
         let doc = doc_attrs(Some(
@@ -197,8 +282,9 @@ mod tests {
         );
         assert!(doc.contains("\" ```text\""), "{doc}");
         assert!(!doc.contains("```rust"), "{doc}");
+        // The unclosed `~~~` fence is closed with its own kind (a ``` would not close it).
         assert!(
-            doc.trim_end().ends_with("#[doc = \" ```\"]"),
+            doc.trim_end().ends_with("#[doc = \" ~~~\"]"),
             "unclosed fence closed: {doc}"
         );
         for line in doc.lines() {

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use super::common::{Keys, MigrateError, Options, sdk, seq};
 use super::lease::Lease;
 use super::model::{Backfill, BackfillEntity, DerivedKey, Migration};
-use super::runner::{Keys, MigrateError, Options, sdk, seq};
 use crate::key::{KeyPart, push_escaped, push_year, render_template};
 use crate::value::{Date, HasYear, Timestamp};
 

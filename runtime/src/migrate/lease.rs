@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::runner::{Keys, MigrateError, Options, now_millis, sdk, sleep};
+use super::common::{Keys, MigrateError, Options, now_millis, sdk, sleep};
 
 pub(super) struct Lease {
     version: String,

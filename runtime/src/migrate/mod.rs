@@ -6,6 +6,8 @@ pub mod model;
 #[cfg(feature = "client")]
 mod backfill;
 #[cfg(feature = "client")]
+mod common;
+#[cfg(feature = "client")]
 mod lease;
 #[cfg(feature = "client")]
 mod runner;
@@ -20,6 +22,7 @@ pub use model::{
 #[cfg(feature = "client")]
 pub use {
     backfill::render,
-    runner::{MigrateError, Options, Progress, Report, plan, run},
+    common::{MigrateError, Options, Progress, Report},
+    runner::{plan, run},
     tables::{create_table, wait_active},
 };

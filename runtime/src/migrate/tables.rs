@@ -3,8 +3,8 @@
 
 use aws_sdk_dynamodb::Client;
 
+use super::common::{MigrateError, Options, sdk, sleep};
 use super::model::{IndexDef, KeyAttr, ProjectionDef, TableDef};
-use super::runner::{MigrateError, Options, sdk, sleep};
 
 /// `(read, write)` capacity of a provisioned table.
 fn provisioned(def: &TableDef) -> Option<(i64, i64)> {

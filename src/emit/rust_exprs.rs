@@ -1,0 +1,171 @@
+//! Rust expressions and types for schema values, shared by the entity and the repository
+//! views: type mapping, literals, item writes and reads, and key-template rendering.
+
+use serde::Serialize;
+
+use super::templates::rust_str;
+use crate::ir::{self, AttrRole, Literal, Part, PlaceholderFormat, Template, Type};
+use crate::validate::template_is_numeric;
+
+#[derive(Serialize)]
+pub struct FieldView {
+    ident: String,
+    rust_type: String,
+    doc: Option<String>,
+    put: String,
+    read: String,
+}
+
+pub fn rust_type(ty: &Type) -> String {
+    match ty {
+        Type::String => "::std::string::String".into(),
+        Type::Integer => "i64".into(),
+        Type::Float => "f64".into(),
+        Type::Bool => "bool".into(),
+        Type::Timestamp => "rt::Timestamp".into(),
+        Type::Date => "rt::Date".into(),
+        Type::Enum(e) => e.type_ident.clone(),
+        Type::List(t) => format!("::std::vec::Vec<{}>", rust_type(t)),
+        Type::StringSet => "rt::StringSet".into(),
+        Type::NumberSet => "rt::NumberSet".into(),
+        Type::Map(t) => format!(
+            "::std::collections::BTreeMap<::std::string::String, {}>",
+            rust_type(t)
+        ),
+    }
+}
+
+fn field_type(attr: &ir::Attribute) -> String {
+    let t = rust_type(&attr.ty);
+    if attr.optional {
+        format!("::core::option::Option<{t}>")
+    } else {
+        t
+    }
+}
+
+pub fn field_view(attr: &ir::Attribute) -> FieldView {
+    let name = rust_str(&attr.name);
+    let ident = &attr.field_ident;
+    let put = match (attr.role, attr.optional) {
+        (AttrRole::Ttl, _) => format!("rt::item::write_ttl(&mut item, {name}, &self.{ident})"),
+        (_, true) => format!("rt::item::write_opt(&mut item, {name}, &self.{ident})"),
+        (_, false) => format!("rt::item::write_attr(&mut item, {name}, &self.{ident})"),
+    };
+    let is_set = matches!(attr.ty, Type::StringSet | Type::NumberSet);
+    let read = match (attr.role, attr.optional, &attr.default) {
+        (AttrRole::Ttl, _, _) => format!("cx.ttl({name})?"),
+        (_, true, _) => format!("cx.optional({name})?"),
+        (_, false, Some(lit)) => {
+            format!("cx.or_default({name}, || {})?", literal_expr(&attr.ty, lit))
+        }
+        // An empty set is stored as an absent attribute (DynamoDB has no empty sets).
+        (AttrRole::Version, false, None) => format!("cx.or_default({name}, || 0)?"),
+        (_, false, None) if is_set => {
+            format!("cx.or_default({name}, ::core::default::Default::default)?")
+        }
+        (_, false, None) => format!("cx.required({name})?"),
+    };
+    FieldView {
+        ident: ident.clone(),
+        rust_type: field_type(attr),
+        doc: attr.doc.clone(),
+        put,
+        read,
+    }
+}
+
+/// A Rust expression for a schema constant of the given type.
+pub fn literal_expr(ty: &Type, lit: &Literal) -> String {
+    match (ty, lit) {
+        (Type::Date, Literal::String(s)) => {
+            let (y, m, d) = (
+                &s[..4],
+                s[5..7].trim_start_matches('0'),
+                s[8..10].trim_start_matches('0'),
+            );
+            format!(
+                "rt::Date {{ year: {}, month: {m}, day: {d} }}",
+                y.parse::<i32>().unwrap_or_default()
+            )
+        }
+        (_, Literal::String(s)) => format!("::std::string::String::from({})", rust_str(s)),
+        (_, Literal::Integer(i)) => format!("{i}i64"),
+        (_, Literal::Float(f)) => format!("{f:?}f64"),
+        (_, Literal::Bool(b)) => b.to_string(),
+        (Type::Enum(e), Literal::Enum(i)) => format!("{}::{}", e.type_ident, e.variants[*i].ident),
+        (_, Literal::Enum(_)) => unreachable!("the validator types enum literals"),
+        (_, Literal::Empty) => "::core::default::Default::default()".into(),
+    }
+}
+
+/// An `AttributeValue` expression for a template, with `value(ph)` giving a reference
+/// expression for each placeholder. A template that is one integer placeholder is a number.
+pub fn key_value_expr(
+    t: &Template,
+    entity: &ir::Entity,
+    value: &dyn Fn(&ir::Placeholder) -> String,
+) -> String {
+    if template_is_numeric(t, &entity.attributes) {
+        let ph = t
+            .placeholders()
+            .next()
+            .expect("numeric templates have one placeholder");
+        return format!(
+            "rt::aws_sdk_dynamodb::types::AttributeValue::N(::std::string::ToString::to_string({}))",
+            value(ph)
+        );
+    }
+    format!("rt::item::s_key({})", key_string_expr(&t.parts, value))
+}
+
+/// A block that builds the string for some template parts.
+pub fn key_string_expr(parts: &[Part], value: &dyn Fn(&ir::Placeholder) -> String) -> String {
+    // The common shapes get a one-line helper; others a block.
+    match parts {
+        [Part::Literal(l)] => return format!("::std::string::String::from({})", rust_str(l)),
+        [Part::Literal(l), Part::Placeholder(ph)] if ph.format == PlaceholderFormat::Value => {
+            return format!("rt::key::key1({}, {})", rust_str(l), value(ph));
+        }
+        [Part::Placeholder(ph)] if ph.format == PlaceholderFormat::Value => {
+            return format!("rt::key::key1(\"\", {})", value(ph));
+        }
+        _ => {}
+    }
+    // Size the buffer once: the literals, plus each value's own length.
+    let literal: usize = parts
+        .iter()
+        .map(|p| if let Part::Literal(l) = p { l.len() } else { 0 })
+        .sum();
+    let mut capacity = literal.to_string();
+    for part in parts {
+        match part {
+            Part::Placeholder(ph) if ph.format == PlaceholderFormat::Year => {
+                capacity.push_str(" + 4")
+            }
+            Part::Placeholder(ph) => {
+                capacity.push_str(&format!(" + rt::key::KeyPart::len_hint({})", value(ph)))
+            }
+            Part::Literal(_) => {}
+        }
+    }
+    let mut code = format!("{{ let mut s = ::std::string::String::with_capacity({capacity});");
+    for part in parts {
+        match part {
+            Part::Literal(l) if l.chars().count() == 1 => code.push_str(&format!(
+                "s.push({:?});",
+                l.chars().next().unwrap_or_default()
+            )),
+            Part::Literal(l) => code.push_str(&format!("s.push_str({});", rust_str(l))),
+            Part::Placeholder(ph) if ph.format == PlaceholderFormat::Year => {
+                code.push_str(&format!("rt::key::push_year(&mut s, {});", value(ph)));
+            }
+            Part::Placeholder(ph) => code.push_str(&format!(
+                "rt::key::KeyPart::push_key({}, &mut s);",
+                value(ph)
+            )),
+        }
+    }
+    code.push_str("s }");
+    code
+}

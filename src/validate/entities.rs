@@ -1,0 +1,485 @@
+//! Entities: attributes, their types, enums, defaults and reserved names.
+
+#[allow(unused_imports)]
+use super::*;
+
+pub(super) fn lower_entities(
+    cx: &mut Cx,
+    file: &ast::SchemaFile,
+    table: &ir::Table,
+    spans: &mut Spans,
+) -> Vec<ir::Entity> {
+    let mut out = Vec::new();
+    for (name, entity) in file.entities.iter() {
+        let type_ident = naming::type_ident(&name.value).unwrap_or_else(|| {
+            let d = Diagnostic::error(
+                "dyngen::unusable_name",
+                format!(
+                    "`{}` has no character a Rust type name could use",
+                    name.value
+                ),
+            )
+            .label(cx.span(name), "entity name")
+            .help("give the entity a name with letters, e.g. `User`");
+            cx.error(d);
+            "Invalid".to_string()
+        });
+        let snake_ident = naming::snake_ident(&name.value).unwrap_or_else(|| "invalid".to_string());
+        let attributes = lower_attributes(cx, name, &entity.value, table, &type_ident);
+        let mut key_spans = Vec::new();
+        let keys = lower_keys(cx, name, &entity.value, table, &attributes, &mut key_spans);
+        let find = |role: ir::AttrRole| attributes.iter().position(|a| a.role == role);
+        out.push(ir::Entity {
+            name: name.value.clone(),
+            type_ident,
+            snake_ident,
+            doc: entity.value.doc.clone(),
+            created_at: find(ir::AttrRole::CreatedAt),
+            updated_at: find(ir::AttrRole::UpdatedAt),
+            version: find(ir::AttrRole::Version),
+            ttl: find(ir::AttrRole::Ttl),
+            attributes,
+            keys,
+            setters: Vec::new(),
+        });
+        spans.entity.push(cx.span(name));
+        spans.keys.push(key_spans);
+    }
+    if file.entities.is_empty() {
+        let d = Diagnostic::error("dyngen::no_entities", "the schema declares no entities")
+            .label(cx.span(&file.version), "in this schema")
+            .help("add an `entities:` section with at least one entity");
+        cx.error(d);
+    }
+    out
+}
+
+pub(super) fn lower_attributes(
+    cx: &mut Cx,
+    entity_name: &Sp<String>,
+    entity: &ast::Entity,
+    table: &ir::Table,
+    entity_type: &str,
+) -> Vec<ir::Attribute> {
+    let mut attrs: Vec<ir::Attribute> = Vec::new();
+    // Field ident (without r#) → span of the attribute that took it.
+    let mut taken: BTreeMap<String, (String, Span)> = BTreeMap::new();
+    let reserved = reserved_attribute_names(table);
+
+    let mut claim = |cx: &mut Cx, name: &str, span: Span| -> Option<String> {
+        if let Some(why) = reserved.get(name) {
+            let d = Diagnostic::error(
+                "dyngen::reserved_attribute",
+                format!("`{name}` is the table's {why} and cannot be an entity attribute"),
+            )
+            .label(span, "declared here")
+            .help("dyngen writes this attribute itself; rename the entity attribute");
+            cx.error(d);
+            return None;
+        }
+        let Some(ident) = naming::snake_ident(name) else {
+            let d = Diagnostic::error(
+                "dyngen::unusable_name",
+                format!("`{name}` has no character a Rust field name could use"),
+            )
+            .label(span, "attribute name")
+            .help("give the attribute a name with letters or digits");
+            cx.error(d);
+            return None;
+        };
+        if let Some((other, other_span)) = taken.get(naming::bare(&ident)) {
+            let msg = if other == name {
+                format!("attribute `{name}` is declared twice")
+            } else {
+                format!(
+                    "attributes `{other}` and `{name}` both become the Rust field `{}`",
+                    naming::bare(&ident)
+                )
+            };
+            let d = Diagnostic::error("dyngen::name_collision", msg)
+                .label(span, "this one")
+                .label(*other_span, "collides with this one")
+                .help("rename one of them; names are compared after conversion to snake_case");
+            cx.error(d);
+            return None;
+        }
+        taken.insert(naming::bare(&ident).to_string(), (name.to_string(), span));
+        Some(ident)
+    };
+
+    for (name, attr) in entity.attributes.iter() {
+        let span = cx.span(name);
+        let Some(field_ident) = claim(cx, &name.value, span) else {
+            continue;
+        };
+        let (ty, optional, default, doc) = lower_attribute_type(cx, entity_type, name, attr);
+        attrs.push(ir::Attribute {
+            name: name.value.clone(),
+            field_ident,
+            ty,
+            optional,
+            default,
+            doc,
+            role: ir::AttrRole::Data,
+        });
+    }
+
+    let mut managed = |cx: &mut Cx,
+                       name: &Sp<String>,
+                       ty: Type,
+                       optional: bool,
+                       role: ir::AttrRole,
+                       doc: &str| {
+        check_attribute_name(cx, name, "attribute");
+        let span = cx.span(name);
+        if let Some(field_ident) = claim(cx, &name.value, span) {
+            attrs.push(ir::Attribute {
+                name: name.value.clone(),
+                field_ident,
+                ty,
+                optional,
+                default: None,
+                doc: Some(doc.to_string()),
+                role,
+            });
+        }
+    };
+    if let Some(ts) = &entity.timestamps {
+        if let Some(c) = &ts.value.created {
+            managed(
+                cx,
+                c,
+                Type::Timestamp,
+                false,
+                ir::AttrRole::CreatedAt,
+                "When the item was created; set by dyngen, never overwritten.",
+            );
+        }
+        if let Some(u) = &ts.value.updated {
+            managed(
+                cx,
+                u,
+                Type::Timestamp,
+                false,
+                ir::AttrRole::UpdatedAt,
+                "When the item was last written; set by dyngen on every write.",
+            );
+        }
+    }
+    if let Some(v) = &entity.version {
+        managed(
+            cx,
+            v,
+            Type::Integer,
+            false,
+            ir::AttrRole::Version,
+            "Optimistic-locking version; incremented by dyngen on every write.",
+        );
+    }
+    if let Some(ttl) = entity.ttl.as_ref().filter(|t| t.value) {
+        match &table.ttl_attribute {
+            Some(ttl_name) => {
+                let named = Sp::new(ttl_name.clone(), ttl.referenced, ttl.defined);
+                // The TTL attribute is reserved for the table; the entity's field is the one exception.
+                attrs.push(ir::Attribute {
+                    name: named.value.clone(),
+                    field_ident: naming::snake_ident(ttl_name)
+                        .unwrap_or_else(|| "expires_at".into()),
+                    ty: Type::Timestamp,
+                    optional: true,
+                    default: None,
+                    doc: Some(
+                        "When DynamoDB may delete the item (stored as epoch seconds).".into(),
+                    ),
+                    role: ir::AttrRole::Ttl,
+                });
+            }
+            None => {
+                let d = Diagnostic::error(
+                    "dyngen::missing_ttl_attribute",
+                    format!(
+                        "entity `{}` asks for a TTL but the table has no `ttl_attribute`",
+                        entity_name.value
+                    ),
+                )
+                .label(cx.span(ttl), "ttl requested here")
+                .help("add `ttl_attribute: expiresAt` (or another name) to the table");
+                cx.error(d);
+            }
+        }
+    }
+    attrs
+}
+
+pub(super) fn reserved_attribute_names(table: &ir::Table) -> BTreeMap<String, &'static str> {
+    let mut m = BTreeMap::new();
+    m.insert(table.partition_key.clone(), "partition key");
+    m.insert(table.sort_key.clone(), "sort key");
+    for ix in &table.indexes {
+        m.insert(ix.partition_key.clone(), "index key attribute");
+        if let Some(sk) = &ix.sort_key {
+            m.insert(sk.clone(), "index key attribute");
+        }
+    }
+    m.insert(table.entity_type_attribute.clone(), "entity-type attribute");
+    if let Some(ttl) = &table.ttl_attribute {
+        m.insert(ttl.clone(), "TTL attribute (use `ttl: true` on the entity)");
+    }
+    m
+}
+
+pub(super) fn lower_attribute_type(
+    cx: &mut Cx,
+    entity_type: &str,
+    name: &Sp<String>,
+    attr: &Sp<ast::Attribute>,
+) -> (Type, bool, Option<Literal>, Option<String>) {
+    let spec = match &attr.value {
+        ast::Attribute::Short(t) => {
+            let ty = simple_type(cx, *t, None, None, entity_type, name, cx.span(attr));
+            return (ty, false, None, None);
+        }
+        ast::Attribute::Full(spec) => spec,
+    };
+    let ty_span = cx.span(&spec.ty);
+    if spec.values.is_some() && spec.ty.value != ast::AttrType::Enum {
+        let d = Diagnostic::error(
+            "dyngen::unexpected_values",
+            "`values` only applies to `type: enum`",
+        )
+        .label(ty_span, "this type")
+        .help("remove `values`, or make the attribute an enum");
+        cx.error(d);
+    }
+    if spec.items.is_some() && !matches!(spec.ty.value, ast::AttrType::List | ast::AttrType::Map) {
+        let d = Diagnostic::error(
+            "dyngen::unexpected_items",
+            "`items` only applies to `list` and `map`",
+        )
+        .label(ty_span, "this type")
+        .help("remove `items`");
+        cx.error(d);
+    }
+    let ty = simple_type(
+        cx,
+        spec.ty.value,
+        spec.values.as_deref(),
+        spec.items.as_ref(),
+        entity_type,
+        name,
+        ty_span,
+    );
+    let default = spec.default.as_ref().and_then(|d| {
+        let lit = literal(cx, &ty, d);
+        if lit.is_some() && spec.optional {
+            let diag = Diagnostic::error("dyngen::default_on_optional", "an optional attribute cannot have a default")
+                .label(cx.span(d), "default given here")
+                .help("either drop `optional: true` (absent values then read as the default) or drop the default");
+            cx.error(diag);
+        }
+        lit
+    });
+    (ty, spec.optional, default, spec.doc.clone())
+}
+
+pub(super) fn simple_type(
+    cx: &mut Cx,
+    t: ast::AttrType,
+    values: Option<&[Sp<String>]>,
+    items: Option<&Sp<ast::AttrType>>,
+    entity_type: &str,
+    name: &Sp<String>,
+    span: Span,
+) -> Type {
+    use ast::AttrType as A;
+    match t {
+        A::String => Type::String,
+        A::Integer => Type::Integer,
+        A::Float => Type::Float,
+        A::Bool => Type::Bool,
+        A::Timestamp => Type::Timestamp,
+        A::Date => Type::Date,
+        A::StringSet => Type::StringSet,
+        A::NumberSet => Type::NumberSet,
+        A::Enum => Type::Enum(lower_enum(cx, values, entity_type, name, span)),
+        A::List | A::Map => {
+            let elem = match items {
+                None => Type::String,
+                Some(i) => match i.value {
+                    A::String => Type::String,
+                    A::Integer => Type::Integer,
+                    A::Float => Type::Float,
+                    A::Bool => Type::Bool,
+                    A::Timestamp => Type::Timestamp,
+                    A::Date => Type::Date,
+                    _ => {
+                        let d = Diagnostic::error(
+                            "dyngen::unsupported_item_type",
+                            "list and map elements must be scalar",
+                        )
+                        .label(cx.span(i), "not a scalar type")
+                        .help("use string, integer, float, bool, timestamp or date");
+                        cx.error(d);
+                        Type::String
+                    }
+                },
+            };
+            if t == A::List {
+                Type::List(Box::new(elem))
+            } else {
+                Type::Map(Box::new(elem))
+            }
+        }
+    }
+}
+
+pub(super) fn lower_enum(
+    cx: &mut Cx,
+    values: Option<&[Sp<String>]>,
+    entity_type: &str,
+    name: &Sp<String>,
+    span: Span,
+) -> ir::EnumType {
+    let type_ident = format!(
+        "{entity_type}{}",
+        naming::type_ident(&name.value).unwrap_or_default()
+    );
+    let values = values.unwrap_or_default();
+    if values.is_empty() {
+        let d = Diagnostic::error(
+            "dyngen::empty_enum",
+            format!("enum attribute `{}` lists no values", name.value),
+        )
+        .label(span, "enum declared here")
+        .help("add `values: [first, second]`");
+        cx.error(d);
+    }
+    let mut variants: Vec<ir::EnumVariant> = Vec::new();
+    let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+    for v in values {
+        let Some(ident) = naming::variant_ident(&v.value) else {
+            let d = Diagnostic::error(
+                "dyngen::unusable_name",
+                format!(
+                    "enum value `{}` has no character a Rust variant could use",
+                    v.value
+                ),
+            )
+            .label(cx.span(v), "this value")
+            .help("use letters or digits in enum values");
+            cx.error(d);
+            continue;
+        };
+        if let Some(prev) = seen.get(&ident) {
+            let d = Diagnostic::error(
+                "dyngen::name_collision",
+                format!(
+                    "enum value `{}` becomes the variant `{ident}` twice",
+                    v.value
+                ),
+            )
+            .label(cx.span(v), "this value")
+            .label(*prev, "collides with this one")
+            .help("enum values must differ after conversion to UpperCamelCase");
+            cx.error(d);
+            continue;
+        }
+        seen.insert(ident.clone(), cx.span(v));
+        variants.push(ir::EnumVariant {
+            value: v.value.clone(),
+            ident,
+        });
+    }
+    ir::EnumType {
+        type_ident,
+        variants,
+    }
+}
+
+/// Checks a constant from the schema against a type.
+pub(super) fn literal(cx: &mut Cx, ty: &Type, v: &Sp<serde_json::Value>) -> Option<Literal> {
+    use serde_json::Value as J;
+    let lit = match (ty, &v.value) {
+        (Type::String | Type::Date | Type::Timestamp, J::String(s)) => {
+            if matches!(ty, Type::Date) && !is_iso_date(s) {
+                None
+            } else if matches!(ty, Type::Timestamp) {
+                // Timestamps have no literal form in the schema: defaults would be frozen times.
+                None
+            } else {
+                Some(Literal::String(s.clone()))
+            }
+        }
+        (Type::Integer, J::Number(n)) => n.as_i64().map(Literal::Integer),
+        (Type::Float, J::Number(n)) => n.as_f64().map(Literal::Float),
+        (Type::Bool, J::Bool(b)) => Some(Literal::Bool(*b)),
+        (Type::Enum(e), J::String(s)) => e
+            .variants
+            .iter()
+            .position(|x| &x.value == s)
+            .map(Literal::Enum),
+        (Type::List(_) | Type::Map(_) | Type::StringSet | Type::NumberSet, J::Array(a))
+            if a.is_empty() && !matches!(ty, Type::Map(_)) =>
+        {
+            Some(Literal::Empty)
+        }
+        (Type::Map(_), J::Object(o)) if o.is_empty() => Some(Literal::Empty),
+        _ => None,
+    };
+    if lit.is_none() {
+        let expected = match ty {
+            Type::Enum(e) => format!(
+                "one of {}",
+                e.variants
+                    .iter()
+                    .map(|v| format!("`{}`", v.value))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Type::Date => "a date such as \"2024-01-31\"".into(),
+            Type::Timestamp => "nothing: timestamps have no constant form".into(),
+            Type::List(_) | Type::StringSet | Type::NumberSet => "an empty list `[]`".into(),
+            Type::Map(_) => "an empty map `{}`".into(),
+            other => format!("a {}", type_word(other)),
+        };
+        let d = Diagnostic::error(
+            "dyngen::literal_type_mismatch",
+            format!(
+                "this value does not fit the attribute's type ({})",
+                type_word(ty)
+            ),
+        )
+        .label(cx.span(v), "this value")
+        .help(format!("expected {expected}"));
+        cx.error(d);
+    }
+    lit
+}
+
+pub(super) fn is_iso_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && (1..=12).contains(&s[5..7].parse::<u32>().unwrap_or(0))
+        && (1..=31).contains(&s[8..10].parse::<u32>().unwrap_or(0))
+}
+
+pub fn type_word(ty: &Type) -> &'static str {
+    match ty {
+        Type::String => "string",
+        Type::Integer => "integer",
+        Type::Float => "float",
+        Type::Bool => "bool",
+        Type::Timestamp => "timestamp",
+        Type::Date => "date",
+        Type::Enum(_) => "enum",
+        Type::List(_) => "list",
+        Type::StringSet => "string_set",
+        Type::NumberSet => "number_set",
+        Type::Map(_) => "map",
+    }
+}

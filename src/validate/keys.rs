@@ -1,0 +1,404 @@
+//! Key templates: parsing, placeholders, key attribute types, and the Rust type names entities and patterns produce.
+
+#[allow(unused_imports)]
+use super::*;
+
+pub(super) fn lower_keys(
+    cx: &mut Cx,
+    entity_name: &Sp<String>,
+    entity: &ast::Entity,
+    table: &ir::Table,
+    attrs: &[ir::Attribute],
+    key_spans: &mut Vec<(Span, Option<Span>)>,
+) -> Vec<ir::EntityKey> {
+    let mut keys: Vec<ir::EntityKey> = Vec::new();
+    for (index_name, k) in entity.keys.iter() {
+        let Some(index) = index_ref(table, &index_name.value) else {
+            let d = Diagnostic::error(
+                "dyngen::unknown_index",
+                format!(
+                    "entity `{}` has keys for `{}`, which the table does not declare",
+                    entity_name.value, index_name.value
+                ),
+            )
+            .label(cx.span(index_name), "unknown index")
+            .help(format!("known indexes: {}", index_names(table)));
+            cx.error(d);
+            continue;
+        };
+        let index_has_sk = match index {
+            IndexRef::Primary => true,
+            IndexRef::Gsi(i) => table.indexes[i].sort_key.is_some(),
+        };
+        match (&k.value.sk, index_has_sk) {
+            (None, true) => {
+                let d = Diagnostic::error(
+                    "dyngen::missing_sort_template",
+                    format!(
+                        "index `{}` has a sort key, so the entity needs an `sk` template for it",
+                        index_name.value
+                    ),
+                )
+                .label(cx.span(k), "no `sk` here")
+                .help("add `sk: \"...\"`; a constant such as `company#` is fine");
+                cx.error(d);
+            }
+            (Some(sk), false) => {
+                let d = Diagnostic::error(
+                    "dyngen::unexpected_sort_template",
+                    format!("index `{}` has no sort key", index_name.value),
+                )
+                .label(cx.span(sk), "this template has nowhere to go")
+                .help("remove `sk`, or give the index a `sort_key`");
+                cx.error(d);
+            }
+            _ => {}
+        }
+        let pk = parse_template(cx, &k.value.pk, attrs);
+        let sk = k
+            .value
+            .sk
+            .as_ref()
+            .filter(|_| index_has_sk)
+            .and_then(|s| parse_template(cx, s, attrs));
+        let (Some(pk), true) = (pk, k.value.sk.is_none() || !index_has_sk || sk.is_some()) else {
+            cx.broken_keys
+                .insert((entity_name.value.clone(), index_name.value.clone()));
+            continue;
+        };
+        let uses_optional = pk
+            .placeholders()
+            .chain(sk.iter().flat_map(|s| s.placeholders()))
+            .any(|p| attrs[p.attr].optional);
+        if index == IndexRef::Primary && uses_optional {
+            let d = Diagnostic::error("dyngen::optional_in_primary_key", "the primary key cannot use an optional attribute")
+                .label(cx.span(k), "primary key templates")
+                .help("every item needs its primary key; make the attribute required, or move this key to a GSI (a sparse index)");
+            cx.error(d);
+        }
+        keys.push(ir::EntityKey {
+            index,
+            pk,
+            sk,
+            sparse: uses_optional,
+        });
+        key_spans.push((
+            cx.span(&k.value.pk),
+            k.value.sk.as_ref().map(|s| cx.span(s)),
+        ));
+    }
+    let declared_primary = entity.keys.iter().any(|(n, _)| n.value == "primary");
+    if !declared_primary {
+        let d = Diagnostic::error(
+            "dyngen::missing_primary_key",
+            format!(
+                "entity `{}` has no `primary` key templates",
+                entity_name.value
+            ),
+        )
+        .label(cx.span(entity_name), "entity declared here")
+        .help("add `keys: {primary: {pk: \"...\", sk: \"...\"}}`");
+        cx.error(d);
+    } else if keys.iter().any(|k| k.index == IndexRef::Primary)
+        && keys[0].index != IndexRef::Primary
+    {
+        // Keep the primary key first; emitters rely on it.
+        let i = keys
+            .iter()
+            .position(|k| k.index == IndexRef::Primary)
+            .expect("checked above");
+        let primary = keys.remove(i);
+        keys.insert(0, primary);
+        let s = key_spans.remove(i);
+        key_spans.insert(0, s);
+    }
+    keys
+}
+
+/// Parses `lit{attr}lit{attr:year}` into parts.
+pub(super) fn parse_template(
+    cx: &mut Cx,
+    t: &Sp<String>,
+    attrs: &[ir::Attribute],
+) -> Option<ir::Template> {
+    let base = cx.span(t);
+    // The span of a quoted scalar starts at the quote; offsets inside are best effort.
+    let quoted = cx
+        .src
+        .text
+        .get(base.offset..)
+        .is_some_and(|r| r.starts_with(['"', '\'']));
+    let inner = |start: usize, len: usize| Span {
+        offset: base.offset + start + usize::from(quoted),
+        len,
+    };
+    let text = &t.value;
+    if text.is_empty() {
+        let d = Diagnostic::error("dyngen::empty_template", "a key template cannot be empty")
+            .label(base, "empty")
+            .help("DynamoDB rejects empty key values; use a constant such as `user#`");
+        cx.error(d);
+        return None;
+    }
+    if text.starts_with("#dyngen") {
+        let d = Diagnostic::error("dyngen::reserved_key_prefix", "key templates cannot start with `#dyngen`")
+            .label(base, "reserved prefix")
+            .help("the migration runner keeps its ledger and lock under `#dyngen#...` keys; choose another prefix");
+        cx.error(d);
+        return None;
+    }
+    let mut parts = Vec::new();
+    let mut ok = true;
+    let mut rest = text.as_str();
+    let mut pos = 0usize;
+    while !rest.is_empty() {
+        match rest.find(['{', '}']) {
+            Some(i) if rest.as_bytes()[i] == b'}' => {
+                let d = Diagnostic::error(
+                    "dyngen::template_syntax",
+                    "`}` without a matching `{` in key template",
+                )
+                .label(inner(pos + i, 1), "unmatched")
+                .help("placeholders are written `{attribute}`");
+                cx.error(d);
+                return None;
+            }
+            Some(i) => {
+                if i > 0 {
+                    parts.push(Part::Literal(rest[..i].to_string()));
+                }
+                let Some(close) = rest[i..].find('}') else {
+                    let d = Diagnostic::error(
+                        "dyngen::template_syntax",
+                        "`{` without a matching `}` in key template",
+                    )
+                    .label(inner(pos + i, 1), "unclosed")
+                    .help("placeholders are written `{attribute}`");
+                    cx.error(d);
+                    return None;
+                };
+                let body = &rest[i + 1..i + close];
+                let span = inner(pos + i, close + 1);
+                if i == 0
+                    && let Some(Part::Placeholder(_)) = parts.last()
+                {
+                    {
+                        let d = Diagnostic::error(
+                            "dyngen::adjacent_placeholders",
+                            "two placeholders with nothing between them cannot be told apart",
+                        )
+                        .label(span, "follows another placeholder directly")
+                        .help("put a delimiter between them, e.g. `{a}#{b}`");
+                        cx.error(d);
+                        ok = false;
+                    }
+                }
+                match resolve_placeholder(cx, body, span, attrs) {
+                    Some(p) => parts.push(Part::Placeholder(p)),
+                    None => ok = false,
+                }
+                pos += i + close + 1;
+                rest = &rest[i + close + 1..];
+            }
+            None => {
+                parts.push(Part::Literal(rest.to_string()));
+                break;
+            }
+        }
+    }
+    ok.then(|| ir::Template {
+        source: text.clone(),
+        parts,
+    })
+}
+
+pub(super) fn resolve_placeholder(
+    cx: &mut Cx,
+    body: &str,
+    span: Span,
+    attrs: &[ir::Attribute],
+) -> Option<Placeholder> {
+    let (name, format) = match body.split_once(':') {
+        Some((n, f)) => (n, Some(f)),
+        None => (body, None),
+    };
+    let Some(attr) = attrs.iter().position(|a| a.name == name) else {
+        let mut d = Diagnostic::error(
+            "dyngen::unknown_placeholder",
+            format!("placeholder `{{{body}}}` names no attribute of this entity"),
+        )
+        .label(span, "unknown attribute");
+        d = match closest(name, attrs.iter().map(|a| a.name.as_str())) {
+            Some(c) => d.help(format!("did you mean `{{{c}}}`?")),
+            None => d.help("declare the attribute under `attributes:`, or fix the placeholder"),
+        };
+        cx.error(d);
+        return None;
+    };
+    let ty = &attrs[attr].ty;
+    if !ty.is_key_compatible() {
+        let d = Diagnostic::error(
+            "dyngen::non_key_type",
+            format!(
+                "attribute `{name}` is a {}, which cannot be part of a key",
+                type_word(ty)
+            ),
+        )
+        .label(span, "used in a key template")
+        .help("keys can use string, integer, bool, date, timestamp and enum attributes");
+        cx.error(d);
+        return None;
+    }
+    let format = match format {
+        None => PlaceholderFormat::Value,
+        Some("year") if matches!(ty, Type::Date | Type::Timestamp) => PlaceholderFormat::Year,
+        Some(f) => {
+            let d = Diagnostic::error(
+                "dyngen::unknown_placeholder_format",
+                format!("`{f}` is not a format dyngen knows for a {}", type_word(ty)),
+            )
+            .label(span, "this placeholder")
+            .help("the only format is `:year`, on date and timestamp attributes");
+            cx.error(d);
+            return None;
+        }
+    };
+    Some(Placeholder { attr, format })
+}
+
+/// The candidate within edit distance 2, for "did you mean".
+pub(super) fn closest<'a>(
+    name: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .map(|c| (edit_distance(&name.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, c)| c)
+}
+
+pub(super) fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// A key attribute holds one DynamoDB type for every entity: `N` where a template is a
+/// single integer placeholder, `S` otherwise.
+pub fn template_is_numeric(t: &ir::Template, attrs: &[ir::Attribute]) -> bool {
+    matches!(t.parts.as_slice(), [Part::Placeholder(p)] if p.format == PlaceholderFormat::Value && attrs[p.attr].ty == Type::Integer)
+}
+
+pub(super) fn check_key_attribute_types(
+    cx: &mut Cx,
+    table: &ir::Table,
+    entities: &[ir::Entity],
+    spans: &Spans,
+) {
+    // key attribute → (numeric?, entity name, span)
+    let mut seen: BTreeMap<String, (bool, String, Span)> = BTreeMap::new();
+    for (e, entity) in entities.iter().enumerate() {
+        for (i, key) in entity.keys.iter().enumerate() {
+            let (pk_attr, sk_attr) = match key.index {
+                IndexRef::Primary => (table.partition_key.clone(), Some(table.sort_key.clone())),
+                IndexRef::Gsi(g) => (
+                    table.indexes[g].partition_key.clone(),
+                    table.indexes[g].sort_key.clone(),
+                ),
+            };
+            let templates = std::iter::once((pk_attr, Some(&key.pk)))
+                .chain(sk_attr.map(|s| (s, key.sk.as_ref())));
+            for (attr, tpl) in templates {
+                let Some(tpl) = tpl else { continue };
+                let numeric = template_is_numeric(tpl, &entity.attributes);
+                let (pk_span, sk_span) = spans.keys[e][i];
+                let span = if std::ptr::eq(tpl, &key.pk) {
+                    pk_span
+                } else {
+                    sk_span.unwrap_or(pk_span)
+                };
+                match seen.get(&attr) {
+                    Some((other, other_entity, other_span)) if *other != numeric => {
+                        let d = Diagnostic::error("dyngen::key_type_conflict", format!("key attribute `{attr}` would be a {} for `{}` but a {} for `{other_entity}`", if numeric { "number" } else { "string" }, entity.name, if *other { "number" } else { "string" }))
+                            .label(span, "here")
+                            .label(*other_span, "and here")
+                            .help("DynamoDB defines one type per key attribute; a template that is a single integer placeholder is a number, anything else a string");
+                        cx.error(d);
+                    }
+                    Some(_) => {}
+                    None => {
+                        seen.insert(attr, (numeric, entity.name.clone(), span));
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn check_type_name_collisions(
+    cx: &mut Cx,
+    file: &ast::SchemaFile,
+    entities: &[ir::Entity],
+    patterns: &[ir::Pattern],
+) {
+    let mut taken: BTreeMap<String, (String, Span)> = BTreeMap::new();
+    for ((name, _), p) in file
+        .access_patterns
+        .iter()
+        .filter(|(n, _)| patterns.iter().any(|p| p.name == n.value))
+        .zip(patterns)
+    {
+        // Collections and projections get a `<Pattern>Item` type.
+        taken.insert(
+            format!("{}Item", p.type_ident),
+            (format!("pattern {} (Item type)", p.name), cx.span(name)),
+        );
+    }
+    for ((name, ast_entity), entity) in file.entities.iter().zip(entities) {
+        let mut names = vec![(entity.type_ident.clone(), name.value.clone(), cx.span(name))];
+        // When the entity's own name collides, its derived names would only repeat that.
+        if !taken.contains_key(&entity.type_ident) {
+            for suffix in ["Key", "Update"] {
+                names.push((
+                    format!("{}{suffix}", entity.type_ident),
+                    format!("{} ({suffix} type)", name.value),
+                    cx.span(name),
+                ));
+            }
+        }
+        for (attr_name, _) in ast_entity.value.attributes.iter() {
+            if let Some(a) = entity.attributes.iter().find(|a| a.name == attr_name.value)
+                && let Type::Enum(e) = &a.ty
+            {
+                names.push((
+                    e.type_ident.clone(),
+                    format!("{}.{}", name.value, a.name),
+                    cx.span(attr_name),
+                ));
+            }
+        }
+        for (ident, what, span) in names {
+            if let Some((other, other_span)) = taken.get(&ident) {
+                let d = Diagnostic::error("dyngen::name_collision", format!("`{what}` and `{other}` both become the Rust type `{ident}`"))
+                    .label(span, "this one")
+                    .label(*other_span, "collides with this one")
+                    .help("rename one of them; enum types are named entity + attribute, key and update types entity + `Key` / `Update`, pattern result types pattern + `Item`");
+                cx.error(d);
+            } else {
+                taken.insert(ident, (what, span));
+            }
+        }
+    }
+}

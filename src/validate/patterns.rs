@@ -1,0 +1,740 @@
+//! Access patterns: the index, inputs, sort condition, projection and filters of each.
+
+#[allow(unused_imports)]
+use super::*;
+
+pub(super) fn lower_patterns(
+    cx: &mut Cx,
+    file: &ast::SchemaFile,
+    table: &ir::Table,
+    entities: &[ir::Entity],
+    spans: &mut Spans,
+) -> Vec<ir::Pattern> {
+    let mut out = Vec::new();
+    for (name, p) in file.access_patterns.iter() {
+        if let Some(pattern) = lower_pattern(cx, name, &p.value, table, entities) {
+            spans.pattern.push(cx.span(name));
+            spans
+                .pattern_sort
+                .push(p.value.sort.as_ref().map_or(cx.span(name), |s| cx.span(s)));
+            out.push(pattern);
+        }
+    }
+    out
+}
+
+pub(super) fn entity_index(entities: &[ir::Entity], name: &str) -> Option<usize> {
+    entities.iter().position(|e| e.name == name)
+}
+
+pub(super) fn lower_pattern(
+    cx: &mut Cx,
+    name: &Sp<String>,
+    p: &ast::AccessPattern,
+    table: &ir::Table,
+    entities: &[ir::Entity],
+) -> Option<ir::Pattern> {
+    let name_span = cx.span(name);
+    let method_ident = naming::snake_ident(&name.value);
+    let type_ident = naming::type_ident(&name.value);
+    let (Some(method_ident), Some(type_ident)) = (method_ident, type_ident) else {
+        let d = Diagnostic::error(
+            "dyngen::unusable_name",
+            format!(
+                "`{}` has no character a Rust method name could use",
+                name.value
+            ),
+        )
+        .label(name_span, "pattern name")
+        .help("use letters in pattern names, e.g. `usersOfCompany`");
+        cx.error(d);
+        return None;
+    };
+    let entity_refs: Vec<&Sp<String>> = match (&p.entity, &p.entities) {
+        (Some(e), None) => vec![e],
+        (None, Some(list)) if !list.is_empty() => list.iter().collect(),
+        (Some(_), Some(_)) => {
+            let d = Diagnostic::error(
+                "dyngen::entity_and_entities",
+                "a pattern gives either `entity` or `entities`, not both",
+            )
+            .label(name_span, "this pattern")
+            .help("use `entity` for one entity, `entities` for an item collection");
+            cx.error(d);
+            return None;
+        }
+        _ => {
+            let d = Diagnostic::error(
+                "dyngen::missing_entity",
+                format!(
+                    "pattern `{}` does not say which entity it returns",
+                    name.value
+                ),
+            )
+            .label(name_span, "this pattern")
+            .help("add `entity: User` (or `entities: [A, B]` for an item collection)");
+            cx.error(d);
+            return None;
+        }
+    };
+    let mut ents = Vec::new();
+    for e in &entity_refs {
+        match entity_index(entities, &e.value) {
+            Some(i) if !ents.contains(&i) => ents.push(i),
+            Some(_) => {
+                let d = Diagnostic::error(
+                    "dyngen::duplicate_entity",
+                    format!("entity `{}` is listed twice", e.value),
+                )
+                .label(cx.span(e), "again")
+                .help("list each entity once");
+                cx.error(d);
+            }
+            None => {
+                let mut d = Diagnostic::error(
+                    "dyngen::unknown_entity",
+                    format!(
+                        "pattern `{}` returns `{}`, which is not an entity",
+                        name.value, e.value
+                    ),
+                )
+                .label(cx.span(e), "unknown entity");
+                d = match closest(&e.value, entities.iter().map(|e| e.name.as_str())) {
+                    Some(c) => d.help(format!("did you mean `{c}`?")),
+                    None => d.help("declare it under `entities:`"),
+                };
+                cx.error(d);
+            }
+        }
+    }
+    if ents.len() != entity_refs.len() {
+        return None;
+    }
+    let index = match &p.index {
+        None => IndexRef::Primary,
+        Some(ix) => match index_ref(table, &ix.value) {
+            Some(i) => i,
+            None => {
+                let d = Diagnostic::error(
+                    "dyngen::unknown_index",
+                    format!(
+                        "pattern `{}` queries `{}`, which the table does not declare",
+                        name.value, ix.value
+                    ),
+                )
+                .label(cx.span(ix), "unknown index")
+                .help(format!("known indexes: {}", index_names(table)));
+                cx.error(d);
+                return None;
+            }
+        },
+    };
+    let index_span = p.index.as_ref().map_or(name_span, |i| cx.span(i));
+    for &e in &ents {
+        if entities[e].key_for(index).is_none() {
+            if cx.broken_keys.contains(&(
+                entities[e].name.clone(),
+                table.index_name(index).to_string(),
+            )) {
+                return None;
+            }
+            let d = Diagnostic::error(
+                "dyngen::entity_not_in_index",
+                format!(
+                    "entity `{}` has no key templates for index `{}`",
+                    entities[e].name,
+                    p.index.as_ref().map_or("primary", |i| i.value.as_str())
+                ),
+            )
+            .label(index_span, "queried here")
+            .help(format!(
+                "add keys for this index to `{}`, or query another index",
+                entities[e].name
+            ));
+            cx.error(d);
+            return None;
+        }
+    }
+    let first = &entities[ents[0]];
+    let key = first.key_for(index).expect("checked above");
+
+    // Inputs and fixed values: placeholders of the first entity's templates on this index.
+    let in_templates = |ph: &Placeholder| {
+        key.pk
+            .placeholders()
+            .chain(key.sk.iter().flat_map(|s| s.placeholders()))
+            .any(|x| x == ph)
+    };
+    let mut inputs: Vec<ir::Input> = Vec::new();
+    let mut given: Vec<Placeholder> = Vec::new();
+    let mut params: BTreeMap<String, Span> = BTreeMap::new();
+    for input in &p.inputs {
+        let span = cx.span(input);
+        let Some(ph) = pattern_placeholder(cx, &input.value, span, first, &in_templates) else {
+            continue;
+        };
+        if given.contains(&ph) {
+            let d = Diagnostic::error(
+                "dyngen::duplicate_input",
+                format!("input `{}` is given twice", input.value),
+            )
+            .label(span, "again")
+            .help("list each input once");
+            cx.error(d);
+            continue;
+        }
+        let param = first.placeholder_ident(&ph);
+        params.insert(naming::bare(&param).to_string(), span);
+        given.push(ph.clone());
+        inputs.push(ir::Input {
+            placeholder: ph,
+            param_ident: param,
+        });
+    }
+    let mut fixed = Vec::new();
+    for (k, v) in p.fixed.iter() {
+        let span = cx.span(k);
+        let Some(ph) = pattern_placeholder(cx, &k.value, span, first, &in_templates) else {
+            continue;
+        };
+        if given.contains(&ph) {
+            let d = Diagnostic::error(
+                "dyngen::duplicate_input",
+                format!("`{}` is both an input and fixed", k.value),
+            )
+            .label(span, "fixed here")
+            .help("either the caller gives it or the pattern fixes it");
+            cx.error(d);
+            continue;
+        }
+        let ty = if ph.format == PlaceholderFormat::Year {
+            Type::Integer
+        } else {
+            first.attributes[ph.attr].ty.clone()
+        };
+        if let Some(lit) = literal(cx, &ty, v) {
+            given.push(ph.clone());
+            fixed.push((ph, lit));
+        }
+    }
+
+    // The partition key must be fully determined.
+    let missing: Vec<String> = key
+        .pk
+        .placeholders()
+        .filter(|ph| !given.contains(ph))
+        .map(|ph| placeholder_name(first, ph))
+        .collect();
+    if !missing.is_empty() {
+        let d = Diagnostic::error(
+            "dyngen::partition_key_not_determined",
+            format!(
+                "pattern `{}` does not determine the partition key `{}`",
+                name.value, key.pk.source
+            ),
+        )
+        .label(name_span, format!("missing: {}", missing.join(", ")))
+        .help(format!(
+            "add {} to `inputs` (a Query needs the whole partition key; dyngen never scans)",
+            missing
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        cx.error(d);
+    }
+    for &e in &ents[1..] {
+        let other = entities[e].key_for(index).expect("checked above");
+        if !same_shape(
+            &key.pk,
+            &first.attributes,
+            &other.pk,
+            &entities[e].attributes,
+        ) {
+            let d = Diagnostic::error("dyngen::collection_partition_mismatch", format!("`{}` and `{}` do not share a partition on this index: `{}` vs `{}`", first.name, entities[e].name, key.pk.source, other.pk.source))
+                .label(name_span, "item collection")
+                .help("an item collection needs partition key templates with the same literals and placeholder types");
+            cx.error(d);
+        }
+    }
+
+    let sort = sort_condition(cx, name, p, &ents, key, first, &given, index_span);
+    if let ir::SortCondition::Compare { range, op } = &sort {
+        let base = first.placeholder_ident(range);
+        let names: Vec<String> = if *op == ir::CompareOp::Between {
+            vec![
+                format!("{}_from", naming::bare(&base)),
+                format!("{}_to", naming::bare(&base)),
+            ]
+        } else {
+            vec![naming::bare(&base).to_string()]
+        };
+        for n in names {
+            params.insert(n, name_span);
+        }
+    }
+
+    let limit = p.limit.as_ref().and_then(|l| {
+        if l.value == 0 {
+            let d = Diagnostic::error("dyngen::zero_limit", "a limit of 0 reads nothing")
+                .label(cx.span(l), "zero")
+                .help("remove `limit` or give a positive page size");
+            cx.error(d);
+            None
+        } else {
+            Some(l.value)
+        }
+    });
+    if let Some(list) = &p.projection
+        && list.is_empty()
+    {
+        let d = Diagnostic::error(
+            "dyngen::empty_projection",
+            "a projection must name at least one attribute",
+        )
+        .label(name_span, "this pattern")
+        .help("list the attributes to read, or remove `projection` to read whole items");
+        cx.error(d);
+    }
+    let projection = p.projection.as_ref().map(|list| {
+        list.iter()
+            .filter(|a| {
+                let known = ents
+                    .iter()
+                    .any(|&e| entities[e].attributes.iter().any(|x| x.name == a.value));
+                if !known {
+                    let d = Diagnostic::error(
+                        "dyngen::unknown_attribute",
+                        format!(
+                            "projection names `{}`, which the pattern's entities do not have",
+                            a.value
+                        ),
+                    )
+                    .label(cx.span(a), "unknown attribute")
+                    .help("list attributes of the returned entities");
+                    cx.error(d);
+                }
+                known
+            })
+            .map(|a| a.value.clone())
+            .collect()
+    });
+    check_index_projection(
+        cx,
+        name_span,
+        p,
+        table,
+        index,
+        &ents,
+        entities,
+        projection.as_ref(),
+    );
+    let mut filters = Vec::new();
+    for f in &p.filter {
+        if let Some(filter) = lower_filter(cx, f, first, &mut params) {
+            filters.push(filter);
+        }
+    }
+    let mut consumers: Vec<String> = p.consumers.iter().map(|c| c.value.clone()).collect();
+    for c in &p.consumers {
+        if naming::snake_ident(&c.value).is_none()
+            || !c
+                .value
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+        {
+            let d = Diagnostic::error(
+                "dyngen::invalid_consumer",
+                format!(
+                    "consumer name `{}` must use only letters, digits, `_` and `-`",
+                    c.value
+                ),
+            )
+            .label(cx.span(c), "this consumer")
+            .help("consumer names become Terraform and IAM identifiers");
+            cx.error(d);
+        }
+    }
+    consumers.sort();
+    consumers.dedup();
+    Some(ir::Pattern {
+        name: name.value.clone(),
+        method_ident,
+        type_ident,
+        doc: p.doc.clone(),
+        entities: ents,
+        index,
+        inputs,
+        fixed,
+        sort,
+        descending: p
+            .order
+            .as_ref()
+            .is_some_and(|o| o.value == ast::Order::Desc),
+        limit,
+        projection,
+        filters,
+        consumers,
+        range_params: Vec::new(),
+    })
+}
+
+/// A pattern on an index that projects only some attributes must say which it reads, and
+/// may read only those the index has.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn check_index_projection(
+    cx: &mut Cx,
+    name_span: Span,
+    p: &ast::AccessPattern,
+    table: &ir::Table,
+    index: IndexRef,
+    ents: &[usize],
+    entities: &[ir::Entity],
+    projection: Option<&Vec<String>>,
+) {
+    let IndexRef::Gsi(g) = index else { return };
+    let ix = &table.indexes[g];
+    let available: Option<&[String]> = match &ix.projection {
+        ir::Projection::All => return,
+        ir::Projection::KeysOnly => Some(&[]),
+        ir::Projection::Include(list) => Some(list),
+    };
+    let available = available.unwrap_or_default();
+    match projection {
+        None => {
+            let missing: Vec<&str> = ents
+                .iter()
+                .flat_map(|&e| entities[e].attributes.iter())
+                .map(|a| a.name.as_str())
+                .filter(|a| !available.iter().any(|x| x == a))
+                .collect();
+            if !missing.is_empty() {
+                let d = Diagnostic::error("dyngen::index_projection_too_narrow", format!("index `{}` does not project {}, so whole items cannot be read from it", ix.name, missing.iter().take(4).map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")))
+                    .label(name_span, "reads whole items")
+                    .help(format!("add `projection: [...]` to the pattern listing attributes the index has{}, or project `all` on the index", if available.is_empty() { String::new() } else { format!(" ({})", available.join(", ")) }));
+                cx.error(d);
+            }
+        }
+        Some(list) => {
+            for a in list.iter().filter(|a| !available.iter().any(|x| x == *a)) {
+                let span = p
+                    .projection
+                    .as_ref()
+                    .and_then(|l| l.iter().find(|x| &x.value == a))
+                    .map_or(name_span, |x| cx.span(x));
+                let d = Diagnostic::error("dyngen::attribute_not_projected", format!("index `{}` does not project `{a}`", ix.name))
+                    .label(span, "not in the index")
+                    .help(format!("add `{a}` to the index's `include` list, or drop it from the pattern's projection"));
+                cx.error(d);
+            }
+        }
+    }
+    if ents.len() > 1 && projection.is_some() {
+        let d = Diagnostic::error(
+            "dyngen::collection_projection",
+            "an item collection reads whole items; it takes no projection",
+        )
+        .label(name_span, "item collection")
+        .help("remove `projection`");
+        cx.error(d);
+    }
+}
+
+pub(super) fn placeholder_name(entity: &ir::Entity, ph: &Placeholder) -> String {
+    let base = &entity.attributes[ph.attr].name;
+    match ph.format {
+        PlaceholderFormat::Value => base.clone(),
+        PlaceholderFormat::Year => format!("{base}:year"),
+    }
+}
+
+pub(super) fn pattern_placeholder(
+    cx: &mut Cx,
+    text: &str,
+    span: Span,
+    entity: &ir::Entity,
+    in_templates: &dyn Fn(&Placeholder) -> bool,
+) -> Option<Placeholder> {
+    let (name, format) = match text.split_once(':') {
+        Some((n, "year")) => (n, PlaceholderFormat::Year),
+        Some((_, f)) => {
+            let d = Diagnostic::error(
+                "dyngen::unknown_placeholder_format",
+                format!("`{f}` is not a placeholder format"),
+            )
+            .label(span, "this input")
+            .help("the only format is `:year`");
+            cx.error(d);
+            return None;
+        }
+        None => (text, PlaceholderFormat::Value),
+    };
+    let Some(attr) = entity.attributes.iter().position(|a| a.name == name) else {
+        let mut d = Diagnostic::error(
+            "dyngen::unknown_input",
+            format!("input `{text}` names no attribute of `{}`", entity.name),
+        )
+        .label(span, "unknown attribute");
+        d = match closest(name, entity.attributes.iter().map(|a| a.name.as_str())) {
+            Some(c) => d.help(format!("did you mean `{c}`?")),
+            None => d.help(
+                "inputs name placeholders of the entity's key templates on the queried index",
+            ),
+        };
+        cx.error(d);
+        return None;
+    };
+    let ph = Placeholder { attr, format };
+    if !in_templates(&ph) {
+        let d = Diagnostic::error(
+            "dyngen::input_not_in_key",
+            format!(
+                "`{text}` is not a placeholder of `{}`'s key templates on this index",
+                entity.name
+            ),
+        )
+        .label(span, "not part of the key")
+        .help("to narrow results by a non-key attribute, use `filter:`");
+        cx.error(d);
+        return None;
+    }
+    Some(ph)
+}
+
+pub(super) fn same_shape(
+    a: &ir::Template,
+    a_attrs: &[ir::Attribute],
+    b: &ir::Template,
+    b_attrs: &[ir::Attribute],
+) -> bool {
+    a.parts.len() == b.parts.len()
+        && a.parts.iter().zip(&b.parts).all(|(x, y)| match (x, y) {
+            (Part::Literal(l), Part::Literal(r)) => l == r,
+            (Part::Placeholder(p), Part::Placeholder(q)) => {
+                p.format == q.format && a_attrs[p.attr].ty == b_attrs[q.attr].ty
+            }
+            _ => false,
+        })
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn sort_condition(
+    cx: &mut Cx,
+    name: &Sp<String>,
+    p: &ast::AccessPattern,
+    ents: &[usize],
+    key: &ir::EntityKey,
+    first: &ir::Entity,
+    given: &[Placeholder],
+    index_span: Span,
+) -> ir::SortCondition {
+    let op_span = p.sort.as_ref().map_or(cx.span(name), |s| cx.span(s));
+    let Some(sk) = &key.sk else {
+        if let Some(op) = &p.sort {
+            let d = Diagnostic::error(
+                "dyngen::sort_without_sort_key",
+                "this index has no sort key to put a condition on",
+            )
+            .label(cx.span(op), "sort condition")
+            .help("remove `sort`");
+            cx.error(d);
+        }
+        return ir::SortCondition::None;
+    };
+    if ents.len() > 1 {
+        if p.sort.is_some() {
+            let d = Diagnostic::error(
+                "dyngen::collection_sort",
+                "an item collection reads the whole partition; it takes no sort condition",
+            )
+            .label(op_span, "sort condition")
+            .help("remove `sort`, or query one entity");
+            cx.error(d);
+        }
+        return ir::SortCondition::None;
+    }
+    let phs: Vec<&Placeholder> = sk.placeholders().collect();
+    let leading = phs.iter().take_while(|ph| given.contains(ph)).count();
+    if let Some(late) = phs[leading..].iter().find(|ph| given.contains(ph)) {
+        let d = Diagnostic::error("dyngen::sort_input_gap", format!("sort-key input `{}` comes after `{}`, which is not given", placeholder_name(first, late), placeholder_name(first, phs[leading])))
+            .label(index_span, format!("sort key template `{}`", sk.source))
+            .help("a key condition can only fix a prefix of the sort key: give the earlier placeholders too");
+        cx.error(d);
+    }
+    let numeric = template_is_numeric(sk, &first.attributes);
+    use ast::SortOp as S;
+    let requested = p.sort.as_ref().map(|s| s.value);
+    match requested {
+        None if leading == phs.len() => ir::SortCondition::Equals,
+        None if leading == 0 && sk.literal_prefix().is_empty() => ir::SortCondition::None,
+        None => ir::SortCondition::BeginsWith,
+        Some(S::Equals) => {
+            if leading < phs.len() {
+                let d = Diagnostic::error(
+                    "dyngen::sort_not_determined",
+                    format!(
+                        "`equals` needs every sort-key placeholder; `{}` is not given",
+                        placeholder_name(first, phs[leading])
+                    ),
+                )
+                .label(op_span, "equals")
+                .help("add the missing placeholders to `inputs`, or use `begins_with`");
+                cx.error(d);
+            }
+            ir::SortCondition::Equals
+        }
+        Some(S::BeginsWith) => {
+            if numeric {
+                let d = Diagnostic::error(
+                    "dyngen::begins_with_on_number",
+                    format!(
+                        "the sort key `{}` is a number; begins_with works only on strings",
+                        sk.source
+                    ),
+                )
+                .label(op_span, "begins_with")
+                .help("use `between`, `lt`, `lte`, `gt` or `gte` on a number sort key");
+                cx.error(d);
+            }
+            ir::SortCondition::BeginsWith
+        }
+        Some(op) => {
+            let op = match op {
+                S::Between => ir::CompareOp::Between,
+                S::Lt => ir::CompareOp::Lt,
+                S::Lte => ir::CompareOp::Lte,
+                S::Gt => ir::CompareOp::Gt,
+                S::Gte => ir::CompareOp::Gte,
+                S::Equals | S::BeginsWith => unreachable!("handled above"),
+            };
+            match phs.get(leading) {
+                Some(range) => ir::SortCondition::Compare {
+                    op,
+                    range: (*range).clone(),
+                },
+                None => {
+                    let d = Diagnostic::error("dyngen::nothing_to_compare", "every sort-key placeholder is already given, so there is nothing left to compare")
+                        .label(op_span, "comparison")
+                        .help("drop the last sort-key input (the caller then bounds it), or use `equals`");
+                    cx.error(d);
+                    ir::SortCondition::Equals
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn lower_filter(
+    cx: &mut Cx,
+    f: &Sp<ast::Filter>,
+    entity: &ir::Entity,
+    params: &mut BTreeMap<String, Span>,
+) -> Option<ir::Filter> {
+    let attr_name = &f.value.attribute;
+    let Some(attr) = entity
+        .attributes
+        .iter()
+        .position(|a| a.name == attr_name.value)
+    else {
+        let mut d = Diagnostic::error(
+            "dyngen::unknown_attribute",
+            format!(
+                "filter on `{}`, which `{}` does not have",
+                attr_name.value, entity.name
+            ),
+        )
+        .label(cx.span(attr_name), "unknown attribute");
+        d = match closest(
+            &attr_name.value,
+            entity.attributes.iter().map(|a| a.name.as_str()),
+        ) {
+            Some(c) => d.help(format!("did you mean `{c}`?")),
+            None => d.help("filter on one of the entity's attributes"),
+        };
+        cx.error(d);
+        return None;
+    };
+    let ty = &entity.attributes[attr].ty;
+    use ast::FilterOp as F;
+    let op = match f.value.op.value {
+        F::Eq => ir::FilterOp::Eq,
+        F::Ne => ir::FilterOp::Ne,
+        F::Lt => ir::FilterOp::Lt,
+        F::Lte => ir::FilterOp::Lte,
+        F::Gt => ir::FilterOp::Gt,
+        F::Gte => ir::FilterOp::Gte,
+        F::BeginsWith => ir::FilterOp::BeginsWith,
+        F::Contains => ir::FilterOp::Contains,
+        F::Exists => ir::FilterOp::Exists,
+        F::NotExists => ir::FilterOp::NotExists,
+    };
+    let fits = match op {
+        ir::FilterOp::Eq | ir::FilterOp::Ne | ir::FilterOp::Exists | ir::FilterOp::NotExists => {
+            true
+        }
+        ir::FilterOp::Lt | ir::FilterOp::Lte | ir::FilterOp::Gt | ir::FilterOp::Gte => matches!(
+            ty,
+            Type::String | Type::Integer | Type::Float | Type::Timestamp | Type::Date
+        ),
+        ir::FilterOp::BeginsWith => matches!(ty, Type::String),
+        ir::FilterOp::Contains => matches!(ty, Type::String | Type::StringSet),
+    };
+    if !fits
+        || (op.takes_value()
+            && matches!(ty, Type::List(_) | Type::Map(_) | Type::NumberSet)
+            && op != ir::FilterOp::Contains)
+    {
+        let d = Diagnostic::error("dyngen::filter_type_mismatch", format!("`{:?}` does not apply to a {} attribute", f.value.op.value, type_word(ty)).to_lowercase())
+            .label(cx.span(&f.value.op), "this operator")
+            .help("begins_with and contains take strings (contains also string sets); comparisons take strings, numbers, dates and timestamps");
+        cx.error(d);
+        return None;
+    }
+    let (value, param_ident) = match (&f.value.value, op.takes_value()) {
+        (Some(v), true) => {
+            let lit_ty = if op == ir::FilterOp::Contains && *ty == Type::StringSet {
+                Type::String
+            } else {
+                ty.clone()
+            };
+            (Some(literal(cx, &lit_ty, v)?), None)
+        }
+        (Some(v), false) => {
+            let d = Diagnostic::error(
+                "dyngen::unexpected_filter_value",
+                "`exists` and `not_exists` take no value",
+            )
+            .label(cx.span(v), "value given here")
+            .help("remove `value`");
+            cx.error(d);
+            return None;
+        }
+        (None, true) => {
+            let ident = entity.attributes[attr].field_ident.clone();
+            if let Some(prev) = params.get(naming::bare(&ident)) {
+                let d = Diagnostic::error(
+                    "dyngen::name_collision",
+                    format!(
+                        "the filter parameter `{}` has the same name as another parameter",
+                        naming::bare(&ident)
+                    ),
+                )
+                .label(cx.span(attr_name), "this filter's value is a parameter")
+                .label(*prev, "the other parameter")
+                .help("give the filter a constant `value`, or filter on another attribute");
+                cx.error(d);
+                return None;
+            }
+            params.insert(naming::bare(&ident).to_string(), cx.span(attr_name));
+            (None, Some(ident))
+        }
+        (None, false) => (None, None),
+    };
+    Some(ir::Filter {
+        attr,
+        op,
+        value,
+        param_ident,
+    })
+}
