@@ -1,12 +1,13 @@
 //! The build.rs API, in the manner of prost-build, and the front-end pieces the CLI shares.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::diag::{self, Diagnostic, Source};
-use crate::emit::{self, EmitError};
+use crate::diag::{self, Source};
+use crate::emit;
+use crate::error::Error;
 use crate::migrations::MigrationSource;
 use crate::output;
+use crate::pipeline::generate_files_with;
 
 /// Generates code from a schema inside a build script.
 ///
@@ -170,112 +171,3 @@ pub fn read_migrations(dir: &Path) -> std::io::Result<Vec<MigrationSource>> {
     out.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(out)
 }
-
-/// Source text and existing migrations to files, or the diagnostics that prevent it. Also
-/// returns warnings. New migrations appear in the set under `migrations/`.
-pub fn generate_files(
-    source: &Source,
-    migration_sources: &[MigrationSource],
-    allow_destructive: bool,
-) -> Result<(output::FileSet, Vec<Diagnostic>), Error> {
-    generate_files_with(
-        source,
-        migration_sources,
-        allow_destructive,
-        &emit::Options::default(),
-    )
-}
-
-/// [`generate_files`] with output options (the runtime path).
-pub fn generate_files_with(
-    source: &Source,
-    migration_sources: &[MigrationSource],
-    allow_destructive: bool,
-    options: &emit::Options,
-) -> Result<(output::FileSet, Vec<Diagnostic>), Error> {
-    options.validate().map_err(Error::Options)?;
-    let compiled = crate::compile(source);
-    let Some(schema) = compiled
-        .schema
-        .filter(|_| !compiled.diagnostics.iter().any(Diagnostic::is_error))
-    else {
-        return Err(Error::Schema {
-            source: source.clone(),
-            diagnostics: compiled.diagnostics,
-        });
-    };
-    let plan = crate::migrations::load(migration_sources).and_then(|existing| {
-        let state = crate::migrations::replay(&existing);
-        let planned = crate::migrations::plan(&schema, &state, allow_destructive)?;
-        Ok((crate::migrations::number(&existing, &planned), existing))
-    });
-    let (planned, existing) = plan.map_err(|diagnostics| Error::Schema {
-        source: source.clone(),
-        diagnostics,
-    })?;
-    let files = emit::emit_all(&schema, &existing, &planned, options).map_err(Error::Emit)?;
-    Ok((files, compiled.diagnostics))
-}
-
-/// Why generation failed.
-#[derive(Debug)]
-pub enum Error {
-    /// The schema has errors; Display renders them with locations.
-    Schema {
-        source: Source,
-        diagnostics: Vec<Diagnostic>,
-    },
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    /// `OUT_DIR` is not set: not running inside a build script, and no `out_dir` given.
-    NoOutDir,
-    /// A builder or command-line option that cannot be used (the message says which).
-    Options(String),
-    Emit(EmitError),
-    /// The schema needs migrations that are not committed yet (build.rs never writes them).
-    MigrationsNeeded {
-        files: Vec<String>,
-    },
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Schema {
-                source,
-                diagnostics,
-            } => {
-                f.write_str(&diag::render_all(
-                    source,
-                    diagnostics,
-                    diag::Format::Human,
-                    false,
-                ))?;
-                let n = diagnostics.iter().filter(|d| d.is_error()).count();
-                write!(
-                    f,
-                    "dyngen: {} has {n} error{}",
-                    source.name,
-                    if n == 1 { "" } else { "s" }
-                )
-            }
-            Error::Io { path, source } => write!(f, "dyngen: {}: {source}", path.display()),
-            Error::NoOutDir => f.write_str(
-                "dyngen: OUT_DIR is not set; call Builder::out_dir outside a build script",
-            ),
-            Error::Options(m) => write!(f, "dyngen: {m}"),
-            Error::Emit(e) => e.fmt(f),
-            Error::MigrationsNeeded { files } => {
-                write!(
-                    f,
-                    "dyngen: the schema needs new migrations ({}); run `dyngen generate`, review them and commit",
-                    files.join(", ")
-                )
-            }
-        }
-    }
-}
-
-impl std::error::Error for Error {}

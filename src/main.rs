@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+#[cfg(feature = "migrate")]
+mod migrate_cmd;
 use dyngen::builder_support::{display_name, generate_files_with, read_migrations};
 use dyngen::diag::{self, Diagnostic, Format, Source};
 use dyngen::{Error, output};
@@ -361,126 +364,12 @@ fn migrate(
     dry_run: bool,
     segments: u32,
 ) -> ExitCode {
-    let dir = out.join(dyngen::migrations::DIR);
-    let sources = match read_migrations(&dir) {
-        Ok(s) if !s.is_empty() => s,
-        Ok(_) => {
-            eprintln!(
-                "error: no migrations in {}; run `dyngen generate` first",
-                dir.display()
-            );
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
-        Err(e) => {
-            eprintln!("error: reading {}: {e}", dir.display());
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
-    };
-    let loaded = match dyngen::migrations::load(&sources) {
-        Ok(m) => m,
-        Err(diags) => {
-            for d in diags {
-                eprintln!(
-                    "error: {}\n  help: {}",
-                    d.message,
-                    d.help.unwrap_or_default()
-                );
-            }
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
-    };
-    // The runtime's parser, as `Db::migrate` uses on the embedded files: one code path.
-    let parsed: Result<Vec<_>, _> = loaded
-        .iter()
-        .map(|m| dyngen_runtime::migrate::Migration::parse(&m.file, &m.text))
-        .collect();
-    let migrations = match parsed {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
-    };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
-    };
-    runtime.block_on(async {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(r) = region {
-            loader = loader.region(aws_config::Region::new(r));
-        }
-        if let Some(e) = &endpoint {
-            loader = loader.endpoint_url(e);
-        }
-        let client = dyngen_runtime::aws_sdk_dynamodb::Client::new(&loader.load().await);
-        if dry_run {
-            return match dyngen_runtime::migrate::plan(&client, table, &migrations).await {
-                Ok(pending) if pending.is_empty() => {
-                    println!(
-                        "{table}: up to date ({} migrations applied)",
-                        migrations.len()
-                    );
-                    ExitCode::SUCCESS
-                }
-                Ok(pending) => {
-                    for name in &pending {
-                        println!("would apply {name}:");
-                        if let Some(m) = loaded.iter().find(|m| &m.parsed.migration == name) {
-                            for line in m
-                                .text
-                                .lines()
-                                .skip_while(|l| !l.starts_with("# What it does"))
-                                .skip(1)
-                                .take_while(|l| l.starts_with("#   "))
-                            {
-                                println!("  {}", line.trim_start_matches('#').trim());
-                            }
-                        }
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(EXIT_DRIFT)
-                }
-            };
-        }
-        let progress: dyngen_runtime::migrate::Progress =
-            std::sync::Arc::new(|name: &str, n: u64| {
-                eprint!("\r{name}: backfilled {n} item(s)");
-            });
-        let options = dyngen_runtime::migrate::Options {
-            segments,
-            progress: Some(progress),
-            ..Default::default()
-        };
-        match dyngen_runtime::migrate::run(&client, table, &migrations, &options).await {
-            Ok(report) => {
-                if report.backfilled > 0 {
-                    eprintln!();
-                }
-                if report.created_table {
-                    println!("created table {table}");
-                }
-                for name in &report.applied {
-                    println!("applied {name}");
-                }
-                println!(
-                    "{table}: {} applied now, {} before, {} item(s) backfilled",
-                    report.applied.len(),
-                    report.already_applied,
-                    report.backfilled
-                );
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(EXIT_DRIFT)
-            }
-        }
+    migrate_cmd::run(migrate_cmd::Args {
+        out,
+        table,
+        endpoint,
+        region,
+        dry_run,
+        segments,
     })
 }

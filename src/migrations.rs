@@ -301,28 +301,55 @@ pub fn plan(
 ) -> Result<Vec<Planned>, Vec<Diagnostic>> {
     let wanted = table_def(schema);
     let Some(current) = &state.table else {
-        let mut summary = vec![format!(
-            "CreateTable: key ({}, {}), billing {}, then wait until it is ACTIVE",
-            show(&wanted.partition_key),
-            show(&wanted.sort_key),
-            wanted.billing_mode
-        )];
-        summary.extend(
-            wanted
-                .indexes
-                .iter()
-                .map(|ix| format!("   with index {}", index_shape(ix))),
-        );
-        if let Some(ttl) = &wanted.ttl_attribute {
-            summary.push(format!("UpdateTimeToLive: enable TTL on `{ttl}`"));
-        }
-        return Ok(vec![Planned {
-            slug: "create_table".into(),
-            steps: vec![Step::CreateTable(wanted)],
-            summary,
-        }]);
+        return Ok(vec![create_table_plan(wanted)]);
     };
+    let mut diags = table_changes(current, &wanted);
+    let destructive = destructive_changes(state, &wanted);
+    let mut out = Vec::new();
+    if allow_destructive {
+        out.extend(destructive.iter().map(delete_index_plan));
+    } else {
+        diags.extend(destructive.iter().map(destructive_diagnostic));
+    }
+    for (gi, w) in wanted.indexes.iter().enumerate() {
+        let exists = state.indexes.iter().any(|ix| ix.name == w.name && ix == w);
+        let recreated = destructive.iter().any(|d| d.index == w.name);
+        if !exists && (allow_destructive || !recreated) {
+            out.push(add_index_plan(schema, gi, w));
+        }
+    }
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(diags)
+    }
+}
 
+fn create_table_plan(wanted: TableDef) -> Planned {
+    let mut summary = vec![format!(
+        "CreateTable: key ({}, {}), billing {}, then wait until it is ACTIVE",
+        show(&wanted.partition_key),
+        show(&wanted.sort_key),
+        wanted.billing_mode
+    )];
+    summary.extend(
+        wanted
+            .indexes
+            .iter()
+            .map(|ix| format!("   with index {}", index_shape(ix))),
+    );
+    if let Some(ttl) = &wanted.ttl_attribute {
+        summary.push(format!("UpdateTimeToLive: enable TTL on `{ttl}`"));
+    }
+    Planned {
+        slug: "create_table".into(),
+        steps: vec![Step::CreateTable(wanted)],
+        summary,
+    }
+}
+
+/// Changes to the table itself that no migration can make.
+fn table_changes(current: &TableDef, wanted: &TableDef) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     if current.partition_key != wanted.partition_key || current.sort_key != wanted.sort_key {
         diags.push(
@@ -341,8 +368,11 @@ pub fn plan(
                 .help("migrations cannot change these yet: change them on the table (console, CLI) and in the first migration's comment, or restore the schema"),
         );
     }
+    diags
+}
 
-    let mut out = Vec::new();
+/// Indexes the migrations created that the schema no longer has, or has changed.
+fn destructive_changes(state: &TableState, wanted: &TableDef) -> Vec<Destructive> {
     let mut destructive = Vec::new();
     for ix in &state.indexes {
         match wanted.indexes.iter().find(|w| w.name == ix.name) {
@@ -360,63 +390,52 @@ pub fn plan(
             Some(_) => {}
         }
     }
-    for d in &destructive {
-        if allow_destructive {
-            out.push(Planned {
-                slug: format!("delete_index_{}", d.index),
-                steps: vec![Step::DeleteIndex {
-                    name: d.index.clone(),
-                }],
-                summary: vec![format!(
-                    "UpdateTable: delete index `{}`; queries on it fail until it is created again",
-                    d.index
-                )],
-            });
-        }
+    destructive
+}
+
+fn delete_index_plan(d: &Destructive) -> Planned {
+    Planned {
+        slug: format!("delete_index_{}", d.index),
+        steps: vec![Step::DeleteIndex {
+            name: d.index.clone(),
+        }],
+        summary: vec![format!(
+            "UpdateTable: delete index `{}`; queries on it fail until it is created again",
+            d.index
+        )],
     }
-    for (gi, w) in wanted.indexes.iter().enumerate() {
-        let exists = state.indexes.iter().any(|ix| ix.name == w.name && ix == w);
-        let recreated = destructive.iter().any(|d| d.index == w.name);
-        if exists || (recreated && !allow_destructive) {
-            continue;
+}
+
+fn destructive_diagnostic(d: &Destructive) -> Diagnostic {
+    Diagnostic::error("dyngen::destructive_change", format!("index `{}` would have to be deleted: dyngen would {}", d.index, d.what))
+        .label(Span { offset: 0, len: 0 }, "schema")
+        .help("queries on the index fail while it is rebuilt; prefer adding an index under a new name, moving the code to it, then removing the old one. To proceed anyway, run `dyngen generate --allow-destructive`")
+}
+
+/// One index: backfill the existing items' key attributes, then create it.
+fn add_index_plan(schema: &Schema, gi: usize, w: &IndexDef) -> Planned {
+    let mut steps = Vec::new();
+    let mut summary = Vec::new();
+    if let Some(b) = backfill_for(schema, gi) {
+        for e in &b.entities {
+            summary.push(format!(
+                "Backfill: existing `{}` items get {}",
+                e.entity,
+                e.set
+                    .iter()
+                    .map(|k| format!("`{}` = \"{}\"", k.attribute, k.template))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ));
         }
-        let mut steps = Vec::new();
-        let mut summary = Vec::new();
-        if let Some(b) = backfill_for(schema, gi) {
-            for e in &b.entities {
-                summary.push(format!(
-                    "Backfill: existing `{}` items get {}",
-                    e.entity,
-                    e.set
-                        .iter()
-                        .map(|k| format!("`{}` = \"{}\"", k.attribute, k.template))
-                        .collect::<Vec<_>>()
-                        .join(" and ")
-                ));
-            }
-            steps.push(Step::Backfill(b));
-        }
-        summary.push(describe_index(w));
-        steps.push(Step::CreateIndex(w.clone()));
-        out.push(Planned {
-            slug: format!("add_index_{}", w.name),
-            steps,
-            summary,
-        });
+        steps.push(Step::Backfill(b));
     }
-    if !destructive.is_empty() && !allow_destructive {
-        for d in &destructive {
-            diags.push(
-                Diagnostic::error("dyngen::destructive_change", format!("index `{}` would have to be deleted: dyngen would {}", d.index, d.what))
-                    .label(Span { offset: 0, len: 0 }, "schema")
-                    .help("queries on the index fail while it is rebuilt; prefer adding an index under a new name, moving the code to it, then removing the old one. To proceed anyway, run `dyngen generate --allow-destructive`"),
-            );
-        }
-    }
-    if diags.is_empty() {
-        Ok(out)
-    } else {
-        Err(diags)
+    summary.push(describe_index(w));
+    steps.push(Step::CreateIndex(w.clone()));
+    Planned {
+        slug: format!("add_index_{}", w.name),
+        steps,
+        summary,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod migrations;
 pub mod rust;
 mod rust_exprs;
 mod rust_ops;
+mod rust_query;
 mod templates;
 mod terraform;
 

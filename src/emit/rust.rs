@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use super::EmitError;
 use super::rust_exprs::{FieldView, field_view, key_value_expr, rust_type};
-use super::rust_ops::{PatternView, RepoView, pattern_method, relationship_methods};
+use super::rust_ops::{RepoView, relationship_methods};
+use super::rust_query::{PatternView, pattern_method};
 use super::templates::render;
 use super::templates::rust_str;
 use crate::ir::{self, PlaceholderFormat, Schema, Type};

@@ -61,13 +61,59 @@ pub(super) fn lower_attributes(
     table: &ir::Table,
     entity_type: &str,
 ) -> Vec<ir::Attribute> {
+    let mut fields = FieldNames {
+        reserved: reserved_attribute_names(table),
+        taken: BTreeMap::new(),
+    };
     let mut attrs: Vec<ir::Attribute> = Vec::new();
-    // Field ident (without r#) → span of the attribute that took it.
-    let mut taken: BTreeMap<String, (String, Span)> = BTreeMap::new();
-    let reserved = reserved_attribute_names(table);
+    for (name, attr) in entity.attributes.iter() {
+        let Some(field_ident) = fields.claim(cx, name) else {
+            continue;
+        };
+        let (ty, optional, default, doc) = lower_attribute_type(cx, entity_type, name, attr);
+        attrs.push(ir::Attribute {
+            name: name.value.clone(),
+            field_ident,
+            ty,
+            optional,
+            default,
+            doc,
+            role: ir::AttrRole::Data,
+        });
+    }
+    for (name, ty, role, doc) in managed_attributes(entity) {
+        check_attribute_name(cx, name, "attribute");
+        if let Some(field_ident) = fields.claim(cx, name) {
+            attrs.push(ir::Attribute {
+                name: name.value.clone(),
+                field_ident,
+                ty,
+                optional: false,
+                default: None,
+                doc: Some(doc.to_string()),
+                role,
+            });
+        }
+    }
+    if let Some(ttl) = entity.ttl.as_ref().filter(|t| t.value) {
+        attrs.extend(ttl_attribute(cx, entity_name, ttl, table));
+    }
+    attrs
+}
 
-    let mut claim = |cx: &mut Cx, name: &str, span: Span| -> Option<String> {
-        if let Some(why) = reserved.get(name) {
+/// The Rust field names an entity's attributes take, refusing the table's own attributes
+/// and two names that become one field.
+struct FieldNames {
+    reserved: BTreeMap<String, &'static str>,
+    /// Field ident (without r#) → the attribute that took it, and where.
+    taken: BTreeMap<String, (String, Span)>,
+}
+
+impl FieldNames {
+    fn claim(&mut self, cx: &mut Cx, name: &Sp<String>) -> Option<String> {
+        let span = cx.span(name);
+        let name = name.value.as_str();
+        if let Some(why) = self.reserved.get(name) {
             let d = Diagnostic::error(
                 "dyngen::reserved_attribute",
                 format!("`{name}` is the table's {why} and cannot be an entity attribute"),
@@ -87,7 +133,7 @@ pub(super) fn lower_attributes(
             cx.error(d);
             return None;
         };
-        if let Some((other, other_span)) = taken.get(naming::bare(&ident)) {
+        if let Some((other, other_span)) = self.taken.get(naming::bare(&ident)) {
             let msg = if other == name {
                 format!("attribute `{name}` is declared twice")
             } else {
@@ -103,112 +149,77 @@ pub(super) fn lower_attributes(
             cx.error(d);
             return None;
         }
-        taken.insert(naming::bare(&ident).to_string(), (name.to_string(), span));
+        self.taken
+            .insert(naming::bare(&ident).to_string(), (name.to_string(), span));
         Some(ident)
-    };
-
-    for (name, attr) in entity.attributes.iter() {
-        let span = cx.span(name);
-        let Some(field_ident) = claim(cx, &name.value, span) else {
-            continue;
-        };
-        let (ty, optional, default, doc) = lower_attribute_type(cx, entity_type, name, attr);
-        attrs.push(ir::Attribute {
-            name: name.value.clone(),
-            field_ident,
-            ty,
-            optional,
-            default,
-            doc,
-            role: ir::AttrRole::Data,
-        });
     }
+}
 
-    let mut managed = |cx: &mut Cx,
-                       name: &Sp<String>,
-                       ty: Type,
-                       optional: bool,
-                       role: ir::AttrRole,
-                       doc: &str| {
-        check_attribute_name(cx, name, "attribute");
-        let span = cx.span(name);
-        if let Some(field_ident) = claim(cx, &name.value, span) {
-            attrs.push(ir::Attribute {
-                name: name.value.clone(),
-                field_ident,
-                ty,
-                optional,
-                default: None,
-                doc: Some(doc.to_string()),
-                role,
-            });
-        }
-    };
+/// The attributes dyngen keeps for an entity (timestamps, version): name, type, role and
+/// the doc of the generated field.
+fn managed_attributes(
+    entity: &ast::Entity,
+) -> Vec<(&Sp<String>, Type, ir::AttrRole, &'static str)> {
+    let mut out = Vec::new();
     if let Some(ts) = &entity.timestamps {
         if let Some(c) = &ts.value.created {
-            managed(
-                cx,
+            out.push((
                 c,
                 Type::Timestamp,
-                false,
                 ir::AttrRole::CreatedAt,
                 "When the item was created; set by dyngen, never overwritten.",
-            );
+            ));
         }
         if let Some(u) = &ts.value.updated {
-            managed(
-                cx,
+            out.push((
                 u,
                 Type::Timestamp,
-                false,
                 ir::AttrRole::UpdatedAt,
                 "When the item was last written; set by dyngen on every write.",
-            );
+            ));
         }
     }
     if let Some(v) = &entity.version {
-        managed(
-            cx,
+        out.push((
             v,
             Type::Integer,
-            false,
             ir::AttrRole::Version,
             "Optimistic-locking version; incremented by dyngen on every write.",
-        );
+        ));
     }
-    if let Some(ttl) = entity.ttl.as_ref().filter(|t| t.value) {
-        match &table.ttl_attribute {
-            Some(ttl_name) => {
-                let named = Sp::new(ttl_name.clone(), ttl.referenced, ttl.defined);
-                // The TTL attribute is reserved for the table; the entity's field is the one exception.
-                attrs.push(ir::Attribute {
-                    name: named.value.clone(),
-                    field_ident: naming::snake_ident(ttl_name)
-                        .unwrap_or_else(|| "expires_at".into()),
-                    ty: Type::Timestamp,
-                    optional: true,
-                    default: None,
-                    doc: Some(
-                        "When DynamoDB may delete the item (stored as epoch seconds).".into(),
-                    ),
-                    role: ir::AttrRole::Ttl,
-                });
-            }
-            None => {
-                let d = Diagnostic::error(
-                    "dyngen::missing_ttl_attribute",
-                    format!(
-                        "entity `{}` asks for a TTL but the table has no `ttl_attribute`",
-                        entity_name.value
-                    ),
-                )
-                .label(cx.span(ttl), "ttl requested here")
-                .help("add `ttl_attribute: expiresAt` (or another name) to the table");
-                cx.error(d);
-            }
-        }
-    }
-    attrs
+    out
+}
+
+/// The entity's TTL field, named by the table's `ttl_attribute`. The TTL attribute is
+/// reserved for the table; the entity's own field is the one exception.
+fn ttl_attribute(
+    cx: &mut Cx,
+    entity_name: &Sp<String>,
+    ttl: &Sp<bool>,
+    table: &ir::Table,
+) -> Option<ir::Attribute> {
+    let Some(ttl_name) = &table.ttl_attribute else {
+        let d = Diagnostic::error(
+            "dyngen::missing_ttl_attribute",
+            format!(
+                "entity `{}` asks for a TTL but the table has no `ttl_attribute`",
+                entity_name.value
+            ),
+        )
+        .label(cx.span(ttl), "ttl requested here")
+        .help("add `ttl_attribute: expiresAt` (or another name) to the table");
+        cx.error(d);
+        return None;
+    };
+    Some(ir::Attribute {
+        name: ttl_name.clone(),
+        field_ident: naming::snake_ident(ttl_name).unwrap_or_else(|| "expires_at".into()),
+        ty: Type::Timestamp,
+        optional: true,
+        default: None,
+        doc: Some("When DynamoDB may delete the item (stored as epoch seconds).".into()),
+        role: ir::AttrRole::Ttl,
+    })
 }
 
 pub(super) fn reserved_attribute_names(table: &ir::Table) -> BTreeMap<String, &'static str> {

@@ -26,62 +26,12 @@ pub(super) fn lower_keys(
             cx.error(d);
             continue;
         };
-        let index_has_sk = match index {
-            IndexRef::Primary => true,
-            IndexRef::Gsi(i) => table.indexes[i].sort_key.is_some(),
-        };
-        match (&k.value.sk, index_has_sk) {
-            (None, true) => {
-                let d = Diagnostic::error(
-                    "dyngen::missing_sort_template",
-                    format!(
-                        "index `{}` has a sort key, so the entity needs an `sk` template for it",
-                        index_name.value
-                    ),
-                )
-                .label(cx.span(k), "no `sk` here")
-                .help("add `sk: \"...\"`; a constant such as `company#` is fine");
-                cx.error(d);
-            }
-            (Some(sk), false) => {
-                let d = Diagnostic::error(
-                    "dyngen::unexpected_sort_template",
-                    format!("index `{}` has no sort key", index_name.value),
-                )
-                .label(cx.span(sk), "this template has nowhere to go")
-                .help("remove `sk`, or give the index a `sort_key`");
-                cx.error(d);
-            }
-            _ => {}
-        }
-        let pk = parse_template(cx, &k.value.pk, attrs);
-        let sk = k
-            .value
-            .sk
-            .as_ref()
-            .filter(|_| index_has_sk)
-            .and_then(|s| parse_template(cx, s, attrs));
-        let (Some(pk), true) = (pk, k.value.sk.is_none() || !index_has_sk || sk.is_some()) else {
+        let Some(key) = lower_key(cx, index_name, index, k, table, attrs) else {
             cx.broken_keys
                 .insert((entity_name.value.clone(), index_name.value.clone()));
             continue;
         };
-        let uses_optional = pk
-            .placeholders()
-            .chain(sk.iter().flat_map(|s| s.placeholders()))
-            .any(|p| attrs[p.attr].optional);
-        if index == IndexRef::Primary && uses_optional {
-            let d = Diagnostic::error("dyngen::optional_in_primary_key", "the primary key cannot use an optional attribute")
-                .label(cx.span(k), "primary key templates")
-                .help("every item needs its primary key; make the attribute required, or move this key to a GSI (a sparse index)");
-            cx.error(d);
-        }
-        keys.push(ir::EntityKey {
-            index,
-            pk,
-            sk,
-            sparse: uses_optional,
-        });
+        keys.push(key);
         key_spans.push((
             cx.span(&k.value.pk),
             k.value.sk.as_ref().map(|s| cx.span(s)),
@@ -99,20 +49,86 @@ pub(super) fn lower_keys(
         .label(cx.span(entity_name), "entity declared here")
         .help("add `keys: {primary: {pk: \"...\", sk: \"...\"}}`");
         cx.error(d);
-    } else if keys.iter().any(|k| k.index == IndexRef::Primary)
-        && keys[0].index != IndexRef::Primary
-    {
-        // Keep the primary key first; emitters rely on it.
-        let i = keys
-            .iter()
-            .position(|k| k.index == IndexRef::Primary)
-            .expect("checked above");
+    }
+    // Keep the primary key first; emitters rely on it.
+    if let Some(i) = keys.iter().position(|k| k.index == IndexRef::Primary) {
         let primary = keys.remove(i);
         keys.insert(0, primary);
         let s = key_spans.remove(i);
         key_spans.insert(0, s);
     }
     keys
+}
+
+/// One entity's templates for one index, or `None` when they are broken (reported).
+fn lower_key(
+    cx: &mut Cx,
+    index_name: &Sp<String>,
+    index: IndexRef,
+    k: &Sp<ast::KeyTemplates>,
+    table: &ir::Table,
+    attrs: &[ir::Attribute],
+) -> Option<ir::EntityKey> {
+    let index_has_sk = match index {
+        IndexRef::Primary => true,
+        IndexRef::Gsi(i) => table.indexes[i].sort_key.is_some(),
+    };
+    check_sort_template_present(cx, index_name, k, index_has_sk);
+    let pk = parse_template(cx, &k.value.pk, attrs);
+    let sk = match k.value.sk.as_ref().filter(|_| index_has_sk) {
+        Some(s) => Some(parse_template(cx, s, attrs)?),
+        None => None,
+    };
+    let pk = pk?;
+    let uses_optional = pk
+        .placeholders()
+        .chain(sk.iter().flat_map(|s| s.placeholders()))
+        .any(|p| attrs[p.attr].optional);
+    if index == IndexRef::Primary && uses_optional {
+        let d = Diagnostic::error("dyngen::optional_in_primary_key", "the primary key cannot use an optional attribute")
+            .label(cx.span(k), "primary key templates")
+            .help("every item needs its primary key; make the attribute required, or move this key to a GSI (a sparse index)");
+        cx.error(d);
+    }
+    Some(ir::EntityKey {
+        index,
+        pk,
+        sk,
+        sparse: uses_optional,
+    })
+}
+
+/// An `sk` template exactly when the index has a sort key.
+fn check_sort_template_present(
+    cx: &mut Cx,
+    index_name: &Sp<String>,
+    k: &Sp<ast::KeyTemplates>,
+    index_has_sk: bool,
+) {
+    match (&k.value.sk, index_has_sk) {
+        (None, true) => {
+            let d = Diagnostic::error(
+                "dyngen::missing_sort_template",
+                format!(
+                    "index `{}` has a sort key, so the entity needs an `sk` template for it",
+                    index_name.value
+                ),
+            )
+            .label(cx.span(k), "no `sk` here")
+            .help("add `sk: \"...\"`; a constant such as `company#` is fine");
+            cx.error(d);
+        }
+        (Some(sk), false) => {
+            let d = Diagnostic::error(
+                "dyngen::unexpected_sort_template",
+                format!("index `{}` has no sort key", index_name.value),
+            )
+            .label(cx.span(sk), "this template has nowhere to go")
+            .help("remove `sk`, or give the index a `sort_key`");
+            cx.error(d);
+        }
+        _ => {}
+    }
 }
 
 /// Parses `lit{attr}lit{attr:year}` into parts.
@@ -133,83 +149,78 @@ pub(super) fn parse_template(
         len,
     };
     let text = &t.value;
+    check_template_start(cx, text, base)?;
+    let mut parts = Vec::new();
+    let mut ok = true;
+    let mut rest = text.as_str();
+    let mut pos = 0usize;
+    while let Some(i) = rest.find(['{', '}']) {
+        if rest.as_bytes()[i] == b'}' {
+            return template_syntax_error(cx, inner(pos + i, 1), "`}` without a matching `{`");
+        }
+        if i > 0 {
+            parts.push(Part::Literal(rest[..i].to_string()));
+        }
+        let Some(close) = rest[i..].find('}') else {
+            return template_syntax_error(cx, inner(pos + i, 1), "`{` without a matching `}`");
+        };
+        let span = inner(pos + i, close + 1);
+        if i == 0 && matches!(parts.last(), Some(Part::Placeholder(_))) {
+            let d = Diagnostic::error(
+                "dyngen::adjacent_placeholders",
+                "two placeholders with nothing between them cannot be told apart",
+            )
+            .label(span, "follows another placeholder directly")
+            .help("put a delimiter between them, e.g. `{a}#{b}`");
+            cx.error(d);
+            ok = false;
+        }
+        match resolve_placeholder(cx, &rest[i + 1..i + close], span, attrs) {
+            Some(p) => parts.push(Part::Placeholder(p)),
+            None => ok = false,
+        }
+        pos += i + close + 1;
+        rest = &rest[i + close + 1..];
+    }
+    if !rest.is_empty() {
+        parts.push(Part::Literal(rest.to_string()));
+    }
+    ok.then(|| ir::Template {
+        source: text.clone(),
+        parts,
+    })
+}
+
+/// Templates are not empty and do not start with the runner's reserved prefix.
+fn check_template_start(cx: &mut Cx, text: &str, span: Span) -> Option<()> {
     if text.is_empty() {
         let d = Diagnostic::error("dyngen::empty_template", "a key template cannot be empty")
-            .label(base, "empty")
+            .label(span, "empty")
             .help("DynamoDB rejects empty key values; use a constant such as `user#`");
         cx.error(d);
         return None;
     }
     if text.starts_with("#dyngen") {
         let d = Diagnostic::error("dyngen::reserved_key_prefix", "key templates cannot start with `#dyngen`")
-            .label(base, "reserved prefix")
+            .label(span, "reserved prefix")
             .help("the migration runner keeps its ledger and lock under `#dyngen#...` keys; choose another prefix");
         cx.error(d);
         return None;
     }
-    let mut parts = Vec::new();
-    let mut ok = true;
-    let mut rest = text.as_str();
-    let mut pos = 0usize;
-    while !rest.is_empty() {
-        match rest.find(['{', '}']) {
-            Some(i) if rest.as_bytes()[i] == b'}' => {
-                let d = Diagnostic::error(
-                    "dyngen::template_syntax",
-                    "`}` without a matching `{` in key template",
-                )
-                .label(inner(pos + i, 1), "unmatched")
-                .help("placeholders are written `{attribute}`");
-                cx.error(d);
-                return None;
-            }
-            Some(i) => {
-                if i > 0 {
-                    parts.push(Part::Literal(rest[..i].to_string()));
-                }
-                let Some(close) = rest[i..].find('}') else {
-                    let d = Diagnostic::error(
-                        "dyngen::template_syntax",
-                        "`{` without a matching `}` in key template",
-                    )
-                    .label(inner(pos + i, 1), "unclosed")
-                    .help("placeholders are written `{attribute}`");
-                    cx.error(d);
-                    return None;
-                };
-                let body = &rest[i + 1..i + close];
-                let span = inner(pos + i, close + 1);
-                if i == 0
-                    && let Some(Part::Placeholder(_)) = parts.last()
-                {
-                    {
-                        let d = Diagnostic::error(
-                            "dyngen::adjacent_placeholders",
-                            "two placeholders with nothing between them cannot be told apart",
-                        )
-                        .label(span, "follows another placeholder directly")
-                        .help("put a delimiter between them, e.g. `{a}#{b}`");
-                        cx.error(d);
-                        ok = false;
-                    }
-                }
-                match resolve_placeholder(cx, body, span, attrs) {
-                    Some(p) => parts.push(Part::Placeholder(p)),
-                    None => ok = false,
-                }
-                pos += i + close + 1;
-                rest = &rest[i + close + 1..];
-            }
-            None => {
-                parts.push(Part::Literal(rest.to_string()));
-                break;
-            }
-        }
-    }
-    ok.then(|| ir::Template {
-        source: text.clone(),
-        parts,
-    })
+    Some(())
+}
+
+fn template_syntax_error<T>(cx: &mut Cx, span: Span, what: &str) -> Option<T> {
+    let label = if what.starts_with("`}`") {
+        "unmatched"
+    } else {
+        "unclosed"
+    };
+    let d = Diagnostic::error("dyngen::template_syntax", format!("{what} in key template"))
+        .label(span, label)
+        .help("placeholders are written `{attribute}`");
+    cx.error(d);
+    None
 }
 
 pub(super) fn resolve_placeholder(

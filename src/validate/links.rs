@@ -83,85 +83,22 @@ pub(super) fn lower_relationships(
     let mut out = Vec::new();
     for (name, r) in file.relationships.iter() {
         let r = &r.value;
-        let resolve = |cx: &mut Cx, e: &Sp<String>| {
-            let found = entity_index(entities, &e.value);
-            if found.is_none() {
-                let d = Diagnostic::error(
-                    "dyngen::unknown_entity",
-                    format!(
-                        "relationship `{}` refers to `{}`, which is not an entity",
-                        name.value, e.value
-                    ),
-                )
-                .label(cx.span(e), "unknown entity")
-                .help("declare it under `entities:`");
-                cx.error(d);
-            }
-            found
-        };
-        let from = resolve(cx, &r.from);
-        let to = resolve(cx, &r.to);
-        let through: Vec<Option<usize>> = r.through.iter().map(|t| resolve(cx, t)).collect();
+        let from = relationship_entity(cx, name, &r.from, entities);
+        let to = relationship_entity(cx, name, &r.to, entities);
+        let through: Vec<Option<usize>> = r
+            .through
+            .iter()
+            .map(|t| relationship_entity(cx, name, t, entities))
+            .collect();
         let kind = match r.kind.value {
             ast::RelationshipKind::OneToMany => ir::RelationshipKind::OneToMany,
             ast::RelationshipKind::ManyToMany => ir::RelationshipKind::ManyToMany,
         };
-        match (kind, r.through.len()) {
-            (ir::RelationshipKind::OneToMany, 0) | (ir::RelationshipKind::ManyToMany, 1 | 2) => {}
-            (ir::RelationshipKind::OneToMany, _) => {
-                let d = Diagnostic::error(
-                    "dyngen::unexpected_through",
-                    "a one-to-many relationship has no relationship items",
-                )
-                .label(cx.span(&r.kind), "one_to_many")
-                .help("remove `through`, or make it `many_to_many`");
-                cx.error(d);
-            }
-            (ir::RelationshipKind::ManyToMany, _) => {
-                let d = Diagnostic::error("dyngen::missing_through", "a many-to-many relationship needs one or two relationship entities in `through`")
-                    .label(cx.span(&r.kind), "many_to_many")
-                    .help("e.g. `through: [CompanyMember, UserCompany]`, one item per direction");
-                cx.error(d);
-            }
-        }
-        let pattern = r.pattern.as_ref().and_then(|p| {
-            let found = patterns.iter().position(|x| x.name == p.value);
-            match (found, to) {
-                (None, _) => {
-                    let d = Diagnostic::error(
-                        "dyngen::unknown_pattern",
-                        format!(
-                            "relationship `{}` names pattern `{}`, which does not exist",
-                            name.value, p.value
-                        ),
-                    )
-                    .label(cx.span(p), "unknown pattern")
-                    .help("name one of the `access_patterns`");
-                    cx.error(d);
-                    None
-                }
-                (Some(i), Some(to))
-                    if !patterns[i].entities.contains(&to)
-                        && !through
-                            .iter()
-                            .flatten()
-                            .any(|t| patterns[i].entities.contains(t)) =>
-                {
-                    let d = Diagnostic::error(
-                        "dyngen::pattern_mismatch",
-                        format!(
-                            "pattern `{}` does not return `{}` or its relationship items",
-                            p.value, entities[to].name
-                        ),
-                    )
-                    .label(cx.span(p), "this pattern")
-                    .help("name the pattern that lists the related items");
-                    cx.error(d);
-                    None
-                }
-                (found, _) => found,
-            }
-        });
+        check_through_count(cx, r, kind);
+        let pattern = r
+            .pattern
+            .as_ref()
+            .and_then(|p| relationship_pattern(cx, name, p, to, &through, entities, patterns));
         if let (Some(from), Some(to)) = (from, to)
             && through.iter().all(Option::is_some)
         {
@@ -177,4 +114,93 @@ pub(super) fn lower_relationships(
         }
     }
     out
+}
+
+fn relationship_entity(
+    cx: &mut Cx,
+    name: &Sp<String>,
+    e: &Sp<String>,
+    entities: &[ir::Entity],
+) -> Option<usize> {
+    let found = entity_index(entities, &e.value);
+    if found.is_none() {
+        let d = Diagnostic::error(
+            "dyngen::unknown_entity",
+            format!(
+                "relationship `{}` refers to `{}`, which is not an entity",
+                name.value, e.value
+            ),
+        )
+        .label(cx.span(e), "unknown entity")
+        .help("declare it under `entities:`");
+        cx.error(d);
+    }
+    found
+}
+
+/// A one-to-many relationship has no relationship items; a many-to-many has one or two.
+fn check_through_count(cx: &mut Cx, r: &ast::Relationship, kind: ir::RelationshipKind) {
+    match (kind, r.through.len()) {
+        (ir::RelationshipKind::OneToMany, 0) | (ir::RelationshipKind::ManyToMany, 1 | 2) => {}
+        (ir::RelationshipKind::OneToMany, _) => {
+            let d = Diagnostic::error(
+                "dyngen::unexpected_through",
+                "a one-to-many relationship has no relationship items",
+            )
+            .label(cx.span(&r.kind), "one_to_many")
+            .help("remove `through`, or make it `many_to_many`");
+            cx.error(d);
+        }
+        (ir::RelationshipKind::ManyToMany, _) => {
+            let d = Diagnostic::error(
+                "dyngen::missing_through",
+                "a many-to-many relationship needs one or two relationship entities in `through`",
+            )
+            .label(cx.span(&r.kind), "many_to_many")
+            .help("e.g. `through: [CompanyMember, UserCompany]`, one item per direction");
+            cx.error(d);
+        }
+    }
+}
+
+/// The pattern that lists a relationship's related items: it exists and returns the
+/// `to` entity or one of the relationship items.
+fn relationship_pattern(
+    cx: &mut Cx,
+    name: &Sp<String>,
+    p: &Sp<String>,
+    to: Option<usize>,
+    through: &[Option<usize>],
+    entities: &[ir::Entity],
+    patterns: &[ir::Pattern],
+) -> Option<usize> {
+    let Some(i) = patterns.iter().position(|x| x.name == p.value) else {
+        let d = Diagnostic::error(
+            "dyngen::unknown_pattern",
+            format!(
+                "relationship `{}` names pattern `{}`, which does not exist",
+                name.value, p.value
+            ),
+        )
+        .label(cx.span(p), "unknown pattern")
+        .help("name one of the `access_patterns`");
+        cx.error(d);
+        return None;
+    };
+    let returns = |e: &usize| patterns[i].entities.contains(e);
+    let Some(to) = to else { return Some(i) };
+    if returns(&to) || through.iter().flatten().any(returns) {
+        return Some(i);
+    }
+    let d = Diagnostic::error(
+        "dyngen::pattern_mismatch",
+        format!(
+            "pattern `{}` does not return `{}` or its relationship items",
+            p.value, entities[to].name
+        ),
+    )
+    .label(cx.span(p), "this pattern")
+    .help("name the pattern that lists the related items");
+    cx.error(d);
+    None
 }

@@ -11,12 +11,14 @@ use crate::ir::{self, IndexRef, Literal, Part, Placeholder, PlaceholderFormat, T
 use crate::naming;
 
 mod entities;
+mod filters;
 mod keys;
 mod links;
 mod patterns;
 mod table;
 
 use entities::*;
+use filters::*;
 use keys::*;
 use links::*;
 use patterns::*;

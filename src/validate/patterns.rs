@@ -35,21 +35,85 @@ pub(super) fn lower_pattern(
     entities: &[ir::Entity],
 ) -> Option<ir::Pattern> {
     let name_span = cx.span(name);
+    let (method_ident, type_ident) = pattern_idents(cx, name)?;
+    let ents = pattern_entities(cx, name, p, entities)?;
+    let index = pattern_index(cx, name, p, table)?;
+    let index_span = p.index.as_ref().map_or(name_span, |i| cx.span(i));
+    check_entities_in_index(cx, p, table, index, index_span, &ents, entities)?;
+    let first = &entities[ents[0]];
+    let key = first.key_for(index).expect("checked above");
+    let mut inputs = pattern_inputs(cx, p, first, key);
+    check_partition_determined(cx, name, first, key, &inputs.given);
+    check_collection_partitions(cx, name_span, &ents, entities, index);
+    let sort = sort_condition(cx, name, p, &ents, key, first, &inputs.given, index_span);
+    reserve_range_params(&sort, first, name_span, &mut inputs.params);
+    let projection = pattern_projection(cx, name_span, p, &ents, entities);
+    check_index_projection(
+        cx,
+        name_span,
+        p,
+        table,
+        index,
+        &ents,
+        entities,
+        projection.as_ref(),
+    );
+    let filters = p
+        .filter
+        .iter()
+        .filter_map(|f| lower_filter(cx, f, first, &mut inputs.params))
+        .collect();
+    Some(ir::Pattern {
+        name: name.value.clone(),
+        method_ident,
+        type_ident,
+        doc: p.doc.clone(),
+        entities: ents,
+        index,
+        inputs: inputs.inputs,
+        fixed: inputs.fixed,
+        sort,
+        descending: p
+            .order
+            .as_ref()
+            .is_some_and(|o| o.value == ast::Order::Desc),
+        limit: pattern_limit(cx, p),
+        projection,
+        filters,
+        consumers: pattern_consumers(cx, p),
+        range_params: Vec::new(),
+    })
+}
+
+/// The pattern's method and type identifiers, or an error when its name has no usable
+/// character.
+fn pattern_idents(cx: &mut Cx, name: &Sp<String>) -> Option<(String, String)> {
     let method_ident = naming::snake_ident(&name.value);
     let type_ident = naming::type_ident(&name.value);
-    let (Some(method_ident), Some(type_ident)) = (method_ident, type_ident) else {
-        let d = Diagnostic::error(
-            "dyngen::unusable_name",
-            format!(
-                "`{}` has no character a Rust method name could use",
-                name.value
-            ),
-        )
-        .label(name_span, "pattern name")
-        .help("use letters in pattern names, e.g. `usersOfCompany`");
-        cx.error(d);
-        return None;
-    };
+    if let (Some(m), Some(t)) = (method_ident, type_ident) {
+        return Some((m, t));
+    }
+    let d = Diagnostic::error(
+        "dyngen::unusable_name",
+        format!(
+            "`{}` has no character a Rust method name could use",
+            name.value
+        ),
+    )
+    .label(cx.span(name), "pattern name")
+    .help("use letters in pattern names, e.g. `usersOfCompany`");
+    cx.error(d);
+    None
+}
+
+/// The entities a pattern returns, as positions, each known and listed once.
+fn pattern_entities(
+    cx: &mut Cx,
+    name: &Sp<String>,
+    p: &ast::AccessPattern,
+    entities: &[ir::Entity],
+) -> Option<Vec<usize>> {
+    let name_span = cx.span(name);
     let entity_refs: Vec<&Sp<String>> = match (&p.entity, &p.entities) {
         (Some(e), None) => vec![e],
         (None, Some(list)) if !list.is_empty() => list.iter().collect(),
@@ -90,54 +154,74 @@ pub(super) fn lower_pattern(
                 .help("list each entity once");
                 cx.error(d);
             }
-            None => {
-                let mut d = Diagnostic::error(
-                    "dyngen::unknown_entity",
-                    format!(
-                        "pattern `{}` returns `{}`, which is not an entity",
-                        name.value, e.value
-                    ),
-                )
-                .label(cx.span(e), "unknown entity");
-                d = match closest(&e.value, entities.iter().map(|e| e.name.as_str())) {
-                    Some(c) => d.help(format!("did you mean `{c}`?")),
-                    None => d.help("declare it under `entities:`"),
-                };
-                cx.error(d);
-            }
+            None => report_unknown_entity(cx, name, e, entities),
         }
     }
-    if ents.len() != entity_refs.len() {
-        return None;
-    }
-    let index = match &p.index {
-        None => IndexRef::Primary,
-        Some(ix) => match index_ref(table, &ix.value) {
-            Some(i) => i,
-            None => {
-                let d = Diagnostic::error(
-                    "dyngen::unknown_index",
-                    format!(
-                        "pattern `{}` queries `{}`, which the table does not declare",
-                        name.value, ix.value
-                    ),
-                )
-                .label(cx.span(ix), "unknown index")
-                .help(format!("known indexes: {}", index_names(table)));
-                cx.error(d);
-                return None;
-            }
-        },
+    (ents.len() == entity_refs.len()).then_some(ents)
+}
+
+fn report_unknown_entity(cx: &mut Cx, name: &Sp<String>, e: &Sp<String>, entities: &[ir::Entity]) {
+    let mut d = Diagnostic::error(
+        "dyngen::unknown_entity",
+        format!(
+            "pattern `{}` returns `{}`, which is not an entity",
+            name.value, e.value
+        ),
+    )
+    .label(cx.span(e), "unknown entity");
+    d = match closest(&e.value, entities.iter().map(|e| e.name.as_str())) {
+        Some(c) => d.help(format!("did you mean `{c}`?")),
+        None => d.help("declare it under `entities:`"),
     };
-    let index_span = p.index.as_ref().map_or(name_span, |i| cx.span(i));
-    for &e in &ents {
-        if entities[e].key_for(index).is_none() {
-            if cx.broken_keys.contains(&(
-                entities[e].name.clone(),
-                table.index_name(index).to_string(),
-            )) {
-                return None;
-            }
+    cx.error(d);
+}
+
+/// The index a pattern queries: the table's primary key unless it names a GSI.
+fn pattern_index(
+    cx: &mut Cx,
+    name: &Sp<String>,
+    p: &ast::AccessPattern,
+    table: &ir::Table,
+) -> Option<IndexRef> {
+    let Some(ix) = &p.index else {
+        return Some(IndexRef::Primary);
+    };
+    if let Some(i) = index_ref(table, &ix.value) {
+        return Some(i);
+    }
+    let d = Diagnostic::error(
+        "dyngen::unknown_index",
+        format!(
+            "pattern `{}` queries `{}`, which the table does not declare",
+            name.value, ix.value
+        ),
+    )
+    .label(cx.span(ix), "unknown index")
+    .help(format!("known indexes: {}", index_names(table)));
+    cx.error(d);
+    None
+}
+
+/// Every returned entity has key templates on the queried index. An entity whose keys
+/// for that index were already reported broken fails quietly.
+fn check_entities_in_index(
+    cx: &mut Cx,
+    p: &ast::AccessPattern,
+    table: &ir::Table,
+    index: IndexRef,
+    index_span: Span,
+    ents: &[usize],
+    entities: &[ir::Entity],
+) -> Option<()> {
+    for &e in ents {
+        if entities[e].key_for(index).is_some() {
+            continue;
+        }
+        let broken = (
+            entities[e].name.clone(),
+            table.index_name(index).to_string(),
+        );
+        if !cx.broken_keys.contains(&broken) {
             let d = Diagnostic::error(
                 "dyngen::entity_not_in_index",
                 format!(
@@ -152,28 +236,41 @@ pub(super) fn lower_pattern(
                 entities[e].name
             ));
             cx.error(d);
-            return None;
         }
+        return None;
     }
-    let first = &entities[ents[0]];
-    let key = first.key_for(index).expect("checked above");
+    Some(())
+}
 
-    // Inputs and fixed values: placeholders of the first entity's templates on this index.
-    let in_templates = |ph: &Placeholder| {
-        key.pk
-            .placeholders()
-            .chain(key.sk.iter().flat_map(|s| s.placeholders()))
-            .any(|x| x == ph)
+/// What the caller gives (`inputs`) and what the pattern fixes (`fixed`), with every
+/// placeholder either provides and the Rust parameter names taken so far.
+struct Given {
+    inputs: Vec<ir::Input>,
+    fixed: Vec<(Placeholder, ir::Literal)>,
+    given: Vec<Placeholder>,
+    params: BTreeMap<String, Span>,
+}
+
+/// Inputs and fixed values: placeholders of the first entity's templates on this index.
+fn pattern_inputs(
+    cx: &mut Cx,
+    p: &ast::AccessPattern,
+    first: &ir::Entity,
+    key: &ir::EntityKey,
+) -> Given {
+    let in_templates = |ph: &Placeholder| key.placeholders().any(|x| x == ph);
+    let mut out = Given {
+        inputs: Vec::new(),
+        fixed: Vec::new(),
+        given: Vec::new(),
+        params: BTreeMap::new(),
     };
-    let mut inputs: Vec<ir::Input> = Vec::new();
-    let mut given: Vec<Placeholder> = Vec::new();
-    let mut params: BTreeMap<String, Span> = BTreeMap::new();
     for input in &p.inputs {
         let span = cx.span(input);
         let Some(ph) = pattern_placeholder(cx, &input.value, span, first, &in_templates) else {
             continue;
         };
-        if given.contains(&ph) {
+        if out.given.contains(&ph) {
             let d = Diagnostic::error(
                 "dyngen::duplicate_input",
                 format!("input `{}` is given twice", input.value),
@@ -184,20 +281,19 @@ pub(super) fn lower_pattern(
             continue;
         }
         let param = first.placeholder_ident(&ph);
-        params.insert(naming::bare(&param).to_string(), span);
-        given.push(ph.clone());
-        inputs.push(ir::Input {
+        out.params.insert(naming::bare(&param).to_string(), span);
+        out.given.push(ph.clone());
+        out.inputs.push(ir::Input {
             placeholder: ph,
             param_ident: param,
         });
     }
-    let mut fixed = Vec::new();
     for (k, v) in p.fixed.iter() {
         let span = cx.span(k);
         let Some(ph) = pattern_placeholder(cx, &k.value, span, first, &in_templates) else {
             continue;
         };
-        if given.contains(&ph) {
+        if out.given.contains(&ph) {
             let d = Diagnostic::error(
                 "dyngen::duplicate_input",
                 format!("`{}` is both an input and fixed", k.value),
@@ -213,82 +309,119 @@ pub(super) fn lower_pattern(
             first.attributes[ph.attr].ty.clone()
         };
         if let Some(lit) = literal(cx, &ty, v) {
-            given.push(ph.clone());
-            fixed.push((ph, lit));
+            out.given.push(ph.clone());
+            out.fixed.push((ph, lit));
         }
     }
+    out
+}
 
-    // The partition key must be fully determined.
+/// A Query needs the whole partition key: every placeholder of it is given or fixed.
+fn check_partition_determined(
+    cx: &mut Cx,
+    name: &Sp<String>,
+    first: &ir::Entity,
+    key: &ir::EntityKey,
+    given: &[Placeholder],
+) {
     let missing: Vec<String> = key
         .pk
         .placeholders()
         .filter(|ph| !given.contains(ph))
         .map(|ph| placeholder_name(first, ph))
         .collect();
-    if !missing.is_empty() {
-        let d = Diagnostic::error(
-            "dyngen::partition_key_not_determined",
-            format!(
-                "pattern `{}` does not determine the partition key `{}`",
-                name.value, key.pk.source
-            ),
-        )
-        .label(name_span, format!("missing: {}", missing.join(", ")))
-        .help(format!(
-            "add {} to `inputs` (a Query needs the whole partition key; dyngen never scans)",
-            missing
-                .iter()
-                .map(|m| format!("`{m}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-        cx.error(d);
+    if missing.is_empty() {
+        return;
     }
+    let d = Diagnostic::error(
+        "dyngen::partition_key_not_determined",
+        format!(
+            "pattern `{}` does not determine the partition key `{}`",
+            name.value, key.pk.source
+        ),
+    )
+    .label(cx.span(name), format!("missing: {}", missing.join(", ")))
+    .help(format!(
+        "add {} to `inputs` (a Query needs the whole partition key; dyngen never scans)",
+        missing
+            .iter()
+            .map(|m| format!("`{m}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    cx.error(d);
+}
+
+/// The entities of an item collection share the first entity's partition on the index.
+fn check_collection_partitions(
+    cx: &mut Cx,
+    name_span: Span,
+    ents: &[usize],
+    entities: &[ir::Entity],
+    index: IndexRef,
+) {
+    let first = &entities[ents[0]];
+    let key = first.key_for(index).expect("checked by the caller");
     for &e in &ents[1..] {
-        let other = entities[e].key_for(index).expect("checked above");
-        if !same_shape(
+        let other = entities[e].key_for(index).expect("checked by the caller");
+        if same_shape(
             &key.pk,
             &first.attributes,
             &other.pk,
             &entities[e].attributes,
         ) {
-            let d = Diagnostic::error("dyngen::collection_partition_mismatch", format!("`{}` and `{}` do not share a partition on this index: `{}` vs `{}`", first.name, entities[e].name, key.pk.source, other.pk.source))
-                .label(name_span, "item collection")
-                .help("an item collection needs partition key templates with the same literals and placeholder types");
-            cx.error(d);
+            continue;
         }
+        let d = Diagnostic::error("dyngen::collection_partition_mismatch", format!("`{}` and `{}` do not share a partition on this index: `{}` vs `{}`", first.name, entities[e].name, key.pk.source, other.pk.source))
+            .label(name_span, "item collection")
+            .help("an item collection needs partition key templates with the same literals and placeholder types");
+        cx.error(d);
     }
+}
 
-    let sort = sort_condition(cx, name, p, &ents, key, first, &given, index_span);
-    if let ir::SortCondition::Compare { range, op } = &sort {
-        let base = first.placeholder_ident(range);
-        let names: Vec<String> = if *op == ir::CompareOp::Between {
-            vec![
-                format!("{}_from", naming::bare(&base)),
-                format!("{}_to", naming::bare(&base)),
-            ]
-        } else {
-            vec![naming::bare(&base).to_string()]
-        };
-        for n in names {
-            params.insert(n, name_span);
-        }
+/// The parameter names a sort-key range will take (`x`, or `x_from` and `x_to`), so
+/// filters cannot take them too.
+fn reserve_range_params(
+    sort: &ir::SortCondition,
+    first: &ir::Entity,
+    name_span: Span,
+    params: &mut BTreeMap<String, Span>,
+) {
+    let ir::SortCondition::Compare { range, op } = sort else {
+        return;
+    };
+    let base = first.placeholder_ident(range);
+    let base = naming::bare(&base);
+    if *op == ir::CompareOp::Between {
+        params.insert(format!("{base}_from"), name_span);
+        params.insert(format!("{base}_to"), name_span);
+    } else {
+        params.insert(base.to_string(), name_span);
     }
+}
 
-    let limit = p.limit.as_ref().and_then(|l| {
-        if l.value == 0 {
-            let d = Diagnostic::error("dyngen::zero_limit", "a limit of 0 reads nothing")
-                .label(cx.span(l), "zero")
-                .help("remove `limit` or give a positive page size");
-            cx.error(d);
-            None
-        } else {
-            Some(l.value)
-        }
-    });
-    if let Some(list) = &p.projection
-        && list.is_empty()
-    {
+fn pattern_limit(cx: &mut Cx, p: &ast::AccessPattern) -> Option<u32> {
+    let l = p.limit.as_ref()?;
+    if l.value != 0 {
+        return Some(l.value);
+    }
+    let d = Diagnostic::error("dyngen::zero_limit", "a limit of 0 reads nothing")
+        .label(cx.span(l), "zero")
+        .help("remove `limit` or give a positive page size");
+    cx.error(d);
+    None
+}
+
+/// The attributes a pattern reads (`None`: whole items), each one the entities have.
+fn pattern_projection(
+    cx: &mut Cx,
+    name_span: Span,
+    p: &ast::AccessPattern,
+    ents: &[usize],
+    entities: &[ir::Entity],
+) -> Option<Vec<String>> {
+    let list = p.projection.as_ref()?;
+    if list.is_empty() {
         let d = Diagnostic::error(
             "dyngen::empty_projection",
             "a projection must name at least one attribute",
@@ -297,87 +430,56 @@ pub(super) fn lower_pattern(
         .help("list the attributes to read, or remove `projection` to read whole items");
         cx.error(d);
     }
-    let projection = p.projection.as_ref().map(|list| {
-        list.iter()
-            .filter(|a| {
-                let known = ents
-                    .iter()
-                    .any(|&e| entities[e].attributes.iter().any(|x| x.name == a.value));
-                if !known {
-                    let d = Diagnostic::error(
-                        "dyngen::unknown_attribute",
-                        format!(
-                            "projection names `{}`, which the pattern's entities do not have",
-                            a.value
-                        ),
-                    )
-                    .label(cx.span(a), "unknown attribute")
-                    .help("list attributes of the returned entities");
-                    cx.error(d);
-                }
-                known
-            })
-            .map(|a| a.value.clone())
-            .collect()
-    });
-    check_index_projection(
-        cx,
-        name_span,
-        p,
-        table,
-        index,
-        &ents,
-        entities,
-        projection.as_ref(),
-    );
-    let mut filters = Vec::new();
-    for f in &p.filter {
-        if let Some(filter) = lower_filter(cx, f, first, &mut params) {
-            filters.push(filter);
+    let known = |a: &str| {
+        ents.iter()
+            .any(|&e| entities[e].attributes.iter().any(|x| x.name == a))
+    };
+    let mut out = Vec::new();
+    for a in list {
+        if known(&a.value) {
+            out.push(a.value.clone());
+            continue;
         }
+        let d = Diagnostic::error(
+            "dyngen::unknown_attribute",
+            format!(
+                "projection names `{}`, which the pattern's entities do not have",
+                a.value
+            ),
+        )
+        .label(cx.span(a), "unknown attribute")
+        .help("list attributes of the returned entities");
+        cx.error(d);
+    }
+    Some(out)
+}
+
+/// Consumer names, sorted and deduplicated; each must be usable as a Terraform and IAM
+/// identifier.
+fn pattern_consumers(cx: &mut Cx, p: &ast::AccessPattern) -> Vec<String> {
+    for c in &p.consumers {
+        let usable = naming::snake_ident(&c.value).is_some()
+            && c.value
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-');
+        if usable {
+            continue;
+        }
+        let d = Diagnostic::error(
+            "dyngen::invalid_consumer",
+            format!(
+                "consumer name `{}` must use only letters, digits, `_` and `-`",
+                c.value
+            ),
+        )
+        .label(cx.span(c), "this consumer")
+        .help("consumer names become Terraform and IAM identifiers");
+        cx.error(d);
     }
     let mut consumers: Vec<String> = p.consumers.iter().map(|c| c.value.clone()).collect();
-    for c in &p.consumers {
-        if naming::snake_ident(&c.value).is_none()
-            || !c
-                .value
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
-        {
-            let d = Diagnostic::error(
-                "dyngen::invalid_consumer",
-                format!(
-                    "consumer name `{}` must use only letters, digits, `_` and `-`",
-                    c.value
-                ),
-            )
-            .label(cx.span(c), "this consumer")
-            .help("consumer names become Terraform and IAM identifiers");
-            cx.error(d);
-        }
-    }
     consumers.sort();
     consumers.dedup();
-    Some(ir::Pattern {
-        name: name.value.clone(),
-        method_ident,
-        type_ident,
-        doc: p.doc.clone(),
-        entities: ents,
-        index,
-        inputs,
-        fixed,
-        sort,
-        descending: p
-            .order
-            .as_ref()
-            .is_some_and(|o| o.value == ast::Order::Desc),
-        limit,
-        projection,
-        filters,
-        consumers,
-        range_params: Vec::new(),
-    })
+    consumers
 }
 
 /// A pattern on an index that projects only some attributes must say which it reads, and
@@ -562,179 +664,92 @@ pub(super) fn sort_condition(
             .help("a key condition can only fix a prefix of the sort key: give the earlier placeholders too");
         cx.error(d);
     }
-    let numeric = template_is_numeric(sk, &first.attributes);
-    use ast::SortOp as S;
-    let requested = p.sort.as_ref().map(|s| s.value);
-    match requested {
+    let sort = SortKeyShape {
+        sk,
+        first,
+        phs: &phs,
+        leading,
+        op_span,
+    };
+    match p.sort.as_ref().map(|s| s.value) {
         None if leading == phs.len() => ir::SortCondition::Equals,
         None if leading == 0 && sk.literal_prefix().is_empty() => ir::SortCondition::None,
         None => ir::SortCondition::BeginsWith,
-        Some(S::Equals) => {
-            if leading < phs.len() {
-                let d = Diagnostic::error(
-                    "dyngen::sort_not_determined",
-                    format!(
-                        "`equals` needs every sort-key placeholder; `{}` is not given",
-                        placeholder_name(first, phs[leading])
-                    ),
-                )
-                .label(op_span, "equals")
-                .help("add the missing placeholders to `inputs`, or use `begins_with`");
-                cx.error(d);
-            }
-            ir::SortCondition::Equals
-        }
-        Some(S::BeginsWith) => {
-            if numeric {
-                let d = Diagnostic::error(
-                    "dyngen::begins_with_on_number",
-                    format!(
-                        "the sort key `{}` is a number; begins_with works only on strings",
-                        sk.source
-                    ),
-                )
-                .label(op_span, "begins_with")
-                .help("use `between`, `lt`, `lte`, `gt` or `gte` on a number sort key");
-                cx.error(d);
-            }
-            ir::SortCondition::BeginsWith
-        }
-        Some(op) => {
-            let op = match op {
-                S::Between => ir::CompareOp::Between,
-                S::Lt => ir::CompareOp::Lt,
-                S::Lte => ir::CompareOp::Lte,
-                S::Gt => ir::CompareOp::Gt,
-                S::Gte => ir::CompareOp::Gte,
-                S::Equals | S::BeginsWith => unreachable!("handled above"),
-            };
-            match phs.get(leading) {
-                Some(range) => ir::SortCondition::Compare {
-                    op,
-                    range: (*range).clone(),
-                },
-                None => {
-                    let d = Diagnostic::error("dyngen::nothing_to_compare", "every sort-key placeholder is already given, so there is nothing left to compare")
-                        .label(op_span, "comparison")
-                        .help("drop the last sort-key input (the caller then bounds it), or use `equals`");
-                    cx.error(d);
-                    ir::SortCondition::Equals
-                }
-            }
-        }
+        Some(ast::SortOp::Equals) => sort.equals(cx),
+        Some(ast::SortOp::BeginsWith) => sort.begins_with(cx),
+        Some(op) => sort.compare(cx, op),
     }
 }
 
-pub(super) fn lower_filter(
-    cx: &mut Cx,
-    f: &Sp<ast::Filter>,
-    entity: &ir::Entity,
-    params: &mut BTreeMap<String, Span>,
-) -> Option<ir::Filter> {
-    let attr_name = &f.value.attribute;
-    let Some(attr) = entity
-        .attributes
-        .iter()
-        .position(|a| a.name == attr_name.value)
-    else {
-        let mut d = Diagnostic::error(
-            "dyngen::unknown_attribute",
-            format!(
-                "filter on `{}`, which `{}` does not have",
-                attr_name.value, entity.name
-            ),
-        )
-        .label(cx.span(attr_name), "unknown attribute");
-        d = match closest(
-            &attr_name.value,
-            entity.attributes.iter().map(|a| a.name.as_str()),
-        ) {
-            Some(c) => d.help(format!("did you mean `{c}`?")),
-            None => d.help("filter on one of the entity's attributes"),
-        };
-        cx.error(d);
-        return None;
-    };
-    let ty = &entity.attributes[attr].ty;
-    use ast::FilterOp as F;
-    let op = match f.value.op.value {
-        F::Eq => ir::FilterOp::Eq,
-        F::Ne => ir::FilterOp::Ne,
-        F::Lt => ir::FilterOp::Lt,
-        F::Lte => ir::FilterOp::Lte,
-        F::Gt => ir::FilterOp::Gt,
-        F::Gte => ir::FilterOp::Gte,
-        F::BeginsWith => ir::FilterOp::BeginsWith,
-        F::Contains => ir::FilterOp::Contains,
-        F::Exists => ir::FilterOp::Exists,
-        F::NotExists => ir::FilterOp::NotExists,
-    };
-    let fits = match op {
-        ir::FilterOp::Eq | ir::FilterOp::Ne | ir::FilterOp::Exists | ir::FilterOp::NotExists => {
-            true
-        }
-        ir::FilterOp::Lt | ir::FilterOp::Lte | ir::FilterOp::Gt | ir::FilterOp::Gte => matches!(
-            ty,
-            Type::String | Type::Integer | Type::Float | Type::Timestamp | Type::Date
-        ),
-        ir::FilterOp::BeginsWith => matches!(ty, Type::String),
-        ir::FilterOp::Contains => matches!(ty, Type::String | Type::StringSet),
-    };
-    if !fits
-        || (op.takes_value()
-            && matches!(ty, Type::List(_) | Type::Map(_) | Type::NumberSet)
-            && op != ir::FilterOp::Contains)
-    {
-        let d = Diagnostic::error("dyngen::filter_type_mismatch", format!("`{:?}` does not apply to a {} attribute", f.value.op.value, type_word(ty)).to_lowercase())
-            .label(cx.span(&f.value.op), "this operator")
-            .help("begins_with and contains take strings (contains also string sets); comparisons take strings, numbers, dates and timestamps");
-        cx.error(d);
-        return None;
-    }
-    let (value, param_ident) = match (&f.value.value, op.takes_value()) {
-        (Some(v), true) => {
-            let lit_ty = if op == ir::FilterOp::Contains && *ty == Type::StringSet {
-                Type::String
-            } else {
-                ty.clone()
-            };
-            (Some(literal(cx, &lit_ty, v)?), None)
-        }
-        (Some(v), false) => {
+/// A sort-key template and how much of it a pattern's inputs give: the checks of each
+/// requested condition.
+struct SortKeyShape<'a> {
+    sk: &'a ir::Template,
+    first: &'a ir::Entity,
+    phs: &'a [&'a Placeholder],
+    /// How many leading placeholders are given.
+    leading: usize,
+    op_span: Span,
+}
+
+impl SortKeyShape<'_> {
+    fn equals(&self, cx: &mut Cx) -> ir::SortCondition {
+        if self.leading < self.phs.len() {
             let d = Diagnostic::error(
-                "dyngen::unexpected_filter_value",
-                "`exists` and `not_exists` take no value",
+                "dyngen::sort_not_determined",
+                format!(
+                    "`equals` needs every sort-key placeholder; `{}` is not given",
+                    placeholder_name(self.first, self.phs[self.leading])
+                ),
             )
-            .label(cx.span(v), "value given here")
-            .help("remove `value`");
+            .label(self.op_span, "equals")
+            .help("add the missing placeholders to `inputs`, or use `begins_with`");
             cx.error(d);
-            return None;
         }
-        (None, true) => {
-            let ident = entity.attributes[attr].field_ident.clone();
-            if let Some(prev) = params.get(naming::bare(&ident)) {
-                let d = Diagnostic::error(
-                    "dyngen::name_collision",
-                    format!(
-                        "the filter parameter `{}` has the same name as another parameter",
-                        naming::bare(&ident)
-                    ),
-                )
-                .label(cx.span(attr_name), "this filter's value is a parameter")
-                .label(*prev, "the other parameter")
-                .help("give the filter a constant `value`, or filter on another attribute");
-                cx.error(d);
-                return None;
-            }
-            params.insert(naming::bare(&ident).to_string(), cx.span(attr_name));
-            (None, Some(ident))
+        ir::SortCondition::Equals
+    }
+
+    fn begins_with(&self, cx: &mut Cx) -> ir::SortCondition {
+        if template_is_numeric(self.sk, &self.first.attributes) {
+            let d = Diagnostic::error(
+                "dyngen::begins_with_on_number",
+                format!(
+                    "the sort key `{}` is a number; begins_with works only on strings",
+                    self.sk.source
+                ),
+            )
+            .label(self.op_span, "begins_with")
+            .help("use `between`, `lt`, `lte`, `gt` or `gte` on a number sort key");
+            cx.error(d);
         }
-        (None, false) => (None, None),
-    };
-    Some(ir::Filter {
-        attr,
-        op,
-        value,
-        param_ident,
-    })
+        ir::SortCondition::BeginsWith
+    }
+
+    /// A comparison bounds the first sort-key placeholder the inputs leave open.
+    fn compare(&self, cx: &mut Cx, op: ast::SortOp) -> ir::SortCondition {
+        use ast::SortOp as S;
+        let op = match op {
+            S::Between => ir::CompareOp::Between,
+            S::Lt => ir::CompareOp::Lt,
+            S::Lte => ir::CompareOp::Lte,
+            S::Gt => ir::CompareOp::Gt,
+            S::Gte => ir::CompareOp::Gte,
+            S::Equals => return self.equals(cx),
+            S::BeginsWith => return self.begins_with(cx),
+        };
+        if let Some(range) = self.phs.get(self.leading) {
+            return ir::SortCondition::Compare {
+                op,
+                range: (*range).clone(),
+            };
+        }
+        let d = Diagnostic::error(
+            "dyngen::nothing_to_compare",
+            "every sort-key placeholder is already given, so there is nothing left to compare",
+        )
+        .label(self.op_span, "comparison")
+        .help("drop the last sort-key input (the caller then bounds it), or use `equals`");
+        cx.error(d);
+        ir::SortCondition::Equals
+    }
 }

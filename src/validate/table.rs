@@ -12,15 +12,7 @@ pub(super) fn valid_dynamo_name(name: &str) -> bool {
 
 pub(super) fn lower_table(cx: &mut Cx, t: &Sp<ast::Table>) -> ir::Table {
     let t_val = &t.value;
-    if !valid_dynamo_name(&t_val.name.value) {
-        let d = Diagnostic::error(
-            "dyngen::invalid_table_name",
-            format!("`{}` is not a valid DynamoDB table name", t_val.name.value),
-        )
-        .label(cx.span(&t_val.name), "table name")
-        .help("table names are 3 to 255 characters from A-Z, a-z, 0-9, `_`, `-` and `.`");
-        cx.error(d);
-    }
+    check_table_name(cx, &t_val.name);
     for key in [&t_val.partition_key, &t_val.sort_key] {
         check_attribute_name(cx, key, "key attribute");
     }
@@ -33,17 +25,64 @@ pub(super) fn lower_table(cx: &mut Cx, t: &Sp<ast::Table>) -> ir::Table {
         .help("use two attributes, e.g. `pk` and `sk`");
         cx.error(d);
     }
-    let billing = match (
-        t_val.billing_mode.as_ref().map(|b| b.value),
-        &t_val.capacity,
-    ) {
-        (Some(ast::BillingMode::Provisioned), Some(c)) => ir::Billing::Provisioned {
-            read: c.value.read,
-            write: c.value.write,
+    let billing = lower_billing(cx, t_val);
+    let entity_type_attribute = t_val.entity_type_attribute.as_ref().map_or_else(
+        || "_type".to_string(),
+        |a| {
+            check_attribute_name(cx, a, "entity-type attribute");
+            a.value.clone()
         },
-        (Some(ast::BillingMode::Provisioned), None) => {
+    );
+    let ttl_attribute = t_val.ttl_attribute.as_ref().map(|a| {
+        check_attribute_name(cx, a, "TTL attribute");
+        a.value.clone()
+    });
+    let mut indexes = Vec::new();
+    for (name, ix) in t_val.indexes.iter() {
+        if indexes.len() == MAX_GSIS {
+            let d = Diagnostic::error("dyngen::too_many_indexes", format!("a table has at most {MAX_GSIS} global secondary indexes"))
+                .label(cx.span(name), format!("index number {}", indexes.len() + 1))
+                .help("DynamoDB's default quota is 20 GSIs per table; overload existing indexes (gsi1pk/gsi1sk) across entities");
+            cx.error(d);
+        }
+        indexes.push(lower_index(cx, name, ix, &entity_type_attribute));
+    }
+    check_projected_total(cx, t, &indexes);
+    ir::Table {
+        name: t_val.name.value.clone(),
+        partition_key: t_val.partition_key.value.clone(),
+        sort_key: t_val.sort_key.value.clone(),
+        entity_type_attribute,
+        billing,
+        ttl_attribute,
+        indexes,
+    }
+}
+
+fn check_table_name(cx: &mut Cx, name: &Sp<String>) {
+    if valid_dynamo_name(&name.value) {
+        return;
+    }
+    let d = Diagnostic::error(
+        "dyngen::invalid_table_name",
+        format!("`{}` is not a valid DynamoDB table name", name.value),
+    )
+    .label(cx.span(name), "table name")
+    .help("table names are 3 to 255 characters from A-Z, a-z, 0-9, `_`, `-` and `.`");
+    cx.error(d);
+}
+
+fn lower_billing(cx: &mut Cx, t: &ast::Table) -> ir::Billing {
+    match (t.billing_mode.as_ref(), &t.capacity) {
+        (Some(mode), Some(c)) if mode.value == ast::BillingMode::Provisioned => {
+            ir::Billing::Provisioned {
+                read: c.value.read,
+                write: c.value.write,
+            }
+        }
+        (Some(mode), None) if mode.value == ast::BillingMode::Provisioned => {
             let d = Diagnostic::error("dyngen::missing_capacity", "a provisioned table needs its read and write capacity")
-                .label(cx.span(t_val.billing_mode.as_ref().expect("matched Some")), "provisioned here")
+                .label(cx.span(mode), "provisioned here")
                 .help("add `capacity: {read: 5, write: 5}` to the table, or use `billing_mode: on_demand`");
             cx.error(d);
             ir::Billing::OnDemand
@@ -59,98 +98,92 @@ pub(super) fn lower_table(cx: &mut Cx, t: &Sp<ast::Table>) -> ir::Table {
             ir::Billing::OnDemand
         }
         _ => ir::Billing::OnDemand,
-    };
-    let entity_type_attribute = t_val.entity_type_attribute.as_ref().map_or_else(
-        || "_type".to_string(),
-        |a| {
-            check_attribute_name(cx, a, "entity-type attribute");
-            a.value.clone()
-        },
-    );
-    let ttl_attribute = t_val.ttl_attribute.as_ref().map(|a| {
-        check_attribute_name(cx, a, "TTL attribute");
-        a.value.clone()
-    });
-
-    let mut indexes = Vec::new();
-    let mut projected = 0usize;
-    for (name, ix) in t_val.indexes.iter() {
-        if indexes.len() == MAX_GSIS {
-            let d = Diagnostic::error("dyngen::too_many_indexes", format!("a table has at most {MAX_GSIS} global secondary indexes"))
-                .label(cx.span(name), format!("index number {}", indexes.len() + 1))
-                .help("DynamoDB's default quota is 20 GSIs per table; overload existing indexes (gsi1pk/gsi1sk) across entities");
-            cx.error(d);
-        }
-        if name.value == "primary" {
-            let d = Diagnostic::error(
-                "dyngen::reserved_index_name",
-                "`primary` names the table's own key and cannot be an index name",
-            )
-            .label(cx.span(name), "reserved")
-            .help("rename the index, e.g. `gsi1`");
-            cx.error(d);
-        } else if !valid_dynamo_name(&name.value) {
-            let d = Diagnostic::error(
-                "dyngen::invalid_index_name",
-                format!("`{}` is not a valid DynamoDB index name", name.value),
-            )
-            .label(cx.span(name), "index name")
-            .help("index names are 3 to 255 characters from A-Z, a-z, 0-9, `_`, `-` and `.`");
-            cx.error(d);
-        }
-        check_attribute_name(cx, &ix.value.partition_key, "key attribute");
-        if let Some(sk) = &ix.value.sort_key {
-            check_attribute_name(cx, sk, "key attribute");
-        }
-        let projection = match ix.value.projection.as_ref().map(|p| &p.value) {
-            None | Some(ast::Projection::All) => ir::Projection::All,
-            Some(ast::Projection::KeysOnly) => ir::Projection::KeysOnly,
-            Some(ast::Projection::Include(list)) => {
-                projected += list.len();
-                if list.is_empty() {
-                    let p = ix.value.projection.as_ref().expect("matched Some");
-                    let d = Diagnostic::error(
-                        "dyngen::empty_projection",
-                        "an `include` projection needs at least one attribute",
-                    )
-                    .label(cx.span(p), "empty list")
-                    .help("list the attributes to project, or use `keys_only`");
-                    cx.error(d);
-                }
-                // Reads dispatch on the entity type, so every index carries it.
-                let mut names: Vec<String> = list.iter().map(|a| a.value.clone()).collect();
-                let type_attr = t_val
-                    .entity_type_attribute
-                    .as_ref()
-                    .map_or("_type", |a| a.value.as_str());
-                if !names.iter().any(|n| n == type_attr) {
-                    names.push(type_attr.to_string());
-                    projected += 1;
-                }
-                ir::Projection::Include(names)
-            }
-        };
-        indexes.push(ir::Index {
-            name: name.value.clone(),
-            partition_key: ix.value.partition_key.value.clone(),
-            sort_key: ix.value.sort_key.as_ref().map(|s| s.value.clone()),
-            projection,
-        });
     }
+}
+
+fn lower_index(
+    cx: &mut Cx,
+    name: &Sp<String>,
+    ix: &Sp<ast::Index>,
+    entity_type_attribute: &str,
+) -> ir::Index {
+    check_index_name(cx, name);
+    check_attribute_name(cx, &ix.value.partition_key, "key attribute");
+    if let Some(sk) = &ix.value.sort_key {
+        check_attribute_name(cx, sk, "key attribute");
+    }
+    let projection = match &ix.value.projection {
+        None => ir::Projection::All,
+        Some(p) => lower_index_projection(cx, p, entity_type_attribute),
+    };
+    ir::Index {
+        name: name.value.clone(),
+        partition_key: ix.value.partition_key.value.clone(),
+        sort_key: ix.value.sort_key.as_ref().map(|s| s.value.clone()),
+        projection,
+    }
+}
+
+fn check_index_name(cx: &mut Cx, name: &Sp<String>) {
+    if name.value == "primary" {
+        let d = Diagnostic::error(
+            "dyngen::reserved_index_name",
+            "`primary` names the table's own key and cannot be an index name",
+        )
+        .label(cx.span(name), "reserved")
+        .help("rename the index, e.g. `gsi1`");
+        cx.error(d);
+    } else if !valid_dynamo_name(&name.value) {
+        let d = Diagnostic::error(
+            "dyngen::invalid_index_name",
+            format!("`{}` is not a valid DynamoDB index name", name.value),
+        )
+        .label(cx.span(name), "index name")
+        .help("index names are 3 to 255 characters from A-Z, a-z, 0-9, `_`, `-` and `.`");
+        cx.error(d);
+    }
+}
+
+fn lower_index_projection(
+    cx: &mut Cx,
+    p: &Sp<ast::Projection>,
+    entity_type_attribute: &str,
+) -> ir::Projection {
+    let list = match &p.value {
+        ast::Projection::All => return ir::Projection::All,
+        ast::Projection::KeysOnly => return ir::Projection::KeysOnly,
+        ast::Projection::Include(list) => list,
+    };
+    if list.is_empty() {
+        let d = Diagnostic::error(
+            "dyngen::empty_projection",
+            "an `include` projection needs at least one attribute",
+        )
+        .label(cx.span(p), "empty list")
+        .help("list the attributes to project, or use `keys_only`");
+        cx.error(d);
+    }
+    // Reads dispatch on the entity type, so every index carries it.
+    let mut names: Vec<String> = list.iter().map(|a| a.value.clone()).collect();
+    if !names.iter().any(|n| n == entity_type_attribute) {
+        names.push(entity_type_attribute.to_string());
+    }
+    ir::Projection::Include(names)
+}
+
+fn check_projected_total(cx: &mut Cx, t: &Sp<ast::Table>, indexes: &[ir::Index]) {
+    let projected: usize = indexes
+        .iter()
+        .map(|ix| match &ix.projection {
+            ir::Projection::Include(names) => names.len(),
+            _ => 0,
+        })
+        .sum();
     if projected > MAX_PROJECTED_ATTRIBUTES {
         let d = Diagnostic::error("dyngen::too_many_projected_attributes", format!("{projected} attributes are projected with `include`; DynamoDB allows {MAX_PROJECTED_ATTRIBUTES} per table"))
             .label(cx.span(t), "in this table")
             .help("project fewer attributes, or use `all`");
         cx.error(d);
-    }
-    ir::Table {
-        name: t_val.name.value.clone(),
-        partition_key: t_val.partition_key.value.clone(),
-        sort_key: t_val.sort_key.value.clone(),
-        entity_type_attribute,
-        billing,
-        ttl_attribute,
-        indexes,
     }
 }
 
