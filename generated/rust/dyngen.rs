@@ -197,6 +197,8 @@ impl rt::Entity for Company {
     type Key = CompanyKey;
     type Update<'a> = CompanyUpdate<'a>;
     const REMOVABLE: &'static [&'static str] = &["industry"];
+    const INDEX_KEYS: &'static [&'static str] = &[];
+    const CREATED_AT_KEYS: rt::CreatedAtKeys = rt::CreatedAtKeys::None;
     const CREATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::Some(
         "createdAt",
     );
@@ -226,6 +228,14 @@ impl rt::Entity for Company {
         ::core::option::Option::Some(self.version)
     }
 
+    fn created_at(&self) -> ::core::option::Option<rt::Timestamp> {
+        ::core::option::Option::Some(self.created_at)
+    }
+
+    fn set_created_at(&mut self, at: rt::Timestamp) {
+        self.created_at = at;
+    }
+
     fn stamp(
         &mut self,
         now: rt::Timestamp,
@@ -246,7 +256,7 @@ impl rt::Entity for Company {
         CompanyUpdate {
             table,
             key,
-            spec: rt::UpdateSpec::default(),
+            spec: rt::UpdateSpec::new(),
         }
     }
 }
@@ -270,31 +280,33 @@ pub struct CompanyUpdate<'a> {
 impl<'a> CompanyUpdate<'a> {
     /// Sets `industry`.
     pub fn set_industry(mut self, industry: ::std::string::String) -> Self {
-        self.spec.set.push(("industry", rt::Attr::to_av(&industry)));
+        self.spec.set("industry", rt::Attr::to_av(&industry));
         self
     }
 
     /// Removes `industry` (and the item from any sparse index it feeds).
     pub fn remove_industry(mut self) -> Self {
-        self.spec.remove.push("industry");
+        self.spec.remove("industry");
         self
     }
 
     /// Sets `plan`.
     pub fn set_plan(mut self, plan: CompanyPlan) -> Self {
-        self.spec.set.push(("plan", rt::Attr::to_av(&plan)));
+        self.spec.set("plan", rt::Attr::to_av(&plan));
         self
     }
 
     /// Applies only if the stored version is `version` ([`rt::Error::VersionConflict`] otherwise).
     pub fn expect_version(mut self, version: i64) -> Self {
-        self.spec.expect_version = ::core::option::Option::Some(version);
+        self.spec.expect_version(version);
         self
     }
 
     /// Applies the update and returns the item as stored afterwards.
     pub async fn send(self) -> ::core::result::Result<Company, rt::Error> {
-        rt::update::<Company>(self.table, self.key.to_key_item(), &self.spec).await
+        let table = self.table;
+        let (key, spec) = rt::IntoUpdate::into_parts(self);
+        rt::update::<Company>(table, key, &spec).await
     }
 }
 
@@ -560,6 +572,15 @@ impl rt::Entity for User {
     type Key = UserKey;
     type Update<'a> = UserUpdate<'a>;
     const REMOVABLE: &'static [&'static str] = &["dob", "gsi3pk", "gsi3sk"];
+    const INDEX_KEYS: &'static [&'static str] = &[
+        "gsi1pk",
+        "gsi1sk",
+        "gsi2pk",
+        "gsi2sk",
+        "gsi3pk",
+        "gsi3sk",
+    ];
+    const CREATED_AT_KEYS: rt::CreatedAtKeys = rt::CreatedAtKeys::None;
     const CREATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::Some(
         "createdAt",
     );
@@ -589,6 +610,14 @@ impl rt::Entity for User {
         ::core::option::Option::Some(self.version)
     }
 
+    fn created_at(&self) -> ::core::option::Option<rt::Timestamp> {
+        ::core::option::Option::Some(self.created_at)
+    }
+
+    fn set_created_at(&mut self, at: rt::Timestamp) {
+        self.created_at = at;
+    }
+
     fn stamp(
         &mut self,
         now: rt::Timestamp,
@@ -609,7 +638,7 @@ impl rt::Entity for User {
         UserUpdate {
             table,
             key,
-            spec: rt::UpdateSpec::default(),
+            spec: rt::UpdateSpec::new(),
         }
     }
 }
@@ -633,16 +662,15 @@ pub struct UserUpdate<'a> {
 impl<'a> UserUpdate<'a> {
     /// Sets `name`.
     pub fn set_name(mut self, name: ::std::string::String) -> Self {
-        self.spec.set.push(("name", rt::Attr::to_av(&name)));
+        self.spec.set("name", rt::Attr::to_av(&name));
         self
     }
 
     /// Sets `dob`. Rewrites the `gsi3` key attributes.
     pub fn set_dob(mut self, dob: rt::Date) -> Self {
-        self.spec.set.push(("dob", rt::Attr::to_av(&dob)));
+        self.spec.set("dob", rt::Attr::to_av(&dob));
         self.spec
-            .set
-            .push((
+            .set(
                 "gsi3pk",
                 rt::item::s_key({
                     let mut s = ::std::string::String::with_capacity(5 + 4);
@@ -650,10 +678,9 @@ impl<'a> UserUpdate<'a> {
                     rt::key::push_year(&mut s, &dob);
                     s
                 }),
-            ));
+            );
         self.spec
-            .set
-            .push((
+            .set(
                 "gsi3sk",
                 rt::item::s_key({
                     let mut s = ::std::string::String::with_capacity(
@@ -665,47 +692,43 @@ impl<'a> UserUpdate<'a> {
                     rt::key::KeyPart::push_key(&self.key.email, &mut s);
                     s
                 }),
-            ));
+            );
         self
     }
 
     /// Removes `dob` (and the item from any sparse index it feeds).
     pub fn remove_dob(mut self) -> Self {
-        self.spec.remove.push("dob");
-        self.spec.remove.push("gsi3pk");
-        self.spec.remove.push("gsi3sk");
+        self.spec.remove("dob");
+        self.spec.remove("gsi3pk");
+        self.spec.remove("gsi3sk");
         self
     }
 
     /// Sets `newsletterSubscribed`. Rewrites the `gsi2` key attributes.
     pub fn set_newsletter_subscribed(mut self, newsletter_subscribed: bool) -> Self {
+        self.spec.set("newsletterSubscribed", rt::Attr::to_av(&newsletter_subscribed));
         self.spec
-            .set
-            .push(("newsletterSubscribed", rt::Attr::to_av(&newsletter_subscribed)));
-        self.spec
-            .set
-            .push((
+            .set(
                 "gsi2pk",
                 rt::item::s_key(rt::key::key1("newsletter#", &newsletter_subscribed)),
-            ));
+            );
         self.spec
-            .set
-            .push(("gsi2sk", rt::item::s_key(rt::key::key1("user#", &self.key.email))));
+            .set("gsi2sk", rt::item::s_key(rt::key::key1("user#", &self.key.email)));
         self
     }
 
     /// Sets `role`.
     pub fn set_role(mut self, role: UserRole) -> Self {
-        self.spec.set.push(("role", rt::Attr::to_av(&role)));
+        self.spec.set("role", rt::Attr::to_av(&role));
         self
     }
 
     /// Sets `tags`.
     pub fn set_tags(mut self, tags: rt::StringSet) -> Self {
         if tags.is_empty() {
-            self.spec.remove.push("tags");
+            self.spec.remove("tags");
         } else {
-            self.spec.set.push(("tags", rt::Attr::to_av(&tags)));
+            self.spec.set("tags", rt::Attr::to_av(&tags));
         }
 
         self
@@ -714,7 +737,7 @@ impl<'a> UserUpdate<'a> {
     /// Adds members to the set `tags`.
     pub fn add_to_tags(mut self, tags: rt::StringSet) -> Self {
         if !tags.is_empty() {
-            self.spec.add.push(("tags", rt::Attr::to_av(&tags)));
+            self.spec.add("tags", rt::Attr::to_av(&tags));
         }
 
         self
@@ -723,7 +746,7 @@ impl<'a> UserUpdate<'a> {
     /// Removes members from the set `tags`.
     pub fn remove_from_tags(mut self, tags: rt::StringSet) -> Self {
         if !tags.is_empty() {
-            self.spec.delete.push(("tags", rt::Attr::to_av(&tags)));
+            self.spec.delete("tags", rt::Attr::to_av(&tags));
         }
 
         self
@@ -731,25 +754,27 @@ impl<'a> UserUpdate<'a> {
 
     /// Sets `loginCount`.
     pub fn set_login_count(mut self, login_count: i64) -> Self {
-        self.spec.set.push(("loginCount", rt::Attr::to_av(&login_count)));
+        self.spec.set("loginCount", rt::Attr::to_av(&login_count));
         self
     }
 
     /// Adds to `loginCount` atomically (a negative value subtracts).
     pub fn add_login_count(mut self, delta: i64) -> Self {
-        self.spec.add.push(("loginCount", rt::Attr::to_av(&delta)));
+        self.spec.add("loginCount", rt::Attr::to_av(&delta));
         self
     }
 
     /// Applies only if the stored version is `version` ([`rt::Error::VersionConflict`] otherwise).
     pub fn expect_version(mut self, version: i64) -> Self {
-        self.spec.expect_version = ::core::option::Option::Some(version);
+        self.spec.expect_version(version);
         self
     }
 
     /// Applies the update and returns the item as stored afterwards.
     pub async fn send(self) -> ::core::result::Result<User, rt::Error> {
-        rt::update::<User>(self.table, self.key.to_key_item(), &self.spec).await
+        let table = self.table;
+        let (key, spec) = rt::IntoUpdate::into_parts(self);
+        rt::update::<User>(table, key, &spec).await
     }
 }
 
@@ -939,6 +964,8 @@ impl rt::Entity for CompanyMember {
     type Key = CompanyMemberKey;
     type Update<'a> = CompanyMemberUpdate<'a>;
     const REMOVABLE: &'static [&'static str] = &[];
+    const INDEX_KEYS: &'static [&'static str] = &[];
+    const CREATED_AT_KEYS: rt::CreatedAtKeys = rt::CreatedAtKeys::None;
     const CREATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::None;
     const UPDATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::None;
     const VERSION: ::core::option::Option<&'static str> = ::core::option::Option::None;
@@ -962,6 +989,11 @@ impl rt::Entity for CompanyMember {
         ::core::option::Option::None
     }
 
+    fn created_at(&self) -> ::core::option::Option<rt::Timestamp> {
+        ::core::option::Option::None
+    }
+
+    fn set_created_at(&mut self, _at: rt::Timestamp) {}
     fn stamp(
         &mut self,
         _now: rt::Timestamp,
@@ -975,7 +1007,7 @@ impl rt::Entity for CompanyMember {
         CompanyMemberUpdate {
             table,
             key,
-            spec: rt::UpdateSpec::default(),
+            spec: rt::UpdateSpec::new(),
         }
     }
 }
@@ -999,19 +1031,21 @@ pub struct CompanyMemberUpdate<'a> {
 impl<'a> CompanyMemberUpdate<'a> {
     /// Sets `joinedAt`.
     pub fn set_joined_at(mut self, joined_at: rt::Timestamp) -> Self {
-        self.spec.set.push(("joinedAt", rt::Attr::to_av(&joined_at)));
+        self.spec.set("joinedAt", rt::Attr::to_av(&joined_at));
         self
     }
 
     /// Sets `role`.
     pub fn set_role(mut self, role: CompanyMemberRole) -> Self {
-        self.spec.set.push(("role", rt::Attr::to_av(&role)));
+        self.spec.set("role", rt::Attr::to_av(&role));
         self
     }
 
     /// Applies the update and returns the item as stored afterwards.
     pub async fn send(self) -> ::core::result::Result<CompanyMember, rt::Error> {
-        rt::update::<CompanyMember>(self.table, self.key.to_key_item(), &self.spec).await
+        let table = self.table;
+        let (key, spec) = rt::IntoUpdate::into_parts(self);
+        rt::update::<CompanyMember>(table, key, &spec).await
     }
 }
 
@@ -1130,6 +1164,8 @@ impl rt::Entity for UserCompany {
     type Key = UserCompanyKey;
     type Update<'a> = UserCompanyUpdate<'a>;
     const REMOVABLE: &'static [&'static str] = &[];
+    const INDEX_KEYS: &'static [&'static str] = &[];
+    const CREATED_AT_KEYS: rt::CreatedAtKeys = rt::CreatedAtKeys::None;
     const CREATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::None;
     const UPDATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::None;
     const VERSION: ::core::option::Option<&'static str> = ::core::option::Option::None;
@@ -1153,6 +1189,11 @@ impl rt::Entity for UserCompany {
         ::core::option::Option::None
     }
 
+    fn created_at(&self) -> ::core::option::Option<rt::Timestamp> {
+        ::core::option::Option::None
+    }
+
+    fn set_created_at(&mut self, _at: rt::Timestamp) {}
     fn stamp(
         &mut self,
         _now: rt::Timestamp,
@@ -1163,7 +1204,7 @@ impl rt::Entity for UserCompany {
         UserCompanyUpdate {
             table,
             key,
-            spec: rt::UpdateSpec::default(),
+            spec: rt::UpdateSpec::new(),
         }
     }
 }
@@ -1187,13 +1228,15 @@ pub struct UserCompanyUpdate<'a> {
 impl<'a> UserCompanyUpdate<'a> {
     /// Sets `joinedAt`.
     pub fn set_joined_at(mut self, joined_at: rt::Timestamp) -> Self {
-        self.spec.set.push(("joinedAt", rt::Attr::to_av(&joined_at)));
+        self.spec.set("joinedAt", rt::Attr::to_av(&joined_at));
         self
     }
 
     /// Applies the update and returns the item as stored afterwards.
     pub async fn send(self) -> ::core::result::Result<UserCompany, rt::Error> {
-        rt::update::<UserCompany>(self.table, self.key.to_key_item(), &self.spec).await
+        let table = self.table;
+        let (key, spec) = rt::IntoUpdate::into_parts(self);
+        rt::update::<UserCompany>(table, key, &spec).await
     }
 }
 
@@ -1316,6 +1359,8 @@ impl rt::Entity for Invitation {
     type Key = InvitationKey;
     type Update<'a> = InvitationUpdate<'a>;
     const REMOVABLE: &'static [&'static str] = &["expiresAt"];
+    const INDEX_KEYS: &'static [&'static str] = &[];
+    const CREATED_AT_KEYS: rt::CreatedAtKeys = rt::CreatedAtKeys::None;
     const CREATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::None;
     const UPDATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::None;
     const VERSION: ::core::option::Option<&'static str> = ::core::option::Option::None;
@@ -1339,6 +1384,11 @@ impl rt::Entity for Invitation {
         ::core::option::Option::None
     }
 
+    fn created_at(&self) -> ::core::option::Option<rt::Timestamp> {
+        ::core::option::Option::None
+    }
+
+    fn set_created_at(&mut self, _at: rt::Timestamp) {}
     fn stamp(
         &mut self,
         _now: rt::Timestamp,
@@ -1349,7 +1399,7 @@ impl rt::Entity for Invitation {
         InvitationUpdate {
             table,
             key,
-            spec: rt::UpdateSpec::default(),
+            spec: rt::UpdateSpec::new(),
         }
     }
 }
@@ -1373,32 +1423,33 @@ pub struct InvitationUpdate<'a> {
 impl<'a> InvitationUpdate<'a> {
     /// Sets `invitedBy`.
     pub fn set_invited_by(mut self, invited_by: ::std::string::String) -> Self {
-        self.spec.set.push(("invitedBy", rt::Attr::to_av(&invited_by)));
+        self.spec.set("invitedBy", rt::Attr::to_av(&invited_by));
         self
     }
 
     /// Sets `expiresAt`.
     pub fn set_expires_at(mut self, expires_at: rt::Timestamp) -> Self {
         self.spec
-            .set
-            .push((
+            .set(
                 "expiresAt",
                 rt::aws_sdk_dynamodb::types::AttributeValue::N(
                     expires_at.unix_millis().div_euclid(1000).to_string(),
                 ),
-            ));
+            );
         self
     }
 
     /// Removes `expiresAt` (and the item from any sparse index it feeds).
     pub fn remove_expires_at(mut self) -> Self {
-        self.spec.remove.push("expiresAt");
+        self.spec.remove("expiresAt");
         self
     }
 
     /// Applies the update and returns the item as stored afterwards.
     pub async fn send(self) -> ::core::result::Result<Invitation, rt::Error> {
-        rt::update::<Invitation>(self.table, self.key.to_key_item(), &self.spec).await
+        let table = self.table;
+        let (key, spec) = rt::IntoUpdate::into_parts(self);
+        rt::update::<Invitation>(table, key, &spec).await
     }
 }
 

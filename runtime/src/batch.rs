@@ -8,6 +8,7 @@ use crate::error::{Error, sdk};
 use crate::item::Item;
 use crate::table::Table;
 use crate::value::Timestamp;
+use crate::write::item_of;
 
 /// Reads items by key in requests of at most 100 keys, retrying unprocessed keys, and
 /// keeping every item already read. Order is not preserved; missing keys are skipped.
@@ -58,6 +59,8 @@ pub async fn batch_get(db: &Table, keys: Vec<Item>, consistent: bool) -> Result<
 pub struct BatchWrite<'a> {
     db: &'a Table,
     requests: Vec<WriteRequest>,
+    /// A put that could not be built (a value DynamoDB would reject).
+    refused: Option<Error>,
 }
 
 impl Table {
@@ -67,21 +70,28 @@ impl Table {
         BatchWrite {
             db: self,
             requests: Vec::new(),
+            refused: None,
         }
     }
 }
 
 impl BatchWrite<'_> {
-    /// Writes a whole item (stamping its maintained timestamps as a create).
+    /// Writes a whole item as a create would: timestamps stamped now, version 1. DynamoDB
+    /// batches take no conditions, so an existing item is replaced whole, creation time and
+    /// version included: use batches for new items and bulk loads, and `put` or a
+    /// transaction where an item may exist.
     pub fn put<E: Entity>(mut self, value: &E) -> Self {
         let mut stored = value.clone();
-        stored.stamp(
-            Timestamp::now(),
-            true,
-            value.version().or(E::VERSION.map(|_| 1)),
-        );
+        stored.stamp(Timestamp::now(), true, E::VERSION.map(|_| 1));
+        let item = match item_of(&stored) {
+            Ok(item) => item,
+            Err(e) => {
+                self.refused.get_or_insert(e);
+                return self;
+            }
+        };
         let put = ::aws_sdk_dynamodb::types::PutRequest::builder()
-            .set_item(Some(stored.to_item()))
+            .set_item(Some(item))
             .build();
         if let Ok(put) = put {
             self.requests
@@ -89,6 +99,7 @@ impl BatchWrite<'_> {
         }
         self
     }
+    /// Deletes an item (no error if it is absent).
     pub fn delete<K: EntityKey>(mut self, key: &K) -> Self {
         let del = ::aws_sdk_dynamodb::types::DeleteRequest::builder()
             .set_key(Some(key.to_key_item()))
@@ -107,6 +118,9 @@ impl BatchWrite<'_> {
     }
     /// Sends the requests in batches of 25; unprocessed ones are retried with backoff.
     pub async fn send(self) -> Result<(), Error> {
+        if let Some(e) = self.refused {
+            return Err(e);
+        }
         let db = self.db;
         let mut failed = Vec::new();
         for chunk in self.requests.chunks(25) {

@@ -18,6 +18,10 @@ pub trait Entity: Sized + Clone {
     /// Attributes an upsert removes when the value has none (optional attributes and
     /// sparse index keys).
     const REMOVABLE: &'static [&'static str];
+    /// The index key attributes this entity's items carry (not the table's own key).
+    const INDEX_KEYS: &'static [&'static str];
+    /// Which of the entity's keys are built from its `createdAt`.
+    const CREATED_AT_KEYS: CreatedAtKeys;
     /// The attribute stamped when an item is created, if any.
     const CREATED_AT: Option<&'static str>;
     /// The attribute stamped on every write, if any.
@@ -34,10 +38,26 @@ pub trait Entity: Sized + Clone {
     fn key_item(&self) -> Item;
     /// The version attribute's value, if the entity has one.
     fn version(&self) -> Option<i64>;
+    /// The creation time, if the entity keeps one.
+    fn created_at(&self) -> Option<Timestamp>;
+    /// Replaces the creation time (a no-op for entities without one).
+    fn set_created_at(&mut self, at: Timestamp);
     /// Sets the maintained attributes before a write.
     fn stamp(&mut self, now: Timestamp, creating: bool, version: Option<i64>);
     /// Starts the typed update of the item with this key.
     fn update_builder(table: &Table, key: Self::Key) -> Self::Update<'_>;
+}
+
+/// Where an entity's key templates use its creation time; decides how a put keeps the
+/// stored `createdAt` and the keys built from it consistent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreatedAtKeys {
+    /// No key uses it (or the entity keeps no creation time).
+    None,
+    /// Only index keys use it.
+    Index,
+    /// The primary key uses it: the value's own creation time names the item.
+    Primary,
 }
 
 /// A primary key of some entity.

@@ -22,6 +22,26 @@ pub enum Error {
         expected: i64,
         actual: Option<i64>,
     },
+    /// A key input given to a setter (an attribute an index key is built from besides the
+    /// one set) is not the stored value, so the rewritten key would have been wrong.
+    KeyInputMismatch {
+        entity: &'static str,
+        key: String,
+        attribute: &'static str,
+    },
+    /// An update with no change in it.
+    EmptyUpdate { entity: &'static str },
+    /// An update whose setters contradict each other (the reason says how).
+    InvalidUpdate {
+        entity: &'static str,
+        reason: String,
+    },
+    /// A key value DynamoDB would reject, refused before the request.
+    InvalidKey {
+        entity: &'static str,
+        attribute: &'static str,
+        reason: String,
+    },
     /// An item read from the table does not fit its entity.
     InvalidItem(ItemError),
     /// A cursor from another access pattern was passed to this one.
@@ -29,6 +49,9 @@ pub enum Error {
         expected: &'static str,
         found: String,
     },
+    /// A cursor of this access pattern, but from a query with other inputs (another
+    /// partition): continuing it would read someone else's items.
+    CursorInputsMismatch { pattern: &'static str },
     /// A cursor that dyngen did not produce.
     InvalidCursor,
     /// A batch that still had unprocessed requests after every retry; exactly those are listed.
@@ -73,9 +96,29 @@ impl ::std::fmt::Display for Error {
                 f,
                 "{entity} {key}: expected version {expected}, found {actual:?}"
             ),
+            Error::KeyInputMismatch {
+                entity,
+                key,
+                attribute,
+            } => write!(
+                f,
+                "{entity} {key}: the `{attribute}` given to rebuild an index key is not the stored one"
+            ),
+            Error::EmptyUpdate { entity } => write!(f, "update of {entity} changes nothing"),
+            Error::InvalidUpdate { entity, reason } => {
+                write!(f, "invalid update of {entity}: {reason}")
+            }
+            Error::InvalidKey {
+                entity,
+                attribute,
+                reason,
+            } => write!(f, "invalid key of {entity}: `{attribute}`: {reason}"),
             Error::InvalidItem(e) => write!(f, "{e}"),
             Error::CursorMismatch { expected, found } => {
                 write!(f, "cursor belongs to pattern `{found}`, not `{expected}`")
+            }
+            Error::CursorInputsMismatch { pattern } => {
+                write!(f, "cursor belongs to a `{pattern}` query with other inputs")
             }
             Error::InvalidCursor => f.write_str("the cursor is not one dyngen produced"),
             Error::BatchIncomplete {
@@ -101,7 +144,7 @@ impl ::std::fmt::Display for Error {
                 Ok(())
             }
             Error::Migration(m) => write!(f, "migration: {m}"),
-            Error::Sdk(e) => write!(f, "DynamoDB: {e}"),
+            Error::Sdk(e) => write_sdk_error(f, e),
         }
     }
 }
@@ -120,6 +163,26 @@ impl From<ItemError> for Error {
     fn from(e: ItemError) -> Self {
         Error::InvalidItem(e)
     }
+}
+
+/// DynamoDB's own code and message when it sent one; otherwise the SDK's description and
+/// its causes (a connection refused, a timeout), which its Display alone leaves out.
+fn write_sdk_error(
+    f: &mut ::std::fmt::Formatter<'_>,
+    e: &::aws_sdk_dynamodb::Error,
+) -> ::std::fmt::Result {
+    use ::aws_sdk_dynamodb::error::ProvideErrorMetadata;
+    match (e.code(), e.message()) {
+        (Some(code), Some(message)) => return write!(f, "DynamoDB {code}: {message}"),
+        (Some(code), None) => return write!(f, "DynamoDB {code}"),
+        _ => write!(f, "DynamoDB: {e}")?,
+    }
+    let mut source = ::std::error::Error::source(e);
+    while let Some(s) = source {
+        write!(f, ": {s}")?;
+        source = s.source();
+    }
+    Ok(())
 }
 
 pub(crate) fn sdk(e: impl Into<::aws_sdk_dynamodb::Error>) -> Error {

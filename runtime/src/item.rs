@@ -146,9 +146,7 @@ pub trait Reader {
     /// A TTL attribute: epoch seconds.
     #[inline]
     fn ttl(&mut self, name: &'static str) -> Result<Option<Timestamp>, ItemError> {
-        Ok(self
-            .value::<i64>(name)?
-            .map(|secs| Timestamp::from_unix_millis(secs.saturating_mul(1000))))
+        Ok(self.value::<EpochSeconds>(name)?.map(|e| e.0))
     }
 }
 
@@ -384,6 +382,26 @@ impl Attr for Timestamp {
                 .ok_or_else(|| invalid(format!("`{s}` is not an RFC 3339 UTC timestamp"))),
             _ => Err(wrong("S")),
         }
+    }
+}
+
+/// A TTL value as stored: epoch seconds, read back into the range a [`Timestamp`] keeps.
+struct EpochSeconds(Timestamp);
+
+impl Attr for EpochSeconds {
+    fn to_av(&self) -> AttributeValue {
+        AttributeValue::N(self.0.unix_millis().div_euclid(1000).to_string())
+    }
+    fn from_av(av: &AttributeValue) -> Result<Self, ItemErrorKind> {
+        let secs = i64::from_av(av)?;
+        secs.checked_mul(1000)
+            .and_then(Timestamp::from_unix_millis)
+            .map(EpochSeconds)
+            .ok_or_else(|| {
+                invalid(format!(
+                    "{secs} epoch seconds is outside years 0000 to 9999"
+                ))
+            })
     }
 }
 

@@ -37,22 +37,27 @@ mod repo;
 mod table;
 #[cfg(feature = "client")]
 mod transaction;
+#[cfg(feature = "client")]
+mod update;
+#[cfg(feature = "client")]
+mod write;
 
 pub use value::{Date, NumberSet, StringSet, Timestamp};
 
 #[cfg(feature = "client")]
 pub use {
     batch::{BatchWrite, batch_get},
-    entity::{Entity, EntityKey},
+    entity::{CreatedAtKeys, Entity, EntityKey},
     error::{CancellationReason, Error},
     item::{Attr, Item, ItemError, ItemErrorKind},
     query::{
         Cursor, IndexQuery, Page, Pager, Query, QuerySpec, TableQuery, decode_entity, decode_page,
         entity_type,
     },
-    repo::{Expr, IntoUpdate, Repo, UpdateSpec, describe_key, update},
+    repo::{Expr, Repo, describe_key},
     table::{BatchRetry, Table, TableDesign},
     transaction::Transaction,
+    update::{IntoUpdate, UpdateSpec, update},
 };
 
 /// The SDK this crate is built on, for generated code (so a schema's module names one

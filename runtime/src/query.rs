@@ -161,12 +161,52 @@ pub struct QuerySpec {
 }
 
 impl QuerySpec {
+    fn key_value(&self, placeholder: &str) -> Option<&AttributeValue> {
+        self.values
+            .iter()
+            .find(|(k, _)| *k == placeholder)
+            .map(|(_, v)| v)
+    }
+
+    /// No item has an empty string in a key attribute (DynamoDB refuses to store one, and
+    /// refuses one in a key condition), so a partition key or an exact sort key that
+    /// renders empty matches nothing, without a request.
+    fn matches_nothing(&self) -> bool {
+        let empty =
+            |v: Option<&AttributeValue>| matches!(v, Some(AttributeValue::S(s)) if s.is_empty());
+        empty(self.key_value(":pk"))
+            || (self.key_condition.contains("#sk = :sk") && empty(self.key_value(":sk")))
+    }
+
+    /// A cursor continues the query it came from: its partition key is this query's.
+    fn check_cursor(&self, start: Item) -> Result<Item, Error> {
+        let pk_attr = self
+            .names
+            .iter()
+            .find(|(k, _)| *k == "#pk")
+            .map(|(_, v)| *v);
+        let same = match (pk_attr, self.key_value(":pk")) {
+            (Some(attr), Some(value)) => start.get(attr) == Some(value),
+            _ => true,
+        };
+        if same {
+            Ok(start)
+        } else {
+            Err(Error::CursorInputsMismatch {
+                pattern: self.pattern,
+            })
+        }
+    }
+
     /// Reads one page of raw items.
     pub async fn page(&self, db: &Table) -> Result<(Vec<Item>, Option<Cursor>), Error> {
         let start = match &self.cursor {
-            Some(c) => Some(c.decode(self.pattern)?),
+            Some(c) => Some(self.check_cursor(c.decode(self.pattern)?)?),
             None => None,
         };
+        if self.matches_nothing() {
+            return Ok((Vec::new(), None));
+        }
         let names: HashMap<String, String> = self
             .names
             .iter()

@@ -1,17 +1,21 @@
 //! Transactions: actions over any entities of one table, applied all or nothing.
 
-use crate::entity::{Entity, EntityKey};
+use crate::entity::{CreatedAtKeys, Entity, EntityKey};
 use crate::error::{CancellationReason, Error, sdk};
 use crate::item::Item;
-use crate::repo::{Expr, IntoUpdate, UpdateSpec};
+use crate::repo::Expr;
 use crate::table::Table;
+use crate::update::IntoUpdate;
 use crate::value::Timestamp;
+use crate::write::{PutCase, item_of, put_parts};
 
 /// Actions over any entities, applied all or nothing.
 pub struct Transaction<'a> {
     db: &'a Table,
     items: Vec<::aws_sdk_dynamodb::types::TransactWriteItem>,
     labels: Vec<String>,
+    /// An action that could not be built (a value DynamoDB would reject).
+    refused: Option<Error>,
 }
 
 impl Table {
@@ -21,6 +25,7 @@ impl Table {
             db: self,
             items: Vec::new(),
             labels: Vec::new(),
+            refused: None,
         }
     }
 }
@@ -45,6 +50,10 @@ impl<'a> Transaction<'a> {
     pub fn create<E: Entity>(mut self, value: &E) -> Self {
         let mut stored = value.clone();
         stored.stamp(Timestamp::now(), true, E::VERSION.map(|_| 1));
+        let item = match item_of(&stored) {
+            Ok(item) => item,
+            Err(e) => return self.refuse(e),
+        };
         let mut expr = Expr::default();
         let cond = format!(
             "attribute_not_exists({})",
@@ -52,7 +61,7 @@ impl<'a> Transaction<'a> {
         );
         let put = ::aws_sdk_dynamodb::types::Put::builder()
             .table_name(self.db.table_name())
-            .set_item(Some(stored.to_item()))
+            .set_item(Some(item))
             .condition_expression(cond)
             .set_expression_attribute_names(expr.into_maps().0)
             .build();
@@ -65,42 +74,70 @@ impl<'a> Transaction<'a> {
         self
     }
 
-    /// Writes a whole item, replacing any item with its key.
-    pub fn put<E: Entity>(mut self, value: &E) -> Self {
-        let mut stored = value.clone();
-        stored.stamp(
-            Timestamp::now(),
-            true,
-            value.version().map(|v| v + 1).or(E::VERSION.map(|_| 1)),
-        );
-        let put = ::aws_sdk_dynamodb::types::Put::builder()
-            .table_name(self.db.table_name())
-            .set_item(Some(stored.to_item()))
-            .build();
-        let item = put.map(|p| {
-            ::aws_sdk_dynamodb::types::TransactWriteItem::builder()
-                .put(p)
-                .build()
-        });
-        self.push(format!("put {}", E::ENTITY_TYPE), item);
-        self
+    /// Creates or replaces an item, as [`crate::Repo::put`] does: the stored version must
+    /// be the value's (a missing one counts as 0), and `createdAt` is kept. One exception,
+    /// because a transaction cannot read first: when index keys are built from
+    /// `createdAt`, the value's `createdAt` must equal the stored one (the action fails
+    /// otherwise) and a new item is written with the value's.
+    pub fn put<E: Entity>(self, value: &E) -> Self {
+        let expected = value.version();
+        let mut stamped = value.clone();
+        let case = match E::CREATED_AT_KEYS {
+            CreatedAtKeys::None => {
+                stamped.stamp(Timestamp::now(), true, expected.map(|v| v + 1));
+                PutCase::KeepStored
+            }
+            CreatedAtKeys::Primary => {
+                stamped.stamp(Timestamp::now(), false, expected.map(|v| v + 1));
+                PutCase::AsGiven
+            }
+            CreatedAtKeys::Index => {
+                stamped.stamp(Timestamp::now(), false, expected.map(|v| v + 1));
+                PutCase::NewOrSameCreated
+            }
+        };
+        match put_parts(&stamped, expected, case) {
+            Ok(parts) => self.update_item(
+                format!("put {}", E::ENTITY_TYPE),
+                parts.key,
+                parts.update,
+                parts.condition,
+                parts.expr,
+            ),
+            Err(e) => self.refuse(e),
+        }
     }
 
     /// Applies a typed update: a generated update builder, with its setters called.
     pub fn update<U: IntoUpdate>(self, update: U) -> Self {
         let (key, spec) = update.into_parts();
-        self.update_parts::<U::Entity>(key, &spec)
+        let mut expr = Expr::default();
+        match spec.expression::<U::Entity>(&mut expr) {
+            Ok((update, cond)) => self.update_item(
+                format!("update {}", <U::Entity as Entity>::ENTITY_TYPE),
+                key,
+                update,
+                Some(cond),
+                expr,
+            ),
+            Err(e) => self.refuse(e),
+        }
     }
 
-    fn update_parts<E: Entity>(mut self, key: Item, spec: &UpdateSpec) -> Self {
-        let mut expr = Expr::default();
-        let (update, cond) = spec.expression::<E>(&mut expr);
+    fn update_item(
+        mut self,
+        label: String,
+        key: Item,
+        update: String,
+        condition: Option<String>,
+        expr: Expr,
+    ) -> Self {
         let (names, values) = expr.into_maps();
         let up = ::aws_sdk_dynamodb::types::Update::builder()
             .table_name(self.db.table_name())
             .set_key(Some(key))
             .update_expression(update)
-            .condition_expression(cond)
+            .set_condition_expression(condition)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
             .build();
@@ -109,7 +146,14 @@ impl<'a> Transaction<'a> {
                 .update(u)
                 .build()
         });
-        self.push(format!("update {}", E::ENTITY_TYPE), item);
+        self.push(label, item);
+        self
+    }
+
+    /// Keeps the first error found while adding actions; `send` returns it without
+    /// sending anything.
+    fn refuse(mut self, e: Error) -> Self {
+        self.refused.get_or_insert(e);
         self
     }
 
@@ -152,15 +196,20 @@ impl<'a> Transaction<'a> {
         self
     }
 
+    /// The number of actions so far.
     pub fn len(&self) -> usize {
         self.items.len()
     }
+    /// Whether no action was added.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
 
     /// Applies every action or none; a cancellation names each failed action.
     pub async fn send(self) -> Result<(), Error> {
+        if let Some(e) = self.refused {
+            return Err(e);
+        }
         use ::aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
         let res = self
             .db

@@ -12,12 +12,31 @@ pub struct Timestamp {
 }
 
 impl Timestamp {
-    pub const fn from_unix_millis(millis: i64) -> Self {
-        Timestamp { millis }
+    /// The earliest timestamp that can be stored: `0000-01-01T00:00:00.000Z`.
+    pub const MIN: Timestamp = Timestamp {
+        millis: -62_167_219_200_000,
+    };
+    /// 1970-01-01T00:00:00.000Z.
+    pub const UNIX_EPOCH: Timestamp = Timestamp { millis: 0 };
+    /// The latest timestamp that can be stored: `9999-12-31T23:59:59.999Z`.
+    pub const MAX: Timestamp = Timestamp {
+        millis: 253_402_300_799_999,
+    };
+
+    /// The instant `millis` milliseconds after 1970-01-01T00:00:00Z, if it lies in years
+    /// 0000 to 9999: outside them the stored form would not sort, nor read back.
+    pub const fn from_unix_millis(millis: i64) -> Option<Self> {
+        if millis < Self::MIN.millis || millis > Self::MAX.millis {
+            None
+        } else {
+            Some(Timestamp { millis })
+        }
     }
+    /// Milliseconds since 1970-01-01T00:00:00Z.
     pub const fn unix_millis(self) -> i64 {
         self.millis
     }
+    /// The current time of the system clock.
     pub fn now() -> Self {
         let d = ::std::time::SystemTime::now()
             .duration_since(::std::time::UNIX_EPOCH)
@@ -26,9 +45,11 @@ impl Timestamp {
             millis: d.as_millis() as i64,
         }
     }
+    /// The UTC calendar date of the instant.
     pub fn date(self) -> Date {
         Date::from_days(self.millis.div_euclid(86_400_000))
     }
+    /// The UTC year of the instant.
     pub fn year(self) -> i32 {
         self.date().year
     }
@@ -57,9 +78,9 @@ impl Timestamp {
             }
             _ => return None,
         };
-        Some(Timestamp {
-            millis: date.days() * 86_400_000 + ((h * 60 + m) * 60 + sec) * 1000 + millis,
-        })
+        Timestamp::from_unix_millis(
+            date.days() * 86_400_000 + ((h * 60 + m) * 60 + sec) * 1000 + millis,
+        )
     }
 }
 
@@ -79,14 +100,18 @@ impl ::std::fmt::Display for Timestamp {
 /// A calendar date (proleptic Gregorian), stored as `YYYY-MM-DD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
-    pub year: i32,
-    pub month: u8,
-    pub day: u8,
+    year: i32,
+    month: u8,
+    day: u8,
 }
 
 impl Date {
-    /// A date if it exists in the calendar.
-    pub fn new(year: i32, month: u8, day: u8) -> Option<Self> {
+    /// A date if it exists in the calendar and lies in years 0000 to 9999 (outside them
+    /// the stored form would not sort, nor read back).
+    pub const fn new(year: i32, month: u8, day: u8) -> Option<Self> {
+        if year < 0 || year > 9999 {
+            return None;
+        }
         let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
         let len = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -95,11 +120,27 @@ impl Date {
             2 => 28,
             _ => return None,
         };
-        (1..=len)
-            .contains(&day)
-            .then_some(Date { year, month, day })
+        if day >= 1 && day <= len {
+            Some(Date { year, month, day })
+        } else {
+            None
+        }
     }
 
+    /// The year, 0 to 9999.
+    pub fn year(self) -> i32 {
+        self.year
+    }
+    /// The month, 1 to 12.
+    pub fn month(self) -> u8 {
+        self.month
+    }
+    /// The day of the month, from 1.
+    pub fn day(self) -> u8 {
+        self.day
+    }
+
+    /// Parses the stored form, `YYYY-MM-DD`.
     pub fn parse(s: &str) -> Option<Self> {
         let b = s.as_bytes();
         if b.len() != 10
@@ -130,7 +171,8 @@ impl Date {
         era * 146_097 + doe - 719_468
     }
 
-    pub fn from_days(days: i64) -> Self {
+    /// The date `days` days after 1970-01-01 (callers keep it within years 0000 to 9999).
+    pub(crate) fn from_days(days: i64) -> Self {
         let z = days + 719_468;
         let era = z.div_euclid(146_097);
         let doe = z - era * 146_097;

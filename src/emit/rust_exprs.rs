@@ -84,8 +84,9 @@ pub fn literal_expr(ty: &Type, lit: &Literal) -> String {
                 s[5..7].trim_start_matches('0'),
                 s[8..10].trim_start_matches('0'),
             );
+            // Evaluated by the compiler: the validator checked the date exists.
             format!(
-                "rt::Date {{ year: {}, month: {m}, day: {d} }}",
+                "const {{ rt::Date::new({}, {m}, {d}).expect(\"a date the schema validator checked\") }}",
                 y.parse::<i32>().unwrap_or_default()
             )
         }

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::rust_exprs::{key_value_expr, rust_type};
 use super::templates::rust_str;
-use crate::ir::{self, AttrRole, Placeholder, Schema, SetterKind, Type};
+use crate::ir::{self, AttrRole, IndexRef, Placeholder, Schema, SetterKind, Type};
 
 #[derive(Serialize)]
 pub struct RepoView {
@@ -20,6 +20,11 @@ pub struct RepoView {
     stamp_body: String,
     update_methods: Vec<SetterView>,
     has_version: bool,
+    index_keys: Vec<String>,
+    created_at_keys: &'static str,
+    created_at_expr: String,
+    set_created_at_body: String,
+    touch_body: String,
 }
 
 fn opt_str(name: Option<&str>) -> String {
@@ -88,7 +93,43 @@ impl RepoView {
             stamp_body: stamp,
             update_methods: update_methods(schema, entity),
             has_version: entity.version.is_some(),
+            index_keys: index_key_attributes(schema, entity),
+            created_at_keys: created_at_keys(entity),
+            created_at_expr: match entity.created_at {
+                Some(c) => format!("::core::option::Option::Some(self.{})", field(c)),
+                None => "::core::option::Option::None".into(),
+            },
+            set_created_at_body: entity
+                .created_at
+                .map(|c| format!("self.{} = at;", field(c)))
+                .unwrap_or_default(),
+            touch_body: touch_statements(schema, entity),
         }
+    }
+}
+
+/// The index key attributes an entity's items carry.
+fn index_key_attributes(schema: &Schema, entity: &ir::Entity) -> Vec<String> {
+    let mut out = Vec::new();
+    for k in entity.keys.iter().filter(|k| k.index != IndexRef::Primary) {
+        let (pk, sk) = schema.key_attributes(k.index);
+        out.push(pk.to_string());
+        out.extend(sk.map(str::to_string));
+    }
+    out
+}
+
+/// Which keys use the creation time: the runtime's `CreatedAtKeys`.
+fn created_at_keys(entity: &ir::Entity) -> &'static str {
+    let Some(c) = entity.created_at else {
+        return "rt::CreatedAtKeys::None";
+    };
+    if entity.primary_key().uses(c) {
+        "rt::CreatedAtKeys::Primary"
+    } else if entity.keys_using(c).next().is_some() {
+        "rt::CreatedAtKeys::Index"
+    } else {
+        "rt::CreatedAtKeys::None"
     }
 }
 
@@ -129,12 +170,12 @@ fn setter_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Set
     let (doc, params, body) = match setter.kind {
         SetterKind::Set => return set_view(schema, entity, setter),
         SetterKind::Remove => {
-            let mut body = format!("self.spec.remove.push({name});");
+            let mut body = format!("self.spec.remove({name});");
             for k in entity.keys_using(setter.attr).filter(|k| k.sparse) {
                 let (pk_attr, sk_attr) = schema.key_attributes(k.index);
-                body.push_str(&format!("self.spec.remove.push({});", rust_str(pk_attr)));
+                body.push_str(&format!("self.spec.remove({});", rust_str(pk_attr)));
                 if let Some(sa) = sk_attr {
-                    body.push_str(&format!("self.spec.remove.push({});", rust_str(sa)));
+                    body.push_str(&format!("self.spec.remove({});", rust_str(sa)));
                 }
             }
             let doc = format!(
@@ -152,26 +193,22 @@ fn setter_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Set
                 ident: "delta".into(),
                 ty,
             }],
-            format!("self.spec.add.push(({name}, rt::Attr::to_av(&delta)));"),
+            format!("self.spec.add({name}, rt::Attr::to_av(&delta));"),
         ),
         SetterKind::Append => (
             format!("Appends to the end of `{}`.", attr.name),
             vec![value],
-            format!("self.spec.append.push(({name}, rt::Attr::to_av(&{f})));"),
+            format!("self.spec.append({name}, rt::Attr::to_av(&{f}));"),
         ),
         SetterKind::AddTo => (
             format!("Adds members to the set `{}`.", attr.name),
             vec![value],
-            format!(
-                "if !{f}.is_empty() {{ self.spec.add.push(({name}, rt::Attr::to_av(&{f}))); }}"
-            ),
+            format!("if !{f}.is_empty() {{ self.spec.add({name}, rt::Attr::to_av(&{f})); }}"),
         ),
         SetterKind::RemoveFrom => (
             format!("Removes members from the set `{}`.", attr.name),
             vec![value],
-            format!(
-                "if !{f}.is_empty() {{ self.spec.delete.push(({name}, rt::Attr::to_av(&{f}))); }}"
-            ),
+            format!("if !{f}.is_empty() {{ self.spec.delete({name}, rt::Attr::to_av(&{f})); }}"),
         ),
     };
     SetterView {
@@ -190,27 +227,32 @@ fn set_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Setter
     let affected: Vec<&ir::EntityKey> = entity.keys_using(ai).collect();
     let extras = setter_extras(entity, ai, &affected);
     let value_of = |ph: &Placeholder| -> String {
-        if ph.attr == ai || extras.contains(&ph.attr) {
+        if Some(ph.attr) == entity.updated_at {
+            "&self.spec.now()".to_string()
+        } else if ph.attr == ai || extras.contains(&ph.attr) {
             format!("&{}", entity.attributes[ph.attr].field_ident)
         } else {
             format!("&self.key.{}", entity.placeholder_ident(ph))
         }
     };
     let mut body = set_statement(attr);
-    for k in &affected {
-        let (pk_attr, sk_attr) = schema.key_attributes(k.index);
+    // The key inputs the caller gives must be the stored values, or the key is wrong.
+    for &x in &extras {
+        let a = &entity.attributes[x];
         body.push_str(&format!(
-            "self.spec.set.push(({}, {}));",
-            rust_str(pk_attr),
-            key_value_expr(&k.pk, entity, &value_of)
+            "self.spec.guard({}, rt::Attr::to_av(&{}));",
+            rust_str(&a.name),
+            a.field_ident
         ));
-        if let (Some(sa), Some(st)) = (sk_attr, &k.sk) {
-            body.push_str(&format!(
-                "self.spec.set.push(({}, {}));",
-                rust_str(sa),
-                key_value_expr(st, entity, &value_of)
-            ));
-        }
+    }
+    for k in &affected {
+        body.push_str(&set_key_statements(
+            schema,
+            entity,
+            k,
+            "self.spec",
+            &value_of,
+        ));
     }
     let params = std::iter::once(ai)
         .chain(extras.iter().copied())
@@ -227,14 +269,59 @@ fn set_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Setter
     }
 }
 
+/// Statements setting both key attributes of `k`, each built by its template.
+fn set_key_statements(
+    schema: &Schema,
+    entity: &ir::Entity,
+    k: &ir::EntityKey,
+    spec: &str,
+    value_of: &dyn Fn(&Placeholder) -> String,
+) -> String {
+    let (pk_attr, sk_attr) = schema.key_attributes(k.index);
+    let mut out = format!(
+        "{spec}.set({}, {});",
+        rust_str(pk_attr),
+        key_value_expr(&k.pk, entity, value_of)
+    );
+    if let (Some(sa), Some(st)) = (sk_attr, &k.sk) {
+        out.push_str(&format!(
+            "{spec}.set({}, {});",
+            rust_str(sa),
+            key_value_expr(st, entity, value_of)
+        ));
+    }
+    out
+}
+
+/// The statements an update's `into_parts` runs: every index key built from the update
+/// time, rebuilt from the stamped time and the primary key (the validator allows no
+/// other input in such keys).
+fn touch_statements(schema: &Schema, entity: &ir::Entity) -> String {
+    let Some(u) = entity.updated_at else {
+        return String::new();
+    };
+    let value_of = |ph: &Placeholder| -> String {
+        if ph.attr == u {
+            "&spec.now()".to_string()
+        } else {
+            format!("&self.key.{}", entity.placeholder_ident(ph))
+        }
+    };
+    entity
+        .keys_using(u)
+        .map(|k| set_key_statements(schema, entity, k, "spec", &value_of))
+        .collect()
+}
+
 /// Attributes the affected key templates need besides the set one that the update's key
-/// struct does not give.
+/// struct does not give (the update time is the update's own).
 fn setter_extras(entity: &ir::Entity, set: usize, affected: &[&ir::EntityKey]) -> Vec<usize> {
     let primary = entity.primary_key().distinct_placeholders();
     let mut extras: Vec<usize> = Vec::new();
     for k in affected {
         for ph in k.placeholders() {
-            if ph.attr != set && !primary.contains(ph) && !extras.contains(&ph.attr) {
+            let stamped = Some(ph.attr) == entity.updated_at;
+            if ph.attr != set && !stamped && !primary.contains(ph) && !extras.contains(&ph.attr) {
                 extras.push(ph.attr);
             }
         }
@@ -249,14 +336,14 @@ fn set_statement(attr: &ir::Attribute) -> String {
     let f = &attr.field_ident;
     if attr.role == AttrRole::Ttl {
         format!(
-            "self.spec.set.push(({name}, rt::aws_sdk_dynamodb::types::AttributeValue::N({f}.unix_millis().div_euclid(1000).to_string())));"
+            "self.spec.set({name}, rt::aws_sdk_dynamodb::types::AttributeValue::N({f}.unix_millis().div_euclid(1000).to_string()));"
         )
     } else if matches!(attr.ty, Type::StringSet | Type::NumberSet) {
         format!(
-            "if {f}.is_empty() {{ self.spec.remove.push({name}); }} else {{ self.spec.set.push(({name}, rt::Attr::to_av(&{f}))); }}"
+            "if {f}.is_empty() {{ self.spec.remove({name}); }} else {{ self.spec.set({name}, rt::Attr::to_av(&{f})); }}"
         )
     } else {
-        format!("self.spec.set.push(({name}, rt::Attr::to_av(&{f})));")
+        format!("self.spec.set({name}, rt::Attr::to_av(&{f}));")
     }
 }
 
@@ -284,7 +371,7 @@ fn set_doc(
             .map(|&x| format!("`{}`", entity.attributes[x].name))
             .collect();
         doc.push_str(&format!(
-            "\nAlso takes {} because an index key is built from them too.",
+            "\nAlso takes {} because an index key is built from them too; the update applies only if they are the stored values ([`rt::Error::KeyInputMismatch`] otherwise).",
             names.join(", ")
         ));
     }

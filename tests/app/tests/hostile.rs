@@ -38,7 +38,7 @@ async fn every_attribute_type_round_trips_through_dynamodb() {
 
     let opt = Option {
         self_: "x".into(),
-        crate_: Timestamp::from_unix_millis(1_709_251_199_999),
+        crate_: Timestamp::from_unix_millis(1_709_251_199_999).unwrap(),
         super_: Date::new(2024, 2, 29).unwrap(),
     };
     db.option().create(&opt).await.unwrap();

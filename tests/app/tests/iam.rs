@@ -32,7 +32,7 @@ fn pairs(v: &[(&str, Option<&str>)]) -> BTreeSet<(String, Option<String>)> {
 
 /// Runs every operation the generated repository of the example schema offers.
 async fn whole_api(db: &Db) {
-    let t0 = Timestamp::from_unix_millis(0);
+    let t0 = Timestamp::UNIX_EPOCH;
     let acme = Company {
         name: "acme".into(),
         industry: None,

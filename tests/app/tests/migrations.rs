@@ -80,7 +80,7 @@ async fn seed_v1(client: aws_sdk_dynamodb::Client, table: &str, n: usize) -> Vec
 fn born_in(people: &[v1::Person], year: i32) -> Vec<String> {
     let mut ids: Vec<String> = people
         .iter()
-        .filter(|p| p.born.is_some_and(|b| b.year == year))
+        .filter(|p| p.born.is_some_and(|b| b.year() == year))
         .map(|p| p.id.clone())
         .collect();
     ids.sort();

@@ -67,7 +67,7 @@ async fn number_sort_key_operators() {
 #[tokio::test]
 async fn string_sort_key_operators_with_trailing_key_parts() {
     let db = db().await;
-    let t = |s: i64| Timestamp::from_unix_millis(1_700_000_000_000 + s * 1000);
+    let t = |s: i64| Timestamp::from_unix_millis(1_700_000_000_000 + s * 1000).unwrap();
     let mut batch = db.batch_write();
     for (seq, s, id) in [(1, 0, "a"), (2, 10, "b"), (3, 10, "c"), (4, 20, "d")] {
         batch = batch.put(&Event {

@@ -27,7 +27,7 @@ async fn example(client: aws_sdk_dynamodb::Client, new_user: User) -> Result<(),
         name: "acme".into(),
     };
     // (The README's company exists already; here the test creates it.)
-    let ts = dyngen_runtime::Timestamp::from_unix_millis(0);
+    let ts = dyngen_runtime::Timestamp::UNIX_EPOCH;
     db.company()
         .create(&db::Company {
             name: "acme".into(),
@@ -62,7 +62,7 @@ async fn example(client: aws_sdk_dynamodb::Client, new_user: User) -> Result<(),
 
 #[tokio::test]
 async fn the_readme_example_runs() {
-    let ts = dyngen_runtime::Timestamp::from_unix_millis(0);
+    let ts = dyngen_runtime::Timestamp::UNIX_EPOCH;
     let alice = User {
         email: "alice@example.com".into(),
         company_name: "acme".into(),

@@ -25,8 +25,8 @@ fn user(company: &str, email: &str) -> User {
         role: UserRole::Member,
         tags: BTreeSet::new(),
         login_count: 0,
-        created_at: Timestamp::from_unix_millis(0),
-        updated_at: Timestamp::from_unix_millis(0),
+        created_at: Timestamp::UNIX_EPOCH,
+        updated_at: Timestamp::UNIX_EPOCH,
         version: 0,
     }
 }
@@ -36,8 +36,8 @@ fn company(name: &str) -> Company {
         name: name.into(),
         industry: None,
         plan: CompanyPlan::Free,
-        created_at: Timestamp::from_unix_millis(0),
-        updated_at: Timestamp::from_unix_millis(0),
+        created_at: Timestamp::UNIX_EPOCH,
+        updated_at: Timestamp::UNIX_EPOCH,
         version: 0,
     }
 }
@@ -73,7 +73,7 @@ async fn create_get_put_delete() {
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let mut changed = got.clone();
     changed.name = "Alice".into();
-    changed.created_at = Timestamp::from_unix_millis(42);
+    changed.created_at = Timestamp::from_unix_millis(42).unwrap();
     let put = db.user().put(&changed).await.unwrap();
     assert_eq!(put.name, "Alice");
     assert_eq!(

@@ -6,7 +6,7 @@ use dyngen_app_tests::{docs_and_names, example, minimal};
 #[test]
 fn schemas_share_timestamp_date_error_and_table() {
     // These lines compile only if the types are one and the same.
-    let t: example::Timestamp = minimal::Timestamp::from_unix_millis(86_400_000);
+    let t: example::Timestamp = minimal::Timestamp::from_unix_millis(86_400_000).unwrap();
     let d: docs_and_names::Date = example::Date::new(2024, 2, 29).unwrap();
     let e: Option<minimal::Error> = None::<example::Error>;
     assert_eq!(t.to_string(), "1970-01-02T00:00:00.000Z");

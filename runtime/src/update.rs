@@ -1,0 +1,265 @@
+//! Typed updates: what a generated update builder collects, how it becomes one UpdateItem,
+//! and the rules that keep it consistent (last setter wins, key inputs guarded, no empty
+//! updates, one time stamp).
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+
+use crate::entity::Entity;
+use crate::error::Error;
+use crate::item::{Attr, Item};
+use crate::repo::{Expr, describe_key};
+use crate::table::Table;
+use crate::value::Timestamp;
+use crate::write::{conflict, version_matches};
+
+/// A generated update builder: the key of the item and the update collected so far.
+pub trait IntoUpdate {
+    /// The entity being updated.
+    type Entity: Entity;
+    /// The key attributes and the collected update, with the index keys that depend on
+    /// the update's time stamp added.
+    fn into_parts(self) -> (Item, UpdateSpec);
+}
+
+/// One change to one attribute.
+#[derive(Debug, Clone, PartialEq)]
+enum Action {
+    Set(AttributeValue),
+    Remove,
+    Add(AttributeValue),
+    Delete(AttributeValue),
+    Append(AttributeValue),
+}
+
+/// The parts of an update, collected by a generated typed builder.
+///
+/// Rules, applied when the request is built: when two setters change one attribute the
+/// last one wins; an attribute another setter took as a key input (a guard) must hold that
+/// value in the stored item, or, if this update sets it, be set to that value; an index
+/// key set to an empty string is removed instead (the item leaves that sparse index); an
+/// update with no change is [`Error::EmptyUpdate`].
+#[derive(Debug, Clone)]
+pub struct UpdateSpec {
+    actions: Vec<(&'static str, Action)>,
+    guards: Vec<(&'static str, AttributeValue)>,
+    expect_version: Option<i64>,
+    now: Timestamp,
+}
+
+impl Default for UpdateSpec {
+    fn default() -> Self {
+        UpdateSpec::new()
+    }
+}
+
+impl UpdateSpec {
+    /// An empty update, stamped with the current time.
+    pub fn new() -> Self {
+        UpdateSpec {
+            actions: Vec::new(),
+            guards: Vec::new(),
+            expect_version: None,
+            now: Timestamp::now(),
+        }
+    }
+    /// Whether no setter was called.
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+    /// The time this update stamps (`updatedAt`, and every key built from it).
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+    /// Sets an attribute.
+    pub fn set(&mut self, name: &'static str, value: AttributeValue) {
+        self.actions.push((name, Action::Set(value)));
+    }
+    /// Removes an attribute.
+    pub fn remove(&mut self, name: &'static str) {
+        self.actions.push((name, Action::Remove));
+    }
+    /// Adds to a number or set attribute.
+    pub fn add(&mut self, name: &'static str, value: AttributeValue) {
+        self.actions.push((name, Action::Add(value)));
+    }
+    /// Removes members from a set attribute.
+    pub fn delete(&mut self, name: &'static str, value: AttributeValue) {
+        self.actions.push((name, Action::Delete(value)));
+    }
+    /// Appends to a list attribute.
+    pub fn append(&mut self, name: &'static str, value: AttributeValue) {
+        self.actions.push((name, Action::Append(value)));
+    }
+    /// Requires the stored `name` to be `value`: a key input the caller gave a setter.
+    pub fn guard(&mut self, name: &'static str, value: AttributeValue) {
+        self.guards.push((name, value));
+    }
+    /// Applies only if the stored version is `version` (a missing version counts as 0).
+    pub fn expect_version(&mut self, version: i64) {
+        self.expect_version = Some(version);
+    }
+    /// The version this update expects, if any.
+    pub fn expected_version(&self) -> Option<i64> {
+        self.expect_version
+    }
+
+    /// The actions that take effect (the last per attribute, empty index keys removed)
+    /// and the guards still to check against the stored item.
+    #[allow(clippy::type_complexity)]
+    fn resolve<E: Entity>(
+        &self,
+    ) -> Result<
+        (
+            Vec<(&'static str, Action)>,
+            Vec<(&'static str, AttributeValue)>,
+        ),
+        Error,
+    > {
+        let mut last: Vec<(&'static str, Action)> = Vec::new();
+        for (name, action) in &self.actions {
+            let action = match action {
+                Action::Set(AttributeValue::S(s))
+                    if s.is_empty() && E::INDEX_KEYS.contains(name) =>
+                {
+                    Action::Remove
+                }
+                a => a.clone(),
+            };
+            match last.iter_mut().find(|(n, _)| n == name) {
+                Some(slot) => slot.1 = action,
+                None => last.push((name, action)),
+            }
+        }
+        if last.is_empty() {
+            return Err(Error::EmptyUpdate {
+                entity: E::ENTITY_TYPE,
+            });
+        }
+        let mut guards = Vec::new();
+        for (name, value) in &self.guards {
+            match last.iter().find(|(n, _)| n == name) {
+                None => {
+                    if !guards.iter().any(|(n, v)| n == name && v == value) {
+                        guards.push((*name, value.clone()));
+                    }
+                }
+                Some((_, Action::Set(v))) if v == value => {}
+                Some(_) => {
+                    return Err(Error::InvalidUpdate {
+                        entity: E::ENTITY_TYPE,
+                        reason: format!(
+                            "`{name}` is changed by this update and given to another setter as a key input with a different value"
+                        ),
+                    });
+                }
+            }
+        }
+        // Two guards on one attribute with different values can never both hold.
+        for (i, (n, v)) in guards.iter().enumerate() {
+            if guards[..i].iter().any(|(m, w)| m == n && w != v) {
+                return Err(Error::InvalidUpdate {
+                    entity: E::ENTITY_TYPE,
+                    reason: format!("`{n}` is given to two setters with different values"),
+                });
+            }
+        }
+        Ok((last, guards))
+    }
+
+    /// The update and condition expressions for this update on an existing item of `E`.
+    pub fn expression<E: Entity>(&self, expr: &mut Expr) -> Result<(String, String), Error> {
+        let (actions, guards) = self.resolve::<E>()?;
+        let mut sets: Vec<String> = Vec::new();
+        let mut removes: Vec<String> = Vec::new();
+        let mut adds: Vec<String> = Vec::new();
+        let mut deletes: Vec<String> = Vec::new();
+        for (name, action) in actions {
+            let n = expr.name(name);
+            match action {
+                Action::Set(v) => sets.push(format!("{n} = {}", expr.value(v))),
+                Action::Remove => removes.push(n),
+                Action::Add(v) => adds.push(format!("{n} {}", expr.value(v))),
+                Action::Delete(v) => deletes.push(format!("{n} {}", expr.value(v))),
+                Action::Append(v) => {
+                    let v = expr.value(v);
+                    let empty = expr.value(AttributeValue::L(Vec::new()));
+                    sets.push(format!(
+                        "{n} = list_append(if_not_exists({n}, {empty}), {v})"
+                    ));
+                }
+            }
+        }
+        if let Some(u) = E::UPDATED_AT {
+            let n = expr.name(u);
+            let v = expr.value(self.now.to_av());
+            sets.push(format!("{n} = {v}"));
+        }
+        if let Some(ver) = E::VERSION {
+            let n = expr.name(ver);
+            let one = expr.value(AttributeValue::N("1".into()));
+            adds.push(format!("{n} {one}"));
+        }
+        let mut update = Vec::new();
+        for (kw, parts) in [
+            ("SET", sets),
+            ("REMOVE", removes),
+            ("ADD", adds),
+            ("DELETE", deletes),
+        ] {
+            if !parts.is_empty() {
+                update.push(format!("{kw} {}", parts.join(", ")));
+            }
+        }
+        let mut cond = format!("attribute_exists({})", expr.name(E::DESIGN.partition_key));
+        for (name, value) in guards {
+            let n = expr.name(name);
+            let v = expr.value(value);
+            cond.push_str(&format!(" AND {n} = {v}"));
+        }
+        if let (Some(ver), Some(v)) = (E::VERSION, self.expect_version) {
+            cond.push_str(&format!(" AND {}", version_matches(expr, ver, v)));
+        }
+        Ok((update.join(" "), cond))
+    }
+
+    /// The attributes guarded by this update, for telling which one failed.
+    pub(crate) fn guarded(&self) -> impl Iterator<Item = (&'static str, &AttributeValue)> {
+        self.guards.iter().map(|(n, v)| (*n, v))
+    }
+}
+
+/// Applies an update to an existing item and returns the item as stored afterwards.
+pub async fn update<E: Entity>(db: &Table, key: Item, spec: &UpdateSpec) -> Result<E, Error> {
+    let mut expr = Expr::default();
+    let (update, cond) = spec.expression::<E>(&mut expr)?;
+    let (names, values) = expr.into_maps();
+    let res = db
+        .client()
+        .update_item()
+        .table_name(db.table_name())
+        .set_key(Some(key.clone()))
+        .update_expression(update)
+        .condition_expression(cond)
+        .set_expression_attribute_names(names)
+        .set_expression_attribute_values(values)
+        .return_values(ReturnValue::AllNew)
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .send()
+        .await;
+    match res {
+        Ok(out) => match out.attributes {
+            Some(item) => Ok(E::from_item_owned(item)?),
+            None => Err(Error::NotFound {
+                entity: E::ENTITY_TYPE,
+                key: describe_key(E::DESIGN, &key),
+            }),
+        },
+        Err(e) => Err(conflict::<E>(
+            e,
+            &key,
+            spec.expected_version(),
+            spec.guarded(),
+            true,
+        )),
+    }
+}

@@ -1,0 +1,393 @@
+//! The write model every path shares: the item a value becomes (with empty index keys
+//! dropped and empty primary keys refused), the version condition, how `createdAt` is
+//! kept, and the mapping of failed conditions to typed errors.
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+
+use crate::entity::{CreatedAtKeys, Entity};
+use crate::error::{Error, sdk};
+use crate::item::{Attr, Item};
+use crate::repo::{Expr, describe_key};
+use crate::table::Table;
+use crate::value::Timestamp;
+
+/// The condition "the stored version is `expected`"; a missing version attribute counts as
+/// version 0, as it reads back.
+pub(crate) fn version_matches(expr: &mut Expr, attr: &str, expected: i64) -> String {
+    let n = expr.name(attr);
+    let v = expr.value(AttributeValue::N(expected.to_string()));
+    if expected == 0 {
+        format!("(attribute_not_exists({n}) OR {n} = {v})")
+    } else {
+        format!("{n} = {v}")
+    }
+}
+
+/// The item `value` is stored as: an index key attribute that renders empty is left out
+/// (the item is not in that sparse index; DynamoDB rejects empty key strings), and an
+/// empty primary key is [`Error::InvalidKey`] before any request.
+pub(crate) fn item_of<E: Entity>(value: &E) -> Result<Item, Error> {
+    let mut item = value.to_item();
+    for key in [E::DESIGN.partition_key, E::DESIGN.sort_key] {
+        if matches!(item.get(key), Some(AttributeValue::S(s)) if s.is_empty()) {
+            return Err(Error::InvalidKey {
+                entity: E::ENTITY_TYPE,
+                attribute: key,
+                reason: "a key attribute cannot be an empty string".into(),
+            });
+        }
+    }
+    item.retain(|name, v| {
+        !(E::INDEX_KEYS.contains(&name.as_str())
+            && matches!(v, AttributeValue::S(s) if s.is_empty()))
+    });
+    Ok(item)
+}
+
+/// Creates an item; fails with [`Error::AlreadyExists`] if its key is taken.
+pub async fn create<E: Entity>(db: &Table, value: &E) -> Result<E, Error> {
+    let mut stored = value.clone();
+    stored.stamp(Timestamp::now(), true, E::VERSION.map(|_| 1));
+    let item = item_of(&stored)?;
+    let mut expr = Expr::default();
+    let cond = format!(
+        "attribute_not_exists({})",
+        expr.name(E::DESIGN.partition_key)
+    );
+    let key = describe_key(E::DESIGN, &item);
+    let res = db
+        .client()
+        .put_item()
+        .table_name(db.table_name())
+        .set_item(Some(item))
+        .condition_expression(cond)
+        .set_expression_attribute_names(expr.into_maps().0)
+        .send()
+        .await;
+    match res {
+        Ok(_) => Ok(stored),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+        {
+            Err(Error::AlreadyExists {
+                entity: E::ENTITY_TYPE,
+                key,
+            })
+        }
+        Err(e) => Err(sdk(e)),
+    }
+}
+
+/// Which items a put may land on, and what it does with `createdAt`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum PutCase {
+    /// New or existing: `createdAt` is kept if stored, else set to the stamped time.
+    /// For entities whose keys do not use `createdAt`.
+    KeepStored,
+    /// New or existing, with the caller's `createdAt` written as given (it is part of the
+    /// primary key, so it names the item).
+    AsGiven,
+    /// An existing item whose `createdAt` is the value's.
+    ExistingWithCreated,
+    /// A new item, stamped now.
+    New,
+    /// New (written with the caller's `createdAt`) or existing with the caller's
+    /// `createdAt`: one request, for transactions.
+    NewOrSameCreated,
+}
+
+/// One put as an UpdateItem: the key, the expressions, and the value as it is written.
+pub(crate) struct PutParts<E> {
+    pub key: Item,
+    pub update: String,
+    pub condition: Option<String>,
+    pub expr: Expr,
+    pub stored: E,
+}
+
+/// Builds the UpdateItem of a put (`value` already stamped, with the version it had).
+pub(crate) fn put_parts<E: Entity>(
+    value: &E,
+    expected: Option<i64>,
+    case: PutCase,
+) -> Result<PutParts<E>, Error> {
+    let mut item = item_of(value)?;
+    let key: Item = [E::DESIGN.partition_key, E::DESIGN.sort_key]
+        .iter()
+        .filter_map(|k| item.remove_entry(*k))
+        .collect();
+    let mut expr = Expr::default();
+    let mut sets = Vec::new();
+    let mut names: Vec<&String> = item.keys().collect();
+    names.sort();
+    for name in names {
+        let n = expr.name(name);
+        let v = expr.value(item[name].clone());
+        let keep = Some(name.as_str()) == E::CREATED_AT && matches!(case, PutCase::KeepStored);
+        if keep {
+            sets.push(format!("{n} = if_not_exists({n}, {v})"));
+        } else {
+            sets.push(format!("{n} = {v}"));
+        }
+    }
+    let mut absent: Vec<&str> = E::REMOVABLE
+        .iter()
+        .chain(E::INDEX_KEYS)
+        .copied()
+        .filter(|a| !item.contains_key(*a))
+        .collect();
+    absent.sort_unstable();
+    absent.dedup();
+    let removes: Vec<String> = absent.into_iter().map(|a| expr.name(a)).collect();
+    let mut update = format!("SET {}", sets.join(", "));
+    if !removes.is_empty() {
+        update.push_str(&format!(" REMOVE {}", removes.join(", ")));
+    }
+    let condition = put_condition::<E>(&mut expr, value, expected, case);
+    Ok(PutParts {
+        key,
+        update,
+        condition,
+        expr,
+        stored: value.clone(),
+    })
+}
+
+fn put_condition<E: Entity>(
+    expr: &mut Expr,
+    value: &E,
+    expected: Option<i64>,
+    case: PutCase,
+) -> Option<String> {
+    // Names and values enter `expr` only when used: DynamoDB rejects unused ones.
+    let pk = |expr: &mut Expr| expr.name(E::DESIGN.partition_key);
+    let version = |expr: &mut Expr| match (E::VERSION, expected) {
+        (Some(ver), Some(e)) => Some(version_matches(expr, ver, e)),
+        _ => None,
+    };
+    let created = |expr: &mut Expr| {
+        let (attr, c) = E::CREATED_AT.zip(value.created_at())?;
+        let n = expr.name(attr);
+        let v = expr.value(c.to_av());
+        Some(format!("{n} = {v}"))
+    };
+    let all = |parts: [Option<String>; 2]| {
+        let parts: Vec<String> = parts.into_iter().flatten().collect();
+        (!parts.is_empty()).then(|| parts.join(" AND "))
+    };
+    match case {
+        PutCase::KeepStored | PutCase::AsGiven => {
+            let v = version(expr)?;
+            Some(format!("attribute_not_exists({}) OR {v}", pk(expr)))
+        }
+        PutCase::New => Some(format!("attribute_not_exists({})", pk(expr))),
+        PutCase::ExistingWithCreated => {
+            let exists = format!("attribute_exists({})", pk(expr));
+            let rest = all([created(expr), version(expr)]);
+            Some(rest.map_or(exists.clone(), |r| format!("{exists} AND {r}")))
+        }
+        PutCase::NewOrSameCreated => {
+            let rest = all([created(expr), version(expr)])?;
+            Some(format!("attribute_not_exists({}) OR ({rest})", pk(expr)))
+        }
+    }
+}
+
+/// Creates or replaces an item and returns it as stored. `createdAt` is the stored one for
+/// an existing item and the time of the write for a new one (unless it is part of the
+/// primary key, where the value's own names the item); with a version attribute, the
+/// stored version must equal the value's (a missing one counts as 0).
+pub async fn put<E: Entity>(db: &Table, value: &E) -> Result<E, Error> {
+    let expected = value.version();
+    let now = Timestamp::now();
+    let mut stamped = value.clone();
+    match E::CREATED_AT_KEYS {
+        CreatedAtKeys::None => {
+            stamped.stamp(now, true, expected.map(|v| v + 1));
+            put_once(db, &stamped, expected, PutCase::KeepStored).await
+        }
+        CreatedAtKeys::Primary => {
+            stamped.stamp(now, false, expected.map(|v| v + 1));
+            put_once(db, &stamped, expected, PutCase::AsGiven).await
+        }
+        CreatedAtKeys::Index => put_keeping_created(db, stamped, expected, now).await,
+    }
+}
+
+/// A put for an entity whose index keys use `createdAt`: the keys must be built from the
+/// stored `createdAt`, which a single UpdateItem cannot read. Each attempt is one atomic,
+/// consistent write conditioned on what it assumed; a failed assumption is corrected from
+/// the item DynamoDB returns with the failure, and the write tried again.
+async fn put_keeping_created<E: Entity>(
+    db: &Table,
+    mut value: E,
+    expected: Option<i64>,
+    now: Timestamp,
+) -> Result<E, Error> {
+    const ATTEMPTS: usize = 4;
+    let mut assume_new = false;
+    for _ in 0..ATTEMPTS {
+        let case = if assume_new {
+            value.stamp(now, true, expected.map(|v| v + 1));
+            PutCase::New
+        } else {
+            value.stamp(now, false, expected.map(|v| v + 1));
+            PutCase::ExistingWithCreated
+        };
+        match put_request(db, &value, expected, case).await? {
+            Ok(stored) => return Ok(stored),
+            Err(None) => assume_new = !assume_new,
+            Err(Some(old)) => {
+                check_version::<E>(&old, expected, &value)?;
+                let created = E::CREATED_AT
+                    .and_then(|c| old.get(c))
+                    .and_then(|av| Timestamp::from_av(av).ok());
+                value.set_created_at(created.unwrap_or(now));
+                assume_new = false;
+            }
+        }
+    }
+    Err(Error::ConditionFailed {
+        entity: E::ENTITY_TYPE,
+        key: describe_key(E::DESIGN, &value.key_item()),
+    })
+}
+
+fn check_version<E: Entity>(old: &Item, expected: Option<i64>, value: &E) -> Result<(), Error> {
+    let (Some(ver), Some(expected)) = (E::VERSION, expected) else {
+        return Ok(());
+    };
+    let actual = stored_version(old, ver);
+    if actual == Some(expected) {
+        return Ok(());
+    }
+    Err(Error::VersionConflict {
+        entity: E::ENTITY_TYPE,
+        key: describe_key(E::DESIGN, &value.key_item()),
+        expected,
+        actual,
+    })
+}
+
+/// The stored version: a missing attribute is version 0.
+fn stored_version(old: &Item, attr: &str) -> Option<i64> {
+    match old.get(attr) {
+        None => Some(0),
+        Some(v) => v.as_n().ok().and_then(|n| n.parse().ok()),
+    }
+}
+
+async fn put_once<E: Entity>(
+    db: &Table,
+    value: &E,
+    expected: Option<i64>,
+    case: PutCase,
+) -> Result<E, Error> {
+    match put_request(db, value, expected, case).await? {
+        Ok(stored) => Ok(stored),
+        Err(old) => {
+            if let Some(old) = &old {
+                check_version::<E>(old, expected, value)?;
+            }
+            Err(Error::ConditionFailed {
+                entity: E::ENTITY_TYPE,
+                key: describe_key(E::DESIGN, &value.key_item()),
+            })
+        }
+    }
+}
+
+/// Sends one put. `Ok(Err(old))`: its condition failed, with the item as it was (`None`:
+/// there was none).
+async fn put_request<E: Entity>(
+    db: &Table,
+    value: &E,
+    expected: Option<i64>,
+    case: PutCase,
+) -> Result<Result<E, Option<Item>>, Error> {
+    let parts = put_parts(value, expected, case)?;
+    let (names, values) = parts.expr.into_maps();
+    let res = db
+        .client()
+        .update_item()
+        .table_name(db.table_name())
+        .set_key(Some(parts.key))
+        .update_expression(parts.update)
+        .set_condition_expression(parts.condition)
+        .set_expression_attribute_names(names)
+        .set_expression_attribute_values(values)
+        .return_values(ReturnValue::AllNew)
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .send()
+        .await;
+    match res {
+        Ok(out) => match out.attributes {
+            Some(item) => Ok(Ok(E::from_item_owned(item)?)),
+            None => Ok(Ok(parts.stored)),
+        },
+        Err(e) => {
+            use ::aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+            match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(c)) => {
+                    Ok(Err(c.item().cloned()))
+                }
+                _ => Err(sdk(e)),
+            }
+        }
+    }
+}
+
+/// Maps a failed conditional update to NotFound, VersionConflict, KeyInputMismatch or
+/// ConditionFailed, from the old item DynamoDB returns with the failure.
+pub(crate) fn conflict<'g, E: Entity>(
+    e: ::aws_sdk_dynamodb::error::SdkError<
+        ::aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+        ::aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
+    key: &Item,
+    expected: Option<i64>,
+    mut guards: impl Iterator<Item = (&'static str, &'g AttributeValue)>,
+    must_exist: bool,
+) -> Error {
+    use ::aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+    let Some(UpdateItemError::ConditionalCheckFailedException(c)) = e.as_service_error() else {
+        return sdk(e);
+    };
+    let desc = describe_key(E::DESIGN, key);
+    let Some(old) = c.item() else {
+        return if must_exist {
+            Error::NotFound {
+                entity: E::ENTITY_TYPE,
+                key: desc,
+            }
+        } else {
+            Error::ConditionFailed {
+                entity: E::ENTITY_TYPE,
+                key: desc,
+            }
+        };
+    };
+    if let (Some(ver), Some(expected)) = (E::VERSION, expected) {
+        let actual = stored_version(old, ver);
+        if actual != Some(expected) {
+            return Error::VersionConflict {
+                entity: E::ENTITY_TYPE,
+                key: desc,
+                expected,
+                actual,
+            };
+        }
+    }
+    if let Some((attribute, _)) = guards.find(|(n, v)| old.get(*n) != Some(*v)) {
+        return Error::KeyInputMismatch {
+            entity: E::ENTITY_TYPE,
+            key: desc,
+            attribute,
+        };
+    }
+    Error::ConditionFailed {
+        entity: E::ENTITY_TYPE,
+        key: desc,
+    }
+}
