@@ -1919,22 +1919,55 @@ impl Db {
         )
     }
 
-    /// Links a `Company` and a `User` (membership): creates both relationship items in one transaction; fails if either exists.
+    /// Links a `Company` and a `User` (membership): creates both relationship items, from these values, in one transaction; fails if either exists.
     pub async fn link_membership(
         &self,
-        a: &CompanyMember,
-        b: &UserCompany,
+        company_name: ::std::string::String,
+        email: ::std::string::String,
+        joined_at: rt::Timestamp,
+        role: CompanyMemberRole,
     ) -> ::core::result::Result<(), rt::Error> {
-        self.transaction().create(a).create(b).send().await
+        self.transaction()
+            .create(
+                &CompanyMember {
+                    company_name: ::core::clone::Clone::clone(&company_name),
+                    email: ::core::clone::Clone::clone(&email),
+                    joined_at: ::core::clone::Clone::clone(&joined_at),
+                    role: ::core::clone::Clone::clone(&role),
+                },
+            )
+            .create(
+                &UserCompany {
+                    email: ::core::clone::Clone::clone(&email),
+                    company_name: ::core::clone::Clone::clone(&company_name),
+                    joined_at: ::core::clone::Clone::clone(&joined_at),
+                },
+            )
+            .send()
+            .await
     }
 
     /// Removes both relationship items of `membership` in one transaction.
     pub async fn unlink_membership(
         &self,
-        a: &CompanyMemberKey,
-        b: &UserCompanyKey,
+        company_name: ::std::string::String,
+        email: ::std::string::String,
     ) -> ::core::result::Result<(), rt::Error> {
-        self.transaction().delete(a).delete(b).send().await
+        self.transaction()
+            .delete(
+                &CompanyMemberKey {
+                    company_name: ::core::clone::Clone::clone(&company_name),
+                    email: ::core::clone::Clone::clone(&email),
+                },
+            )
+            .delete(
+                &UserCompanyKey {
+                    email: ::core::clone::Clone::clone(&email),
+                    company_name: ::core::clone::Clone::clone(&company_name),
+                },
+            )
+            .send()
+            .await
     }
 }
 

@@ -21,6 +21,9 @@ pub trait IntoUpdate {
     fn into_parts(self) -> (Item, UpdateSpec);
 }
 
+/// A condition on a stored attribute: this value, or (`None`) absent.
+type Guard = (&'static str, Option<AttributeValue>);
+
 /// One change to one attribute.
 #[derive(Debug, Clone, PartialEq)]
 enum Action {
@@ -41,7 +44,7 @@ enum Action {
 #[derive(Debug, Clone)]
 pub struct UpdateSpec {
     actions: Vec<(&'static str, Action)>,
-    guards: Vec<(&'static str, AttributeValue)>,
+    guards: Vec<(&'static str, Option<AttributeValue>)>,
     expect_version: Option<i64>,
     now: Timestamp,
 }
@@ -92,7 +95,11 @@ impl UpdateSpec {
     }
     /// Requires the stored `name` to be `value`: a key input the caller gave a setter.
     pub fn guard(&mut self, name: &'static str, value: AttributeValue) {
-        self.guards.push((name, value));
+        self.guards.push((name, Some(value)));
+    }
+    /// Requires the item to have no `name`: an optional key input the caller said is absent.
+    pub fn guard_absent(&mut self, name: &'static str) {
+        self.guards.push((name, None));
     }
     /// Applies only if the stored version is `version` (a missing version counts as 0).
     pub fn expect_version(&mut self, version: i64) {
@@ -105,16 +112,7 @@ impl UpdateSpec {
 
     /// The actions that take effect (the last per attribute, empty index keys removed)
     /// and the guards still to check against the stored item.
-    #[allow(clippy::type_complexity)]
-    fn resolve<E: Entity>(
-        &self,
-    ) -> Result<
-        (
-            Vec<(&'static str, Action)>,
-            Vec<(&'static str, AttributeValue)>,
-        ),
-        Error,
-    > {
+    fn resolve<E: Entity>(&self) -> Result<(Vec<(&'static str, Action)>, Vec<Guard>), Error> {
         let mut last: Vec<(&'static str, Action)> = Vec::new();
         for (name, action) in &self.actions {
             let action = match action {
@@ -143,7 +141,8 @@ impl UpdateSpec {
                         guards.push((*name, value.clone()));
                     }
                 }
-                Some((_, Action::Set(v))) if v == value => {}
+                Some((_, Action::Set(v))) if Some(v) == value.as_ref() => {}
+                Some((_, Action::Remove)) if value.is_none() => {}
                 Some(_) => {
                     return Err(Error::InvalidUpdate {
                         entity: E::ENTITY_TYPE,
@@ -213,8 +212,13 @@ impl UpdateSpec {
         let mut cond = format!("attribute_exists({})", expr.name(E::DESIGN.partition_key));
         for (name, value) in guards {
             let n = expr.name(name);
-            let v = expr.value(value);
-            cond.push_str(&format!(" AND {n} = {v}"));
+            match value {
+                Some(value) => {
+                    let v = expr.value(value);
+                    cond.push_str(&format!(" AND {n} = {v}"));
+                }
+                None => cond.push_str(&format!(" AND attribute_not_exists({n})")),
+            }
         }
         if let (Some(ver), Some(v)) = (E::VERSION, self.expect_version) {
             cond.push_str(&format!(" AND {}", version_matches(expr, ver, v)));
@@ -223,8 +227,8 @@ impl UpdateSpec {
     }
 
     /// The attributes guarded by this update, for telling which one failed.
-    pub(crate) fn guarded(&self) -> impl Iterator<Item = (&'static str, &AttributeValue)> {
-        self.guards.iter().map(|(n, v)| (*n, v))
+    pub(crate) fn guarded(&self) -> impl Iterator<Item = (&'static str, Option<&AttributeValue>)> {
+        self.guards.iter().map(|(n, v)| (*n, v.as_ref()))
     }
 }
 

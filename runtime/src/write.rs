@@ -347,7 +347,7 @@ pub(crate) fn conflict<'g, E: Entity>(
     >,
     key: &Item,
     expected: Option<i64>,
-    mut guards: impl Iterator<Item = (&'static str, &'g AttributeValue)>,
+    mut guards: impl Iterator<Item = (&'static str, Option<&'g AttributeValue>)>,
     must_exist: bool,
 ) -> Error {
     use ::aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -379,7 +379,7 @@ pub(crate) fn conflict<'g, E: Entity>(
             };
         }
     }
-    if let Some((attribute, _)) = guards.find(|(n, v)| old.get(*n) != Some(*v)) {
+    if let Some((attribute, _)) = guards.find(|(n, v)| old.get(*n) != *v) {
         return Error::KeyInputMismatch {
             entity: E::ENTITY_TYPE,
             key: desc,

@@ -263,7 +263,7 @@ impl EntityView {
     }
 }
 
-fn placeholder_type(entity: &ir::Entity, ph: &ir::Placeholder) -> String {
+pub(super) fn placeholder_type(entity: &ir::Entity, ph: &ir::Placeholder) -> String {
     match ph.format {
         PlaceholderFormat::Value => rust_type(&entity.attributes[ph.attr].ty),
         PlaceholderFormat::Year => "i32".to_string(),

@@ -35,7 +35,7 @@ pub fn rust_type(ty: &Type) -> String {
     }
 }
 
-fn field_type(attr: &ir::Attribute) -> String {
+pub fn field_type(attr: &ir::Attribute) -> String {
     let t = rust_type(&attr.ty);
     if attr.optional {
         format!("::core::option::Option<{t}>")

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::rust_exprs::{key_value_expr, rust_type};
+use super::rust_exprs::{field_type, key_value_expr, rust_type};
 use super::templates::rust_str;
 use crate::ir::{self, AttrRole, IndexRef, Placeholder, Schema, SetterKind, Type};
 
@@ -226,9 +226,13 @@ fn set_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Setter
     let attr = &entity.attributes[ai];
     let affected: Vec<&ir::EntityKey> = entity.keys_using(ai).collect();
     let extras = setter_extras(entity, ai, &affected);
+    let optional = |x: usize| entity.attributes[x].optional;
     let value_of = |ph: &Placeholder| -> String {
         if Some(ph.attr) == entity.updated_at {
             "&self.spec.now()".to_string()
+        } else if extras.contains(&ph.attr) && optional(ph.attr) {
+            // Bound by reference in the `if let` around the key statements.
+            entity.attributes[ph.attr].field_ident.clone()
         } else if ph.attr == ai || extras.contains(&ph.attr) {
             format!("&{}", entity.attributes[ph.attr].field_ident)
         } else {
@@ -238,27 +242,34 @@ fn set_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Setter
     let mut body = set_statement(attr);
     // The key inputs the caller gives must be the stored values, or the key is wrong.
     for &x in &extras {
-        let a = &entity.attributes[x];
-        body.push_str(&format!(
-            "self.spec.guard({}, rt::Attr::to_av(&{}));",
-            rust_str(&a.name),
-            a.field_ident
-        ));
+        body.push_str(&guard_statement(&entity.attributes[x]));
     }
     for k in &affected {
-        body.push_str(&set_key_statements(
-            schema,
-            entity,
-            k,
-            "self.spec",
-            &value_of,
+        let sets = set_key_statements(schema, entity, k, "self.spec", &value_of);
+        let absent: Vec<&str> = extras
+            .iter()
+            .filter(|&&x| optional(x) && k.placeholders().any(|ph| ph.attr == x))
+            .map(|&x| entity.attributes[x].field_ident.as_str())
+            .collect();
+        body.push_str(&if_all_present(
+            &absent,
+            &sets,
+            &remove_key_statements(schema, k),
         ));
     }
     let params = std::iter::once(ai)
         .chain(extras.iter().copied())
-        .map(|x| ParamView {
-            ident: entity.attributes[x].field_ident.clone(),
-            ty: rust_type(&entity.attributes[x].ty),
+        .map(|x| {
+            let a = &entity.attributes[x];
+            let ty = rust_type(&a.ty);
+            ParamView {
+                ident: a.field_ident.clone(),
+                ty: if x != ai && a.optional {
+                    format!("::core::option::Option<{ty}>")
+                } else {
+                    ty
+                },
+            }
         })
         .collect();
     SetterView {
@@ -267,6 +278,51 @@ fn set_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Setter
         params,
         body,
     }
+}
+
+/// The condition that a key input the caller gave is the stored value (or, for an optional
+/// one given as `None`, that the item has none).
+fn guard_statement(a: &ir::Attribute) -> String {
+    let (name, f) = (rust_str(&a.name), &a.field_ident);
+    if a.optional {
+        format!(
+            "match &{f} {{ ::core::option::Option::Some(v) => self.spec.guard({name}, rt::Attr::to_av(v)), ::core::option::Option::None => self.spec.guard_absent({name}) }}"
+        )
+    } else {
+        format!("self.spec.guard({name}, rt::Attr::to_av(&{f}));")
+    }
+}
+
+/// `then` when every optional input in `optional` is `Some` (bound by reference under its
+/// own name), else `otherwise`: a sparse key is written only when all its inputs exist.
+fn if_all_present(optional: &[&str], then: &str, otherwise: &str) -> String {
+    match optional {
+        [] => then.to_string(),
+        [one] => format!(
+            "if let ::core::option::Option::Some({one}) = {one}.as_ref() {{ {then} }} else {{ {otherwise} }}"
+        ),
+        many => format!(
+            "if let ({},) = ({},) {{ {then} }} else {{ {otherwise} }}",
+            many.iter()
+                .map(|f| format!("::core::option::Option::Some({f})"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            many.iter()
+                .map(|f| format!("{f}.as_ref()"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+    }
+}
+
+/// Statements removing both key attributes of `k` (the item leaves that sparse index).
+fn remove_key_statements(schema: &Schema, k: &ir::EntityKey) -> String {
+    let (pk_attr, sk_attr) = schema.key_attributes(k.index);
+    let mut out = format!("self.spec.remove({});", rust_str(pk_attr));
+    if let Some(sa) = sk_attr {
+        out.push_str(&format!("self.spec.remove({});", rust_str(sa)));
+    }
+    out
 }
 
 /// Statements setting both key attributes of `k`, each built by its template.
@@ -385,30 +441,108 @@ pub struct LinkView {
     unlink: String,
     link_doc: String,
     unlink_doc: String,
-    a: String,
-    b: String,
+    /// `name: Type` of `link`: every attribute of both relationship items, once.
+    link_params: Vec<String>,
+    /// Struct expressions of the two items, built from those parameters.
+    a_value: String,
+    b_value: String,
+    /// `name: Type` of `unlink`: every key input of both items, once.
+    unlink_params: Vec<String>,
+    a_key: String,
+    b_key: String,
 }
 
 /// `link_<rel>` / `unlink_<rel>` for a many-to-many relationship with one item per direction
-/// (the naming pass decided whether it has them, and their names).
+/// (the naming pass decided whether it has them, and their names). Both items are built
+/// from one set of parameters, so an attribute they share (`joinedAt`, the two ids) cannot
+/// differ between them.
 pub fn relationship_methods(schema: &Schema, r: &ir::Relationship) -> Option<LinkView> {
     let methods = r.methods.as_ref()?;
     let (a, b) = (
         &schema.entities[r.through[0]],
         &schema.entities[r.through[1]],
     );
+    let mut link_params: Vec<(String, String)> = Vec::new();
+    let mut unlink_params: Vec<(String, String)> = Vec::new();
+    for e in [a, b] {
+        for attr in e.attributes.iter().filter(|x| link_input(x)) {
+            add_param(&mut link_params, &attr.field_ident, field_type(attr));
+        }
+        for ph in e.primary_key().distinct_placeholders() {
+            add_param(
+                &mut unlink_params,
+                &e.placeholder_ident(&ph),
+                super::rust::placeholder_type(e, &ph),
+            );
+        }
+    }
+    let show = |params: Vec<(String, String)>| -> Vec<String> {
+        params
+            .into_iter()
+            .map(|(n, t)| format!("{n}: {t}"))
+            .collect()
+    };
     Some(LinkView {
         link: methods.link.clone(),
         unlink: methods.unlink.clone(),
         link_doc: format!(
-            "Links a `{}` and a `{}` ({}): creates both relationship items in one transaction; fails if either exists.",
+            "Links a `{}` and a `{}` ({}): creates both relationship items, from these values, in one transaction; fails if either exists.",
             schema.entities[r.from].name, schema.entities[r.to].name, r.name
         ),
         unlink_doc: format!(
             "Removes both relationship items of `{}` in one transaction.",
             r.name
         ),
-        a: a.type_ident.clone(),
-        b: b.type_ident.clone(),
+        link_params: show(link_params),
+        a_value: link_value(a),
+        b_value: link_value(b),
+        unlink_params: show(unlink_params),
+        a_key: link_key(a),
+        b_key: link_key(b),
     })
+}
+
+/// Attributes the caller gives a link: the application's own (and a TTL); dyngen stamps
+/// the rest on create.
+fn link_input(attr: &ir::Attribute) -> bool {
+    matches!(attr.role, AttrRole::Data | AttrRole::Ttl)
+}
+
+fn add_param(params: &mut Vec<(String, String)>, ident: &str, ty: String) {
+    if !params.iter().any(|(n, _)| n == ident) {
+        params.push((ident.to_string(), ty));
+    }
+}
+
+/// One relationship item built from the link's parameters.
+fn link_value(e: &ir::Entity) -> String {
+    let fields: Vec<String> = e
+        .attributes
+        .iter()
+        .map(|attr| {
+            let value = match attr.role {
+                AttrRole::Data | AttrRole::Ttl => {
+                    format!("::core::clone::Clone::clone(&{})", attr.field_ident)
+                }
+                AttrRole::CreatedAt | AttrRole::UpdatedAt => "rt::Timestamp::UNIX_EPOCH".into(),
+                AttrRole::Version => "0".into(),
+            };
+            format!("{}: {value}", attr.field_ident)
+        })
+        .collect();
+    format!("{} {{ {} }}", e.type_ident, fields.join(", "))
+}
+
+/// One relationship item's key built from the unlink's parameters.
+fn link_key(e: &ir::Entity) -> String {
+    let fields: Vec<String> = e
+        .primary_key()
+        .distinct_placeholders()
+        .iter()
+        .map(|ph| {
+            let f = e.placeholder_ident(ph);
+            format!("{f}: ::core::clone::Clone::clone(&{f})")
+        })
+        .collect();
+    format!("{}Key {{ {} }}", e.type_ident, fields.join(", "))
 }

@@ -9,6 +9,7 @@ fn main() {
         "migrate_v1",
         "migrate_v2",
         "docs_and_names",
+        "write_model",
     ] {
         let result = dyngen::Builder::new()
             .schema(format!("../fixtures/valid/{fixture}/schema.yaml"))

@@ -44,3 +44,11 @@ pub mod migrate_v2 {
 pub mod docs_and_names {
     include!(concat!(env!("OUT_DIR"), "/docs_and_names/rust/dyngen.rs"));
 }
+
+/// Every kind of derived attribute the runtime keeps true: index keys from timestamps, a
+/// sparse index with an optional co-input, a whole-value optional key, sets, a
+/// many-to-many relationship and TTL.
+#[rustfmt::skip]
+pub mod write_model {
+    include!(concat!(env!("OUT_DIR"), "/write_model/rust/dyngen.rs"));
+}

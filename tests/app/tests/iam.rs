@@ -86,7 +86,14 @@ async fn whole_api(db: &Db) {
         company_name: "acme".into(),
         joined_at: member.joined_at,
     };
-    db.link_membership(&member, &back).await.unwrap();
+    db.link_membership(
+        member.company_name.clone(),
+        member.email.clone(),
+        back.joined_at,
+        member.role,
+    )
+    .await
+    .unwrap();
     let update = db.company().update(&acme.key()).set_industry("x".into());
     db.transaction()
         .update(update)
@@ -94,7 +101,7 @@ async fn whole_api(db: &Db) {
         .send()
         .await
         .unwrap();
-    db.unlink_membership(&member.key(), &back.key())
+    db.unlink_membership("acme".into(), "alice@x".into())
         .await
         .unwrap();
     db.user().delete(&alice.key()).await.unwrap();

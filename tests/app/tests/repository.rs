@@ -408,24 +408,28 @@ async fn item_collection_returns_each_entity_typed() {
 async fn many_to_many_links_both_directions_atomically() {
     let db = db().await;
     let joined = Timestamp::now();
-    let a = CompanyMember {
-        company_name: "acme".into(),
-        email: "a@x".into(),
-        joined_at: joined,
-        role: CompanyMemberRole::Admin,
+    let link = || {
+        db.link_membership(
+            "acme".into(),
+            "a@x".into(),
+            joined,
+            CompanyMemberRole::Admin,
+        )
     };
-    let b = UserCompany {
-        email: "a@x".into(),
-        company_name: "acme".into(),
-        joined_at: joined,
-    };
-    db.link_membership(&a, &b).await.unwrap();
-    assert_eq!(db.members_of_company("acme").all().await.unwrap().len(), 1);
+    link().await.unwrap();
+    let members = db.members_of_company("acme").all().await.unwrap();
     let companies = db.companies_of_user("a@x").all().await.unwrap();
+    // Both items come from one set of inputs: they agree on every shared attribute.
+    assert_eq!((members.len(), companies.len()), (1, 1));
+    assert_eq!(members[0].joined_at, joined);
     assert_eq!(companies[0].joined_at, joined);
+    assert_eq!(
+        (&members[0].company_name, &members[0].email),
+        (&companies[0].company_name, &companies[0].email)
+    );
 
     // Linking again fails as a whole, and says which action failed.
-    match db.link_membership(&a, &b).await {
+    match link().await {
         Err(Error::TransactionCanceled { reasons }) => {
             assert_eq!(reasons.len(), 2);
             assert_eq!(reasons[0].action, "create CompanyMember");
@@ -433,8 +437,17 @@ async fn many_to_many_links_both_directions_atomically() {
         }
         other => panic!("expected TransactionCanceled, got {other:?}"),
     }
-    db.unlink_membership(&a.key(), &b.key()).await.unwrap();
+    db.unlink_membership("acme".into(), "a@x".into())
+        .await
+        .unwrap();
     assert!(db.companies_of_user("a@x").all().await.unwrap().is_empty());
+    assert!(
+        db.members_of_company("acme")
+            .all()
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,79 @@
+//! The invariant every stored item of the write-model design must keep, checked on what a
+//! Scan returns: each key attribute (the table's and every index's) is exactly what the
+//! entity's templates give for the item's stored attributes, and an index key is absent
+//! exactly when the item is not in that (sparse) index.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use dyngen_app_tests::write_model::*;
+use dyngen_runtime::{Entity, Item};
+
+/// Every item of the table, by a paginated Scan.
+pub async fn scan(db: &Db) -> Vec<Item> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let out = db
+            .client()
+            .scan()
+            .table_name(db.table_name())
+            .set_exclusive_start_key(start)
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("scan");
+        items.extend(out.items.unwrap_or_default());
+        start = out.last_evaluated_key;
+        if start.is_none() {
+            return items;
+        }
+    }
+}
+
+/// The stored item's key attributes against its entity's templates; `Err` says which
+/// attribute of which item is wrong.
+pub fn check_keys(item: &Item) -> Result<(), String> {
+    let ty = match item.get(DESIGN.entity_type_attribute) {
+        Some(AttributeValue::S(t)) => t.as_str(),
+        other => return Err(format!("item without an entity type ({other:?}): {item:?}")),
+    };
+    match ty {
+        "Repo" => keys_match::<Repo>(item),
+        "Task" => keys_match::<Task>(item),
+        "Team" => keys_match::<Team>(item),
+        "TeamMember" => keys_match::<TeamMember>(item),
+        "MemberTeam" => keys_match::<MemberTeam>(item),
+        "Session" => keys_match::<Session>(item),
+        other => Err(format!("unknown entity type {other}")),
+    }
+}
+
+fn keys_match<E: Entity>(item: &Item) -> Result<(), String> {
+    let value = E::from_item(item).map_err(|e| format!("does not decode: {e}"))?;
+    let expected = value.to_item();
+    let key_attributes = [DESIGN.partition_key, DESIGN.sort_key]
+        .into_iter()
+        .chain(E::INDEX_KEYS.iter().copied());
+    for attr in key_attributes {
+        // An index key that renders empty is not written: the item is not in that index.
+        let want = expected
+            .get(attr)
+            .filter(|v| !matches!(v, AttributeValue::S(s) if s.is_empty()));
+        let got = item.get(attr);
+        if want != got {
+            return Err(format!(
+                "{} item: `{attr}` is {got:?}, its templates give {want:?}; item: {item:?}",
+                E::ENTITY_TYPE
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every item of the table keeps the key invariant.
+pub async fn check_table(db: &Db) -> Result<Vec<Item>, String> {
+    let items = scan(db).await;
+    for item in &items {
+        check_keys(item)?;
+    }
+    Ok(items)
+}
