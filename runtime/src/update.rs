@@ -24,6 +24,9 @@ pub trait IntoUpdate {
 /// A condition on a stored attribute: this value, or (`None`) absent.
 type Guard = (&'static str, Option<AttributeValue>);
 
+/// The action that takes effect on one attribute.
+type Change = (&'static str, Action);
+
 /// One change to one attribute.
 #[derive(Debug, Clone, PartialEq)]
 enum Action {
@@ -43,7 +46,7 @@ enum Action {
 /// update with no change is [`Error::EmptyUpdate`].
 #[derive(Debug, Clone)]
 pub struct UpdateSpec {
-    actions: Vec<(&'static str, Action)>,
+    actions: Vec<Change>,
     guards: Vec<(&'static str, Option<AttributeValue>)>,
     expect_version: Option<i64>,
     now: Timestamp,
@@ -112,8 +115,8 @@ impl UpdateSpec {
 
     /// The actions that take effect (the last per attribute, empty index keys removed)
     /// and the guards still to check against the stored item.
-    fn resolve<E: Entity>(&self) -> Result<(Vec<(&'static str, Action)>, Vec<Guard>), Error> {
-        let mut last: Vec<(&'static str, Action)> = Vec::new();
+    fn resolve<E: Entity>(&self) -> Result<(Vec<Change>, Vec<Guard>), Error> {
+        let mut last: Vec<Change> = Vec::new();
         for (name, action) in &self.actions {
             let action = match action {
                 Action::Set(AttributeValue::S(s))
