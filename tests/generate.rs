@@ -39,15 +39,15 @@ fn committed_output_equals_fresh_output() {
 
 #[test]
 fn fixture_goldens() {
-    for fixture in [
-        "hostile",
-        "minimal",
-        "operators",
-        "migrate_v1",
-        "migrate_v2",
-        "docs_and_names",
-    ] {
-        let dir = root().join("tests/fixtures/valid").join(fixture);
+    let mut fixtures: Vec<_> = std::fs::read_dir(root().join("tests/fixtures/valid"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("schema.yaml").is_file())
+        .collect();
+    fixtures.sort();
+    assert!(fixtures.len() >= 7, "{fixtures:?}");
+    for dir in fixtures {
+        let fixture = dir.display();
         let files = generate(&dir.join("schema.yaml"), "schema.yaml");
         for (rel, contents) in &files.files {
             assert_golden(&dir.join("expected").join(rel), contents);

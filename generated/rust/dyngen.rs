@@ -571,7 +571,7 @@ impl rt::Entity for User {
     const DESIGN: &'static rt::TableDesign = DESIGN;
     type Key = UserKey;
     type Update<'a> = UserUpdate<'a>;
-    const REMOVABLE: &'static [&'static str] = &["dob", "gsi3pk", "gsi3sk"];
+    const REMOVABLE: &'static [&'static str] = &["dob", "tags", "gsi3pk", "gsi3sk"];
     const INDEX_KEYS: &'static [&'static str] = &[
         "gsi1pk",
         "gsi1sk",

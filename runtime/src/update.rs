@@ -2,7 +2,7 @@
 //! and the rules that keep it consistent (last setter wins, key inputs guarded, no empty
 //! updates, one time stamp).
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::entity::Entity;
 use crate::error::Error;
@@ -10,7 +10,7 @@ use crate::item::{Attr, Item};
 use crate::repo::{Expr, describe_key};
 use crate::table::Table;
 use crate::value::Timestamp;
-use crate::write::{conflict, version_matches};
+use crate::write::{conflict, send_update, version_matches};
 
 /// A generated update builder: the key of the item and the update collected so far.
 pub trait IntoUpdate {
@@ -239,20 +239,7 @@ impl UpdateSpec {
 pub async fn update<E: Entity>(db: &Table, key: Item, spec: &UpdateSpec) -> Result<E, Error> {
     let mut expr = Expr::default();
     let (update, cond) = spec.expression::<E>(&mut expr)?;
-    let (names, values) = expr.into_maps();
-    let res = db
-        .client()
-        .update_item()
-        .table_name(db.table_name())
-        .set_key(Some(key.clone()))
-        .update_expression(update)
-        .condition_expression(cond)
-        .set_expression_attribute_names(names)
-        .set_expression_attribute_values(values)
-        .return_values(ReturnValue::AllNew)
-        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-        .send()
-        .await;
+    let res = send_update(db, key.clone(), update, Some(cond), expr).await;
     match res {
         Ok(out) => match out.attributes {
             Some(item) => Ok(E::from_item_owned(item)?),

@@ -307,20 +307,7 @@ async fn put_request<E: Entity>(
     case: PutCase,
 ) -> Result<Result<E, Option<Item>>, Error> {
     let parts = put_parts(value, expected, case)?;
-    let (names, values) = parts.expr.into_maps();
-    let res = db
-        .client()
-        .update_item()
-        .table_name(db.table_name())
-        .set_key(Some(parts.key))
-        .update_expression(parts.update)
-        .set_condition_expression(parts.condition)
-        .set_expression_attribute_names(names)
-        .set_expression_attribute_values(values)
-        .return_values(ReturnValue::AllNew)
-        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-        .send()
-        .await;
+    let res = send_update(db, parts.key, parts.update, parts.condition, parts.expr).await;
     match res {
         Ok(out) => match out.attributes {
             Some(item) => Ok(Ok(E::from_item_owned(item)?)),
@@ -336,6 +323,39 @@ async fn put_request<E: Entity>(
             }
         }
     }
+}
+
+/// The outcome of one UpdateItem as the SDK reports it.
+pub(crate) type UpdateResult = Result<
+    ::aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
+    ::aws_sdk_dynamodb::error::SdkError<
+        ::aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+        ::aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
+>;
+
+/// Sends one UpdateItem that returns the item as stored afterwards, or, when its condition
+/// fails, the item as it was (for telling why).
+pub(crate) async fn send_update(
+    db: &Table,
+    key: Item,
+    update: String,
+    condition: Option<String>,
+    expr: Expr,
+) -> UpdateResult {
+    let (names, values) = expr.into_maps();
+    db.client()
+        .update_item()
+        .table_name(db.table_name())
+        .set_key(Some(key))
+        .update_expression(update)
+        .set_condition_expression(condition)
+        .set_expression_attribute_names(names)
+        .set_expression_attribute_values(values)
+        .return_values(ReturnValue::AllNew)
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .send()
+        .await
 }
 
 /// Maps a failed conditional update to NotFound, VersionConflict, KeyInputMismatch or

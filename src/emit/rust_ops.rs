@@ -38,10 +38,12 @@ impl RepoView {
     pub fn new(schema: &Schema, entity: &ir::Entity) -> Self {
         let attr_name = |i: Option<usize>| i.map(|i| entity.attributes[i].name.as_str());
         let field = |i: usize| entity.attributes[i].field_ident.clone();
+        // Every attribute an item may lack: optional ones, and sets (an empty set is
+        // stored as no attribute, since DynamoDB has no empty sets).
         let mut removable: Vec<String> = entity
             .attributes
             .iter()
-            .filter(|a| a.optional)
+            .filter(|a| a.optional || matches!(a.ty, Type::StringSet | Type::NumberSet))
             .map(|a| a.name.clone())
             .collect();
         for key in entity.keys.iter().filter(|k| k.sparse) {

@@ -105,6 +105,9 @@ fn stamped_key_problem(
         return None;
     }
     if k.index == IndexRef::Primary {
+        if !uses(ir::AttrRole::UpdatedAt) {
+            return None;
+        }
         return Some(Diagnostic::error("dyngen::updated_at_in_primary_key", "the primary key cannot use the `updated` timestamp")
             .label(span, "uses the update time")
             .help("every write re-stamps it, so the item would move to a new key on every write; use it in an index key"));
