@@ -52,6 +52,8 @@ pub enum Error {
     /// A cursor of this access pattern, but from a query with other inputs (another
     /// partition): continuing it would read someone else's items.
     CursorInputsMismatch { pattern: &'static str },
+    /// A `between` whose lower bound is above its upper bound, refused before the request.
+    InvalidRange { pattern: &'static str },
     /// A cursor that dyngen did not produce.
     InvalidCursor,
     /// A batch that still had unprocessed requests after every retry; exactly those are listed.
@@ -119,6 +121,12 @@ impl ::std::fmt::Display for Error {
             }
             Error::CursorInputsMismatch { pattern } => {
                 write!(f, "cursor belongs to a `{pattern}` query with other inputs")
+            }
+            Error::InvalidRange { pattern } => {
+                write!(
+                    f,
+                    "`{pattern}`: the range's lower bound is above its upper bound"
+                )
             }
             Error::InvalidCursor => f.write_str("the cursor is not one dyngen produced"),
             Error::BatchIncomplete {

@@ -178,6 +178,31 @@ impl QuerySpec {
             || (self.key_condition.contains("#sk = :sk") && empty(self.key_value(":sk")))
     }
 
+    /// `between` needs its lower bound at or below its upper one (DynamoDB rejects the
+    /// request otherwise); compared as DynamoDB does, strings by their UTF-8 bytes.
+    fn check_range(&self) -> Result<(), Error> {
+        let (Some(lo), Some(hi)) = (self.key_value(":lo"), self.key_value(":hi")) else {
+            return Ok(());
+        };
+        let ordered = match (lo, hi) {
+            (AttributeValue::S(a), AttributeValue::S(b)) => a.as_bytes() <= b.as_bytes(),
+            (AttributeValue::N(a), AttributeValue::N(b)) => {
+                match (a.parse::<f64>(), b.parse::<f64>()) {
+                    (Ok(a), Ok(b)) => a <= b,
+                    _ => true,
+                }
+            }
+            _ => true,
+        };
+        if ordered {
+            Ok(())
+        } else {
+            Err(Error::InvalidRange {
+                pattern: self.pattern,
+            })
+        }
+    }
+
     /// A cursor continues the query it came from: its partition key is this query's.
     fn check_cursor(&self, start: Item) -> Result<Item, Error> {
         let pk_attr = self
@@ -204,6 +229,7 @@ impl QuerySpec {
             Some(c) => Some(self.check_cursor(c.decode(self.pattern)?)?),
             None => None,
         };
+        self.check_range()?;
         if self.matches_nothing() {
             return Ok((Vec::new(), None));
         }

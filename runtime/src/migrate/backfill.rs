@@ -22,6 +22,9 @@ pub fn render(key: &DerivedKey, item: &HashMap<String, AttributeValue>) -> Optio
     })?;
     if key.numeric {
         Some(AttributeValue::N(out))
+    } else if out.is_empty() {
+        // As on every write path: an empty key string leaves the item out of the index.
+        None
     } else {
         Some(AttributeValue::S(out))
     }
@@ -232,4 +235,33 @@ async fn join_all<F: ::core::future::Future + Unpin>(mut futures: Vec<F>) -> Vec
         }
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(template: &str) -> DerivedKey {
+        DerivedKey {
+            attribute: "gsi4pk".into(),
+            template: template.into(),
+            numeric: false,
+            inputs: [("award".to_string(), "string".to_string())].into(),
+        }
+    }
+
+    #[test]
+    fn an_empty_whole_value_key_is_not_rendered() {
+        let item = |v: &str| HashMap::from([("award".to_string(), AttributeValue::S(v.into()))]);
+        assert_eq!(render(&key("{award}"), &item("")), None);
+        assert_eq!(
+            render(&key("{award}"), &item("gold")),
+            Some(AttributeValue::S("gold".into()))
+        );
+        // A literal around an empty value is a key like any other.
+        assert_eq!(
+            render(&key("award#{award}"), &item("")),
+            Some(AttributeValue::S("award#".into()))
+        );
+    }
 }

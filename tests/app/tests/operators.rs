@@ -202,3 +202,22 @@ async fn a_batch_that_stays_unprocessed_reports_exactly_what_is_left() {
         other => panic!("expected BatchIncomplete, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn between_with_bounds_the_wrong_way_round_is_a_typed_error() {
+    let db = db().await;
+    let invalid = |r: Result<_, dyngen_runtime::Error>| {
+        matches!(r, Err(dyngen_runtime::Error::InvalidRange { .. }))
+    };
+    // Numbers compare as numbers (9 < 10, though "9" > "10" as text)...
+    assert!(invalid(
+        db.scores_between("g", 20, 10).send().await.map(drop)
+    ));
+    assert!(db.scores_between("g", 9, 10).send().await.is_ok());
+    // ...and strings by their bytes, with the bound's trailing key parts.
+    let t = |s: i64| Timestamp::from_unix_millis(1_700_000_000_000 + s * 1000).unwrap();
+    assert!(invalid(
+        db.events_between("f", t(20), t(10)).send().await.map(drop)
+    ));
+    assert!(db.events_between("f", t(10), t(10)).send().await.is_ok());
+}
