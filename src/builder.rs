@@ -98,11 +98,10 @@ impl Builder {
             println!("cargo:rerun-if-changed={}", path.display());
             println!("cargo:rerun-if-changed={}", migrations_dir.display());
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::Io {
+        let source = read_schema(&path, display_name(&self.schema)).map_err(|e| Error::Io {
             path: path.clone(),
             source: e,
         })?;
-        let source = Source::new(display_name(&self.schema), text);
         let existing = read_migrations(&migrations_dir).map_err(|e| Error::Io {
             path: migrations_dir.clone(),
             source: e,
@@ -148,6 +147,35 @@ pub fn display_name(path: &Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// Reads a schema file. A file that is not UTF-8 is an error that says where: the line and
+/// column of the first byte that does not decode.
+pub fn read_schema(path: &Path, shown: String) -> std::io::Result<Source> {
+    let bytes = std::fs::read(path)?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Source::new(shown, text)),
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+            let line = before.matches('\n').count() + 1;
+            let col = before
+                .rsplit('\n')
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .count()
+                + 1;
+            Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "{shown}:{line}:{col}: the file is not UTF-8 (byte 0x{:02x}); save it as UTF-8",
+                    bytes[at]
+                ),
+            ))
+        }
+    }
 }
 
 /// Reads the migration files of a directory (none if it does not exist), sorted by name.

@@ -189,9 +189,15 @@ fn render_human(source: &Source, d: &Diagnostic, color: bool) -> String {
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
         .with_links(false);
+    let spans: Vec<Span> = d.labels.iter().map(|l| l.span).collect();
+    let (text, spans) = windowed(&source.text, &spans);
+    let mut shown = d.clone();
+    for (label, span) in shown.labels.iter_mut().zip(spans) {
+        label.span = span;
+    }
     let report = Report {
-        source: NamedSource::new(&source.name, source.text.clone()),
-        diag: d,
+        source: NamedSource::new(&source.name, text),
+        diag: &shown,
     };
     let mut out = String::new();
     // Rendering into a String cannot fail for lack of space; a failure would be a bug in
@@ -200,6 +206,77 @@ fn render_human(source: &Source, d: &Diagnostic, color: bool) -> String {
         return render_short(source, d);
     }
     out
+}
+
+/// The longest line a snippet shows whole; longer ones are cut to a window around the
+/// first label on them (a minified or generated YAML line can be megabytes).
+const MAX_SHOWN_LINE: usize = 200;
+
+/// The text to show and the labels moved onto it: lines over [`MAX_SHOWN_LINE`] bytes are
+/// cut to a window around their first label (or their start), marked with `…`.
+fn windowed(text: &str, spans: &[Span]) -> (String, Vec<Span>) {
+    if text.lines().all(|l| l.len() <= MAX_SHOWN_LINE) {
+        return (text.to_string(), spans.to_vec());
+    }
+    // (original start, original end, start in the new text) of each piece kept.
+    let mut pieces: Vec<(usize, usize, usize)> = Vec::new();
+    let mut out = String::with_capacity(text.len().min(1 << 20));
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let end = start + body.len();
+        let (a, b) = if body.len() <= MAX_SHOWN_LINE {
+            (start, end)
+        } else {
+            let anchor = spans
+                .iter()
+                .map(|s| s.offset)
+                .filter(|o| (start..=end).contains(o))
+                .min()
+                .unwrap_or(start);
+            let a = floor_char(text, anchor.saturating_sub(MAX_SHOWN_LINE / 3).max(start));
+            let b = floor_char(text, (a + MAX_SHOWN_LINE).min(end));
+            (a, b)
+        };
+        if a > start {
+            out.push('…');
+        }
+        pieces.push((a, b, out.len()));
+        out.push_str(&text[a..b]);
+        if b < end {
+            out.push('…');
+        }
+        out.push_str(&line[body.len()..]);
+        start += line.len();
+    }
+    let moved = spans
+        .iter()
+        .map(|s| {
+            let piece = pieces
+                .iter()
+                .find(|(a, b, _)| (*a..=*b).contains(&s.offset))
+                .or_else(|| pieces.iter().rev().find(|(a, _, _)| *a <= s.offset));
+            match piece {
+                Some((a, b, new)) => {
+                    let offset = s.offset.clamp(*a, *b);
+                    Span {
+                        offset: new + (offset - a),
+                        len: s.len.min(b - offset),
+                    }
+                }
+                None => Span { offset: 0, len: 0 },
+            }
+        })
+        .collect();
+    (out, moved)
+}
+
+/// The largest character boundary at or before `i`.
+fn floor_char(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 /// Adapter from our plain data to miette's trait, built only for rendering.

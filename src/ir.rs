@@ -489,4 +489,9 @@ impl Entity {
         // The lowering pass refuses an entity without a primary key.
         &self.keys[0]
     }
+
+    /// The primary key while validating, when an entity's keys may have been refused.
+    pub fn lowered_primary_key(&self) -> Option<&EntityKey> {
+        self.keys.first().filter(|k| k.index == IndexRef::Primary)
+    }
 }

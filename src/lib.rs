@@ -33,7 +33,7 @@ pub use error::Error;
 
 /// Pieces of the build API the CLI shares.
 pub mod builder_support {
-    pub use crate::builder::{display_name, read_migrations};
+    pub use crate::builder::{display_name, read_migrations, read_schema};
     pub use crate::pipeline::{generate_files, generate_files_with};
 }
 

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 #[cfg(feature = "migrate")]
 mod migrate_cmd;
-use dyngen::builder_support::{display_name, generate_files_with, read_migrations};
+use dyngen::builder_support::{display_name, generate_files_with, read_migrations, read_schema};
 use dyngen::diag::{self, Diagnostic, Format, Source};
 use dyngen::{Error, output};
 
@@ -139,8 +139,12 @@ fn main() -> ExitCode {
 }
 
 fn read_source(args: &SchemaArgs) -> Result<Source, ExitCode> {
-    match std::fs::read_to_string(&args.schema) {
-        Ok(text) => Ok(Source::new(display_name(&args.schema), text)),
+    match read_schema(&args.schema, display_name(&args.schema)) {
+        Ok(source) => Ok(source),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            eprintln!("error: {e}");
+            Err(ExitCode::from(EXIT_BAD_INPUT))
+        }
         Err(e) => {
             eprintln!("error: cannot read {}: {e}", args.schema.display());
             Err(ExitCode::from(EXIT_BAD_INPUT))

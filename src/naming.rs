@@ -76,6 +76,13 @@ pub fn snake_ident(name: &str) -> Option<String> {
     Some(escape_keyword(s))
 }
 
+/// Whether [`type_ident`] renames `name` because the generated module defines that type
+/// itself (`Db` becomes `DbEntity`).
+pub fn type_ident_is_renamed(name: &str) -> bool {
+    let s = sanitize(&name.to_upper_camel_case(), Case::Camel);
+    s == "Self" || RESERVED_TYPE_NAMES.contains(&s.as_str())
+}
+
 /// `UpperCamelCase` identifier for types. `None` when the name has no usable character.
 pub fn type_ident(name: &str) -> Option<String> {
     let s = sanitize(&name.to_upper_camel_case(), Case::Camel);

@@ -63,8 +63,20 @@ fn yaml_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
 /// The reader's message without its trailing location (we print our own).
 fn first_line(message: &str) -> String {
     let mut line = message.lines().next().unwrap_or(message);
-    if let Some(i) = line.rfind(" at line ") {
+    if let Some(i) = line.find(" at line ") {
         line = &line[..i];
+    }
+    // Resource limits are reported in the reader's own debug form (`budget breached:
+    // Nodes { nodes: 250001 }`); say what it means.
+    if let Some(rest) = line.strip_prefix("budget breached: ") {
+        let limit = rest
+            .split(|c: char| !c.is_alphanumeric())
+            .next()
+            .unwrap_or("size");
+        return format!(
+            "the YAML is too large once its aliases are expanded: it goes over the reader's limit on {}",
+            limit.to_lowercase()
+        );
     }
     // The reader's advice is about its own API, not about the user's file.
     if let Some(i) = line.find(", set DuplicateKeyPolicy") {
@@ -88,6 +100,13 @@ fn classify(message: &str) -> (&'static str, Option<&'static str>) {
         (
             "dyngen::duplicate_key",
             Some("each key may appear once in a mapping; merge or rename the duplicates"),
+        )
+    } else if message.starts_with("the YAML is too large") {
+        (
+            "dyngen::yaml_too_large",
+            Some(
+                "a schema needs no aliases that repeat other aliases; write the repeated parts out, or use fewer levels of `*alias`",
+            ),
         )
     } else if message.contains("missing field") {
         ("dyngen::missing_key", Some("add the missing key"))

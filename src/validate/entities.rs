@@ -24,6 +24,7 @@ pub(super) fn lower_entities(
             cx.error(d);
             "Invalid".to_string()
         });
+        note_reserved_rename(cx, name, &type_ident);
         let snake_ident = naming::snake_ident(&name.value).unwrap_or_else(|| "invalid".to_string());
         let attributes = lower_attributes(cx, name, &entity.value, table, &type_ident);
         let mut key_spans = Vec::new();
@@ -53,6 +54,22 @@ pub(super) fn lower_entities(
         cx.error(d);
     }
     out
+}
+
+/// An entity named like a type the generated module defines (`Db`, `Error`, ...) keeps
+/// its schema name but gets a Rust type named `<Name>Entity`; say so where it is declared.
+fn note_reserved_rename(cx: &mut Cx, name: &Sp<String>, type_ident: &str) {
+    if !naming::type_ident_is_renamed(&name.value) {
+        return;
+    }
+    let base = type_ident.strip_suffix("Entity").unwrap_or(type_ident);
+    let d = Diagnostic::warning(
+        "dyngen::renamed_type",
+        format!("entity `{}` becomes the Rust type `{type_ident}`", name.value),
+    )
+    .label(cx.span(name), format!("`{base}` is a name the generated module defines itself"))
+    .help("nothing changes in the table (items keep the entity name); rename the entity to choose the Rust name yourself");
+    cx.error(d);
 }
 
 /// Keys built from attributes every write changes. `updatedAt` is stamped by every write,

@@ -138,16 +138,7 @@ pub(super) fn parse_template(
     attrs: &[ir::Attribute],
 ) -> Option<ir::Template> {
     let base = cx.span(t);
-    // The span of a quoted scalar starts at the quote; offsets inside are best effort.
-    let quoted = cx
-        .src
-        .text
-        .get(base.offset..)
-        .is_some_and(|r| r.starts_with(['"', '\'']));
-    let inner = |start: usize, len: usize| Span {
-        offset: base.offset + start + usize::from(quoted),
-        len,
-    };
+    let inner = inner_spans(cx.src, base, &t.value);
     let text = &t.value;
     check_template_start(cx, text, base)?;
     let mut parts = Vec::new();
@@ -189,6 +180,34 @@ pub(super) fn parse_template(
         source: text.clone(),
         parts,
     })
+}
+
+/// Spans inside a template's text: exact where the source spells the value as it is
+/// (plain, or quoted without escapes); the whole template where escapes make source and
+/// value differ, so a caret is never off by the length of an escape.
+fn inner_spans<'s>(
+    src: &'s Source,
+    base: Span,
+    value: &'s str,
+) -> impl Fn(usize, usize) -> Span + 's {
+    let raw = src
+        .text
+        .get(base.offset..base.offset + base.len)
+        .unwrap_or_default();
+    let quoted = raw.len() >= 2 && raw.starts_with(['"', '\'']) && raw[1..].ends_with(&raw[..1]);
+    let body = if quoted { &raw[1..raw.len() - 1] } else { raw };
+    let exact = body == value;
+    let shift = usize::from(quoted);
+    move |start: usize, len: usize| {
+        if exact {
+            Span {
+                offset: base.offset + shift + start,
+                len,
+            }
+        } else {
+            base
+        }
+    }
 }
 
 /// Templates are not empty and do not start with the runner's reserved prefix.

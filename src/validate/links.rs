@@ -95,10 +95,19 @@ pub(super) fn lower_relationships(
             ast::RelationshipKind::ManyToMany => ir::RelationshipKind::ManyToMany,
         };
         check_through_count(cx, r, kind);
+        // A pattern that failed its own checks was reported there, not again here.
+        let failed = |p: &Sp<String>| {
+            !patterns.iter().any(|x| x.name == p.value)
+                && file.access_patterns.iter().any(|(n, _)| n.value == p.value)
+        };
         let pattern = r
             .pattern
             .as_ref()
+            .filter(|p| !failed(p))
             .and_then(|p| relationship_pattern(cx, name, p, to, &through, entities, patterns));
+        if let (Some(from), Some(to), [Some(a), Some(b)]) = (from, to, through.as_slice()) {
+            check_through_related(cx, r, entities, (from, to), (*a, *b));
+        }
         if let (Some(from), Some(to)) = (from, to)
             && through.iter().all(Option::is_some)
         {
@@ -138,10 +147,56 @@ fn relationship_entity(
     found
 }
 
-/// A one-to-many relationship has no relationship items; a many-to-many has one or two.
+/// The relationship items of a many-to-many live in the partitions of its two ends, one
+/// each: an item's partition key has the shape of a partition key of the end it belongs to.
+/// Items unrelated to the ends would link nothing a pattern of either end can read.
+fn check_through_related(
+    cx: &mut Cx,
+    r: &ast::Relationship,
+    entities: &[ir::Entity],
+    (from, to): (usize, usize),
+    (a, b): (usize, usize),
+) {
+    // Broken keys were reported with the entity; nothing to compare them with.
+    if [from, to, a, b]
+        .iter()
+        .any(|&e| entities[e].lowered_primary_key().is_none())
+    {
+        return;
+    }
+    let in_partition_of = |item: usize, end: usize| {
+        let pk = &entities[item].primary_key().pk;
+        entities[end].keys.iter().any(|k| {
+            same_shape(
+                pk,
+                &entities[item].attributes,
+                &k.pk,
+                &entities[end].attributes,
+            )
+        })
+    };
+    let related = (in_partition_of(a, from) && in_partition_of(b, to))
+        || (in_partition_of(a, to) && in_partition_of(b, from));
+    if related {
+        return;
+    }
+    let d = Diagnostic::error(
+        "dyngen::through_unrelated",
+        format!(
+            "`{}` and `{}` do not live in the partitions of `{}` and `{}`",
+            entities[a].name, entities[b].name, entities[from].name, entities[to].name
+        ),
+    )
+    .label(cx.span(&r.kind), "many_to_many")
+    .help("each relationship item's partition key must have the shape of a partition key (of any index) of one end, one item per end, e.g. `company#{companyName}` beside a company's `company#{name}`");
+    cx.error(d);
+}
+
+/// A one-to-many relationship has no relationship items; a many-to-many has two, one per
+/// direction.
 fn check_through_count(cx: &mut Cx, r: &ast::Relationship, kind: ir::RelationshipKind) {
     match (kind, r.through.len()) {
-        (ir::RelationshipKind::OneToMany, 0) | (ir::RelationshipKind::ManyToMany, 1 | 2) => {}
+        (ir::RelationshipKind::OneToMany, 0) | (ir::RelationshipKind::ManyToMany, 2) => {}
         (ir::RelationshipKind::OneToMany, _) => {
             let d = Diagnostic::error(
                 "dyngen::unexpected_through",
@@ -154,7 +209,7 @@ fn check_through_count(cx: &mut Cx, r: &ast::Relationship, kind: ir::Relationshi
         (ir::RelationshipKind::ManyToMany, _) => {
             let d = Diagnostic::error(
                 "dyngen::missing_through",
-                "a many-to-many relationship needs one or two relationship entities in `through`",
+                "a many-to-many relationship needs two relationship entities in `through`, one per direction",
             )
             .label(cx.span(&r.kind), "many_to_many")
             .help("e.g. `through: [CompanyMember, UserCompany]`, one item per direction");

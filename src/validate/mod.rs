@@ -15,6 +15,7 @@ mod filters;
 mod keys;
 mod links;
 mod patterns;
+mod roles;
 mod table;
 
 use entities::*;
@@ -22,6 +23,7 @@ use filters::*;
 use keys::*;
 use links::*;
 use patterns::*;
+use roles::*;
 use table::*;
 
 pub use entities::type_word;
@@ -68,12 +70,17 @@ pub fn check(
         broken_keys: Default::default(),
     };
     let table = lower_table(&mut cx, &file.table);
+    check_table_roles(&mut cx, &file.table.value);
     let mut spans = Spans::default();
     let entities = lower_entities(&mut cx, file, &table, &mut spans);
     let patterns = lower_patterns(&mut cx, file, &table, &entities, &mut spans);
     check_type_name_collisions(&mut cx, file, &entities, &patterns);
     let relationships = lower_relationships(&mut cx, file, &entities, &patterns);
     check_key_attribute_types(&mut cx, &table, &entities, &spans);
+    check_entity_key_templates(&mut cx, &table, &entities, &spans);
+    check_primary_key_overlap(&mut cx, &entities, &spans);
+    check_projection_names(&mut cx, &file.table.value, &entities);
+    check_pattern_consumers(&mut cx, file);
 
     if cx.diags.iter().any(Diagnostic::is_error) {
         return (None, cx.diags);

@@ -402,6 +402,22 @@ fn reserve_range_params(
 
 fn pattern_limit(cx: &mut Cx, p: &ast::AccessPattern) -> Option<u32> {
     let l = p.limit.as_ref()?;
+    if l.value > i32::MAX as u32 {
+        let d = Diagnostic::error(
+            "dyngen::limit_too_large",
+            format!(
+                "a limit of {} is more than a query's page size can be",
+                l.value
+            ),
+        )
+        .label(cx.span(l), "too large")
+        .help(format!(
+            "DynamoDB's `Limit` is at most {}; pages also stop at 1 MB",
+            i32::MAX
+        ));
+        cx.error(d);
+        return None;
+    }
     if l.value != 0 {
         return Some(l.value);
     }

@@ -75,6 +75,15 @@ fn check_table_name(cx: &mut Cx, name: &Sp<String>) {
 fn lower_billing(cx: &mut Cx, t: &ast::Table) -> ir::Billing {
     match (t.billing_mode.as_ref(), &t.capacity) {
         (Some(mode), Some(c)) if mode.value == ast::BillingMode::Provisioned => {
+            if c.value.read == 0 || c.value.write == 0 {
+                let d = Diagnostic::error(
+                    "dyngen::zero_capacity",
+                    "provisioned read and write capacity must each be at least 1",
+                )
+                .label(cx.span(c), "capacity")
+                .help("DynamoDB refuses 0 capacity units; give at least `{read: 1, write: 1}`");
+                cx.error(d);
+            }
             ir::Billing::Provisioned {
                 read: c.value.read,
                 write: c.value.write,
@@ -162,6 +171,18 @@ fn lower_index_projection(
         .label(cx.span(p), "empty list")
         .help("list the attributes to project, or use `keys_only`");
         cx.error(d);
+    }
+    for (i, a) in list.iter().enumerate() {
+        check_attribute_name(cx, a, "projected attribute");
+        if list[..i].iter().any(|b| b.value == a.value) {
+            let d = Diagnostic::error(
+                "dyngen::duplicate_projected_attribute",
+                format!("`{}` is listed twice in this projection", a.value),
+            )
+            .label(cx.span(a), "again")
+            .help("DynamoDB refuses an `include` list with a name twice; list it once");
+            cx.error(d);
+        }
     }
     // Reads dispatch on the entity type, so every index carries it.
     let mut names: Vec<String> = list.iter().map(|a| a.value.clone()).collect();
