@@ -128,8 +128,8 @@ impl Builder {
             println!("cargo:warning={line}");
         }
         output::write(&files, &out_dir).map_err(|e| Error::Io {
-            path: out_dir.clone(),
-            source: e,
+            path: e.path,
+            source: e.source,
         })
     }
 }

@@ -219,7 +219,7 @@ fn generate(args: &SchemaArgs, out: &Path, allow_destructive: bool) -> ExitCode 
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: writing {}: {e}", out.display());
+            eprintln!("error: nothing was written: {e}");
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
@@ -233,7 +233,7 @@ fn check(args: &SchemaArgs, out: &Path) -> ExitCode {
     let drift = match output::check(&files, out) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("error: reading {}: {e}", out.display());
+            eprintln!("error: reading {e}");
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
