@@ -127,3 +127,86 @@ fn hostile_input_never_panics() {
         let _ = dyngen::compile(&Source::new("junk.yaml", junk));
     }
 }
+
+#[test]
+fn a_long_line_is_shown_as_a_window_around_the_caret() {
+    let text = std::fs::read_to_string(root().join("schema.yaml"))
+        .unwrap()
+        .replacen(
+            "  name: app",
+            &format!("  name: app  # {}", "x".repeat(2_000_000)),
+            1,
+        )
+        .replacen("company#{name}", "company#{nmae}", 1);
+    let source = Source::new("long.yaml", text);
+    let compiled = dyngen::compile(&source);
+    let human = render_all(&source, &compiled.diagnostics, Format::Human, false);
+    assert!(human.contains("did you mean `{name}`?"), "{human}");
+    assert!(human.len() < 4_000, "{} bytes of diagnostics", human.len());
+    // A mistake on the long line itself: the caret is in a window of it.
+    let long = format!(
+        "version: 1\ntable: {{name: app, partition_key: pk, sort_key: sk}}\nentities: {{User: {{attributes: {{email: string, {}}}, keys: {{primary: {{pk: \"user#{{emial}}\", sk: \"user#\"}}}}}}}}\n",
+        (0..20_000)
+            .map(|i| format!("a{i}: string"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let source = Source::new("wide.yaml", long);
+    let compiled = dyngen::compile(&source);
+    let human = render_all(&source, &compiled.diagnostics, Format::Human, false);
+    assert!(human.len() < 4_000, "{} bytes of diagnostics", human.len());
+    let caret_line = human
+        .lines()
+        .find(|l| l.contains("user#{emial}"))
+        .expect(&human);
+    assert!(caret_line.contains('…'), "{caret_line}");
+    let short = render_all(&source, &compiled.diagnostics, Format::Short, false);
+    let col = short.split(':').nth(2).unwrap().parse::<usize>().unwrap();
+    assert!(
+        col > 200_000,
+        "the short form keeps the true column: {short}"
+    );
+}
+
+#[test]
+fn an_alias_bomb_is_described_in_words() {
+    let mut text = String::from("a: &a [x,x,x,x,x,x,x,x,x,x]\n");
+    for (name, prev) in [
+        ("b", "a"),
+        ("c", "b"),
+        ("d", "c"),
+        ("e", "d"),
+        ("f", "e"),
+        ("g", "f"),
+    ] {
+        let refs = vec![format!("*{prev}"); 10].join(",");
+        text.push_str(&format!("{name}: &{name} [{refs}]\n"));
+    }
+    let source = Source::new("bomb.yaml", text);
+    let compiled = dyngen::compile(&source);
+    let short = render_all(&source, &compiled.diagnostics, Format::Short, false);
+    assert!(short.contains("dyngen::yaml_too_large"), "{short}");
+    assert!(
+        !short.contains("budget") && !short.contains("Nodes {"),
+        "{short}"
+    );
+}
+
+#[test]
+fn carets_inside_quoted_templates_are_exact_or_cover_the_template() {
+    // Plain and multibyte: exact. With an escape: the whole template, never shifted.
+    let text = "version: 1\ntable: {name: app, partition_key: pk, sort_key: sk}\nentities:\n  User:\n    attributes: { email: string }\n    keys:\n      primary: { pk: \"us\\u00e9r\\t#{emial}\", sk: \"é#{emial}\" }\n";
+    let source = Source::new("esc.yaml", text);
+    let compiled = dyngen::compile(&source);
+    let spans: Vec<&str> = compiled
+        .diagnostics
+        .iter()
+        .map(|d| &source.text[d.labels[0].span.offset..][..d.labels[0].span.len])
+        .collect();
+    assert_eq!(
+        spans,
+        ["\"us\\u00e9r\\t#{emial}\"", "{emial}"],
+        "{:?}",
+        compiled.diagnostics
+    );
+}

@@ -392,3 +392,21 @@ fn the_runtime_path_is_checked_and_used() {
         "the default path leaks: {rust}"
     );
 }
+
+#[test]
+fn a_schema_that_is_not_utf8_is_located() {
+    let tmp = scratch_project();
+    let dir = tmp.path();
+    let mut bytes = fs::read(dir.join("schema.yaml")).unwrap();
+    let at = bytes.windows(5).position(|w| w == b"gsi1:").unwrap();
+    bytes.insert(at, 0xff);
+    fs::write(dir.join("schema.yaml"), &bytes).unwrap();
+    let out = dyngen(dir, &["validate"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+    assert!(
+        stderr.contains(&format!("schema.yaml:{line}:")) && stderr.contains("not UTF-8"),
+        "{stderr}"
+    );
+}
