@@ -14,7 +14,8 @@ use crate::pipeline::generate_files_with;
 /// ```no_run
 /// // build.rs, in `fn main`:
 /// if let Err(e) = dyngen::Builder::new().schema("schema.yaml").generate() {
-///     panic!("{e}");
+///     eprintln!("{e}");
+///     std::process::exit(1);
 /// }
 /// // src/lib.rs:
 /// // mod db { include!(concat!(env!("OUT_DIR"), "/dyngen/rust/dyngen.rs")); }
@@ -25,6 +26,7 @@ pub struct Builder {
     out_dir: Option<PathBuf>,
     migrations_dir: PathBuf,
     emit_rerun_if_changed: bool,
+    scaffold_migrations: bool,
     options: emit::Options,
 }
 
@@ -41,6 +43,7 @@ impl Builder {
             out_dir: None,
             migrations_dir: PathBuf::from("generated/migrations"),
             emit_rerun_if_changed: true,
+            scaffold_migrations: false,
             options: emit::Options::default(),
         }
     }
@@ -58,10 +61,18 @@ impl Builder {
     }
 
     /// The committed migrations (default `generated/migrations`, relative to
-    /// `CARGO_MANIFEST_DIR`). A build never writes migrations: when the schema needs a new
-    /// one, it fails and asks for `dyngen generate`, which scaffolds it for review.
+    /// `CARGO_MANIFEST_DIR`). When the schema needs a migration that is not there, the
+    /// build still succeeds, embedding it, and warns; see [`Builder::scaffold_migrations`].
     pub fn migrations_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.migrations_dir = dir.into();
+        self
+    }
+
+    /// Write new migrations into the migrations directory during the build (default off:
+    /// a build does not change the source tree unless asked). They are scaffolds to review
+    /// and commit, exactly as `dyngen generate` writes them.
+    pub fn scaffold_migrations(mut self, on: bool) -> Self {
+        self.scaffold_migrations = on;
         self
     }
 
@@ -88,7 +99,7 @@ impl Builder {
         };
         let path = resolve(&self.schema);
         let migrations_dir = resolve(&self.migrations_dir);
-        let out_dir = match self.out_dir {
+        let out_dir = match self.out_dir.clone() {
             Some(d) => d,
             None => std::env::var_os("OUT_DIR")
                 .map(|d| PathBuf::from(d).join("dyngen"))
@@ -115,15 +126,7 @@ impl Builder {
             }
         }
         let (files, warnings) = generate_files_with(&source, &existing, false, &self.options)?;
-        let new: Vec<String> = files
-            .files
-            .keys()
-            .filter(|f| f.starts_with(crate::migrations::DIR))
-            .cloned()
-            .collect();
-        if !new.is_empty() {
-            return Err(Error::MigrationsNeeded { files: new });
-        }
+        self.new_migrations(&files, &migrations_dir)?;
         for line in diag::render_all(&source, &warnings, diag::Format::Short, false).lines() {
             println!("cargo:warning={line}");
         }
@@ -131,6 +134,42 @@ impl Builder {
             path: e.path,
             source: e.source,
         })
+    }
+}
+
+impl Builder {
+    /// Migrations the schema needs that are not committed yet. The build goes on: the
+    /// generated code embeds them (from the output directory) and a `cargo:warning` says
+    /// to write them with `dyngen generate`, whose `check` fails in CI until they are
+    /// committed. With [`Builder::scaffold_migrations`] the build writes them itself.
+    fn new_migrations(&self, files: &output::FileSet, migrations_dir: &Path) -> Result<(), Error> {
+        let mut new = output::FileSet::default();
+        for (rel, text) in &files.files {
+            if let Some(file) = rel.strip_prefix(crate::migrations::DIR) {
+                new.insert(file.trim_start_matches('/'), text.clone());
+            }
+        }
+        for file in new.files.keys() {
+            let shown = self.migrations_dir.join(file);
+            if self.scaffold_migrations {
+                println!(
+                    "cargo:warning=dyngen: wrote the new migration {}; review it and commit it",
+                    shown.display()
+                );
+            } else {
+                println!(
+                    "cargo:warning=dyngen: the schema needs the new migration {}; run `dyngen generate` to write it for review (this build embeds it; `dyngen check` fails until it is committed)",
+                    shown.display()
+                );
+            }
+        }
+        if self.scaffold_migrations && !new.files.is_empty() {
+            output::write(&new, migrations_dir).map_err(|e| Error::Io {
+                path: e.path,
+                source: e.source,
+            })?;
+        }
+        Ok(())
     }
 }
 

@@ -23,10 +23,6 @@ pub enum Error {
     /// A builder or command-line option that cannot be used (the message says which).
     Options(String),
     Emit(EmitError),
-    /// The schema needs migrations that are not committed yet (build.rs never writes them).
-    MigrationsNeeded {
-        files: Vec<String>,
-    },
 }
 
 impl fmt::Display for Error {
@@ -56,13 +52,6 @@ impl fmt::Display for Error {
             ),
             Error::Options(m) => write!(f, "dyngen: {m}"),
             Error::Emit(e) => e.fmt(f),
-            Error::MigrationsNeeded { files } => {
-                write!(
-                    f,
-                    "dyngen: the schema needs new migrations ({}); run `dyngen generate`, review them and commit",
-                    files.join(", ")
-                )
-            }
         }
     }
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod init_cmd;
 #[cfg(feature = "migrate")]
 mod migrate_cmd;
 use dyngen::builder_support::{display_name, generate_files_with, read_migrations, read_schema};
@@ -72,6 +73,16 @@ enum Command {
     },
     /// Print the JSON Schema of schema.yaml (for editor completion).
     JsonSchema,
+    /// Start a project: a starter schema.yaml, its JSON Schema, `.gitattributes` lines,
+    /// and with `--build-rs` a build.rs. Existing files are kept.
+    Init {
+        /// The project directory.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// Also write a build.rs that generates the code at build time.
+        #[arg(long)]
+        build_rs: bool,
+    },
     /// Report what a schema change breaks for stored data or callers, compared with
     /// another version of the schema; exit 1 when anything does.
     Breaking {
@@ -131,6 +142,7 @@ fn main() -> ExitCode {
             dry_run,
             segments,
         } => migrate(&out, &table, endpoint, region, dry_run, segments),
+        Command::Init { dir, build_rs } => init_cmd::run(&dir, build_rs),
         Command::JsonSchema => {
             print!("{}", dyngen::json_schema());
             ExitCode::SUCCESS
@@ -143,6 +155,13 @@ fn read_source(args: &SchemaArgs) -> Result<Source, ExitCode> {
         Ok(source) => Ok(source),
         Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
             eprintln!("error: {e}");
+            Err(ExitCode::from(EXIT_BAD_INPUT))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!(
+                "error: there is no {}\n  help: `dyngen init` writes a starter schema here; or pass `--schema <file>`",
+                args.schema.display()
+            );
             Err(ExitCode::from(EXIT_BAD_INPUT))
         }
         Err(e) => {

@@ -410,3 +410,48 @@ fn a_schema_that_is_not_utf8_is_located() {
         "{stderr}"
     );
 }
+
+#[test]
+fn init_starts_a_project_that_validates_and_generates_and_never_overwrites() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let none = dyngen(dir, &["generate"]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(
+        text(&none.stderr).contains("dyngen init"),
+        "{}",
+        text(&none.stderr)
+    );
+
+    fs::write(dir.join(".gitattributes"), "*.png binary").unwrap();
+    let init = dyngen(dir, &["init", "--build-rs"]);
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    for file in ["schema.yaml", "dyngen.schema.json", "build.rs"] {
+        assert!(dir.join(file).is_file(), "{file}");
+    }
+    let attributes = fs::read_to_string(dir.join(".gitattributes")).unwrap();
+    assert!(attributes.starts_with("*.png binary\n"), "{attributes}");
+    assert!(
+        attributes.contains("generated/** text eol=lf\n"),
+        "{attributes}"
+    );
+    let validate = dyngen(dir, &["validate"]);
+    assert_eq!(
+        validate.status.code(),
+        Some(0),
+        "{}",
+        text(&validate.stderr)
+    );
+    assert!(dyngen(dir, &["generate"]).status.success());
+    assert!(dir.join("generated/rust/dyngen.rs").is_file());
+
+    // A second init keeps what is there.
+    fs::write(dir.join("schema.yaml"), "# mine\n").unwrap();
+    assert!(dyngen(dir, &["init"]).status.success());
+    assert_eq!(
+        fs::read_to_string(dir.join("schema.yaml")).unwrap(),
+        "# mine\n"
+    );
+    let again = fs::read_to_string(dir.join(".gitattributes")).unwrap();
+    assert_eq!(again, attributes, "lines added twice");
+}

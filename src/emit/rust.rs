@@ -111,11 +111,42 @@ pub fn header(schema: &Schema, comment: &str) -> String {
     )
 }
 
+/// A crate uses part of its schema's module (a binary, often little of it), so every item
+/// allows being unused: the module compiles without a warning whatever the crate calls.
+/// Attributes on each item, because an `include!`d file cannot carry inner attributes.
+fn allow_unused(file: &mut syn::File) {
+    use syn::parse::Parser;
+    let allow = || {
+        syn::Attribute::parse_outer
+            .parse_str("#[allow(dead_code, unused_imports)]")
+            .expect("a fixed attribute parses")
+    };
+    for item in &mut file.items {
+        let item_attrs = match item {
+            syn::Item::Const(i) => &mut i.attrs,
+            syn::Item::Enum(i) => &mut i.attrs,
+            syn::Item::Fn(i) => &mut i.attrs,
+            syn::Item::Impl(i) => &mut i.attrs,
+            syn::Item::Mod(i) => &mut i.attrs,
+            syn::Item::Static(i) => &mut i.attrs,
+            syn::Item::Struct(i) => &mut i.attrs,
+            syn::Item::Trait(i) => &mut i.attrs,
+            syn::Item::Type(i) => &mut i.attrs,
+            syn::Item::Use(i) => &mut i.attrs,
+            _ => continue,
+        };
+        item_attrs.extend(allow());
+    }
+}
+
 /// Parses with syn and prints with prettyplease; a parse failure is a dyngen bug, shown
 /// with the numbered source so it can be found.
 pub fn format_rust(text: &str, what: &str) -> Result<String, EmitError> {
     match syn::parse_file(text) {
-        Ok(file) => Ok(space_out_items(&prettyplease::unparse(&file))),
+        Ok(mut file) => {
+            allow_unused(&mut file);
+            Ok(space_out_items(&prettyplease::unparse(&file)))
+        }
         Err(e) => {
             let line = e.span().start().line;
             let numbered: String = text
