@@ -305,7 +305,7 @@ fn patterns(old: &Side, new: &Side, out: &mut Vec<Finding>) {
 }
 
 /// Renders findings: each one against the schema it points into, the other location named.
-pub fn render(old: &Side, new: &Side, findings: &[Finding]) -> String {
+pub fn render(old: &Side, new: &Side, findings: &[Finding], format: crate::diag::Format) -> String {
     let mut out = String::new();
     for f in findings {
         let (source, primary, other) = match (f.new, f.old) {
@@ -327,7 +327,7 @@ pub fn render(old: &Side, new: &Side, findings: &[Finding]) -> String {
         out.push_str(&crate::diag::render_all(
             source,
             std::slice::from_ref(&d),
-            crate::diag::Format::Human,
+            format,
             false,
         ));
     }

@@ -152,8 +152,15 @@ pub enum Format {
     /// A framed snippet with labels and a hint (colour when printing to a terminal).
     #[default]
     Human,
-    /// One `file:line:col: severity[code]: message` line each, for editors and grep.
+    /// One `file:line:col: severity[code]: message` line each, for editors and grep, with
+    /// the hint after it on an indented `help:` line.
     Short,
+    /// One JSON object per line (JSON Lines): file, line, column, end, severity, code,
+    /// message, help and every label, for tools.
+    Json,
+    /// GitHub Actions workflow commands (`::error file=…,line=…::message`), which show as
+    /// annotations on the pull request's diff.
+    Github,
 }
 
 /// Renders diagnostics in the given format; `color` only affects `Human`.
@@ -163,6 +170,8 @@ pub fn render_all(source: &Source, diags: &[Diagnostic], format: Format, color: 
         match format {
             Format::Human => out.push_str(&render_human(source, d, color)),
             Format::Short => out.push_str(&render_short(source, d)),
+            Format::Json => out.push_str(&render_json(source, d)),
+            Format::Github => out.push_str(&render_github(source, d)),
         }
     }
     out
@@ -170,14 +179,98 @@ pub fn render_all(source: &Source, diags: &[Diagnostic], format: Format, color: 
 
 fn render_short(source: &Source, d: &Diagnostic) -> String {
     let (line, col) = source.line_col(d.primary_offset());
-    let sev = match d.severity {
+    let sev = severity_word(d.severity);
+    let mut out = format!(
+        "{}:{line}:{col}: {sev}[{}]: {}\n",
+        source.name,
+        d.code,
+        one_line(&d.message)
+    );
+    if let Some(help) = &d.help {
+        out.push_str(&format!("  help: {}\n", one_line(help)));
+    }
+    out
+}
+
+/// A message on one line (the short forms are line-oriented).
+fn one_line(text: &str) -> String {
+    text.split(['\n', '\r'])
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn severity_word(s: Severity) -> &'static str {
+    match s {
         Severity::Error => "error",
         Severity::Warning => "warning",
-    };
+    }
+}
+
+/// `(line, column, end line, end column)` of a span, 1-based, the end exclusive.
+fn position(source: &Source, span: Span) -> (usize, usize, usize, usize) {
+    let (line, col) = source.line_col(span.offset);
+    let (end_line, end_col) = source.line_col(span.offset + span.len);
+    (line, col, end_line, end_col)
+}
+
+fn render_json(source: &Source, d: &Diagnostic) -> String {
+    let primary = d.labels.first().map_or(Span::default(), |l| l.span);
+    let (line, column, end_line, end_column) = position(source, primary);
+    let labels: Vec<serde_json::Value> = d
+        .labels
+        .iter()
+        .map(|l| {
+            let (line, column, end_line, end_column) = position(source, l.span);
+            serde_json::json!({
+                "line": line, "column": column, "end_line": end_line,
+                "end_column": end_column, "text": l.text,
+            })
+        })
+        .collect();
+    let value = serde_json::json!({
+        "file": source.name,
+        "line": line,
+        "column": column,
+        "end_line": end_line,
+        "end_column": end_column,
+        "severity": severity_word(d.severity),
+        "code": d.code,
+        "message": d.message,
+        "help": d.help,
+        "labels": labels,
+    });
+    format!("{value}\n")
+}
+
+/// A workflow command: `::error file=F,line=L,col=C,endLine=…,endColumn=…,title=CODE::…`.
+fn render_github(source: &Source, d: &Diagnostic) -> String {
+    let primary = d.labels.first().map_or(Span::default(), |l| l.span);
+    let (line, col, end_line, end_col) = position(source, primary);
+    let mut message = d.message.clone();
+    if let Some(help) = &d.help {
+        message.push_str("\nhelp: ");
+        message.push_str(help);
+    }
     format!(
-        "{}:{line}:{col}: {sev}[{}]: {}\n",
-        source.name, d.code, d.message
+        "::{} file={},line={line},col={col},endLine={end_line},endColumn={end_col},title={}::{}\n",
+        severity_word(d.severity),
+        github_property(&source.name),
+        github_property(d.code),
+        github_data(&message)
     )
+}
+
+/// GitHub's escaping of a command's message.
+fn github_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// GitHub's escaping of a command's property values.
+fn github_property(s: &str) -> String {
+    github_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
 fn render_human(source: &Source, d: &Diagnostic, color: bool) -> String {

@@ -42,6 +42,35 @@ struct SchemaArgs {
     runtime_path: String,
 }
 
+/// What `dyngen migrate` takes.
+#[derive(clap::Args)]
+struct MigrateArgs {
+    /// Output directory holding `migrations/`.
+    #[arg(long, default_value = "generated")]
+    out: PathBuf,
+    /// The table's name (default: the schema's `table.name`).
+    #[arg(long)]
+    table: Option<String>,
+    /// The schema, read for the default table name.
+    #[arg(long, default_value = "schema.yaml")]
+    schema: PathBuf,
+    /// Endpoint URL, e.g. http://localhost:8000 for DynamoDB Local (default: AWS).
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// AWS region (default: as the AWS CLI finds it).
+    #[arg(long)]
+    region: Option<String>,
+    /// Print the pending migrations and what they do; change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Parallel Scan segments for backfills.
+    #[arg(long, default_value_t = 1)]
+    segments: u32,
+    /// How to print problems with the schema or the migration files.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    error_format: Format,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Generate code into the output directory, writing only files that changed and
@@ -94,26 +123,7 @@ enum Command {
         against: String,
     },
     /// Apply the migrations in `<out>/migrations` to a table (needs the `migrate` feature).
-    Migrate {
-        /// Output directory holding `migrations/`.
-        #[arg(long, default_value = "generated")]
-        out: PathBuf,
-        /// The table's name.
-        #[arg(long)]
-        table: String,
-        /// Endpoint URL, e.g. http://localhost:8000 for DynamoDB Local (default: AWS).
-        #[arg(long)]
-        endpoint: Option<String>,
-        /// AWS region (default: as the AWS CLI finds it).
-        #[arg(long)]
-        region: Option<String>,
-        /// Print the pending migrations and what they do; change nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Parallel Scan segments for backfills.
-        #[arg(long, default_value_t = 1)]
-        segments: u32,
-    },
+    Migrate(MigrateArgs),
 }
 
 fn main() -> ExitCode {
@@ -134,14 +144,7 @@ fn main() -> ExitCode {
         Command::Check { args, out } => check(&args, &out),
         Command::Validate { args } => validate(&args),
         Command::Breaking { args, against } => breaking(&args, &against),
-        Command::Migrate {
-            out,
-            table,
-            endpoint,
-            region,
-            dry_run,
-            segments,
-        } => migrate(&out, &table, endpoint, region, dry_run, segments),
+        Command::Migrate(args) => migrate(&args),
         Command::Init { dir, build_rs } => init_cmd::run(&dir, build_rs),
         Command::JsonSchema => {
             print!("{}", dyngen::json_schema());
@@ -177,9 +180,12 @@ fn print_diagnostics(source: &Source, diags: &[Diagnostic], format: Format) {
     }
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     eprint!("{}", diag::render_all(source, diags, format, color));
-    let errors = diags.iter().filter(|d| d.is_error()).count();
-    let warnings = diags.len() - errors;
-    eprintln!("{}: {errors} error(s), {warnings} warning(s)", source.name);
+    // Machine formats are only their records.
+    if matches!(format, Format::Human | Format::Short) {
+        let errors = diags.iter().filter(|d| d.is_error()).count();
+        let warnings = diags.len() - errors;
+        eprintln!("{}: {errors} error(s), {warnings} warning(s)", source.name);
+    }
 }
 
 /// Runs the pipeline; on failure prints why and gives the exit code.
@@ -352,7 +358,7 @@ fn breaking(args: &SchemaArgs, against: &str) -> ExitCode {
     }
     print!(
         "{}",
-        dyngen::breaking::render(&old_side, &new_side, &findings)
+        dyngen::breaking::render(&old_side, &new_side, &findings, args.error_format)
     );
     println!(
         "{} breaking change(s) against {}",
@@ -371,28 +377,14 @@ fn side<'a>(source: &'a Source, c: &'a dyngen::Compiled) -> Option<dyngen::break
 }
 
 #[cfg(not(feature = "migrate"))]
-fn migrate(_: &Path, _: &str, _: Option<String>, _: Option<String>, _: bool, _: u32) -> ExitCode {
+fn migrate(_: &MigrateArgs) -> ExitCode {
     eprintln!(
-        "error: this dyngen was built without the `migrate` feature; build it with `cargo install dyngen --features migrate` (or `cargo run --features migrate -- migrate ...`)"
+        "error: this dyngen was built without the `migrate` feature\n  help: install it with `cargo install --path <dyngen> --features migrate` (or `cargo run --features migrate -- migrate ...` in a clone)"
     );
     ExitCode::from(EXIT_BAD_INPUT)
 }
 
 #[cfg(feature = "migrate")]
-fn migrate(
-    out: &Path,
-    table: &str,
-    endpoint: Option<String>,
-    region: Option<String>,
-    dry_run: bool,
-    segments: u32,
-) -> ExitCode {
-    migrate_cmd::run(migrate_cmd::Args {
-        out,
-        table,
-        endpoint,
-        region,
-        dry_run,
-        segments,
-    })
+fn migrate(args: &MigrateArgs) -> ExitCode {
+    migrate_cmd::run(args)
 }

@@ -9,23 +9,24 @@ use dyngen::migrations::Migration as Loaded;
 use dyngen_runtime::aws_sdk_dynamodb::Client;
 use dyngen_runtime::migrate::{self, Migration};
 
-use crate::{EXIT_BAD_INPUT, EXIT_DRIFT};
+use dyngen::diag::{self, Diagnostic, Source};
 
-/// What the command line asked for.
-pub struct Args<'a> {
-    pub out: &'a Path,
-    pub table: &'a str,
-    pub endpoint: Option<String>,
-    pub region: Option<String>,
-    pub dry_run: bool,
-    pub segments: u32,
-}
+use crate::{EXIT_BAD_INPUT, EXIT_DRIFT, MigrateArgs};
 
-pub fn run(args: Args<'_>) -> ExitCode {
-    let (loaded, migrations) = match read(args.out) {
+pub fn run(args: &MigrateArgs) -> ExitCode {
+    let table = match table_name(args) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let (loaded, migrations) = match read(&args.out) {
         Ok(m) => m,
-        Err(message) => {
-            eprintln!("error: {message}");
+        Err(diags) => {
+            let dir = args.out.join(dyngen::migrations::DIR);
+            let source = Source::new(dir.display().to_string(), "");
+            eprint!(
+                "{}",
+                diag::render_all(&source, &diags, args.error_format, false)
+            );
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
@@ -37,11 +38,11 @@ pub fn run(args: Args<'_>) -> ExitCode {
         }
     };
     runtime.block_on(async {
-        let client = client(args.region, args.endpoint.as_deref()).await;
+        let client = client(args.region.clone(), args.endpoint.as_deref()).await;
         let done = if args.dry_run {
-            dry_run(&client, args.table, &loaded, &migrations).await
+            dry_run(&client, &table, &loaded, &migrations).await
         } else {
-            apply(&client, args.table, &migrations, args.segments).await
+            apply(&client, &table, &migrations, args.segments).await
         };
         done.unwrap_or_else(|e| {
             eprintln!("error: {e}");
@@ -50,29 +51,59 @@ pub fn run(args: Args<'_>) -> ExitCode {
     })
 }
 
+/// `--table`, or the schema's table name.
+fn table_name(args: &MigrateArgs) -> Result<String, ExitCode> {
+    if let Some(t) = &args.table {
+        return Ok(t.clone());
+    }
+    let shown = dyngen::builder_support::display_name(&args.schema);
+    let source = match dyngen::builder_support::read_schema(&args.schema, shown) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!(
+                "error: no --table, and the schema to take its name from cannot be read: {e}\n  help: pass `--table NAME`, or `--schema <file>`"
+            );
+            return Err(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
+    let compiled = dyngen::compile(&source);
+    match compiled.schema {
+        Some(schema) => Ok(schema.table.name),
+        None => {
+            eprint!(
+                "{}",
+                diag::render_all(&source, &compiled.diagnostics, args.error_format, false)
+            );
+            Err(ExitCode::from(EXIT_BAD_INPUT))
+        }
+    }
+}
+
 /// The migration files, checked by the generator's loader (names, sequence) and parsed by
 /// the runtime's parser, as `Db::migrate` parses the embedded files.
-fn read(out: &Path) -> Result<(Vec<Loaded>, Vec<Migration>), String> {
+fn read(out: &Path) -> Result<(Vec<Loaded>, Vec<Migration>), Vec<Diagnostic>> {
     let dir = out.join(dyngen::migrations::DIR);
-    let sources = read_migrations(&dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;
+    let problem = |message: String, help: &str| {
+        vec![Diagnostic::error("dyngen::migration", message).help(help)]
+    };
+    let sources = read_migrations(&dir).map_err(|e| {
+        problem(
+            format!("reading {}: {e}", dir.display()),
+            "check the directory's permissions",
+        )
+    })?;
     if sources.is_empty() {
-        return Err(format!(
-            "no migrations in {}; run `dyngen generate` first",
-            dir.display()
+        return Err(problem(
+            format!("no migrations in {}", dir.display()),
+            "run `dyngen generate` first, or pass `--out` with the directory that holds them",
         ));
     }
-    let loaded = dyngen::migrations::load(&sources).map_err(|diags| {
-        diags
-            .into_iter()
-            .map(|d| format!("{}\n  help: {}", d.message, d.help.unwrap_or_default()))
-            .collect::<Vec<_>>()
-            .join("\nerror: ")
-    })?;
+    let loaded = dyngen::migrations::load(&sources)?;
     let parsed = loaded
         .iter()
         .map(|m| Migration::parse(&m.file, &m.text))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| problem(e.to_string(), "restore the file as dyngen wrote it"))?;
     Ok((loaded, parsed))
 }
 
