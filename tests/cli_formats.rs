@@ -75,9 +75,12 @@ fn check_format(format: &str, stderr_and_stdout: &str) {
     }
 }
 
+/// A snapshot name, the project it runs in, and the command line.
+type Case = (&'static str, fn() -> tempfile::TempDir, &'static [&'static str]);
+
 #[test]
 fn every_subcommand_in_every_format() {
-    let cases: [(&str, fn() -> tempfile::TempDir, &[&str]); 6] = [
+    let cases: [Case; 6] = [
         ("generate", broken_project, &["generate"]),
         ("check", broken_project, &["check"]),
         ("validate", broken_project, &["validate"]),
