@@ -53,6 +53,20 @@ pub struct SchemaFile {
     #[serde(default)]
     #[schemars(with = "std::collections::BTreeMap<String, Consumer>")]
     pub consumers: OrderedMap<Sp<String>, Sp<Consumer>>,
+    /// The level of each lint for the whole schema: `allow`, `warn` (default) or `deny`
+    /// (an error), e.g. `key_prefix_collision: allow`.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, LintLevel>")]
+    pub lints: OrderedMap<Sp<String>, Sp<LintLevel>>,
+}
+
+/// What a lint does when it fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LintLevel {
+    Allow,
+    Warn,
+    Deny,
 }
 
 #[derive(Debug, serde::Deserialize, JsonSchema)]
@@ -176,6 +190,11 @@ pub struct Entity {
     #[serde(default)]
     #[schemars(with = "Option<bool>")]
     pub ttl: Option<Sp<bool>>,
+    /// Lints this entity allows (e.g. `[key_prefix_collision]`): warnings about it are not
+    /// shown.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub allow: Vec<Sp<String>>,
 }
 
 #[derive(Debug, serde::Deserialize, JsonSchema)]
@@ -325,6 +344,10 @@ pub struct AccessPattern {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub consumers: Vec<Sp<String>>,
+    /// Lints this pattern allows (e.g. `[over_matching_prefix]`).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub allow: Vec<Sp<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, JsonSchema)]

@@ -91,6 +91,8 @@ pub struct Diagnostic {
     /// The first label is the primary location.
     pub labels: Vec<Label>,
     pub help: Option<String>,
+    /// The entities and patterns (schema names) a lint is about, for `allow:` lists.
+    pub subjects: Vec<String>,
 }
 
 impl Diagnostic {
@@ -101,6 +103,7 @@ impl Diagnostic {
             message: message.into(),
             labels: Vec::new(),
             help: None,
+            subjects: Vec::new(),
         }
     }
 
@@ -116,6 +119,12 @@ impl Diagnostic {
             span,
             text: text.into(),
         });
+        self
+    }
+
+    /// Names an entity or pattern the diagnostic is about (for `allow:`).
+    pub fn about(mut self, subject: impl Into<String>) -> Self {
+        self.subjects.push(subject.into());
         self
     }
 

@@ -5,6 +5,15 @@ use crate::diag::Diagnostic;
 use crate::ir::{self, Part, SortCondition};
 use crate::spans::Spans;
 
+/// Every lint, by the name the schema's `lints:` and `allow:` use (its code without
+/// `dyngen::`).
+pub const LINTS: &[&str] = &[
+    "key_prefix_collision",
+    "over_matching_prefix",
+    "hot_partition",
+    "renamed_type",
+];
+
 pub fn lint(schema: &ir::Schema, spans: &Spans) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     prefix_collisions(schema, spans, &mut out);
@@ -47,7 +56,9 @@ fn prefix_collisions(schema: &ir::Schema, spans: &Spans, out: &mut Vec<Diagnosti
                         )
                         .label(span_b, "this sort key")
                         .label(span_a, "overlaps this one")
-                        .help("give each entity a distinct literal sort-key prefix (e.g. `user#` and `member#`), so a begins_with query reads one entity"),
+                        .help("give each entity a distinct literal sort-key prefix (e.g. `user#` and `member#`), so a begins_with query reads one entity")
+                        .about(&a.name)
+                        .about(&b.name),
                     );
                 }
             }
@@ -85,7 +96,8 @@ fn over_matching_prefixes(schema: &ir::Schema, spans: &Spans, out: &mut Vec<Diag
                     format!("begins_with on `{}` ends with the value of `{attr}`, so `{attr}` = \"1\" also matches \"10\", \"1x\", ...", sk.source),
                 )
                 .label(spans.pattern_sort[pi], "begins_with")
-                .help(format!("end the sort key with a delimiter after `{{{attr}}}` (e.g. `...{{{attr}}}#`), or use `equals`")),
+                .help(format!("end the sort key with a delimiter after `{{{attr}}}` (e.g. `...{{{attr}}}#`), or use `equals`"))
+                .about(&p.name),
             );
         }
     }
@@ -101,7 +113,8 @@ fn constant_partition_keys(schema: &ir::Schema, spans: &Spans, out: &mut Vec<Dia
                         format!("every `{}` item shares the partition `{}` of `{}`", e.name, key.pk.source, schema.index_name(key.index)),
                     )
                     .label(spans.keys[i][k].0, "constant partition key")
-                    .help("a single partition serves at most 3,000 reads and 1,000 writes per second; add a placeholder such as `{id}` or shard the key"),
+                    .help("a single partition serves at most 3,000 reads and 1,000 writes per second; add a placeholder such as `{id}` or shard the key")
+                    .about(&e.name),
                 );
             }
         }

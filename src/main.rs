@@ -40,6 +40,9 @@ struct SchemaArgs {
     /// re-exported, e.g. `crate::rt`).
     #[arg(long, default_value = dyngen::emit::DEFAULT_RUNTIME_PATH)]
     runtime_path: String,
+    /// Fail (exit 1) on warnings too, for strict CI (and write nothing).
+    #[arg(long)]
+    deny_warnings: bool,
 }
 
 /// What `dyngen migrate` takes.
@@ -95,7 +98,8 @@ enum Command {
         #[arg(long, default_value = "generated")]
         out: PathBuf,
     },
-    /// Check the schema and print its diagnostics; write nothing. Exit 1 on warnings.
+    /// Check the schema and print its diagnostics; write nothing. Exit 2 on errors (denied
+    /// lints included), 1 on warnings only with `--deny-warnings`.
     Validate {
         #[command(flatten)]
         args: SchemaArgs,
@@ -206,6 +210,10 @@ fn files_for(
     match generate_files_with(&source, &migrations, allow_destructive, &options) {
         Ok((files, warnings)) => {
             print_diagnostics(&source, &warnings, args.error_format);
+            if args.deny_warnings && !warnings.is_empty() {
+                eprintln!("error: warnings are denied (--deny-warnings)");
+                return Err(ExitCode::from(EXIT_DRIFT));
+            }
             Ok((source, files))
         }
         Err(Error::Schema {
@@ -295,10 +303,12 @@ fn validate(args: &SchemaArgs) -> ExitCode {
     print_diagnostics(&source, &compiled.diagnostics, args.error_format);
     if compiled.has_errors() {
         ExitCode::from(EXIT_BAD_INPUT)
-    } else if !compiled.diagnostics.is_empty() {
+    } else if args.deny_warnings && !compiled.diagnostics.is_empty() {
         ExitCode::from(EXIT_DRIFT)
     } else {
-        eprintln!("{}: ok", source.name);
+        if compiled.diagnostics.is_empty() {
+            eprintln!("{}: ok", source.name);
+        }
         ExitCode::SUCCESS
     }
 }

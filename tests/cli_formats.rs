@@ -76,7 +76,11 @@ fn check_format(format: &str, stderr_and_stdout: &str) {
 }
 
 /// A snapshot name, the project it runs in, and the command line.
-type Case = (&'static str, fn() -> tempfile::TempDir, &'static [&'static str]);
+type Case = (
+    &'static str,
+    fn() -> tempfile::TempDir,
+    &'static [&'static str],
+);
 
 #[test]
 fn every_subcommand_in_every_format() {

@@ -210,3 +210,40 @@ fn carets_inside_quoted_templates_are_exact_or_cover_the_template() {
         compiled.diagnostics
     );
 }
+
+#[test]
+fn lints_are_allowed_per_schema_entity_or_pattern_and_denied_as_errors() {
+    let base =
+        std::fs::read_to_string(root().join("tests/fixtures/lints/key_prefix_collision.yaml"))
+            .unwrap();
+    let codes = |text: &str| {
+        let compiled = dyngen::compile(&Source::new("l.yaml", text));
+        compiled
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, d.is_error()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(codes(&base), [("dyngen::key_prefix_collision", false)]);
+    // Schema-wide.
+    let allowed = format!("{base}lints:\n  key_prefix_collision: allow\n");
+    assert_eq!(codes(&allowed), []);
+    // By either entity the warning is about.
+    let by_entity = base.replace(
+        "      primary: { pk: \"org#{org}\", sk: \"user#{id}#admin\" }",
+        "      primary: { pk: \"org#{org}\", sk: \"user#{id}#admin\" }\n    allow: [key_prefix_collision]",
+    );
+    assert_ne!(by_entity, base);
+    assert_eq!(codes(&by_entity), []);
+    // Another lint's allow does not hide it.
+    let other = by_entity.replace("allow: [key_prefix_collision]", "allow: [hot_partition]");
+    assert_eq!(codes(&other), [("dyngen::key_prefix_collision", false)]);
+    // Denied: an error, and no IR.
+    let denied = format!("{base}lints:\n  key_prefix_collision: deny\n");
+    assert_eq!(codes(&denied), [("dyngen::key_prefix_collision", true)]);
+    assert!(
+        dyngen::compile(&Source::new("l.yaml", denied))
+            .schema
+            .is_none()
+    );
+}

@@ -68,7 +68,8 @@ fn note_reserved_rename(cx: &mut Cx, name: &Sp<String>, type_ident: &str) {
         format!("entity `{}` becomes the Rust type `{type_ident}`", name.value),
     )
     .label(cx.span(name), format!("`{base}` is a name the generated module defines itself"))
-    .help("nothing changes in the table (items keep the entity name); rename the entity to choose the Rust name yourself");
+    .help("nothing changes in the table (items keep the entity name); rename the entity to choose the Rust name yourself")
+    .about(&name.value);
     cx.error(d);
 }
 

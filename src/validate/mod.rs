@@ -14,6 +14,7 @@ mod entities;
 mod filters;
 mod keys;
 mod links;
+mod lint_levels;
 mod patterns;
 mod roles;
 mod table;
@@ -22,6 +23,7 @@ use entities::*;
 use filters::*;
 use keys::*;
 use links::*;
+use lint_levels::*;
 use patterns::*;
 use roles::*;
 use table::*;
@@ -54,8 +56,19 @@ impl Cx<'_> {
 }
 
 /// Checks a parsed schema and lowers it. Returns the IR (if there was no error) and every
-/// diagnostic, warnings included.
+/// diagnostic, warnings included, at the levels the schema sets for its lints.
 pub fn check(
+    file: &ast::SchemaFile,
+    src: &Source,
+) -> (Option<(ir::Schema, Spans)>, Vec<Diagnostic>) {
+    let (lowered, mut diags) = check_all(file, src);
+    apply_lint_levels(file, &mut diags);
+    // A denied lint is an error like any other.
+    let lowered = lowered.filter(|_| !diags.iter().any(Diagnostic::is_error));
+    (lowered, diags)
+}
+
+fn check_all(
     file: &ast::SchemaFile,
     src: &Source,
 ) -> (Option<(ir::Schema, Spans)>, Vec<Diagnostic>) {
@@ -81,6 +94,7 @@ pub fn check(
     check_primary_key_overlap(&mut cx, &entities, &spans);
     check_projection_names(&mut cx, &file.table.value, &entities);
     check_pattern_consumers(&mut cx, file);
+    check_lint_names(&mut cx, file);
 
     if cx.diags.iter().any(Diagnostic::is_error) {
         return (None, cx.diags);
