@@ -253,16 +253,19 @@ fn a_broken_schema_exits_2_and_writes_nothing() {
 fn validate_and_usage_exit_codes() {
     let tmp = scratch_project();
     assert_eq!(dyngen(tmp.path(), &["validate"]).status.code(), Some(0));
+    // A warning is printed, not fatal, unless warnings are denied.
     let lint = root().join("tests/fixtures/lints/hot_partition.yaml");
-    assert_eq!(
-        dyngen(
-            tmp.path(),
-            &["validate", "--schema", lint.to_str().unwrap()]
-        )
-        .status
-        .code(),
-        Some(1)
+    let lint = lint.to_str().unwrap();
+    let warned = dyngen(tmp.path(), &["validate", "--schema", lint]);
+    assert_eq!(warned.status.code(), Some(0));
+    assert!(text(&warned.stderr).contains("hot_partition"));
+    let strict = dyngen(
+        tmp.path(),
+        &["validate", "--schema", lint, "--deny-warnings"],
     );
+    assert_eq!(strict.status.code(), Some(1));
+    let checked = dyngen(tmp.path(), &["check", "--schema", lint, "--deny-warnings"]);
+    assert_eq!(checked.status.code(), Some(1));
     assert_eq!(dyngen(tmp.path(), &["frobnicate"]).status.code(), Some(2));
     assert_eq!(
         dyngen(tmp.path(), &["validate", "--schema", "nope.yaml"])
