@@ -164,6 +164,7 @@ fn entities(old: &Side, new: &Side, out: &mut Vec<Finding>) {
         };
         let n = &new.schema.entities[ni];
         attributes(old, new, oi, ni, out);
+        added_attributes(old, new, oi, ni, out);
         for ok in &o.keys {
             let iname = index_name(old.schema, ok.index);
             let nk = n
@@ -264,6 +265,31 @@ fn attributes(old: &Side, new: &Side, oi: usize, ni: usize, out: &mut Vec<Findin
                 old_span,
                 new_span,
                 "stored items without it fail to read; give it a default",
+            ));
+        }
+    }
+}
+
+/// Attributes the new schema reads that stored items do not have: required ones without a
+/// default fail every existing item's read (a version reads as 0, a TTL is optional).
+fn added_attributes(old: &Side, new: &Side, oi: usize, ni: usize, out: &mut Vec<Finding>) {
+    let (o, n) = (&old.schema.entities[oi], &new.schema.entities[ni]);
+    for (bi, b) in n.attributes.iter().enumerate() {
+        let added = !o.attributes.iter().any(|a| a.name == b.name);
+        let unreadable = !b.optional
+            && b.default.is_none()
+            && !matches!(b.role, ir::AttrRole::Version | ir::AttrRole::Ttl);
+        if added && unreadable {
+            out.push(finding(
+                "ATTRIBUTE_ADDED_REQUIRED",
+                "STORAGE",
+                format!(
+                    "`{}.{}` was added as required, without a default",
+                    n.name, b.name
+                ),
+                Some(old.spans.entity[oi]),
+                Some(new.spans.attrs[ni][bi]),
+                "stored items do not have it, so reading any of them fails; make it optional, give it a `default`, or backfill it before deploying the code that reads it",
             ));
         }
     }

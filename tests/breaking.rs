@@ -139,3 +139,38 @@ fn against_a_git_revision() {
         Some(2)
     );
 }
+
+#[test]
+fn a_required_attribute_added_without_a_default_breaks_stored_items() {
+    let tmp = project();
+    fs::copy(tmp.path().join("schema.yaml"), tmp.path().join("old.yaml")).unwrap();
+    let dir = tmp.path();
+    edit(
+        dir,
+        "      industry: { type: string, optional: true }\n",
+        "      industry: { type: string, optional: true }\n      country: string\n      size: { type: integer, default: 1 }\n      vat: { type: string, optional: true }\n",
+    );
+    let out = dyngen(
+        dir,
+        &[
+            "breaking",
+            "--against",
+            "old.yaml",
+            "--error-format",
+            "short",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let findings: Vec<&str> = stdout.lines().filter(|l| l.contains("error[")).collect();
+    assert_eq!(findings.len(), 1, "only `country` breaks:\n{stdout}");
+    assert!(
+        findings[0]
+            .contains("[STORAGE ATTRIBUTE_ADDED_REQUIRED] `Company.country` was added as required"),
+        "{stdout}"
+    );
+    // Both locations: the new attribute, and where the entity was before.
+    let line = stdout.lines().position(|l| l.contains("country")).unwrap();
+    assert!(findings[0].starts_with("schema.yaml:"), "{stdout}");
+    assert!(stdout.contains("before: old.yaml:"), "{stdout} ({line})");
+}
