@@ -49,15 +49,103 @@ fn check_version(source: &Source, probe: &VersionProbe) -> Result<(), Vec<Diagno
 
 fn yaml_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
     let message = first_line(&err.to_string());
-    let span = err
+    let mut span = err
         .location()
         .map_or(Span { offset: 0, len: 0 }, |l| source.span_of(&l));
+    if message.contains("found a tab") {
+        span = first_tab_after(source, span);
+    }
+    if let Some(d) = unknown_name(&message, span) {
+        return d;
+    }
     let (code, help) = classify(&message);
+    let message = if code == "dyngen::tab" {
+        "a tab character: YAML indents with spaces only".to_string()
+    } else {
+        message
+    };
     let mut d = Diagnostic::error(code, message).label(span, "here");
     if let Some(help) = help {
         d = d.help(help);
     }
     d
+}
+
+/// The reader reports a tab where the scalar before it started; point at the tab itself.
+fn first_tab_after(source: &Source, span: Span) -> Span {
+    source.text[span.offset.min(source.text.len())..]
+        .find('\t')
+        .map_or(span, |i| Span {
+            offset: span.offset + i,
+            len: 1,
+        })
+}
+
+/// Words users reach for that are spelled differently here.
+const SYNONYMS: &[(&str, &str)] = &[
+    ("text", "string"),
+    ("str", "string"),
+    ("int", "integer"),
+    ("i64", "integer"),
+    ("number", "integer"),
+    ("long", "integer"),
+    ("double", "float"),
+    ("f64", "float"),
+    ("decimal", "float"),
+    ("boolean", "bool"),
+    ("datetime", "timestamp"),
+    ("time", "timestamp"),
+    ("array", "list"),
+    ("set", "string_set"),
+    ("object", "map"),
+    ("dict", "map"),
+    ("ondemand", "on_demand"),
+    ("pay_per_request", "on_demand"),
+];
+
+/// `unknown variant`/`unknown field` in the schema's words, with "did you mean".
+fn unknown_name(message: &str, span: Span) -> Option<Diagnostic> {
+    let (kind, rest) = if let Some(r) = message.strip_prefix("unknown variant `") {
+        ("value", r)
+    } else if let Some(r) = message.strip_prefix("unknown field `") {
+        ("key", r)
+    } else {
+        return None;
+    };
+    let (given, rest) = rest.split_once('`')?;
+    let expected: Vec<&str> = rest
+        .split_once("expected one of ")
+        .or_else(|| rest.split_once("expected "))
+        .map(|(_, list)| list.split(", ").map(|w| w.trim_matches('`')).collect())
+        .unwrap_or_default();
+    let suggestion = SYNONYMS
+        .iter()
+        .find(|(from, to)| given.eq_ignore_ascii_case(from) && expected.contains(to))
+        .map(|(_, to)| *to)
+        .or_else(|| crate::diag::closest(given, expected.iter().copied()));
+    let (code, what) = if kind == "value" {
+        ("dyngen::unknown_value", "value")
+    } else {
+        ("dyngen::unknown_key", "key")
+    };
+    let message = if expected.is_empty() {
+        format!("`{given}` is not a {what} this place takes")
+    } else {
+        format!(
+            "`{given}` is not a {what} this place takes; it takes {}",
+            expected.join(", ")
+        )
+    };
+    let help = match suggestion {
+        Some(s) => format!("did you mean `{s}`?"),
+        None if kind == "key" => "remove the key or fix its spelling".to_string(),
+        None => "use one of the values listed".to_string(),
+    };
+    Some(
+        Diagnostic::error(code, message)
+            .label(span, format!("unknown {what}"))
+            .help(help),
+    )
 }
 
 /// The reader's message without its trailing location (we print our own).
@@ -86,7 +174,21 @@ fn first_line(message: &str) -> String {
 }
 
 fn classify(message: &str) -> (&'static str, Option<&'static str>) {
-    if message.contains("unknown field") {
+    if message.contains("found a tab") {
+        (
+            "dyngen::tab",
+            Some("replace the tab with spaces (two per level, as in the rest of the file)"),
+        )
+    } else if message.contains("did not find expected key")
+        || message.contains("mapping values are not allowed")
+    {
+        (
+            "dyngen::indentation",
+            Some(
+                "check this line's indentation: the keys of one mapping start in one column, two spaces deeper than their parent",
+            ),
+        )
+    } else if message.contains("unknown field") {
         (
             "dyngen::unknown_key",
             Some("remove the key or fix its spelling; the expected keys are listed above"),

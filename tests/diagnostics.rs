@@ -247,3 +247,36 @@ fn lints_are_allowed_per_schema_entity_or_pattern_and_denied_as_errors() {
             .is_none()
     );
 }
+
+#[test]
+fn yaml_errors_point_at_the_line_at_fault() {
+    let line_of = |text: &str| {
+        let source = Source::new("y.yaml", text);
+        let compiled = dyngen::compile(&source);
+        let d = &compiled.diagnostics[0];
+        (source.line_col(d.labels[0].span.offset).0, d.code)
+    };
+    let head = "version: 1\ntable:\n  name: app\n";
+    // Line 4 is indented one space too little, or too much.
+    assert_eq!(
+        line_of(&format!("{head} partition_key: pk\n  sort_key: sk\n")),
+        (4, "dyngen::indentation")
+    );
+    assert_eq!(
+        line_of(&format!("{head}  partition_key: pk\n   sort_key: sk\n")),
+        (5, "dyngen::indentation")
+    );
+    // A tab indents line 4: the tab itself, not the scalar before it.
+    let tab = format!("{head}\tpartition_key: pk\n  sort_key: sk\n");
+    let source = Source::new("t.yaml", tab.as_str());
+    let compiled = dyngen::compile(&source);
+    let d = &compiled.diagnostics[0];
+    assert_eq!(d.code, "dyngen::tab");
+    assert_eq!(source.line_col(d.labels[0].span.offset), (4, 1));
+    // An unknown type in the schema's words, with the word it meant.
+    let typo = "version: 1\ntable: {name: app, partition_key: pk, sort_key: sk}\nentities:\n  A:\n    attributes: { x: text }\n    keys: { primary: { pk: \"a#{x}\", sk: \"a\" } }\n";
+    let compiled = dyngen::compile(&Source::new("v.yaml", typo));
+    let d = &compiled.diagnostics[0];
+    assert_eq!(d.help.as_deref(), Some("did you mean `string`?"));
+    assert!(!d.message.contains("variant"), "{}", d.message);
+}
