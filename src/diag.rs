@@ -291,9 +291,9 @@ fn render_human(source: &Source, d: &Diagnostic, color: bool) -> String {
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
         .with_links(false);
-    let spans: Vec<Span> = d.labels.iter().map(|l| l.span).collect();
+    let mut shown = far_labels_as_notes(source, d);
+    let spans: Vec<Span> = shown.labels.iter().map(|l| l.span).collect();
     let (text, spans) = windowed(&source.text, &spans);
-    let mut shown = d.clone();
     for (label, span) in shown.labels.iter_mut().zip(spans) {
         label.span = span;
     }
@@ -308,6 +308,41 @@ fn render_human(source: &Source, d: &Diagnostic, color: bool) -> String {
         return render_short(source, d);
     }
     out
+}
+
+/// Labels more than a few lines from the primary one would make the snippet show every
+/// line between them; they become notes with their location instead.
+fn far_labels_as_notes(source: &Source, d: &Diagnostic) -> Diagnostic {
+    const NEAR: usize = 4;
+    let mut shown = d.clone();
+    let Some(primary) = d.labels.first() else {
+        return shown;
+    };
+    let line_of = |s: Span| source.line_col(s.offset).0;
+    let home = line_of(primary.span);
+    let mut near = Vec::new();
+    let mut far = Vec::new();
+    for (i, l) in d.labels.iter().enumerate() {
+        if i == 0 || line_of(l.span).abs_diff(home) <= NEAR {
+            near.push(l.clone());
+        } else {
+            far.push(l.clone());
+        }
+    }
+    if far.is_empty() {
+        return shown;
+    }
+    shown.labels = near;
+    let mut help = shown.help.take().unwrap_or_default();
+    for l in far {
+        let (line, col) = source.line_col(l.span.offset);
+        if !help.is_empty() {
+            help.push('\n');
+        }
+        help.push_str(&format!("{} at {}:{line}:{col}", l.text, source.name));
+    }
+    shown.help = Some(help);
+    shown
 }
 
 /// The longest line a snippet shows whole; longer ones are cut to a window around the

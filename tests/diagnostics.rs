@@ -280,3 +280,24 @@ fn yaml_errors_point_at_the_line_at_fault() {
     assert_eq!(d.help.as_deref(), Some("did you mean `string`?"));
     assert!(!d.message.contains("variant"), "{}", d.message);
 }
+
+#[test]
+fn a_label_far_from_the_primary_one_becomes_a_located_note() {
+    let text: String = (1..=60).map(|i| format!("line{i}: x\n")).collect();
+    let source = Source::new("far.yaml", text.as_str());
+    let at = |line: usize| dyngen::diag::Span {
+        offset: text.find(&format!("line{line}:")).unwrap(),
+        len: 5,
+    };
+    let d = dyngen::diag::Diagnostic::warning("dyngen::key_prefix_collision", "two keys meet")
+        .label(at(50), "this sort key")
+        .label(at(3), "overlaps this one")
+        .help("give each a prefix");
+    let human = render_all(&source, &[d], Format::Human, false);
+    assert!(human.lines().count() < 16, "{human}");
+    assert!(
+        human.contains("overlaps this one at far.yaml:3:1"),
+        "{human}"
+    );
+    assert!(!human.contains("line20"), "{human}");
+}

@@ -458,3 +458,45 @@ fn init_starts_a_project_that_validates_and_generates_and_never_overwrites() {
     let again = fs::read_to_string(dir.join(".gitattributes")).unwrap();
     assert_eq!(again, attributes, "lines added twice");
 }
+
+#[test]
+fn access_patterns_md_names_placeholders_as_templates_do_and_shows_bounds_as_sent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let schema = "version: 1\ntable: {name: app, partition_key: pk, sort_key: sk}\nentities:\n  Issue:\n    attributes: { repoId: string, number: integer, title: string }\n    keys:\n      primary: { pk: \"repo#{repoId}\", sk: \"ISSUE#{number}\" }\naccess_patterns:\n  issuesBetween:\n    entity: Issue\n    inputs: [repoId]\n    sort: between\n";
+    fs::write(tmp.path().join("schema.yaml"), schema).unwrap();
+    let out = dyngen(tmp.path(), &["generate"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let md = fs::read_to_string(tmp.path().join("generated/ACCESS_PATTERNS.md")).unwrap();
+    assert!(
+        md.contains(
+            "`pk = repo#{repoId} AND sk BETWEEN ISSUE#{number} (from) AND ISSUE#{number} (to)`"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("`repo#{repoId}`"), "{md}");
+    let migration = fs::read_to_string(
+        tmp.path()
+            .join("generated/migrations/0001_create_table.yaml"),
+    )
+    .unwrap();
+    assert!(migration.ends_with("\n") && !migration.ends_with("\n\n"));
+}
+
+#[test]
+fn markdown_code_spans_keep_backslashes_pipes_and_backticks_literal() {
+    use pulldown_cmark::{Options, Parser, html};
+    for text in ["a\\b", "x|y", "<b>", "`tick`", "two``ticks", "\\|"] {
+        let cell = dyngen::emit::md_code(text);
+        let table = format!("| h |\n|---|\n| {cell} |\n");
+        let mut out = String::new();
+        html::push_html(&mut out, Parser::new_ext(&table, Options::ENABLE_TABLES));
+        let escaped = text
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        assert!(
+            out.contains(&format!("<code>{escaped}</code>")),
+            "{text:?} as {cell:?} renders as {out}"
+        );
+    }
+}

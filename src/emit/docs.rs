@@ -28,7 +28,8 @@ fn condition(schema: &Schema, p: &ir::Pattern) -> String {
                             ir::Literal::Bool(b) => b.to_string(),
                             other => format!("{other:?}"),
                         });
-                    fixed.unwrap_or_else(|| format!("{{{}}}", e.placeholder_ident(ph)))
+                    // Named as in the key templates (and the entity table below).
+                    fixed.unwrap_or_else(|| format!("{{{}}}", placeholder_text(e, ph)))
                 }
             })
             .collect()
@@ -60,19 +61,37 @@ fn condition(schema: &Schema, p: &ir::Pattern) -> String {
                 c.push_str(&format!(" AND begins_with({sk}, {})", prefix(true)))
             }
             SortCondition::Compare { op, range } => {
-                let r = e.placeholder_ident(range);
+                // The bound is the sort key up to the compared value, as sent.
+                let upto = t
+                    .parts
+                    .iter()
+                    .position(|part| matches!(part, ir::Part::Placeholder(ph) if ph == range))
+                    .map_or(t.parts.len(), |i| i + 1);
+                let bound = text(&ir::Template {
+                    source: String::new(),
+                    parts: t.parts[..upto].to_vec(),
+                });
                 let op = match op {
-                    ir::CompareOp::Between => format!("BETWEEN {{{r}_from}} AND {{{r}_to}}"),
-                    ir::CompareOp::Lt => format!("< {{{r}}}"),
-                    ir::CompareOp::Lte => format!("<= {{{r}}}"),
-                    ir::CompareOp::Gt => format!("> {{{r}}}"),
-                    ir::CompareOp::Gte => format!(">= {{{r}}}"),
+                    ir::CompareOp::Between => format!("BETWEEN {bound} (from) AND {bound} (to)"),
+                    ir::CompareOp::Lt => format!("< {bound}"),
+                    ir::CompareOp::Lte => format!("<= {bound}"),
+                    ir::CompareOp::Gt => format!("> {bound}"),
+                    ir::CompareOp::Gte => format!(">= {bound}"),
                 };
                 c.push_str(&format!(" AND {sk} {op}"));
             }
         }
     }
     c
+}
+
+/// A placeholder as key templates write it: the attribute's schema name, and its format.
+fn placeholder_text(e: &ir::Entity, ph: &ir::Placeholder) -> String {
+    let name = &e.attributes[ph.attr].name;
+    match ph.format {
+        ir::PlaceholderFormat::Value => name.clone(),
+        ir::PlaceholderFormat::Year => format!("{name}:year"),
+    }
 }
 
 /// A Mermaid node id: letters and digits only, prefixed to keep entity and index ids apart.

@@ -16,10 +16,15 @@ pub fn file_text(schema: &Schema, name: &str, planned: &Planned) -> Result<Strin
     })?;
     let mut yaml = String::new();
     block_yaml(&steps, 0, &mut yaml);
-    render(
+    let mut text = render(
         "migration.yaml.j2",
         minijinja::context! { name => name, source => schema.source_name.clone(), summary => planned.summary.clone(), steps => yaml.trim_end() },
-    )
+    )?;
+    // A text file ends with a line break (the template engine drops the last one).
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
 }
 
 /// Block-style YAML for a JSON value: mappings as `key: value` lines, sequences as `- `

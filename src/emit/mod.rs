@@ -10,6 +10,8 @@ mod rust_query;
 mod templates;
 mod terraform;
 
+pub use templates::md_code;
+
 use crate::ir::Schema;
 use crate::migrations::{DIR, Migration, MigrationFile, Planned};
 use crate::output::FileSet;

@@ -55,6 +55,7 @@ fn env() -> &'static Environment<'static> {
         env.add_filter("hcl_str", hcl_str);
         env.add_filter("hcl_inner", hcl_inner);
         env.add_filter("md", md_text);
+        env.add_filter("md_code", md_code);
         for (name, text) in TEMPLATES {
             env.add_template(name, text)
                 .expect("embedded templates parse (checked by tests)");
@@ -115,6 +116,23 @@ pub fn md_text(s: &str) -> String {
         .replace('|', "\\|")
         .replace('<', "&lt;")
         .replace(['\n', '\r'], " ")
+}
+
+/// A code span for a Markdown table cell, backticks included. Inside a code span nothing
+/// is an escape or HTML, so only what the table itself reads is escaped (`|`); a span
+/// fence longer than any run of backticks in the text keeps those literal.
+pub fn md_code(s: &str) -> String {
+    let text = s.replace('|', "\\|").replace(['\n', '\r'], " ");
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    // A space inside the fence when the text starts or ends with a backtick (CommonMark
+    // strips one space from each side).
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
 }
 
 /// A double-quoted YAML scalar (JSON's escaping, which YAML accepts).
