@@ -484,19 +484,16 @@ fn access_patterns_md_names_placeholders_as_templates_do_and_shows_bounds_as_sen
 
 #[test]
 fn markdown_code_spans_keep_backslashes_pipes_and_backticks_literal() {
-    use pulldown_cmark::{Options, Parser, html};
+    use pulldown_cmark::{Event, Options, Parser};
     for text in ["a\\b", "x|y", "<b>", "`tick`", "two``ticks", "\\|"] {
         let cell = dyngen::emit::md_code(text);
         let table = format!("| h |\n|---|\n| {cell} |\n");
-        let mut out = String::new();
-        html::push_html(&mut out, Parser::new_ext(&table, Options::ENABLE_TABLES));
-        let escaped = text
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;");
-        assert!(
-            out.contains(&format!("<code>{escaped}</code>")),
-            "{text:?} as {cell:?} renders as {out}"
-        );
+        let codes: Vec<String> = Parser::new_ext(&table, Options::ENABLE_TABLES)
+            .filter_map(|e| match e {
+                Event::Code(c) => Some(c.to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(codes, [text], "{text:?} written as {cell:?}");
     }
 }
