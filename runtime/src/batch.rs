@@ -123,8 +123,13 @@ impl BatchWrite<'_> {
         }
         let db = self.db;
         let mut failed = Vec::new();
-        for chunk in self.requests.chunks(25) {
-            let mut pending = chunk.to_vec();
+        let mut requests = self.requests.into_iter();
+        loop {
+            // The requests are moved into each batch of 25, never copied.
+            let mut pending: Vec<WriteRequest> = requests.by_ref().take(25).collect();
+            if pending.is_empty() {
+                break;
+            }
             let mut attempt = 0;
             while !pending.is_empty() {
                 if attempt > 0 {

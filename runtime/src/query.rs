@@ -160,77 +160,92 @@ pub struct QuerySpec {
     pub cursor: Option<Cursor>,
 }
 
-impl QuerySpec {
-    fn key_value(&self, placeholder: &str) -> Option<&AttributeValue> {
-        self.values
-            .iter()
-            .find(|(k, _)| *k == placeholder)
-            .map(|(_, v)| v)
-    }
+/// Expression values of a query, by placeholder.
+type Values = [(&'static str, AttributeValue)];
 
-    /// No item has an empty string in a key attribute (DynamoDB refuses to store one, and
-    /// refuses one in a key condition), so a partition key or an exact sort key that
-    /// renders empty matches nothing, without a request.
-    fn matches_nothing(&self) -> bool {
-        let empty =
-            |v: Option<&AttributeValue>| matches!(v, Some(AttributeValue::S(s)) if s.is_empty());
-        empty(self.key_value(":pk"))
-            || (self.key_condition.contains("#sk = :sk") && empty(self.key_value(":sk")))
-    }
+fn key_value<'v>(values: &'v Values, placeholder: &str) -> Option<&'v AttributeValue> {
+    values
+        .iter()
+        .find(|(k, _)| *k == placeholder)
+        .map(|(_, v)| v)
+}
 
-    /// `between` needs its lower bound at or below its upper one (DynamoDB rejects the
-    /// request otherwise); compared as DynamoDB does, strings by their UTF-8 bytes.
-    fn check_range(&self) -> Result<(), Error> {
-        let (Some(lo), Some(hi)) = (self.key_value(":lo"), self.key_value(":hi")) else {
-            return Ok(());
-        };
-        let ordered = match (lo, hi) {
-            (AttributeValue::S(a), AttributeValue::S(b)) => a.as_bytes() <= b.as_bytes(),
-            (AttributeValue::N(a), AttributeValue::N(b)) => {
-                match (a.parse::<f64>(), b.parse::<f64>()) {
-                    (Ok(a), Ok(b)) => a <= b,
-                    _ => true,
-                }
+/// No item has an empty string in a key attribute (DynamoDB refuses to store one, and
+/// refuses one in a key condition), so a partition key or an exact sort key that renders
+/// empty matches nothing, without a request.
+fn matches_nothing(key_condition: &str, values: &Values) -> bool {
+    let empty =
+        |v: Option<&AttributeValue>| matches!(v, Some(AttributeValue::S(s)) if s.is_empty());
+    empty(key_value(values, ":pk"))
+        || (key_condition.contains("#sk = :sk") && empty(key_value(values, ":sk")))
+}
+
+/// `between` needs its lower bound at or below its upper one (DynamoDB rejects the request
+/// otherwise); compared as DynamoDB does, strings by their UTF-8 bytes.
+fn check_range(pattern: &'static str, values: &Values) -> Result<(), Error> {
+    let (Some(lo), Some(hi)) = (key_value(values, ":lo"), key_value(values, ":hi")) else {
+        return Ok(());
+    };
+    let ordered = match (lo, hi) {
+        (AttributeValue::S(a), AttributeValue::S(b)) => a.as_bytes() <= b.as_bytes(),
+        (AttributeValue::N(a), AttributeValue::N(b)) => {
+            match (a.parse::<f64>(), b.parse::<f64>()) {
+                (Ok(a), Ok(b)) => a <= b,
+                _ => true,
             }
-            _ => true,
-        };
-        if ordered {
-            Ok(())
-        } else {
-            Err(Error::InvalidRange {
-                pattern: self.pattern,
-            })
         }
+        _ => true,
+    };
+    if ordered {
+        Ok(())
+    } else {
+        Err(Error::InvalidRange { pattern })
+    }
+}
+
+/// A cursor continues the query it came from: its partition key is this query's.
+fn check_cursor(spec: &QuerySpec, values: &Values, start: Item) -> Result<Item, Error> {
+    let pk_attr = spec
+        .names
+        .iter()
+        .find(|(k, _)| *k == "#pk")
+        .map(|(_, v)| *v);
+    let same = match (pk_attr, key_value(values, ":pk")) {
+        (Some(attr), Some(value)) => start.get(attr) == Some(value),
+        _ => true,
+    };
+    if same {
+        Ok(start)
+    } else {
+        Err(Error::CursorInputsMismatch {
+            pattern: spec.pattern,
+        })
+    }
+}
+
+impl QuerySpec {
+    /// Reads one page of raw items, moving the expression values into the request.
+    pub async fn into_page(mut self, db: &Table) -> Result<(Vec<Item>, Option<Cursor>), Error> {
+        let values = ::std::mem::take(&mut self.values);
+        self.page_with(db, values).await
     }
 
-    /// A cursor continues the query it came from: its partition key is this query's.
-    fn check_cursor(&self, start: Item) -> Result<Item, Error> {
-        let pk_attr = self
-            .names
-            .iter()
-            .find(|(k, _)| *k == "#pk")
-            .map(|(_, v)| *v);
-        let same = match (pk_attr, self.key_value(":pk")) {
-            (Some(attr), Some(value)) => start.get(attr) == Some(value),
-            _ => true,
-        };
-        if same {
-            Ok(start)
-        } else {
-            Err(Error::CursorInputsMismatch {
-                pattern: self.pattern,
-            })
-        }
-    }
-
-    /// Reads one page of raw items.
+    /// Reads one page of raw items (the spec stays, for the next page).
     pub async fn page(&self, db: &Table) -> Result<(Vec<Item>, Option<Cursor>), Error> {
+        self.page_with(db, self.values.clone()).await
+    }
+
+    async fn page_with(
+        &self,
+        db: &Table,
+        values: Vec<(&'static str, AttributeValue)>,
+    ) -> Result<(Vec<Item>, Option<Cursor>), Error> {
         let start = match &self.cursor {
-            Some(c) => Some(self.check_cursor(c.decode(self.pattern)?)?),
+            Some(c) => Some(check_cursor(self, &values, c.decode(self.pattern)?)?),
             None => None,
         };
-        self.check_range()?;
-        if self.matches_nothing() {
+        check_range(self.pattern, &values)?;
+        if matches_nothing(self.key_condition, &values) {
             return Ok((Vec::new(), None));
         }
         let names: HashMap<String, String> = self
@@ -238,10 +253,9 @@ impl QuerySpec {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let values: HashMap<String, AttributeValue> = self
-            .values
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
+        let values: HashMap<String, AttributeValue> = values
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
             .collect();
         let out = db
             .client()
@@ -305,7 +319,7 @@ impl<'a, T, const CONSISTENT: bool> Query<'a, T, CONSISTENT> {
 
     /// Reads one page.
     pub async fn send(self) -> Result<Page<T>, Error> {
-        let (items, cursor) = self.spec.page(self.db).await?;
+        let (items, cursor) = self.spec.into_page(self.db).await?;
         Ok(Page {
             items: decode_page(items, self.decode)?,
             cursor,

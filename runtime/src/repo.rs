@@ -110,17 +110,22 @@ pub fn describe_key(design: &TableDesign, key: &Item) -> String {
 pub struct Expr {
     pub names: HashMap<String, String>,
     pub values: HashMap<String, AttributeValue>,
+    /// Attribute name → its placeholder, so a repeated name is found in constant time.
+    by_attr: HashMap<String, String>,
 }
 
 impl Expr {
+    /// The placeholder of an attribute name (`#n0`, …), the same one each time.
     pub fn name(&mut self, attr: &str) -> String {
-        if let Some((k, _)) = self.names.iter().find(|(_, v)| v.as_str() == attr) {
+        if let Some(k) = self.by_attr.get(attr) {
             return k.clone();
         }
         let k = format!("#n{}", self.names.len());
         self.names.insert(k.clone(), attr.to_string());
+        self.by_attr.insert(attr.to_string(), k.clone());
         k
     }
+    /// A new placeholder for a value (`:v0`, …).
     pub fn value(&mut self, v: AttributeValue) -> String {
         let k = format!(":v{}", self.values.len());
         self.values.insert(k.clone(), v);

@@ -54,7 +54,6 @@ pub async fn create<E: Entity>(db: &Table, value: &E) -> Result<E, Error> {
         "attribute_not_exists({})",
         expr.name(E::DESIGN.partition_key)
     );
-    let key = describe_key(E::DESIGN, &item);
     let res = db
         .client()
         .put_item()
@@ -70,9 +69,10 @@ pub async fn create<E: Entity>(db: &Table, value: &E) -> Result<E, Error> {
             if e.as_service_error()
                 .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
         {
+            // Described only when needed: the success path formats nothing.
             Err(Error::AlreadyExists {
                 entity: E::ENTITY_TYPE,
-                key,
+                key: describe_key(E::DESIGN, &stored.key_item()),
             })
         }
         Err(e) => Err(sdk(e)),
@@ -117,13 +117,20 @@ pub(crate) fn put_parts<E: Entity>(
         .iter()
         .filter_map(|k| item.remove_entry(*k))
         .collect();
+    let mut absent: Vec<&str> = E::REMOVABLE
+        .iter()
+        .chain(E::INDEX_KEYS)
+        .copied()
+        .filter(|a| !item.contains_key(*a))
+        .collect();
     let mut expr = Expr::default();
-    let mut sets = Vec::new();
-    let mut names: Vec<&String> = item.keys().collect();
-    names.sort();
-    for name in names {
-        let n = expr.name(name);
-        let v = expr.value(item[name].clone());
+    let mut sets = Vec::with_capacity(item.len());
+    // Sorted, so the request is the same for the same value; values are moved, not copied.
+    let mut attrs: Vec<(String, AttributeValue)> = item.into_iter().collect();
+    attrs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (name, value) in attrs {
+        let n = expr.name(&name);
+        let v = expr.value(value);
         let keep = Some(name.as_str()) == E::CREATED_AT && matches!(case, PutCase::KeepStored);
         if keep {
             sets.push(format!("{n} = if_not_exists({n}, {v})"));
@@ -131,12 +138,6 @@ pub(crate) fn put_parts<E: Entity>(
             sets.push(format!("{n} = {v}"));
         }
     }
-    let mut absent: Vec<&str> = E::REMOVABLE
-        .iter()
-        .chain(E::INDEX_KEYS)
-        .copied()
-        .filter(|a| !item.contains_key(*a))
-        .collect();
     absent.sort_unstable();
     absent.dedup();
     let removes: Vec<String> = absent.into_iter().map(|a| expr.name(a)).collect();
@@ -203,15 +204,64 @@ pub async fn put<E: Entity>(db: &Table, value: &E) -> Result<E, Error> {
     let now = Timestamp::now();
     let mut stamped = value.clone();
     match E::CREATED_AT_KEYS {
+        // Nothing stored needs keeping: the whole item is the value's, one PutItem.
+        CreatedAtKeys::None if E::CREATED_AT.is_none() => {
+            stamped.stamp(now, true, expected.map(|v| v + 1));
+            put_whole(db, stamped, expected).await
+        }
         CreatedAtKeys::None => {
             stamped.stamp(now, true, expected.map(|v| v + 1));
             put_once(db, &stamped, expected, PutCase::KeepStored).await
         }
         CreatedAtKeys::Primary => {
             stamped.stamp(now, false, expected.map(|v| v + 1));
-            put_once(db, &stamped, expected, PutCase::AsGiven).await
+            put_whole(db, stamped, expected).await
         }
         CreatedAtKeys::Index => put_keeping_created(db, stamped, expected, now).await,
+    }
+}
+
+/// A put that replaces the whole item with the value (nothing stored is kept), as one
+/// PutItem that returns nothing: what is stored is exactly the value.
+async fn put_whole<E: Entity>(db: &Table, value: E, expected: Option<i64>) -> Result<E, Error> {
+    let item = item_of(&value)?;
+    let mut expr = Expr::default();
+    let condition = match (E::VERSION, expected) {
+        (Some(ver), Some(e)) => {
+            let pk = expr.name(E::DESIGN.partition_key);
+            let v = version_matches(&mut expr, ver, e);
+            Some(format!("attribute_not_exists({pk}) OR {v}"))
+        }
+        _ => None,
+    };
+    let (names, values) = expr.into_maps();
+    let res = db
+        .client()
+        .put_item()
+        .table_name(db.table_name())
+        .set_item(Some(item))
+        .set_condition_expression(condition)
+        .set_expression_attribute_names(names)
+        .set_expression_attribute_values(values)
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .send()
+        .await;
+    match res {
+        Ok(_) => Ok(value),
+        Err(e) => {
+            use ::aws_sdk_dynamodb::operation::put_item::PutItemError;
+            let Some(PutItemError::ConditionalCheckFailedException(c)) = e.as_service_error()
+            else {
+                return Err(sdk(e));
+            };
+            if let Some(old) = c.item() {
+                check_version::<E>(old, expected, &value)?;
+            }
+            Err(Error::ConditionFailed {
+                entity: E::ENTITY_TYPE,
+                key: describe_key(E::DESIGN, &value.key_item()),
+            })
+        }
     }
 }
 
