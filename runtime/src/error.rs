@@ -175,7 +175,7 @@ impl From<ItemError> for Error {
 
 /// DynamoDB's own code and message when it sent one; otherwise the SDK's description and
 /// its causes (a connection refused, a timeout), which its Display alone leaves out.
-fn write_sdk_error(
+pub(crate) fn write_sdk_error(
     f: &mut ::std::fmt::Formatter<'_>,
     e: &::aws_sdk_dynamodb::Error,
 ) -> ::std::fmt::Result {

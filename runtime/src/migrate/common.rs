@@ -29,6 +29,10 @@ pub struct Options {
     pub poll: Duration,
     /// Identifies this runner in the lock item.
     pub owner: String,
+    /// Refuse to start when the table records migrations this code does not have. Off by
+    /// default: during a rolling deploy (or after a rollback) older code meets the
+    /// migrations of newer code, and must start.
+    pub strict: bool,
     /// Called after each backfilled page with (migration, items updated so far).
     pub progress: Option<Progress>,
 }
@@ -42,6 +46,7 @@ impl Default for Options {
             lock_wait: Duration::from_secs(15 * 60),
             poll: Duration::from_secs(1),
             owner: default_owner(),
+            strict: false,
             progress: None,
         }
     }
@@ -75,6 +80,9 @@ pub struct Report {
     pub backfilled: u64,
     /// Whether the table was created by this run.
     pub created_table: bool,
+    /// Migrations the table records that this code does not have, all newer than its own:
+    /// applied by newer code (a rolling deploy, or a rollback), and left alone.
+    pub newer_applied: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -108,13 +116,13 @@ impl ::std::fmt::Display for MigrateError {
             ),
             MigrateError::Missing { name } => write!(
                 f,
-                "the table records migration {name}, which this code does not have; deploy code that includes it"
+                "the table records migration {name}, which this code does not have and which is not newer than all of its own (the histories diverged); deploy code that includes it"
             ),
             MigrateError::LockTimeout { holder } => {
                 write!(f, "another migration runner ({holder}) holds the lock")
             }
             MigrateError::Invalid(m) => write!(f, "invalid migrations: {m}"),
-            MigrateError::Sdk(e) => write!(f, "DynamoDB: {e}"),
+            MigrateError::Sdk(e) => crate::error::write_sdk_error(f, e),
         }
     }
 }

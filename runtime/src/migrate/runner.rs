@@ -71,30 +71,49 @@ async fn applied(
     }
 }
 
-/// Checks the ledger against the code; returns the migrations still to apply.
+/// What the ledger means for this code: the migrations still to apply, and those newer
+/// code applied (unknown here, every one after this code's last).
+struct Pending<'a> {
+    todo: Vec<&'a Migration>,
+    newer: Vec<String>,
+}
+
+/// Checks the ledger against the code. An applied migration must be unchanged; one this
+/// code does not have is newer code's when it sorts after all of this code's migrations
+/// (allowed unless `strict`), and a diverged history otherwise.
 fn pending<'a>(
     migrations: &'a [Migration],
     applied: &[(String, String)],
-) -> Result<Vec<&'a Migration>, MigrateError> {
-    let mut errors = Vec::new();
+    strict: bool,
+) -> Result<Pending<'a>, MigrateError> {
+    let last = migrations.iter().map(|m| seq(&m.name)).max().unwrap_or(0);
+    let mut newer = Vec::new();
     for (name, checksum) in applied {
         match migrations.iter().find(|m| &m.name == name) {
-            None => errors.push(MigrateError::Missing { name: name.clone() }),
-            Some(m) if &m.checksum != checksum => errors.push(MigrateError::Edited {
-                name: name.clone(),
-                applied: checksum.clone(),
-                now: m.checksum.clone(),
-            }),
+            None if !strict && seq(name) > last => newer.push(name.clone()),
+            None => return Err(MigrateError::Missing { name: name.clone() }),
+            Some(m) if &m.checksum != checksum => {
+                return Err(MigrateError::Edited {
+                    name: name.clone(),
+                    applied: checksum.clone(),
+                    now: m.checksum.clone(),
+                });
+            }
             Some(_) => {}
         }
     }
-    if let Some(e) = errors.into_iter().next() {
-        return Err(e);
-    }
-    Ok(migrations
+    let todo: Vec<&Migration> = migrations
         .iter()
         .filter(|m| !applied.iter().any(|(n, _)| n == &m.name))
-        .collect())
+        .collect();
+    // Newer code applied its migrations after all of ours; one of ours still missing
+    // means the histories diverged.
+    if let (Some(first_newer), Some(m)) = (newer.first(), todo.first()) {
+        return Err(MigrateError::Missing {
+            name: format!("{first_newer} (applied before this code's {})", m.name),
+        });
+    }
+    Ok(Pending { todo, newer })
 }
 
 /// The names of the migrations a run would apply, without changing anything.
@@ -109,7 +128,8 @@ pub async fn plan(
         sk: def.sort_key.clone(),
     };
     let done = applied(client, table, &keys).await?.unwrap_or_default();
-    Ok(pending(migrations, &done)?
+    Ok(pending(migrations, &done, false)?
+        .todo
         .into_iter()
         .map(|m| m.name.clone())
         .collect())
@@ -136,8 +156,10 @@ pub async fn run(
             Vec::new()
         }
     };
-    if pending(migrations, &done)?.is_empty() {
-        report.already_applied = done.len();
+    let first = pending(migrations, &done, options.strict)?;
+    if first.todo.is_empty() {
+        report.already_applied = done.len() - first.newer.len();
+        report.newer_applied = first.newer;
         return Ok(report);
     }
     let lease = Lease::acquire(client, table, &keys, options).await?;
@@ -168,8 +190,9 @@ async fn apply_pending(
 ) -> Result<(), MigrateError> {
     // Read again under the lock: another runner may have applied some meanwhile.
     let done = applied(client, table, keys).await?.unwrap_or_default();
-    let todo = pending(migrations, &done)?;
-    report.already_applied = done.len();
+    let Pending { todo, newer } = pending(migrations, &done, options.strict)?;
+    report.already_applied = done.len() - newer.len();
+    report.newer_applied = newer;
     for m in todo {
         for step in &m.steps {
             lease.renew(client, table, keys, options).await?;
@@ -213,4 +236,65 @@ async fn record(
         .await
         .map_err(sdk)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn migration(name: &str) -> Migration {
+        Migration {
+            name: name.into(),
+            checksum: format!("sum-{name}"),
+            steps: Vec::new(),
+        }
+    }
+
+    fn ledger(names: &[&str]) -> Vec<(String, String)> {
+        names
+            .iter()
+            .map(|n| (n.to_string(), format!("sum-{n}")))
+            .collect()
+    }
+
+    #[test]
+    fn newer_codes_migrations_are_left_alone_unless_strict() {
+        let code = [migration("0001_a"), migration("0002_b")];
+        let p = pending(&code, &ledger(&["0001_a", "0002_b", "0003_c"]), false).unwrap();
+        assert!(p.todo.is_empty());
+        assert_eq!(p.newer, ["0003_c"]);
+        assert!(matches!(
+            pending(&code, &ledger(&["0001_a", "0002_b", "0003_c"]), true),
+            Err(MigrateError::Missing { .. })
+        ));
+    }
+
+    #[test]
+    fn a_diverged_history_is_refused() {
+        let code = [
+            migration("0001_a"),
+            migration("0002_b"),
+            migration("0003_mine"),
+        ];
+        // 0003 in the ledger is another branch's, not newer than this code's last.
+        let mut theirs = ledger(&["0001_a", "0002_b"]);
+        theirs.push(("0003_theirs".into(), "x".into()));
+        assert!(matches!(
+            pending(&code, &theirs, false),
+            Err(MigrateError::Missing { .. })
+        ));
+        // Newer code applied 0003 while this code's 0002 is still missing.
+        let short = [migration("0001_a"), migration("0002_b")];
+        assert!(matches!(
+            pending(&short, &ledger(&["0001_a", "0003_c"]), false),
+            Err(MigrateError::Missing { .. })
+        ));
+        // Edited is still refused.
+        let mut edited = ledger(&["0001_a"]);
+        edited[0].1 = "other".into();
+        assert!(matches!(
+            pending(&short, &edited, false),
+            Err(MigrateError::Edited { .. })
+        ));
+    }
 }

@@ -117,21 +117,51 @@ pub async fn create_table(
         Err(e) => return Err(sdk(e)),
     };
     wait_active(client, table, options).await?;
-    if created && let Some(ttl) = &def.ttl_attribute {
-        let spec = ::aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
-            .enabled(true)
-            .attribute_name(ttl)
-            .build()
-            .map_err(sdk)?;
-        client
-            .update_time_to_live()
-            .table_name(table)
-            .time_to_live_specification(spec)
-            .send()
-            .await
-            .map_err(sdk)?;
+    if let Some(ttl) = &def.ttl_attribute {
+        ensure_ttl(client, table, ttl).await?;
     }
     Ok(created)
+}
+
+/// TTL on `attribute`, whether this run created the table or found it (created beforehand,
+/// or a crash between CreateTable and UpdateTimeToLive): idempotent, it changes only what
+/// is missing, and refuses a table whose TTL is on another attribute.
+async fn ensure_ttl(client: &Client, table: &str, attribute: &str) -> Result<(), MigrateError> {
+    use ::aws_sdk_dynamodb::types::TimeToLiveStatus;
+    let described = client
+        .describe_time_to_live()
+        .table_name(table)
+        .send()
+        .await
+        .map_err(sdk)?;
+    let current = described.time_to_live_description();
+    let status = current.and_then(|d| d.time_to_live_status());
+    let on = current.and_then(|d| d.attribute_name());
+    match status {
+        Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling) if on == Some(attribute) => {
+            return Ok(());
+        }
+        Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling) => {
+            return Err(MigrateError::Invalid(format!(
+                "table {table} has TTL on `{}`, the migrations on `{attribute}`; DynamoDB changes it only by disabling it first (an hour's wait), so do that by hand",
+                on.unwrap_or_default()
+            )));
+        }
+        _ => {}
+    }
+    let spec = ::aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+        .enabled(true)
+        .attribute_name(attribute)
+        .build()
+        .map_err(sdk)?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(spec)
+        .send()
+        .await
+        .map_err(sdk)?;
+    Ok(())
 }
 
 /// Polls until the table and every index are ACTIVE and none is being deleted (the SDK's

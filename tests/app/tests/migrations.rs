@@ -286,22 +286,79 @@ async fn an_edited_or_missing_migration_is_refused() {
         other => panic!("expected Edited, got {other:?}"),
     }
 
-    // v2 applies 0002; v1's code then lacks a migration the table records.
+    // v2 applies 0002. v1's code, still running during the deploy (or after a rollback),
+    // starts normally: 0002 is newer code's. A strict runner refuses instead.
     v2::Db::new(client.clone())
         .with_table_name(&table)
         .migrate(&fast_options())
         .await
         .unwrap();
-    match v1::Db::new(client)
-        .with_table_name(&table)
+    let old_code = v1::Db::new(client).with_table_name(&table);
+    let report = old_code
         .migrate(&dyngen_runtime::migrate::Options::default())
         .await
-    {
+        .unwrap();
+    assert_eq!(report.newer_applied, ["0002_add_index_gsi2"]);
+    assert!(report.applied.is_empty());
+    assert_eq!(report.already_applied, 1);
+    let strict = dyngen_runtime::migrate::Options {
+        strict: true,
+        ..Default::default()
+    };
+    match old_code.migrate(&strict).await {
         Err(dyngen_runtime::migrate::MigrateError::Missing { name }) => {
             assert_eq!(name, "0002_add_index_gsi2")
         }
         other => panic!("expected Missing, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn ttl_is_reconciled_on_a_table_that_already_exists() {
+    use dyngen_app_tests::write_model;
+    let client = common::client();
+    let table = common::table("ttl");
+    // The table exists before the first migration runs, without TTL (made by hand, or a
+    // crash between CreateTable and UpdateTimeToLive).
+    let migrations = write_model::migrations().unwrap();
+    let dyngen_runtime::migrate::Step::CreateTable(def) = &migrations[0].steps[0] else {
+        panic!("the first step creates the table");
+    };
+    let mut without_ttl = def.clone();
+    without_ttl.ttl_attribute = None;
+    dyngen_runtime::migrate::create_table(&client, &table, &without_ttl, &fast_options())
+        .await
+        .unwrap();
+    let ttl = |client: aws_sdk_dynamodb::Client, table: String| async move {
+        let d = client
+            .describe_time_to_live()
+            .table_name(table)
+            .send()
+            .await
+            .unwrap();
+        let d = d.time_to_live_description().cloned();
+        (
+            d.as_ref().and_then(|d| d.time_to_live_status().cloned()),
+            d.and_then(|d| d.attribute_name().map(str::to_string)),
+        )
+    };
+    assert_ne!(
+        ttl(client.clone(), table.clone()).await.0,
+        Some(aws_sdk_dynamodb::types::TimeToLiveStatus::Enabled)
+    );
+    let report = write_model::Db::new(client.clone())
+        .with_table_name(&table)
+        .migrate(&fast_options())
+        .await
+        .unwrap();
+    assert_eq!(report.applied, ["0001_create_table"]);
+    assert!(!report.created_table);
+    let (status, attribute) = ttl(client.clone(), table.clone()).await;
+    assert_eq!(
+        status,
+        Some(aws_sdk_dynamodb::types::TimeToLiveStatus::Enabled)
+    );
+    assert_eq!(attribute.as_deref(), Some("expiresAt"));
 }
 
 #[test]
@@ -345,5 +402,21 @@ fn the_runner_renders_keys_exactly_as_the_generated_code() {
         keys.iter()
             .all(|k| dyngen_runtime::migrate::render(k, &unborn).is_none()),
         "sparse: no key without its input"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_table_says_what_dynamodb_said() {
+    let err = dyngen_app_tests::write_model::Db::new(common::client())
+        .with_table_name("ab")
+        .migrate(&fast_options())
+        .await
+        .unwrap_err();
+    let shown = err.to_string();
+    assert!(shown.contains("ValidationException"), "{shown}");
+    assert!(!shown.contains("unhandled error"), "{shown}");
+    assert!(
+        shown.len() > "DynamoDB ValidationException: ".len() + 10,
+        "{shown}"
     );
 }
