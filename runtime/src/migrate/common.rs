@@ -25,6 +25,9 @@ pub struct Options {
     pub lease: Duration,
     /// How long to wait for another runner's lock before giving up.
     pub lock_wait: Duration,
+    /// How long one wait (a table or an index becoming ACTIVE, an index being deleted)
+    /// may last before the runner gives up with [`MigrateError::WaitTimeout`].
+    pub wait_timeout: Duration,
     /// Interval between DescribeTable polls while an index builds.
     pub poll: Duration,
     /// Identifies this runner in the lock item.
@@ -44,6 +47,7 @@ impl Default for Options {
             page_size: None,
             lease: Duration::from_secs(60),
             lock_wait: Duration::from_secs(15 * 60),
+            wait_timeout: Duration::from_secs(6 * 60 * 60),
             poll: Duration::from_secs(1),
             owner: default_owner(),
             strict: false,
@@ -102,6 +106,11 @@ pub enum MigrateError {
     LockTimeout {
         holder: String,
     },
+    /// A table or index did not reach the state the runner waited for in time.
+    WaitTimeout {
+        waited_for: String,
+        waited: Duration,
+    },
     /// The migrations themselves are unusable (e.g. the first does not create the table).
     Invalid(String),
     Sdk(::std::boxed::Box<::aws_sdk_dynamodb::Error>),
@@ -121,6 +130,11 @@ impl ::std::fmt::Display for MigrateError {
             MigrateError::LockTimeout { holder } => {
                 write!(f, "another migration runner ({holder}) holds the lock")
             }
+            MigrateError::WaitTimeout { waited_for, waited } => write!(
+                f,
+                "gave up after {}s waiting for {waited_for} (Options::wait_timeout); the migration is not recorded and resumes on the next run",
+                waited.as_secs()
+            ),
             MigrateError::Invalid(m) => write!(f, "invalid migrations: {m}"),
             MigrateError::Sdk(e) => crate::error::write_sdk_error(f, e),
         }

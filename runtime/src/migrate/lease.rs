@@ -127,3 +127,21 @@ impl Lease {
         }
     }
 }
+
+/// A lease this runner holds, for renewing during long waits (an index being built can
+/// take hours): the lock must not lapse while the runner is still inside a migration.
+pub(super) struct Held<'a> {
+    pub lease: &'a Lease,
+    pub keys: &'a Keys,
+}
+
+impl Held<'_> {
+    pub(super) async fn renew(
+        &self,
+        client: &Client,
+        table: &str,
+        options: &Options,
+    ) -> Result<(), MigrateError> {
+        self.lease.renew(client, table, self.keys, options).await
+    }
+}

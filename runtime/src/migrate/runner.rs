@@ -7,9 +7,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::backfill::backfill;
 use super::common::{Keys, MigrateError, Options, Report, now_millis, sdk, seq};
-use super::lease::Lease;
+use super::lease::{Held, Lease};
 use super::model::{Migration, Step, TableDef};
-use super::tables::{create_index, create_table, delete_index};
+use super::tables::{create_index, create_table, create_table_held, delete_index};
 
 fn table_def(migrations: &[Migration]) -> Result<&TableDef, MigrateError> {
     match migrations.first().and_then(|m| m.steps.first()) {
@@ -193,15 +193,21 @@ async fn apply_pending(
     let Pending { todo, newer } = pending(migrations, &done, options.strict)?;
     report.already_applied = done.len() - newer.len();
     report.newer_applied = newer;
+    let held = Held { lease, keys };
     for m in todo {
         for step in &m.steps {
             lease.renew(client, table, keys, options).await?;
             match step {
                 Step::CreateTable(def) => {
-                    report.created_table |= create_table(client, table, def, options).await?;
+                    report.created_table |=
+                        create_table_held(client, table, def, options, Some(&held)).await?;
                 }
-                Step::CreateIndex(ix) => create_index(client, table, ix, options).await?,
-                Step::DeleteIndex { name } => delete_index(client, table, name, options).await?,
+                Step::CreateIndex(ix) => {
+                    create_index(client, table, ix, options, Some(&held)).await?
+                }
+                Step::DeleteIndex { name } => {
+                    delete_index(client, table, name, options, Some(&held)).await?
+                }
                 Step::Backfill(b) => {
                     report.backfilled += backfill(client, table, keys, m, b, options, lease).await?
                 }

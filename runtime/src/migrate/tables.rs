@@ -4,6 +4,7 @@
 use aws_sdk_dynamodb::Client;
 
 use super::common::{MigrateError, Options, sdk, sleep};
+use super::lease::Held;
 use super::model::{IndexDef, KeyAttr, ProjectionDef, TableDef};
 
 /// `(read, write)` capacity of a provisioned table.
@@ -70,6 +71,17 @@ pub async fn create_table(
     def: &TableDef,
     options: &Options,
 ) -> Result<bool, MigrateError> {
+    create_table_held(client, table, def, options, None).await
+}
+
+/// [`create_table`] under the runner's lease.
+pub(super) async fn create_table_held(
+    client: &Client,
+    table: &str,
+    def: &TableDef,
+    options: &Options,
+    held: Option<&Held<'_>>,
+) -> Result<bool, MigrateError> {
     use ::aws_sdk_dynamodb::types::{BillingMode, GlobalSecondaryIndex, KeyType};
     let mut req = client
         .create_table()
@@ -116,7 +128,7 @@ pub async fn create_table(
         }
         Err(e) => return Err(sdk(e)),
     };
-    wait_active(client, table, options).await?;
+    wait_active_held(client, table, options, held).await?;
     if let Some(ttl) = &def.ttl_attribute {
         ensure_ttl(client, table, ttl).await?;
     }
@@ -171,7 +183,19 @@ pub async fn wait_active(
     table: &str,
     options: &Options,
 ) -> Result<(), MigrateError> {
+    wait_active_held(client, table, options, None).await
+}
+
+/// [`wait_active`], renewing the runner's lease at every poll and giving up after
+/// `options.wait_timeout`.
+pub(super) async fn wait_active_held(
+    client: &Client,
+    table: &str,
+    options: &Options,
+    held: Option<&Held<'_>>,
+) -> Result<(), MigrateError> {
     use ::aws_sdk_dynamodb::types::{IndexStatus, TableStatus};
+    let started = ::std::time::Instant::now();
     loop {
         let out = client
             .describe_table()
@@ -188,8 +212,39 @@ pub async fn wait_active(
         if ready {
             return Ok(());
         }
-        sleep(client, options.poll).await;
+        pause(
+            client,
+            table,
+            options,
+            held,
+            started,
+            "the table and its indexes to be ACTIVE",
+        )
+        .await?;
     }
+}
+
+/// One poll interval of a wait: the lease renewed first (a lost lease stops the runner
+/// before its next write), and the wait refused once it has lasted `wait_timeout`.
+pub(super) async fn pause(
+    client: &Client,
+    table: &str,
+    options: &Options,
+    held: Option<&Held<'_>>,
+    started: ::std::time::Instant,
+    what: &str,
+) -> Result<(), MigrateError> {
+    if started.elapsed() > options.wait_timeout {
+        return Err(MigrateError::WaitTimeout {
+            waited_for: format!("{what} on {table}"),
+            waited: started.elapsed(),
+        });
+    }
+    if let Some(h) = held {
+        h.renew(client, table, options).await?;
+    }
+    sleep(client, options.poll).await;
+    Ok(())
 }
 
 async fn index_exists(client: &Client, table: &str, name: &str) -> Result<bool, MigrateError> {
@@ -220,14 +275,16 @@ pub(super) async fn create_index(
     table: &str,
     ix: &IndexDef,
     options: &Options,
+    held: Option<&Held<'_>>,
 ) -> Result<(), MigrateError> {
     use ::aws_sdk_dynamodb::types::{
         CreateGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate, KeyType,
     };
+    let started = ::std::time::Instant::now();
     loop {
-        wait_active(client, table, options).await?;
+        wait_active_held(client, table, options, held).await?;
         if index_exists(client, table, &ix.name).await? {
-            return wait_active(client, table, options).await;
+            return wait_active_held(client, table, options, held).await;
         }
         let desc = client
             .describe_table()
@@ -277,8 +334,11 @@ pub(super) async fn create_index(
             req = req.attribute_definitions(attribute_definition(sk)?);
         }
         match req.send().await {
-            Ok(_) => return wait_active(client, table, options).await,
-            Err(e) if e.as_service_error().is_some_and(busy) => sleep(client, options.poll).await,
+            Ok(_) => return wait_active_held(client, table, options, held).await,
+            Err(e) if e.as_service_error().is_some_and(busy) => {
+                let what = format!("DynamoDB to accept index `{}`", ix.name);
+                pause(client, table, options, held, started, &what).await?
+            }
             Err(e) => return Err(sdk(e)),
         }
     }
@@ -289,10 +349,12 @@ pub(super) async fn delete_index(
     table: &str,
     name: &str,
     options: &Options,
+    held: Option<&Held<'_>>,
 ) -> Result<(), MigrateError> {
     use ::aws_sdk_dynamodb::types::{DeleteGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate};
+    let started = ::std::time::Instant::now();
     loop {
-        wait_active(client, table, options).await?;
+        wait_active_held(client, table, options, held).await?;
         if !index_exists(client, table, name).await? {
             return Ok(());
         }
@@ -313,6 +375,7 @@ pub(super) async fn delete_index(
             Err(e) if e.as_service_error().is_some_and(busy) => {}
             Err(e) => return Err(sdk(e)),
         }
-        sleep(client, options.poll).await;
+        let what = format!("index `{name}` to be deleted");
+        pause(client, table, options, held, started, &what).await?;
     }
 }

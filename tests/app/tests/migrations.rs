@@ -420,3 +420,55 @@ async fn a_refused_table_says_what_dynamodb_said() {
         "{shown}"
     );
 }
+
+#[tokio::test]
+async fn the_lease_is_renewed_while_an_index_builds() {
+    let table = common::table("lease");
+    seed_v1(slow_local().client(), &table, 5).await;
+    let a = v2::Db::new(slow_local().client()).with_table_name(&table);
+    // A lease far shorter than the index build: only renewal during the wait keeps it.
+    let holder = dyngen_runtime::migrate::Options {
+        owner: "runner-a".into(),
+        lease: Duration::from_millis(1500),
+        ..fast_options()
+    };
+    let challenger = dyngen_runtime::migrate::Options {
+        owner: "runner-b".into(),
+        lock_wait: Duration::from_millis(1500),
+        ..fast_options()
+    };
+    let b = v2::Db::new(slow_local().client()).with_table_name(&table);
+    let late = async {
+        // Well past runner A's first lease.
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        b.migrate(&challenger).await
+    };
+    let (ra, rb) = tokio::join!(a.migrate(&holder), late);
+    assert_eq!(ra.unwrap().applied, ["0002_add_index_gsi2"]);
+    match rb {
+        Err(dyngen_runtime::migrate::MigrateError::LockTimeout { holder }) => {
+            assert!(holder.contains("runner-a"), "{holder}")
+        }
+        // The index takes ~30 s to build here, so B always meets A's lease.
+        other => panic!("runner B should have found the lock held: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_wait_that_lasts_too_long_stops_and_the_next_run_resumes() {
+    let table = common::table("timeout");
+    seed_v1(slow_local().client(), &table, 5).await;
+    let db = v2::Db::new(slow_local().client()).with_table_name(&table);
+    let impatient = dyngen_runtime::migrate::Options {
+        wait_timeout: Duration::from_millis(500),
+        ..fast_options()
+    };
+    match db.migrate(&impatient).await {
+        Err(e @ dyngen_runtime::migrate::MigrateError::WaitTimeout { .. }) => {
+            assert!(e.to_string().contains("ACTIVE"), "{e}")
+        }
+        other => panic!("expected WaitTimeout, got {other:?}"),
+    }
+    let report = db.migrate(&fast_options()).await.unwrap();
+    assert_eq!(report.applied, ["0002_add_index_gsi2"]);
+}
