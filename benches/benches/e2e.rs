@@ -10,8 +10,9 @@ use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContex
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept};
 use aws_sdk_dynamodb::types::AttributeValue;
 use dyngen_bench::baselines::{self, Order as Hand};
-use dyngen_bench::generated::{Db, Order, OrderKey};
+use dyngen_bench::generated::{Db, OrderKey};
 use dyngen_bench::median;
+use dyngen_bench::{hand, order};
 use dyngen_runtime::local::{DynamoDbLocal, unique_table_name};
 
 const OPS: usize = 300;
@@ -37,32 +38,6 @@ impl Intercept for CountBatchWrites {
             self.0.fetch_add(1, Ordering::SeqCst);
         }
         Ok(())
-    }
-}
-
-fn order(customer: &str, i: usize) -> Order {
-    Order {
-        customer: customer.into(),
-        id: format!("o{i:06}"),
-        status: "new".into(),
-        note: None,
-        paid: i.is_multiple_of(2),
-        total: i as i64 * 100,
-        items: vec!["a".into(), "b".into()],
-        channel: "web".into(),
-    }
-}
-
-fn hand(o: &Order) -> Hand {
-    Hand {
-        customer: o.customer.clone(),
-        id: o.id.clone(),
-        status: o.status.clone(),
-        note: o.note.clone(),
-        paid: o.paid,
-        total: o.total,
-        items: o.items.clone(),
-        channel: o.channel.clone(),
     }
 }
 

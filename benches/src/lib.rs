@@ -22,3 +22,31 @@ pub fn median(mut v: Vec<f64>) -> f64 {
         (v[n / 2 - 1] + v[n / 2]) / 2.0
     }
 }
+
+/// The `i`-th order of a customer, as the request benchmarks write it.
+pub fn order(customer: &str, i: usize) -> generated::Order {
+    generated::Order {
+        customer: customer.into(),
+        id: format!("o{i:06}"),
+        status: "new".into(),
+        note: None,
+        paid: i.is_multiple_of(2),
+        total: i as i64 * 100,
+        items: vec!["a".into(), "b".into()],
+        channel: "web".into(),
+    }
+}
+
+/// The same order as the hand-written baseline's struct.
+pub fn hand(o: &generated::Order) -> baselines::Order {
+    baselines::Order {
+        customer: o.customer.clone(),
+        id: o.id.clone(),
+        status: o.status.clone(),
+        note: o.note.clone(),
+        paid: o.paid,
+        total: o.total,
+        items: o.items.clone(),
+        channel: o.channel.clone(),
+    }
+}

@@ -8,36 +8,11 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use dyngen_bench::baselines::{self, Order as Hand};
 use dyngen_bench::generated::{Db, Order, OrderKey};
+use dyngen_bench::{hand, order};
 use dyngen_runtime::local::{DynamoDbLocal, unique_table_name};
 
 /// Items seeded for `get` and `put`, whatever N is.
 const SEED: usize = 200;
-
-fn order(customer: &str, i: usize) -> Order {
-    Order {
-        customer: customer.into(),
-        id: format!("o{i:06}"),
-        status: "new".into(),
-        note: None,
-        paid: i.is_multiple_of(2),
-        total: i as i64 * 100,
-        items: vec!["a".into(), "b".into()],
-        channel: "web".into(),
-    }
-}
-
-fn hand(o: &Order) -> Hand {
-    Hand {
-        customer: o.customer.clone(),
-        id: o.id.clone(),
-        status: o.status.clone(),
-        note: o.note.clone(),
-        paid: o.paid,
-        total: o.total,
-        items: o.items.clone(),
-        channel: o.channel.clone(),
-    }
-}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {

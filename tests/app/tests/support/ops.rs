@@ -2,6 +2,10 @@
 
 use dyngen_app_tests::write_model::TaskStatus;
 
+#[allow(dead_code)]
+#[path = "../../../support/mutator.rs"]
+mod mutator;
+
 /// A small key space, so operations collide.
 pub const OWNERS: [&str; 2] = ["o1", "o2"];
 pub const REPOS: [&str; 3] = ["r1", "r2", "r3"];
@@ -140,22 +144,18 @@ pub enum Op {
     },
 }
 
-/// splitmix64: small, seedable, good enough to pick operations.
-pub struct Rng(u64);
+/// The schema fuzz's seeded generator, with the draws operations need.
+pub struct Rng(mutator::Rng);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(seed)
+        Rng(mutator::Rng(seed))
     }
     pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next()
     }
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        self.0.below(n)
     }
     pub fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
