@@ -69,6 +69,10 @@ struct MigrateArgs {
     /// Parallel Scan segments for backfills.
     #[arg(long, default_value_t = 1)]
     segments: u32,
+    /// Run the backfills of this applied migration again, as a catch-up for items written
+    /// meanwhile by code that did not know the new keys (idempotent).
+    #[arg(long, value_name = "MIGRATION")]
+    rerun: Option<String>,
     /// How to print problems with the schema or the migration files.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     error_format: Format,

@@ -39,7 +39,9 @@ pub fn run(args: &MigrateArgs) -> ExitCode {
     };
     runtime.block_on(async {
         let client = client(args.region.clone(), args.endpoint.as_deref()).await;
-        let done = if args.dry_run {
+        let done = if let Some(name) = &args.rerun {
+            catch_up(&client, &table, &migrations, name, args.segments).await
+        } else if args.dry_run {
             dry_run(&client, &table, &loaded, &migrations).await
         } else {
             apply(&client, &table, &migrations, args.segments).await
@@ -147,6 +149,22 @@ async fn dry_run(
             println!("  {}", line.trim_start_matches('#').trim());
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn catch_up(
+    client: &Client,
+    table: &str,
+    migrations: &[Migration],
+    name: &str,
+    segments: u32,
+) -> Result<ExitCode, migrate::MigrateError> {
+    let options = migrate::Options {
+        segments,
+        ..Default::default()
+    };
+    let updated = migrate::rerun(client, table, migrations, name, &options).await?;
+    println!("{table}: reran the backfills of {name}: {updated} item(s) updated");
     Ok(ExitCode::SUCCESS)
 }
 

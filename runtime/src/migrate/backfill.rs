@@ -67,11 +67,26 @@ pub(super) async fn backfill(
     options: &Options,
     lease: &Lease,
 ) -> Result<u64, MigrateError> {
+    backfill_as(client, table, keys, &m.name, b, options, lease).await
+}
+
+/// A backfill whose checkpoints are kept under `run` (the migration's name for its own
+/// run; another name for a catch-up rerun, which must not resume a finished pass).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn backfill_as(
+    client: &Client,
+    table: &str,
+    keys: &Keys,
+    run: &str,
+    b: &Backfill,
+    options: &Options,
+    lease: &Lease,
+) -> Result<u64, MigrateError> {
     let segments = options.segments.max(1);
     let futures: Vec<_> = (0..segments)
         .map(|s| {
             ::std::boxed::Box::pin(backfill_segment(
-                client, table, keys, m, b, options, lease, s, segments,
+                client, table, keys, run, b, options, lease, s, segments,
             ))
         })
         .collect();
@@ -87,14 +102,14 @@ async fn backfill_segment(
     client: &Client,
     table: &str,
     keys: &Keys,
-    m: &Migration,
+    run: &str,
     b: &Backfill,
     options: &Options,
     lease: &Lease,
     segment: u32,
     segments: u32,
 ) -> Result<u64, MigrateError> {
-    let checkpoint_key = keys.checkpoint(&m.name, seq(&m.name), segment);
+    let checkpoint_key = keys.checkpoint(run, seq(run), segment);
     let saved = client
         .get_item()
         .table_name(table)
@@ -149,7 +164,7 @@ async fn backfill_segment(
             .await
             .map_err(sdk)?;
         if let Some(p) = &options.progress {
-            p(&m.name, updated);
+            p(run, updated);
         }
         if start.is_none() {
             return Ok(updated);

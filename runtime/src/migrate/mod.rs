@@ -23,6 +23,6 @@ pub use model::{
 pub use {
     backfill::render,
     common::{MigrateError, Options, Progress, Report},
-    runner::{plan, run},
+    runner::{plan, rerun, run},
     tables::{create_table, wait_active},
 };
