@@ -156,13 +156,8 @@ async fn backfill_segment(
             Some(k) => cp.insert("lastKey".into(), AttributeValue::M(k.clone())),
             None => cp.insert("done".into(), AttributeValue::Bool(true)),
         };
-        client
-            .put_item()
-            .table_name(table)
-            .set_item(Some(cp))
-            .send()
-            .await
-            .map_err(sdk)?;
+        // Fenced: a runner that lost the lock must not move the shared checkpoint.
+        lease.put_fenced(client, table, keys, cp, false).await?;
         if let Some(p) = &options.progress {
             p(run, updated);
         }

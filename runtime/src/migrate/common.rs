@@ -106,6 +106,9 @@ pub enum MigrateError {
     LockTimeout {
         holder: String,
     },
+    /// This runner's lease lapsed and another runner took the lock: it stopped before
+    /// writing (fencing). Nothing it did is lost; the holder, or the next run, goes on.
+    LeaseLost,
     /// A table or index did not reach the state the runner waited for in time.
     WaitTimeout {
         waited_for: String,
@@ -134,6 +137,9 @@ impl ::std::fmt::Display for MigrateError {
                 f,
                 "gave up after {}s waiting for {waited_for} (Options::wait_timeout); the migration is not recorded and resumes on the next run",
                 waited.as_secs()
+            ),
+            MigrateError::LeaseLost => f.write_str(
+                "this runner's lease lapsed and another runner holds the lock now; it stopped before its next write",
             ),
             MigrateError::Invalid(m) => write!(f, "invalid migrations: {m}"),
             MigrateError::Sdk(e) => crate::error::write_sdk_error(f, e),

@@ -89,9 +89,7 @@ impl Lease {
                 if e.as_service_error()
                     .is_some_and(|s| s.is_conditional_check_failed_exception())
                 {
-                    MigrateError::LockTimeout {
-                        holder: "another runner (this runner's lease expired)".into(),
-                    }
+                    MigrateError::LeaseLost
                 } else {
                     sdk(e)
                 }
@@ -125,6 +123,68 @@ impl Lease {
             }
             Err(e) => Err(sdk(e)),
         }
+    }
+}
+
+impl Lease {
+    /// Writes `item` only while this runner still holds the lock (fencing): the write and
+    /// a check of the lock's version are one transaction, so a runner whose lease lapsed
+    /// and was taken over stops at its next ledger or checkpoint write instead of writing
+    /// over the new holder's progress. `only_new` adds "the item does not exist yet".
+    pub(super) async fn put_fenced(
+        &self,
+        client: &Client,
+        table: &str,
+        keys: &Keys,
+        item: ::std::collections::HashMap<String, AttributeValue>,
+        only_new: bool,
+    ) -> Result<(), MigrateError> {
+        use ::aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+        use ::aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem};
+        let check = ConditionCheck::builder()
+            .table_name(table)
+            .set_key(Some(keys.lock()))
+            .condition_expression("#ver = :ver")
+            .expression_attribute_names("#ver", "leaseVersion")
+            .expression_attribute_values(":ver", AttributeValue::S(self.version.clone()))
+            .build()
+            .map_err(sdk)?;
+        let mut put = Put::builder().table_name(table).set_item(Some(item));
+        if only_new {
+            put = put
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", &keys.pk.name);
+        }
+        let res = client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().condition_check(check).build())
+            .transact_items(
+                TransactWriteItem::builder()
+                    .put(put.build().map_err(sdk)?)
+                    .build(),
+            )
+            .send()
+            .await;
+        let Err(e) = res else { return Ok(()) };
+        let Some(TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error()
+        else {
+            return Err(sdk(e));
+        };
+        let failed = |i: usize| {
+            c.cancellation_reasons()
+                .get(i)
+                .and_then(|r| r.code())
+                .is_some_and(|code| code == "ConditionalCheckFailed")
+        };
+        if failed(0) {
+            return Err(MigrateError::LeaseLost);
+        }
+        if failed(1) {
+            return Err(MigrateError::Invalid(
+                "the item was already written by another runner".into(),
+            ));
+        }
+        Err(sdk(e))
     }
 }
 

@@ -213,7 +213,7 @@ async fn apply_pending(
                 }
             }
         }
-        record(client, table, keys, m).await?;
+        record(client, table, keys, m, lease).await?;
         report.applied.push(m.name.clone());
     }
     Ok(())
@@ -224,6 +224,7 @@ async fn record(
     table: &str,
     keys: &Keys,
     m: &Migration,
+    lease: &Lease,
 ) -> Result<(), MigrateError> {
     let mut item = keys.ledger(seq(&m.name), &m.name);
     item.insert("migration".into(), AttributeValue::S(m.name.clone()));
@@ -232,16 +233,7 @@ async fn record(
         "appliedAt".into(),
         AttributeValue::N(now_millis().to_string()),
     );
-    client
-        .put_item()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression("attribute_not_exists(#pk)")
-        .expression_attribute_names("#pk", &keys.pk.name)
-        .send()
-        .await
-        .map_err(sdk)?;
-    Ok(())
+    lease.put_fenced(client, table, keys, item, true).await
 }
 
 /// Runs the backfills of an applied migration again, as a catch-up: items written after the

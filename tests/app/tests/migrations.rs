@@ -537,3 +537,71 @@ async fn a_catch_up_rerun_fixes_items_old_code_wrote_after_the_backfill() {
         .is_err()
     );
 }
+
+#[tokio::test]
+async fn a_runner_that_lost_its_lease_stops_before_its_next_write() {
+    let table = common::table("fence");
+    seed_v1(common::client(), &table, 30).await;
+    let db = v2::Db::new(common::client()).with_table_name(&table);
+    // After the first page, another runner takes the lock over (as when this runner's
+    // lease lapsed during a long pause).
+    let steal_table = table.clone();
+    let stolen = Arc::new(AtomicU64::new(0));
+    let seen = stolen.clone();
+    let progress: dyngen_runtime::migrate::Progress = Arc::new(move |_: &str, _: u64| {
+        if seen.fetch_add(1, Ordering::SeqCst) > 0 {
+            return;
+        }
+        let table = steal_table.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async {
+                common::client()
+                    .update_item()
+                    .table_name(&table)
+                    .key(
+                        "pk",
+                        aws_sdk_dynamodb::types::AttributeValue::S("#dyngen#lock".into()),
+                    )
+                    .key(
+                        "sk",
+                        aws_sdk_dynamodb::types::AttributeValue::S("#lock".into()),
+                    )
+                    .update_expression("SET leaseVersion = :v, leaseExpires = :e")
+                    .expression_attribute_values(
+                        ":v",
+                        aws_sdk_dynamodb::types::AttributeValue::S("thief#1".into()),
+                    )
+                    .expression_attribute_values(
+                        ":e",
+                        aws_sdk_dynamodb::types::AttributeValue::N("0".into()),
+                    )
+                    .send()
+                    .await
+                    .unwrap();
+            })
+        })
+        .join()
+        .unwrap();
+    });
+    let paged = dyngen_runtime::migrate::Options {
+        page_size: Some(5),
+        progress: Some(progress),
+        ..fast_options()
+    };
+    match db.migrate(&paged).await {
+        Err(dyngen_runtime::migrate::MigrateError::LeaseLost) => {}
+        other => panic!("expected LeaseLost, got {other:?}"),
+    }
+    assert_eq!(
+        stolen.load(Ordering::SeqCst),
+        1,
+        "it stopped right after the takeover"
+    );
+    // Not recorded; the next run (the stolen lease has expired) completes it, once.
+    let report = db.migrate(&fast_options()).await.unwrap();
+    assert_eq!(report.applied, ["0002_add_index_gsi2"]);
+    for year in 1980..1984 {
+        assert!(!db.people_born_in(year).all().await.unwrap().is_empty());
+    }
+}
