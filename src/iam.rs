@@ -100,11 +100,13 @@ pub fn app_policy(schema: &Schema) -> Policy {
 }
 
 /// The migration runner's policy: the table's lifecycle, index changes, backfill scans and
-/// updates, and its ledger and lock items.
+/// updates, and its ledger and lock items (ledger and checkpoint writes are transactions
+/// that check the lock: `ConditionCheckItem`).
 pub fn migrations_policy(schema: &Schema) -> Policy {
     let mut lifecycle = vec!["CreateTable", "DescribeTable", "UpdateTable"];
     if schema.table.ttl_attribute.is_some() {
-        lifecycle.push("UpdateTimeToLive");
+        // Read first, so a table that already exists is reconciled, not changed blindly.
+        lifecycle.extend(["DescribeTimeToLive", "UpdateTimeToLive"]);
     }
     lifecycle.sort();
     Policy {
@@ -112,7 +114,7 @@ pub fn migrations_policy(schema: &Schema) -> Policy {
         description: "The migration runner: create the table, add and remove indexes, backfill, and keep its ledger and lock.".into(),
         statements: vec![
             Statement { sid: "Table".into(), actions: lifecycle, resources: vec![Resource::Table], leading_keys: None },
-            Statement { sid: "LedgerLockAndBackfill".into(), actions: vec!["DeleteItem", "GetItem", "PutItem", "Query", "Scan", "UpdateItem"], resources: vec![Resource::Table], leading_keys: None },
+            Statement { sid: "LedgerLockAndBackfill".into(), actions: vec!["ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "Scan", "UpdateItem"], resources: vec![Resource::Table], leading_keys: None },
         ],
     }
 }

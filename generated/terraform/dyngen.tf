@@ -48,14 +48,14 @@ data "aws_iam_policy_document" "migrations" {
   statement {
     sid       = "Table"
     effect    = "Allow"
-    actions   = ["dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive"]
+    actions   = ["dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive", "dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive"]
     resources = [data.aws_dynamodb_table.this.arn]
   }
 
   statement {
     sid       = "LedgerLockAndBackfill"
     effect    = "Allow"
-    actions   = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"]
+    actions   = ["dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"]
     resources = [data.aws_dynamodb_table.this.arn]
   }
 }
