@@ -301,3 +301,27 @@ fn a_label_far_from_the_primary_one_becomes_a_located_note() {
     );
     assert!(!human.contains("line20"), "{human}");
 }
+
+#[test]
+fn every_warning_is_a_lint_that_lints_allow_silences() {
+    for path in yaml_files(&root().join("tests/fixtures/lints")) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let compiled = dyngen::compile(&Source::new("l.yaml", text.as_str()));
+        for d in &compiled.diagnostics {
+            let lint = d.code.trim_start_matches("dyngen::");
+            assert!(
+                dyngen::lints::LINTS.contains(&lint),
+                "{}: `{lint}` cannot be named in `lints:`",
+                path.display()
+            );
+            let allowed = format!("{text}lints:\n  {lint}: allow\n");
+            let again = dyngen::compile(&Source::new("l.yaml", allowed.as_str()));
+            assert!(
+                again.diagnostics.iter().all(|e| e.code != d.code),
+                "{}: `{lint}: allow` left {:?}",
+                path.display(),
+                again.diagnostics
+            );
+        }
+    }
+}

@@ -7,8 +7,7 @@ use crate::entity::{Entity, EntityKey};
 use crate::error::{Error, sdk};
 use crate::item::Item;
 use crate::table::Table;
-use crate::value::Timestamp;
-use crate::write::item_of;
+use crate::write::as_created;
 
 /// Reads items by key in requests of at most 100 keys, retrying unprocessed keys, and
 /// keeping every item already read. Order is not preserved; missing keys are skipped.
@@ -81,10 +80,8 @@ impl BatchWrite<'_> {
     /// version included: use batches for new items and bulk loads, and `put` or a
     /// transaction where an item may exist.
     pub fn put<E: Entity>(mut self, value: &E) -> Self {
-        let mut stored = value.clone();
-        stored.stamp(Timestamp::now(), true, E::VERSION.map(|_| 1));
-        let item = match item_of(&stored) {
-            Ok(item) => item,
+        let item = match as_created(value) {
+            Ok((_, item)) => item,
             Err(e) => {
                 self.refused.get_or_insert(e);
                 return self;

@@ -7,7 +7,7 @@ use crate::repo::Expr;
 use crate::table::Table;
 use crate::update::IntoUpdate;
 use crate::value::Timestamp;
-use crate::write::{PutCase, item_of, put_parts};
+use crate::write::{PutCase, as_created, key_not_taken, put_parts};
 
 /// Actions over any entities, applied all or nothing.
 pub struct Transaction<'a> {
@@ -48,22 +48,16 @@ impl<'a> Transaction<'a> {
 
     /// Creates an item; cancels the transaction if its key is taken.
     pub fn create<E: Entity>(mut self, value: &E) -> Self {
-        let mut stored = value.clone();
-        stored.stamp(Timestamp::now(), true, E::VERSION.map(|_| 1));
-        let item = match item_of(&stored) {
-            Ok(item) => item,
+        let item = match as_created(value) {
+            Ok((_, item)) => item,
             Err(e) => return self.refuse(e),
         };
-        let mut expr = Expr::default();
-        let cond = format!(
-            "attribute_not_exists({})",
-            expr.name(E::DESIGN.partition_key)
-        );
+        let (cond, names) = key_not_taken::<E>();
         let put = ::aws_sdk_dynamodb::types::Put::builder()
             .table_name(self.db.table_name())
             .set_item(Some(item))
             .condition_expression(cond)
-            .set_expression_attribute_names(expr.into_maps().0)
+            .set_expression_attribute_names(names)
             .build();
         let item = put.map(|p| {
             ::aws_sdk_dynamodb::types::TransactWriteItem::builder()

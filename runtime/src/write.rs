@@ -37,30 +37,45 @@ pub(crate) fn item_of<E: Entity>(value: &E) -> Result<Item, Error> {
             });
         }
     }
-    item.retain(|name, v| {
-        !(E::INDEX_KEYS.contains(&name.as_str())
-            && matches!(v, AttributeValue::S(s) if s.is_empty()))
-    });
+    for key in E::INDEX_KEYS {
+        if matches!(item.get(*key), Some(AttributeValue::S(s)) if s.is_empty()) {
+            item.remove(*key);
+        }
+    }
     Ok(item)
 }
 
-/// Creates an item; fails with [`Error::AlreadyExists`] if its key is taken.
-pub async fn create<E: Entity>(db: &Table, value: &E) -> Result<E, Error> {
+/// A value as a create writes it (timestamps now, version 1), and its item: what `create`,
+/// `transaction().create` and a batch put store.
+pub(crate) fn as_created<E: Entity>(value: &E) -> Result<(E, Item), Error> {
     let mut stored = value.clone();
     stored.stamp(Timestamp::now(), true, E::VERSION.map(|_| 1));
     let item = item_of(&stored)?;
+    Ok((stored, item))
+}
+
+/// The condition of a create, "the key is not taken", with its one attribute name.
+pub(crate) fn key_not_taken<E: Entity>()
+-> (String, Option<::std::collections::HashMap<String, String>>) {
     let mut expr = Expr::default();
     let cond = format!(
         "attribute_not_exists({})",
         expr.name(E::DESIGN.partition_key)
     );
+    (cond, expr.into_maps().0)
+}
+
+/// Creates an item; fails with [`Error::AlreadyExists`] if its key is taken.
+pub async fn create<E: Entity>(db: &Table, value: &E) -> Result<E, Error> {
+    let (stored, item) = as_created(value)?;
+    let (cond, names) = key_not_taken::<E>();
     let res = db
         .client()
         .put_item()
         .table_name(db.table_name())
         .set_item(Some(item))
         .condition_expression(cond)
-        .set_expression_attribute_names(expr.into_maps().0)
+        .set_expression_attribute_names(names)
         .send()
         .await;
     match res {
@@ -254,14 +269,20 @@ async fn put_whole<E: Entity>(db: &Table, value: E, expected: Option<i64>) -> Re
             else {
                 return Err(sdk(e));
             };
-            if let Some(old) = c.item() {
-                check_version::<E>(old, expected, &value)?;
-            }
-            Err(Error::ConditionFailed {
-                entity: E::ENTITY_TYPE,
-                key: describe_key(E::DESIGN, &value.key_item()),
-            })
+            Err(put_refused(c.item(), expected, &value))
         }
+    }
+}
+
+/// Why a put's condition failed, from the item as it was: a version conflict, or another
+/// condition.
+fn put_refused<E: Entity>(old: Option<&Item>, expected: Option<i64>, value: &E) -> Error {
+    if let Some(Err(e)) = old.map(|old| check_version::<E>(old, expected, value)) {
+        return e;
+    }
+    Error::ConditionFailed {
+        entity: E::ENTITY_TYPE,
+        key: describe_key(E::DESIGN, &value.key_item()),
     }
 }
 
@@ -336,15 +357,7 @@ async fn put_once<E: Entity>(
 ) -> Result<E, Error> {
     match put_request(db, value, expected, case).await? {
         Ok(stored) => Ok(stored),
-        Err(old) => {
-            if let Some(old) = &old {
-                check_version::<E>(old, expected, value)?;
-            }
-            Err(Error::ConditionFailed {
-                entity: E::ENTITY_TYPE,
-                key: describe_key(E::DESIGN, &value.key_item()),
-            })
-        }
+        Err(old) => Err(put_refused(old.as_ref(), expected, value)),
     }
 }
 
