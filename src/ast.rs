@@ -122,10 +122,32 @@ pub struct Table {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub ttl_attribute: Option<Sp<String>>,
+    /// The table's DynamoDB stream: which images its records carry. Absent: no stream.
+    #[serde(default)]
+    #[schemars(with = "Option<StreamView>")]
+    pub stream: Option<Sp<StreamView>>,
+    /// Continuous backups with point-in-time recovery. Default off.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub point_in_time_recovery: Option<Sp<bool>>,
+    /// Refuse DeleteTable while on. Default off.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub deletion_protection: Option<Sp<bool>>,
     /// Global secondary indexes, by index name.
     #[serde(default)]
     #[schemars(with = "std::collections::BTreeMap<String, Index>")]
     pub indexes: OrderedMap<Sp<String>, Sp<Index>>,
+}
+
+/// The images a stream record carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamView {
+    NewAndOldImages,
+    NewImage,
+    OldImage,
+    KeysOnly,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, JsonSchema)]

@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 
 use crate::ast::EntityOp;
 use crate::ir::{IndexRef, Part, Schema};
+use crate::migrations::Step;
 
 /// What a statement applies to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -102,13 +103,13 @@ pub fn app_policy(schema: &Schema) -> Policy {
 /// The migration runner's policy: the table's lifecycle, index changes, backfill scans and
 /// updates, and its ledger and lock items (ledger and checkpoint writes are transactions
 /// that check the lock: `ConditionCheckItem`).
-pub fn migrations_policy(schema: &Schema) -> Policy {
+pub fn migrations_policy(steps: &[&Step]) -> Policy {
     let mut lifecycle = vec!["CreateTable", "DescribeTable", "UpdateTable"];
-    if schema.table.ttl_attribute.is_some() {
-        // Read first, so a table that already exists is reconciled, not changed blindly.
-        lifecycle.extend(["DescribeTimeToLive", "UpdateTimeToLive"]);
+    for step in steps {
+        lifecycle.extend(settings_actions(step));
     }
     lifecycle.sort();
+    lifecycle.dedup();
     Policy {
         name: "migrations".into(),
         description: "The migration runner: create the table, add and remove indexes, backfill, and keep its ledger and lock.".into(),
@@ -116,6 +117,28 @@ pub fn migrations_policy(schema: &Schema) -> Policy {
             Statement { sid: "Table".into(), actions: lifecycle, resources: vec![Resource::Table], leading_keys: None },
             Statement { sid: "LedgerLockAndBackfill".into(), actions: vec!["ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "Scan", "UpdateItem"], resources: vec![Resource::Table], leading_keys: None },
         ],
+    }
+}
+
+/// The actions a step needs beyond the table's lifecycle. Settings are read first, so a
+/// table that already exists is reconciled, not changed blindly.
+fn settings_actions(step: &Step) -> Vec<&'static str> {
+    const TTL: [&str; 2] = ["DescribeTimeToLive", "UpdateTimeToLive"];
+    const PITR: [&str; 2] = ["DescribeContinuousBackups", "UpdateContinuousBackups"];
+    match step {
+        Step::CreateTable(t) => {
+            let mut v = Vec::new();
+            if t.ttl_attribute.is_some() {
+                v.extend(TTL);
+            }
+            if t.point_in_time_recovery {
+                v.extend(PITR);
+            }
+            v
+        }
+        Step::SetTtl { .. } => TTL.to_vec(),
+        Step::SetPointInTimeRecovery { .. } => PITR.to_vec(),
+        _ => Vec::new(),
     }
 }
 
@@ -199,8 +222,9 @@ fn all_constant(prefixes: impl Iterator<Item = Option<String>>) -> Option<Vec<St
 }
 
 /// All policies, in a fixed order: app, migrations, then consumers by name.
-pub fn policies(schema: &Schema) -> Vec<Policy> {
-    let mut v = vec![app_policy(schema), migrations_policy(schema)];
+/// `steps`: every step of every migration, so the runner may apply each one.
+pub fn policies(schema: &Schema, steps: &[&Step]) -> Vec<Policy> {
+    let mut v = vec![app_policy(schema), migrations_policy(steps)];
     v.extend(consumer_policies(schema));
     v
 }

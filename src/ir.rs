@@ -37,6 +37,9 @@ pub struct Table {
     pub entity_type_attribute: String,
     pub billing: Billing,
     pub ttl_attribute: Option<String>,
+    pub stream: Option<crate::ast::StreamView>,
+    pub point_in_time_recovery: bool,
+    pub deletion_protection: bool,
     /// Global secondary indexes in declaration order.
     pub indexes: Vec<Index>,
 }

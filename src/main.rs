@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 mod init_cmd;
 #[cfg(feature = "migrate")]
 mod migrate_cmd;
-use dyngen::builder_support::{display_name, generate_files_with, read_migrations, read_schema};
+use dyngen::builder_support::{display_name, read_migrations, read_schema};
 use dyngen::diag::{self, Diagnostic, Format, Source};
 use dyngen::{Error, output};
 
@@ -66,9 +66,14 @@ struct MigrateArgs {
     /// Print the pending migrations and what they do; change nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Parallel Scan segments for backfills.
+    /// Parallel Scan segments a backfill is split into. Every runner started meanwhile
+    /// (another `dyngen migrate`, an application's cold start) joins the backfill and works
+    /// segments too. A resumed backfill keeps the number it started with.
     #[arg(long, default_value_t = 1)]
     segments: u32,
+    /// Segments this process works at once (default: all of them).
+    #[arg(long)]
+    workers: Option<u32>,
     /// Run the backfills of this applied migration again, as a catch-up for items written
     /// meanwhile by code that did not know the new keys (idempotent).
     #[arg(long, value_name = "MIGRATION")]
@@ -92,6 +97,10 @@ enum Command {
         /// projection); refused otherwise.
         #[arg(long)]
         allow_destructive: bool,
+        /// Also scaffold an empty code migration, `NNNN_<NAME>.yaml`, whose step runs the
+        /// Rust function the application registers as NAME.
+        #[arg(long, value_name = "NAME")]
+        new_migration: Option<String>,
     },
     /// Exit 1, with a diff, when the output directory is not what `generate` would write
     /// (including a migration the schema needs that nobody scaffolded).
@@ -148,7 +157,8 @@ fn main() -> ExitCode {
             args,
             out,
             allow_destructive,
-        } => generate(&args, &out, allow_destructive),
+            new_migration,
+        } => generate(&args, &out, allow_destructive, new_migration),
         Command::Check { args, out } => check(&args, &out),
         Command::Validate { args } => validate(&args),
         Command::Breaking { args, against } => breaking(&args, &against),
@@ -201,6 +211,7 @@ fn files_for(
     args: &SchemaArgs,
     out: &Path,
     allow_destructive: bool,
+    new_migration: Option<String>,
 ) -> Result<(Source, output::FileSet), ExitCode> {
     let source = read_source(args)?;
     let dir = out.join(dyngen::migrations::DIR);
@@ -208,10 +219,14 @@ fn files_for(
         eprintln!("error: reading {}: {e}", dir.display());
         ExitCode::from(EXIT_BAD_INPUT)
     })?;
-    let options = dyngen::emit::Options {
-        runtime_path: args.runtime_path.clone(),
+    let request = dyngen::pipeline::Request {
+        allow_destructive,
+        new_migration,
+        options: dyngen::emit::Options {
+            runtime_path: args.runtime_path.clone(),
+        },
     };
-    match generate_files_with(&source, &migrations, allow_destructive, &options) {
+    match dyngen::pipeline::generate_request(&source, &migrations, &request) {
         Ok((files, warnings)) => {
             print_diagnostics(&source, &warnings, args.error_format);
             if args.deny_warnings && !warnings.is_empty() {
@@ -234,8 +249,13 @@ fn files_for(
     }
 }
 
-fn generate(args: &SchemaArgs, out: &Path, allow_destructive: bool) -> ExitCode {
-    let (_, files) = match files_for(args, out, allow_destructive) {
+fn generate(
+    args: &SchemaArgs,
+    out: &Path,
+    allow_destructive: bool,
+    new_migration: Option<String>,
+) -> ExitCode {
+    let (_, files) = match files_for(args, out, allow_destructive, new_migration) {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -263,7 +283,7 @@ fn generate(args: &SchemaArgs, out: &Path, allow_destructive: bool) -> ExitCode 
 }
 
 fn check(args: &SchemaArgs, out: &Path) -> ExitCode {
-    let (source, files) = match files_for(args, out, false) {
+    let (source, files) = match files_for(args, out, false, None) {
         Ok(x) => x,
         Err(code) => return code,
     };

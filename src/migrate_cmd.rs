@@ -39,12 +39,13 @@ pub fn run(args: &MigrateArgs) -> ExitCode {
     };
     runtime.block_on(async {
         let client = client(args.region.clone(), args.endpoint.as_deref()).await;
+        let options = runner_options(args);
         let done = if let Some(name) = &args.rerun {
-            catch_up(&client, &table, &migrations, name, args.segments).await
+            catch_up(&client, &table, &migrations, name, &options).await
         } else if args.dry_run {
             dry_run(&client, &table, &loaded, &migrations).await
         } else {
-            apply(&client, &table, &migrations, args.segments).await
+            apply(&client, &table, &migrations, &options).await
         };
         done.unwrap_or_else(|e| {
             eprintln!("error: {e}");
@@ -152,18 +153,65 @@ async fn dry_run(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The runner's options from the flags, with progress on stderr.
+fn runner_options(args: &MigrateArgs) -> migrate::Options {
+    migrate::Options {
+        segments: args.segments.max(1),
+        workers: args.workers,
+        progress: Some(progress_reporter()),
+        ..Default::default()
+    }
+}
+
+/// A progress bar (items read, rate, ETA from the table's item count) when stderr is a
+/// terminal; otherwise a plain line at most every five seconds, for logs.
+fn progress_reporter() -> migrate::Progress {
+    use std::io::IsTerminal;
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+    if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(0);
+        let style = indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {human_pos}/{human_len} items read, {per_sec}, ETA {eta}",
+        )
+        .map(|s| s.progress_chars("=> "));
+        if let Ok(style) = style {
+            bar.set_style(style);
+        }
+        return std::sync::Arc::new(move |p: &migrate::PassProgress<'_>| {
+            // The estimate is DynamoDB's (refreshed about every six hours): never below
+            // what was read.
+            bar.set_length(p.estimate.unwrap_or(0).max(p.scanned));
+            bar.set_position(p.scanned);
+            bar.set_message(format!("{}: {} changed", p.run, p.changed));
+        });
+    }
+    let last: Mutex<Option<Instant>> = Mutex::new(None);
+    std::sync::Arc::new(move |p: &migrate::PassProgress<'_>| {
+        let Ok(mut last) = last.lock() else { return };
+        if last.is_some_and(|t| t.elapsed() < Duration::from_secs(5)) {
+            return;
+        }
+        *last = Some(Instant::now());
+        let of = p
+            .estimate
+            .map(|n| format!(" of about {n}"))
+            .unwrap_or_default();
+        eprintln!(
+            "{}: {} item(s) read{of}, {} changed",
+            p.run, p.scanned, p.changed
+        );
+    })
+}
+
 async fn catch_up(
     client: &Client,
     table: &str,
     migrations: &[Migration],
     name: &str,
-    segments: u32,
+    options: &migrate::Options,
 ) -> Result<ExitCode, migrate::MigrateError> {
-    let options = migrate::Options {
-        segments,
-        ..Default::default()
-    };
-    let updated = migrate::rerun(client, table, migrations, name, &options).await?;
+    let updated = migrate::rerun(client, table, migrations, name, options).await?;
     println!("{table}: reran the backfills of {name}: {updated} item(s) updated");
     Ok(ExitCode::SUCCESS)
 }
@@ -172,20 +220,9 @@ async fn apply(
     client: &Client,
     table: &str,
     migrations: &[Migration],
-    segments: u32,
+    options: &migrate::Options,
 ) -> Result<ExitCode, migrate::MigrateError> {
-    let progress: migrate::Progress = std::sync::Arc::new(|name: &str, n: u64| {
-        eprint!("\r{name}: backfilled {n} item(s)");
-    });
-    let options = migrate::Options {
-        segments,
-        progress: Some(progress),
-        ..Default::default()
-    };
-    let report = migrate::run(client, table, migrations, &options).await?;
-    if report.backfilled > 0 {
-        eprintln!();
-    }
+    let report = migrate::run(client, table, migrations, options).await?;
     if report.created_table {
         println!("created table {table}");
     }
@@ -193,7 +230,7 @@ async fn apply(
         println!("applied {name}");
     }
     println!(
-        "{table}: {} applied now, {} before, {} item(s) backfilled",
+        "{table}: {} applied now, {} before, {} item(s) backfilled by this process",
         report.applied.len(),
         report.already_applied,
         report.backfilled

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 pub use dyngen_runtime::migrate::{
     Backfill, BackfillEntity, Capacity, DerivedKey, IndexDef, KeyAttr, MigrationFile,
-    ProjectionDef, Step, TableDef, checksum,
+    ProjectionDef, Step, StreamView, TableDef, checksum,
 };
 
 use crate::diag::{Diagnostic, Span};
@@ -147,11 +147,34 @@ pub fn replay(migrations: &[Migration]) -> TableState {
                     state.indexes.push(ix.clone());
                 }
                 Step::DeleteIndex { name } => state.indexes.retain(|i| &i.name != name),
-                Step::Backfill(_) => {}
+                Step::Backfill(_) | Step::Code { .. } => {}
+                setting => {
+                    if let Some(t) = &mut state.table {
+                        apply_setting(t, setting);
+                    }
+                }
             }
         }
     }
     state
+}
+
+/// What a settings step leaves the table's settings as.
+fn apply_setting(t: &mut TableDef, step: &Step) {
+    match step {
+        Step::SetTtl { attribute } => t.ttl_attribute = attribute.clone(),
+        Step::SetBilling {
+            billing_mode,
+            capacity,
+        } => {
+            t.billing_mode = billing_mode.clone();
+            t.capacity = *capacity;
+        }
+        Step::SetStream { view_type } => t.stream = *view_type,
+        Step::SetPointInTimeRecovery { enabled } => t.point_in_time_recovery = *enabled,
+        Step::SetDeletionProtection { enabled } => t.deletion_protection = *enabled,
+        _ => {}
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -210,12 +233,25 @@ pub fn table_def(schema: &Schema) -> TableDef {
             ir::Billing::Provisioned { read, write } => Some(Capacity { read, write }),
         },
         ttl_attribute: schema.table.ttl_attribute.clone(),
+        stream: schema.table.stream.map(stream_view),
+        point_in_time_recovery: schema.table.point_in_time_recovery,
+        deletion_protection: schema.table.deletion_protection,
         indexes: schema
             .table
             .indexes
             .iter()
             .map(|ix| index_def(schema, ix))
             .collect(),
+    }
+}
+
+fn stream_view(v: crate::ast::StreamView) -> StreamView {
+    use crate::ast::StreamView as S;
+    match v {
+        S::NewAndOldImages => StreamView::NewAndOldImages,
+        S::NewImage => StreamView::NewImage,
+        S::OldImage => StreamView::OldImage,
+        S::KeysOnly => StreamView::KeysOnly,
     }
 }
 
@@ -305,7 +341,8 @@ pub fn plan(
     };
     let mut diags = table_changes(current, &wanted);
     let destructive = destructive_changes(state, &wanted);
-    let mut out = Vec::new();
+    // Settings first: an index created afterwards gets the table's new capacity.
+    let mut out = settings_plans(current, &wanted);
     if allow_destructive {
         out.extend(destructive.iter().map(delete_index_plan));
     } else {
@@ -341,6 +378,15 @@ fn create_table_plan(wanted: TableDef) -> Planned {
     if let Some(ttl) = &wanted.ttl_attribute {
         summary.push(format!("UpdateTimeToLive: enable TTL on `{ttl}`"));
     }
+    if let Some(v) = wanted.stream {
+        summary.push(format!("   with a stream of {}", v.as_dynamodb()));
+    }
+    if wanted.point_in_time_recovery {
+        summary.push("UpdateContinuousBackups: point-in-time recovery on".into());
+    }
+    if wanted.deletion_protection {
+        summary.push("   with deletion protection".into());
+    }
     Planned {
         slug: "create_table".into(),
         steps: vec![Step::CreateTable(wanted)],
@@ -358,17 +404,96 @@ fn table_changes(current: &TableDef, wanted: &TableDef) -> Vec<Diagnostic> {
                 .help("DynamoDB cannot change a table's primary key: create a new table and copy the data, or restore the old key"),
         );
     }
-    if current.billing_mode != wanted.billing_mode
-        || current.capacity != wanted.capacity
-        || current.ttl_attribute != wanted.ttl_attribute
-    {
-        diags.push(
-            Diagnostic::error("dyngen::table_settings_changed", "billing mode, capacity or TTL differ from what the migrations created")
-                .label(Span { offset: 0, len: 0 }, "schema")
-                .help("migrations cannot change these yet: change them on the table (console, CLI) and in the first migration's comment, or restore the schema"),
-        );
-    }
     diags
+}
+
+/// One migration per table setting that differs from what the migrations left.
+fn settings_plans(current: &TableDef, wanted: &TableDef) -> Vec<Planned> {
+    let mut out = Vec::new();
+    let mut add = |slug: &str, step: Step, summary: String| {
+        out.push(Planned {
+            slug: slug.into(),
+            steps: vec![step],
+            summary: vec![summary],
+        })
+    };
+    if current.ttl_attribute != wanted.ttl_attribute {
+        let summary = match (&current.ttl_attribute, &wanted.ttl_attribute) {
+            (None, Some(a)) => format!("UpdateTimeToLive: enable TTL on `{a}`"),
+            (Some(_), None) => "UpdateTimeToLive: disable TTL (items stop expiring)".to_string(),
+            (Some(old), Some(a)) => format!(
+                "UpdateTimeToLive: disable TTL on `{old}`, then enable it on `{a}`; DynamoDB may refuse the second call for up to an hour, and the runner completes the step on a later run"
+            ),
+            (None, None) => String::new(),
+        };
+        let step = Step::SetTtl {
+            attribute: wanted.ttl_attribute.clone(),
+        };
+        add("set_ttl", step, summary);
+    }
+    if current.billing_mode != wanted.billing_mode || current.capacity != wanted.capacity {
+        let summary = match wanted.capacity {
+            Some(c) => format!(
+                "UpdateTable: billing provisioned, {} read and {} write capacity units for the table and each index, then wait until it is ACTIVE",
+                c.read, c.write
+            ),
+            None => "UpdateTable: billing on demand, then wait until it is ACTIVE".to_string(),
+        };
+        let step = Step::SetBilling {
+            billing_mode: wanted.billing_mode.clone(),
+            capacity: wanted.capacity,
+        };
+        add("set_billing", step, summary);
+    }
+    if current.stream != wanted.stream {
+        let summary = match wanted.stream {
+            Some(v) if current.stream.is_some() => format!(
+                "UpdateTable: end the stream and start a new one with {} (consumers move to the new stream's ARN)",
+                v.as_dynamodb()
+            ),
+            Some(v) => format!("UpdateTable: enable the stream with {}", v.as_dynamodb()),
+            None => "UpdateTable: disable the stream (its records stay readable for 24 hours)"
+                .to_string(),
+        };
+        let step = Step::SetStream {
+            view_type: wanted.stream,
+        };
+        add("set_stream", step, summary);
+    }
+    if current.point_in_time_recovery != wanted.point_in_time_recovery {
+        let enabled = wanted.point_in_time_recovery;
+        let summary = format!(
+            "UpdateContinuousBackups: point-in-time recovery {}",
+            on_off(enabled)
+        );
+        let step = Step::SetPointInTimeRecovery { enabled };
+        add("set_point_in_time_recovery", step, summary);
+    }
+    if current.deletion_protection != wanted.deletion_protection {
+        let enabled = wanted.deletion_protection;
+        let summary = format!("UpdateTable: deletion protection {}", on_off(enabled));
+        let step = Step::SetDeletionProtection { enabled };
+        add("set_deletion_protection", step, summary);
+    }
+    out
+}
+
+fn on_off(enabled: bool) -> &'static str {
+    if enabled { "on" } else { "off" }
+}
+
+/// An empty code migration, for `dyngen generate --new-migration NAME`: one `code` step
+/// named `name`, which the application registers with the runner.
+pub fn code_plan(name: &str) -> Planned {
+    Planned {
+        slug: name.to_string(),
+        steps: vec![Step::Code {
+            name: name.to_string(),
+        }],
+        summary: vec![format!(
+            "Code: the step the application registers as `{name}` (Options::code_step); it runs once, under the lock, and is recorded like every migration"
+        )],
+    }
 }
 
 /// Indexes the migrations created that the schema no longer has, or has changed.

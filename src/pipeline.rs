@@ -60,7 +60,50 @@ pub fn generate_files_with(
     allow_destructive: bool,
     options: &emit::Options,
 ) -> Result<(output::FileSet, Vec<Diagnostic>), Error> {
+    let request = Request {
+        allow_destructive,
+        new_migration: None,
+        options: options.clone(),
+    };
+    generate_request(source, migration_sources, &request)
+}
+
+/// What a `generate` run is asked for, beyond the schema and the migrations on disk.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// Scaffold migrations that delete an index.
+    pub allow_destructive: bool,
+    /// Also scaffold an empty code migration with this name (`--new-migration`).
+    pub new_migration: Option<String>,
+    pub options: emit::Options,
+}
+
+/// Whether a name can be a migration's (file name and code step): lower-case ASCII
+/// letters, digits and `_`, starting with a letter, at most 64 characters.
+pub fn valid_migration_name(name: &str) -> bool {
+    name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// [`generate_files`] for a whole [`Request`].
+pub fn generate_request(
+    source: &Source,
+    migration_sources: &[MigrationSource],
+    request: &Request,
+) -> Result<(output::FileSet, Vec<Diagnostic>), Error> {
+    let options = &request.options;
+    let allow_destructive = request.allow_destructive;
     options.validate().map_err(Error::Options)?;
+    if let Some(name) = &request.new_migration
+        && !valid_migration_name(name)
+    {
+        return Err(Error::Options(format!(
+            "`{name}` cannot name a migration: use lower-case letters, digits and `_`, starting with a letter (at most 64 characters), e.g. `split_user_names`"
+        )));
+    }
     let compiled = compile(source);
     let Some(schema) = compiled
         .schema
@@ -73,7 +116,8 @@ pub fn generate_files_with(
     };
     let plan = migrations::load(migration_sources).and_then(|existing| {
         let state = migrations::replay(&existing);
-        let planned = migrations::plan(&schema, &state, allow_destructive)?;
+        let mut planned = migrations::plan(&schema, &state, allow_destructive)?;
+        planned.extend(request.new_migration.as_deref().map(migrations::code_plan));
         Ok((migrations::number(&existing, &planned), existing))
     });
     let (planned, existing) = plan.map_err(|diagnostics| Error::Schema {

@@ -300,7 +300,7 @@ fn generated_queries_never_scan_and_offer_consistent_reads_only_on_the_table() {
     let files = generate(&root().join("schema.yaml"), "schema.yaml");
     let rust = syn::parse_file(&files.files["rust/dyngen.rs"]).unwrap();
     let text = files.files["rust/dyngen.rs"].as_str();
-    // No generated operation scans; in the runtime, only the migration runner's backfill does.
+    // No generated operation scans; in the runtime, only the migration runner's scan passes do.
     assert!(!text.contains(".scan()"), "generated code uses Scan");
     let mut scanners = Vec::new();
     for file in rust_files(&root().join("runtime/src")) {
@@ -308,7 +308,7 @@ fn generated_queries_never_scan_and_offer_consistent_reads_only_on_the_table() {
             scanners.push(file.strip_prefix(root()).unwrap().display().to_string());
         }
     }
-    assert_eq!(scanners, ["runtime/src/migrate/backfill.rs"]);
+    assert_eq!(scanners, ["runtime/src/migrate/segments.rs"]);
     // Each pattern method returns a TableQuery (which offers `consistent_read`) or an
     // IndexQuery (which does not).
     let mut consistent = std::collections::BTreeMap::new();

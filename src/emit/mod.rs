@@ -43,7 +43,8 @@ pub fn emit_all(
         files.insert(&format!("{DIR}/{name}.yaml"), text);
     }
     files.insert(rust::PATH, rust::emit(schema, &all, options)?);
-    let policies = crate::iam::policies(schema);
+    let steps: Vec<&crate::migrations::Step> = all.iter().flat_map(|m| &m.parsed.steps).collect();
+    let policies = crate::iam::policies(schema, &steps);
     files.insert(terraform::PATH, terraform::emit(schema, &policies)?);
     for p in &policies {
         files.insert(&iam_json::path(p), iam_json::emit(schema, p));

@@ -55,6 +55,12 @@ pub(super) fn lower_table(cx: &mut Cx, t: &Sp<ast::Table>) -> ir::Table {
         entity_type_attribute,
         billing,
         ttl_attribute,
+        stream: t_val.stream.as_ref().map(|s| s.value),
+        point_in_time_recovery: t_val
+            .point_in_time_recovery
+            .as_ref()
+            .is_some_and(|b| b.value),
+        deletion_protection: t_val.deletion_protection.as_ref().is_some_and(|b| b.value),
         indexes,
     }
 }

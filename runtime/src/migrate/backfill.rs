@@ -6,9 +6,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::common::{Keys, MigrateError, Options, sdk, seq};
-use super::lease::Lease;
-use super::model::{Backfill, BackfillEntity, DerivedKey, Migration};
+use super::common::{Keys, MigrateError, sdk};
+use super::model::{Backfill, BackfillEntity, DerivedKey};
 use crate::key::{KeyPart, push_escaped, push_year, render_template};
 use crate::value::{Date, HasYear, Timestamp};
 
@@ -53,122 +52,11 @@ fn push_dated(out: &mut String, value: &(impl KeyPart + HasYear), year: bool) {
     }
 }
 
-/// Scans the table (in parallel segments), and for each item of a listed entity writes the
-/// new key attributes with a conditional update: only if the item still exists, is still
-/// that entity, and does not have the attribute yet (so a rerun, or a write by new code
-/// meanwhile, is never overwritten). Progress is checkpointed per page, so a crashed run
-/// resumes where it stopped.
-pub(super) async fn backfill(
-    client: &Client,
-    table: &str,
-    keys: &Keys,
-    m: &Migration,
-    b: &Backfill,
-    options: &Options,
-    lease: &Lease,
-) -> Result<u64, MigrateError> {
-    backfill_as(client, table, keys, &m.name, b, options, lease).await
-}
-
-/// A backfill whose checkpoints are kept under `run` (the migration's name for its own
-/// run; another name for a catch-up rerun, which must not resume a finished pass).
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn backfill_as(
-    client: &Client,
-    table: &str,
-    keys: &Keys,
-    run: &str,
-    b: &Backfill,
-    options: &Options,
-    lease: &Lease,
-) -> Result<u64, MigrateError> {
-    let segments = options.segments.max(1);
-    let futures: Vec<_> = (0..segments)
-        .map(|s| {
-            ::std::boxed::Box::pin(backfill_segment(
-                client, table, keys, run, b, options, lease, s, segments,
-            ))
-        })
-        .collect();
-    let mut total = 0;
-    for r in join_all(futures).await {
-        total += r?;
-    }
-    Ok(total)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn backfill_segment(
-    client: &Client,
-    table: &str,
-    keys: &Keys,
-    run: &str,
-    b: &Backfill,
-    options: &Options,
-    lease: &Lease,
-    segment: u32,
-    segments: u32,
-) -> Result<u64, MigrateError> {
-    let checkpoint_key = keys.checkpoint(run, seq(run), segment);
-    let saved = client
-        .get_item()
-        .table_name(table)
-        .set_key(Some(checkpoint_key.clone()))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(sdk)?;
-    if saved.item().and_then(|i| i.get("done")).is_some() {
-        return Ok(0);
-    }
-    let mut start: Option<HashMap<String, AttributeValue>> = saved
-        .item()
-        .and_then(|i| i.get("lastKey"))
-        .and_then(|v| v.as_m().ok())
-        .cloned();
-    let mut updated = 0u64;
-    loop {
-        let page = client
-            .scan()
-            .table_name(table)
-            .segment(segment as i32)
-            .total_segments(segments as i32)
-            .consistent_read(true)
-            .set_limit(options.page_size)
-            .set_exclusive_start_key(start.clone())
-            .send()
-            .await
-            .map_err(sdk)?;
-        for item in page.items() {
-            let Some(kind) = item.get(&b.type_attribute).and_then(|v| v.as_s().ok()) else {
-                continue;
-            };
-            let Some(entity) = b.entities.iter().find(|e| &e.entity == kind) else {
-                continue;
-            };
-            if write_keys(client, table, keys, b, entity, item).await? {
-                updated += 1;
-            }
-        }
-        start = page.last_evaluated_key().cloned();
-        let mut cp = checkpoint_key.clone();
-        match &start {
-            Some(k) => cp.insert("lastKey".into(), AttributeValue::M(k.clone())),
-            None => cp.insert("done".into(), AttributeValue::Bool(true)),
-        };
-        // Fenced: a runner that lost the lock must not move the shared checkpoint.
-        lease.put_fenced(client, table, keys, cp, false).await?;
-        if let Some(p) = &options.progress {
-            p(run, updated);
-        }
-        if start.is_none() {
-            return Ok(updated);
-        }
-        lease.renew(client, table, keys, options).await?;
-    }
-}
-
-async fn write_keys(
+/// Writes a new index's key attributes onto one scanned item of a listed entity, with a
+/// conditional update: only if the item still exists, is still that entity, and does not
+/// have the attribute yet (so a rerun, or a write by new code meanwhile, is never
+/// overwritten). `true` when the item was updated.
+pub(super) async fn write_keys(
     client: &Client,
     table: &str,
     keys: &Keys,
@@ -218,33 +106,6 @@ async fn write_keys(
         }
         Err(e) => Err(sdk(e)),
     }
-}
-
-/// Polls several futures to completion on the current task (no runtime needed).
-async fn join_all<F: ::core::future::Future + Unpin>(mut futures: Vec<F>) -> Vec<F::Output> {
-    let mut results: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
-    ::core::future::poll_fn(move |cx| {
-        let mut pending = false;
-        for (i, f) in futures.iter_mut().enumerate() {
-            if results[i].is_none() {
-                match ::core::pin::Pin::new(f).poll(cx) {
-                    ::core::task::Poll::Ready(v) => results[i] = Some(v),
-                    ::core::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            ::core::task::Poll::Pending
-        } else {
-            ::core::task::Poll::Ready(
-                results
-                    .iter_mut()
-                    .map(|r| r.take().expect("every future finished"))
-                    .collect(),
-            )
-        }
-    })
-    .await
 }
 
 #[cfg(test)]

@@ -10,14 +10,32 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::model::{KeyAttr, ModelError};
 
-/// A progress callback: (migration, items backfilled so far).
-pub type Progress = ::std::sync::Arc<dyn Fn(&str, u64) + Send + Sync>;
+/// A progress callback, called after every page a scan pass reads.
+pub type Progress = ::std::sync::Arc<dyn Fn(&PassProgress<'_>) + Send + Sync>;
+
+/// Where a scan pass (a backfill or a code step) stands, as this process sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PassProgress<'a> {
+    /// The migration (or catch-up run) the pass belongs to.
+    pub run: &'a str,
+    /// Items this process has read.
+    pub scanned: u64,
+    /// Items this process has changed.
+    pub changed: u64,
+    /// The table's item count as DescribeTable last reported it (DynamoDB refreshes it
+    /// about every six hours), when the pass started.
+    pub estimate: Option<u64>,
+}
 
 /// How a run behaves.
 #[derive(Clone)]
 pub struct Options {
-    /// Parallel Scan segments for backfills (DynamoDB allows up to 1,000,000).
+    /// Parallel Scan segments a scan pass (backfill, code step) is split into, shared by
+    /// every runner that joins it (DynamoDB allows up to 1,000,000). A pass keeps the
+    /// number it started with when it is resumed.
     pub segments: u32,
+    /// Segments this process works at once; `None`: all of them.
+    pub workers: Option<u32>,
     /// Items per backfill Scan page (`Limit`); `None` lets DynamoDB fill 1 MB pages.
     /// Smaller pages checkpoint more often and spread the write load.
     pub page_size: Option<i32>,
@@ -36,14 +54,28 @@ pub struct Options {
     /// default: during a rolling deploy (or after a rollback) older code meets the
     /// migrations of newer code, and must start.
     pub strict: bool,
-    /// Called after each backfilled page with (migration, items updated so far).
+    /// Called after each page a scan pass reads.
     pub progress: Option<Progress>,
+    /// Whether a runner waiting for another's lock works on that runner's scan pass
+    /// meanwhile (when it has the same migration, and the code step if it is one).
+    pub help: bool,
+    /// The code steps this application provides, by the name migration files use.
+    pub code: ::std::collections::BTreeMap<String, super::code::CodeStep>,
+}
+
+impl Options {
+    /// Registers the code step that migration files name `name` (`- code: {name: ...}`).
+    pub fn code_step(mut self, name: &str, step: super::code::CodeStep) -> Options {
+        self.code.insert(name.to_string(), step);
+        self
+    }
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             segments: 1,
+            workers: None,
             page_size: None,
             lease: Duration::from_secs(60),
             lock_wait: Duration::from_secs(15 * 60),
@@ -52,6 +84,8 @@ impl Default for Options {
             owner: default_owner(),
             strict: false,
             progress: None,
+            help: true,
+            code: ::std::collections::BTreeMap::new(),
         }
     }
 }
@@ -60,6 +94,8 @@ impl ::std::fmt::Debug for Options {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.debug_struct("Options")
             .field("segments", &self.segments)
+            .field("workers", &self.workers)
+            .field("code", &self.code.keys().collect::<Vec<_>>())
             .field("lease", &self.lease)
             .field("owner", &self.owner)
             .finish_non_exhaustive()
@@ -80,8 +116,10 @@ pub struct Report {
     pub applied: Vec<String>,
     /// Migrations that were already applied.
     pub already_applied: usize,
-    /// Items that got new key attributes.
+    /// Items that got new key attributes (by this process).
     pub backfilled: u64,
+    /// Items code steps changed (by this process).
+    pub changed_by_code: u64,
     /// Whether the table was created by this run.
     pub created_table: bool,
     /// Migrations the table records that this code does not have, all newer than its own:
@@ -114,8 +152,15 @@ pub enum MigrateError {
         waited_for: String,
         waited: Duration,
     },
-    /// The migrations themselves are unusable (e.g. the first does not create the table).
+    /// The migrations themselves are unusable (e.g. the first does not create the table,
+    /// or a code step is not registered).
     Invalid(String),
+    /// A code step failed on an item (or, for a one-off step, `key` is empty).
+    Step {
+        migration: String,
+        key: String,
+        message: String,
+    },
     Sdk(::std::boxed::Box<::aws_sdk_dynamodb::Error>),
 }
 
@@ -142,6 +187,14 @@ impl ::std::fmt::Display for MigrateError {
                 "this runner's lease lapsed and another runner holds the lock now; it stopped before its next write",
             ),
             MigrateError::Invalid(m) => write!(f, "invalid migrations: {m}"),
+            MigrateError::Step { migration, key, message } if key.is_empty() => write!(
+                f,
+                "the code step of {migration} failed: {message}; the migration is not recorded and runs again on the next run"
+            ),
+            MigrateError::Step { migration, key, message } => write!(
+                f,
+                "the code step of {migration} failed on the item {key}: {message}; the migration is not recorded and resumes on the next run"
+            ),
             MigrateError::Sdk(e) => crate::error::write_sdk_error(f, e),
         }
     }
@@ -216,20 +269,54 @@ impl Keys {
     pub(super) fn lock(&self) -> HashMap<String, AttributeValue> {
         self.item(("#dyngen#lock", -2), ("#lock", 0))
     }
-    pub(super) fn checkpoint(
-        &self,
-        migration: &str,
-        seq: i64,
-        segment: u32,
-    ) -> HashMap<String, AttributeValue> {
-        self.item(
-            ("#dyngen#backfill", -3),
-            (
-                &format!("{migration}#{segment}"),
-                seq * 1_000_000 + i64::from(segment),
-            ),
-        )
+    /// The item naming the scan pass the lock holder is running.
+    pub(super) fn open_pass(&self) -> HashMap<String, AttributeValue> {
+        self.item(("#dyngen#pass", -3), ("#open", 0))
     }
+    /// The primary key of an item.
+    pub(super) fn key_of(
+        &self,
+        item: &HashMap<String, AttributeValue>,
+    ) -> HashMap<String, AttributeValue> {
+        [&self.pk.name, &self.sk.name]
+            .into_iter()
+            .filter_map(|k| Some((k.clone(), item.get(k)?.clone())))
+            .collect()
+    }
+    /// A key for messages: `(pk, sk)` as stored.
+    pub(super) fn describe(&self, key: &HashMap<String, AttributeValue>) -> String {
+        let show = |k: &str| match key.get(k) {
+            Some(AttributeValue::S(s)) => format!("{s:?}"),
+            Some(AttributeValue::N(n)) => n.clone(),
+            Some(other) => format!("{other:?}"),
+            None => "-".into(),
+        };
+        format!("({}, {})", show(&self.pk.name), show(&self.sk.name))
+    }
+}
+
+/// Polls several futures to completion on the current task (no runtime needed).
+pub(super) async fn join_all<F: ::core::future::Future + Unpin>(
+    mut futures: Vec<F>,
+) -> Vec<F::Output> {
+    let mut results: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    ::core::future::poll_fn(move |cx| {
+        let mut pending = false;
+        for (i, f) in futures.iter_mut().enumerate() {
+            if results[i].is_none() {
+                match ::core::pin::Pin::new(f).poll(cx) {
+                    ::core::task::Poll::Ready(v) => results[i] = Some(v),
+                    ::core::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            ::core::task::Poll::Pending
+        } else {
+            ::core::task::Poll::Ready(results.iter_mut().filter_map(Option::take).collect())
+        }
+    })
+    .await
 }
 
 /// The sequence number at the start of a migration name (`0002_...`).

@@ -13,53 +13,73 @@ pub(super) struct Lease {
 }
 
 impl Lease {
+    /// Takes the lock, waiting up to `options.lock_wait` for the holder; while it waits,
+    /// `while_waiting` runs between attempts (a waiting runner helps with the holder's
+    /// backfill).
     pub(super) async fn acquire(
         client: &Client,
         table: &str,
         keys: &Keys,
         options: &Options,
+        mut while_waiting: impl AsyncFnMut() -> Result<(), MigrateError>,
     ) -> Result<Lease, MigrateError> {
         let started = now_millis();
         let mut n = 0u32;
         loop {
             n += 1;
             let version = format!("{}#{n}", options.owner);
-            let now = now_millis();
-            let mut item = keys.lock();
-            item.insert("owner".into(), AttributeValue::S(options.owner.clone()));
-            item.insert("leaseVersion".into(), AttributeValue::S(version.clone()));
-            item.insert(
-                "leaseExpires".into(),
-                AttributeValue::N((now + options.lease.as_millis() as i64).to_string()),
-            );
-            let res = client
-                .put_item()
-                .table_name(table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(#pk) OR #exp < :now")
-                .expression_attribute_names("#pk", &keys.pk.name)
-                .expression_attribute_names("#exp", "leaseExpires")
-                .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
-                .return_values_on_condition_check_failure(
-                    ::aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
-                )
-                .send()
-                .await;
-            match res {
-                Ok(_) => return Ok(Lease { version }),
-                Err(e) => {
-                    let holder = match e.as_service_error() {
-                        Some(::aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c)) => {
-                            c.item().and_then(|i| i.get("owner")).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
-                        }
-                        _ => return Err(sdk(e)),
-                    };
-                    if now_millis() - started > options.lock_wait.as_millis() as i64 {
-                        return Err(MigrateError::LockTimeout { holder });
-                    }
-                    sleep(client, options.poll.min(Duration::from_millis(500))).await;
-                }
+            let holder = match Lease::try_take(client, table, keys, options, &version).await? {
+                None => return Ok(Lease { version }),
+                Some(holder) => holder,
+            };
+            if now_millis() - started > options.lock_wait.as_millis() as i64 {
+                return Err(MigrateError::LockTimeout { holder });
             }
+            while_waiting().await?;
+            sleep(client, options.poll.min(Duration::from_millis(500))).await;
+        }
+    }
+
+    /// One attempt: `None` when this runner now holds the lock, else the holder's name.
+    async fn try_take(
+        client: &Client,
+        table: &str,
+        keys: &Keys,
+        options: &Options,
+        version: &str,
+    ) -> Result<Option<String>, MigrateError> {
+        let now = now_millis();
+        let mut item = keys.lock();
+        item.insert("owner".into(), AttributeValue::S(options.owner.clone()));
+        item.insert(
+            "leaseVersion".into(),
+            AttributeValue::S(version.to_string()),
+        );
+        item.insert(
+            "leaseExpires".into(),
+            AttributeValue::N((now + options.lease.as_millis() as i64).to_string()),
+        );
+        let res = client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk) OR #exp < :now")
+            .expression_attribute_names("#pk", &keys.pk.name)
+            .expression_attribute_names("#exp", "leaseExpires")
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .return_values_on_condition_check_failure(
+                ::aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            )
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(None),
+            Err(e) => match e.as_service_error() {
+                Some(::aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c)) => Ok(Some(
+                    c.item().and_then(|i| i.get("owner")).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default(),
+                )),
+                _ => Err(sdk(e)),
+            },
         }
     }
 

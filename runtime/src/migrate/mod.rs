@@ -6,23 +6,33 @@ pub mod model;
 #[cfg(feature = "client")]
 mod backfill;
 #[cfg(feature = "client")]
+mod code;
+#[cfg(feature = "client")]
 mod common;
 #[cfg(feature = "client")]
 mod lease;
 #[cfg(feature = "client")]
 mod runner;
 #[cfg(feature = "client")]
+mod segments;
+#[cfg(feature = "client")]
+mod settings;
+#[cfg(feature = "client")]
 mod tables;
+#[cfg(feature = "client")]
+mod work;
 
 pub use model::{
     Backfill, BackfillEntity, Capacity, DerivedKey, IndexDef, KeyAttr, Migration, MigrationFile,
-    ModelError, ProjectionDef, Step, TableDef, checksum,
+    ModelError, ProjectionDef, Step, StreamView, TableDef, checksum,
 };
 
 #[cfg(feature = "client")]
 pub use {
     backfill::render,
-    common::{MigrateError, Options, Progress, Report},
+    code::{Change, CodeStep, ItemChange, StepError},
+    common::{MigrateError, Options, PassProgress, Progress, Report},
     runner::{plan, rerun, run},
     tables::{create_table, wait_active},
+    work::MIGRATED_ATTRIBUTE,
 };

@@ -21,8 +21,60 @@ pub struct MigrationFile {
 pub enum Step {
     CreateTable(TableDef),
     CreateIndex(IndexDef),
-    DeleteIndex { name: String },
+    DeleteIndex {
+        name: String,
+    },
     Backfill(Backfill),
+    /// TTL on this attribute, or off (`attribute` absent).
+    SetTtl {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        attribute: Option<String>,
+    },
+    /// Billing mode `on_demand`, or `provisioned` with `capacity` (also given to every
+    /// index, as DynamoDB requires when a table becomes provisioned).
+    SetBilling {
+        billing_mode: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        capacity: Option<Capacity>,
+    },
+    /// A stream with this view type, or none (`view_type` absent).
+    SetStream {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        view_type: Option<StreamView>,
+    },
+    SetPointInTimeRecovery {
+        enabled: bool,
+    },
+    SetDeletionProtection {
+        enabled: bool,
+    },
+    /// A Rust step the application registers with the runner under this name
+    /// ([`super::CodeStep`]).
+    Code {
+        name: String,
+    },
+}
+
+/// What a table's stream records carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamView {
+    NewAndOldImages,
+    NewImage,
+    OldImage,
+    KeysOnly,
+}
+
+impl StreamView {
+    /// DynamoDB's name for it (`NEW_AND_OLD_IMAGES`, ...).
+    pub fn as_dynamodb(self) -> &'static str {
+        match self {
+            StreamView::NewAndOldImages => "NEW_AND_OLD_IMAGES",
+            StreamView::NewImage => "NEW_IMAGE",
+            StreamView::OldImage => "OLD_IMAGE",
+            StreamView::KeysOnly => "KEYS_ONLY",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -35,8 +87,18 @@ pub struct TableDef {
     pub capacity: Option<Capacity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl_attribute: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamView>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub point_in_time_recovery: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deletion_protection: bool,
     #[serde(default)]
     pub indexes: Vec<IndexDef>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

@@ -5,11 +5,14 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::backfill::{backfill, backfill_as};
+use super::code::CodeKind;
 use super::common::{Keys, MigrateError, Options, Report, now_millis, sdk, seq};
 use super::lease::{Held, Lease};
 use super::model::{Migration, Step, TableDef};
+use super::segments::{Pass, help, lead, open_pass};
+use super::settings::apply_setting;
 use super::tables::{create_index, create_table, create_table_held, delete_index};
+use super::work::Work;
 
 fn table_def(migrations: &[Migration]) -> Result<&TableDef, MigrateError> {
     match migrations.first().and_then(|m| m.steps.first()) {
@@ -162,7 +165,8 @@ pub async fn run(
         report.newer_applied = first.newer;
         return Ok(report);
     }
-    let lease = Lease::acquire(client, table, &keys, options).await?;
+    check_code_steps(&first.todo, options)?;
+    let lease = acquire_helping(client, table, &keys, migrations, options).await?;
     let result = apply_pending(
         client,
         table,
@@ -195,7 +199,7 @@ async fn apply_pending(
     report.newer_applied = newer;
     let held = Held { lease, keys };
     for m in todo {
-        for step in &m.steps {
+        for (i, step) in m.steps.iter().enumerate() {
             lease.renew(client, table, keys, options).await?;
             match step {
                 Step::CreateTable(def) => {
@@ -209,7 +213,24 @@ async fn apply_pending(
                     delete_index(client, table, name, options, Some(&held)).await?
                 }
                 Step::Backfill(b) => {
-                    report.backfilled += backfill(client, table, keys, m, b, options, lease).await?
+                    let pass = Pass::first(m, i, options.segments);
+                    report.backfilled += lead(
+                        client,
+                        table,
+                        keys,
+                        pass,
+                        &Work::Backfill(b),
+                        options,
+                        lease,
+                    )
+                    .await?
+                }
+                Step::Code { name } => {
+                    report.changed_by_code +=
+                        run_code_step(client, table, keys, m, i, name, options, lease).await?
+                }
+                setting => {
+                    apply_setting(client, table, setting, options, Some(&held)).await?;
                 }
             }
         }
@@ -217,6 +238,104 @@ async fn apply_pending(
         report.applied.push(m.name.clone());
     }
     Ok(())
+}
+
+/// Refuses to start when a pending migration names a code step this application did not
+/// register (before anything is changed).
+fn check_code_steps(todo: &[&Migration], options: &Options) -> Result<(), MigrateError> {
+    for m in todo {
+        for step in &m.steps {
+            if let Step::Code { name } = step
+                && !options.code.contains_key(name)
+            {
+                return Err(MigrateError::Invalid(format!(
+                    "migration {} runs the code step `{name}`, which this application does not register: add `.code_step(\"{name}\", CodeStep::each(...))` to the migration options (the `dyngen migrate` command cannot run code steps; the application's `migrate` does)",
+                    m.name
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_code_step(
+    client: &Client,
+    table: &str,
+    keys: &Keys,
+    m: &Migration,
+    step: usize,
+    name: &str,
+    options: &Options,
+    lease: &Lease,
+) -> Result<u64, MigrateError> {
+    let missing = || MigrateError::Invalid(format!("code step `{name}` is not registered"));
+    match &options.code.get(name).ok_or_else(missing)?.kind {
+        CodeKind::EachItem(each) => {
+            let pass = Pass::first(m, step, options.segments);
+            let work = Work::Code {
+                step: each,
+                migration: &m.name,
+            };
+            lead(client, table, keys, pass, &work, options, lease).await
+        }
+        CodeKind::Once(f) => {
+            f(client.clone(), table.to_string())
+                .await
+                .map_err(|e| MigrateError::Step {
+                    migration: m.name.clone(),
+                    key: String::new(),
+                    message: e.to_string(),
+                })?;
+            Ok(0)
+        }
+    }
+}
+
+/// Takes the lock; while another runner holds it, works on that runner's scan pass when
+/// this code has the same migration (a backfill shared by every starting instance).
+async fn acquire_helping(
+    client: &Client,
+    table: &str,
+    keys: &Keys,
+    migrations: &[Migration],
+    options: &Options,
+) -> Result<Lease, MigrateError> {
+    Lease::acquire(client, table, keys, options, async || {
+        if !options.help {
+            return Ok(());
+        }
+        let Some(pass) = open_pass(client, table, keys).await? else {
+            return Ok(());
+        };
+        if let Some(work) = work_for(migrations, &pass, options) {
+            help(client, table, keys, &pass, &work, options).await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// The work of a pass, if this code has its migration (the same file) and can do it.
+fn work_for<'a>(
+    migrations: &'a [Migration],
+    pass: &Pass,
+    options: &'a Options,
+) -> Option<Work<'a>> {
+    let m = migrations
+        .iter()
+        .find(|m| m.name == pass.migration && m.checksum == pass.checksum)?;
+    match m.steps.get(pass.step)? {
+        Step::Backfill(b) => Some(Work::Backfill(b)),
+        Step::Code { name } => match &options.code.get(name)?.kind {
+            CodeKind::EachItem(step) => Some(Work::Code {
+                step,
+                migration: &m.name,
+            }),
+            CodeKind::Once(_) => None,
+        },
+        _ => None,
+    }
 }
 
 async fn record(
@@ -263,14 +382,23 @@ pub async fn rerun(
             "{name} is not applied yet; run the migrations first"
         )));
     }
-    let lease = Lease::acquire(client, table, &keys, options).await?;
-    // A fresh checkpoint namespace: the first pass's checkpoints say "done".
-    let run = format!("{name}#rerun#{}", now_millis());
+    let lease = acquire_helping(client, table, &keys, migrations, options).await?;
     let mut total = 0;
     let mut result = Ok(());
-    for step in &m.steps {
+    for (i, step) in m.steps.iter().enumerate() {
         if let Step::Backfill(b) = step {
-            match backfill_as(client, table, &keys, &run, b, options, &lease).await {
+            let pass = Pass::rerun(m, i, options.segments);
+            match lead(
+                client,
+                table,
+                &keys,
+                pass,
+                &Work::Backfill(b),
+                options,
+                &lease,
+            )
+            .await
+            {
                 Ok(n) => total += n,
                 Err(e) => {
                     result = Err(e);

@@ -6,6 +6,7 @@ use aws_sdk_dynamodb::Client;
 use super::common::{MigrateError, Options, sdk, sleep};
 use super::lease::Held;
 use super::model::{IndexDef, KeyAttr, ProjectionDef, TableDef};
+use super::settings::reconcile_created;
 
 /// `(read, write)` capacity of a provisioned table.
 fn provisioned(def: &TableDef) -> Option<(i64, i64)> {
@@ -52,7 +53,7 @@ fn projection(p: &ProjectionDef) -> ::aws_sdk_dynamodb::types::Projection {
     }
 }
 
-fn throughput(
+pub(super) fn throughput(
     c: (i64, i64),
 ) -> Result<::aws_sdk_dynamodb::types::ProvisionedThroughput, MigrateError> {
     ::aws_sdk_dynamodb::types::ProvisionedThroughput::builder()
@@ -118,6 +119,20 @@ pub(super) async fn create_table_held(
             .provisioned_throughput(throughput(c)?),
         None => req.billing_mode(BillingMode::PayPerRequest),
     };
+    if let Some(view) = def.stream {
+        req = req.stream_specification(
+            ::aws_sdk_dynamodb::types::StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(::aws_sdk_dynamodb::types::StreamViewType::from(
+                    view.as_dynamodb(),
+                ))
+                .build()
+                .map_err(sdk)?,
+        );
+    }
+    if def.deletion_protection {
+        req = req.deletion_protection_enabled(true);
+    }
     let created = match req.send().await {
         Ok(_) => true,
         Err(e)
@@ -129,51 +144,10 @@ pub(super) async fn create_table_held(
         Err(e) => return Err(sdk(e)),
     };
     wait_active_held(client, table, options, held).await?;
-    if let Some(ttl) = &def.ttl_attribute {
-        ensure_ttl(client, table, ttl).await?;
-    }
+    // Also when the table was found: created beforehand, or a crash came between
+    // CreateTable and the settings calls.
+    reconcile_created(client, table, def, options, held).await?;
     Ok(created)
-}
-
-/// TTL on `attribute`, whether this run created the table or found it (created beforehand,
-/// or a crash between CreateTable and UpdateTimeToLive): idempotent, it changes only what
-/// is missing, and refuses a table whose TTL is on another attribute.
-async fn ensure_ttl(client: &Client, table: &str, attribute: &str) -> Result<(), MigrateError> {
-    use ::aws_sdk_dynamodb::types::TimeToLiveStatus;
-    let described = client
-        .describe_time_to_live()
-        .table_name(table)
-        .send()
-        .await
-        .map_err(sdk)?;
-    let current = described.time_to_live_description();
-    let status = current.and_then(|d| d.time_to_live_status());
-    let on = current.and_then(|d| d.attribute_name());
-    match status {
-        Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling) if on == Some(attribute) => {
-            return Ok(());
-        }
-        Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling) => {
-            return Err(MigrateError::Invalid(format!(
-                "table {table} has TTL on `{}`, the migrations on `{attribute}`; DynamoDB changes it only by disabling it first (an hour's wait), so do that by hand",
-                on.unwrap_or_default()
-            )));
-        }
-        _ => {}
-    }
-    let spec = ::aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
-        .enabled(true)
-        .attribute_name(attribute)
-        .build()
-        .map_err(sdk)?;
-    client
-        .update_time_to_live()
-        .table_name(table)
-        .time_to_live_specification(spec)
-        .send()
-        .await
-        .map_err(sdk)?;
-    Ok(())
 }
 
 /// Polls until the table and every index are ACTIVE and none is being deleted (the SDK's

@@ -37,6 +37,12 @@ pub mod migrate_v2 {
     include!(concat!(env!("OUT_DIR"), "/migrate_v2/rust/dyngen.rs"));
 }
 
+/// Version 3: settings migrations (a stream, deletion protection) and a code migration.
+#[rustfmt::skip]
+pub mod migrate_v3 {
+    include!(concat!(env!("OUT_DIR"), "/migrate_v3/rust/dyngen.rs"));
+}
+
 /// Docs with carriage returns and code blocks (which must not become doctests: this
 /// crate's doctests run in `cargo test`), confusable and non-ASCII names, and an enum
 /// bounding a sort key.

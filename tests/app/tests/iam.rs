@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::{Recorder, policy_pairs};
 use dyngen_app_tests::example::*;
-use dyngen_app_tests::{migrate_v1 as v1, migrate_v2 as v2};
+use dyngen_app_tests::{migrate_v1 as v1, migrate_v2 as v2, migrate_v3 as v3};
 use dyngen_runtime::{Date, Timestamp};
 
 fn root() -> PathBuf {
@@ -203,16 +203,27 @@ async fn the_migration_policy_allows_exactly_what_the_runner_calls() {
         poll: Duration::from_millis(100),
         ..Default::default()
     };
-    let report = v2::Db::new(client)
+    let report = v2::Db::new(client.clone())
         .with_table_name(&table)
         .migrate(&opts)
         .await
         .unwrap();
     assert_eq!(report.backfilled, 1);
+    // v3: settings steps (a stream, deletion protection) and a code step.
+    let step = dyngen_runtime::migrate::CodeStep::each(|mut p: v3::Person| async move {
+        p.first_name = Some(p.name.clone());
+        Ok(dyngen_runtime::migrate::Change::Put(p))
+    });
+    let report = v3::Db::new(client)
+        .with_table_name(&table)
+        .migrate(&opts.clone().code_step("split_names", step))
+        .await
+        .unwrap();
+    assert_eq!(report.changed_by_code, 1);
 
     let recorded = rec.actions();
     let allowed =
-        policy_pairs(&root().join("tests/fixtures/valid/migrate_v2/expected/iam/migrations.json"));
+        policy_pairs(&root().join("tests/fixtures/valid/migrate_v3/expected/iam/migrations.json"));
     assert_eq!(
         recorded, allowed,
         "recorded calls (left) and the migrations policy (right)"
@@ -269,6 +280,7 @@ fn every_terraform_file_parses_with_hashicorps_parser_and_matches_the_json_polic
         "operators",
         "migrate_v1",
         "migrate_v2",
+        "migrate_v3",
     ] {
         dirs.push(root().join("tests/fixtures/valid").join(f).join("expected"));
     }

@@ -186,8 +186,8 @@ async fn a_runner_killed_mid_backfill_is_resumed_by_the_next_one() {
         lease: Duration::from_secs(2),
         segments: 4,
         page_size: Some(25),
-        progress: Some(Arc::new(move |_, n| {
-            seen.fetch_max(n.max(1), Ordering::SeqCst);
+        progress: Some(Arc::new(move |_| {
+            seen.fetch_max(1, Ordering::SeqCst);
         })),
         ..fast_options()
     };
@@ -548,42 +548,43 @@ async fn a_runner_that_lost_its_lease_stops_before_its_next_write() {
     let steal_table = table.clone();
     let stolen = Arc::new(AtomicU64::new(0));
     let seen = stolen.clone();
-    let progress: dyngen_runtime::migrate::Progress = Arc::new(move |_: &str, _: u64| {
-        if seen.fetch_add(1, Ordering::SeqCst) > 0 {
-            return;
-        }
-        let table = steal_table.clone();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Runtime::new().unwrap();
-            rt.block_on(async {
-                common::client()
-                    .update_item()
-                    .table_name(&table)
-                    .key(
-                        "pk",
-                        aws_sdk_dynamodb::types::AttributeValue::S("#dyngen#lock".into()),
-                    )
-                    .key(
-                        "sk",
-                        aws_sdk_dynamodb::types::AttributeValue::S("#lock".into()),
-                    )
-                    .update_expression("SET leaseVersion = :v, leaseExpires = :e")
-                    .expression_attribute_values(
-                        ":v",
-                        aws_sdk_dynamodb::types::AttributeValue::S("thief#1".into()),
-                    )
-                    .expression_attribute_values(
-                        ":e",
-                        aws_sdk_dynamodb::types::AttributeValue::N("0".into()),
-                    )
-                    .send()
-                    .await
-                    .unwrap();
+    let progress: dyngen_runtime::migrate::Progress =
+        Arc::new(move |_: &dyngen_runtime::migrate::PassProgress<'_>| {
+            if seen.fetch_add(1, Ordering::SeqCst) > 0 {
+                return;
+            }
+            let table = steal_table.clone();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Runtime::new().unwrap();
+                rt.block_on(async {
+                    common::client()
+                        .update_item()
+                        .table_name(&table)
+                        .key(
+                            "pk",
+                            aws_sdk_dynamodb::types::AttributeValue::S("#dyngen#lock".into()),
+                        )
+                        .key(
+                            "sk",
+                            aws_sdk_dynamodb::types::AttributeValue::S("#lock".into()),
+                        )
+                        .update_expression("SET leaseVersion = :v, leaseExpires = :e")
+                        .expression_attribute_values(
+                            ":v",
+                            aws_sdk_dynamodb::types::AttributeValue::S("thief#1".into()),
+                        )
+                        .expression_attribute_values(
+                            ":e",
+                            aws_sdk_dynamodb::types::AttributeValue::N("0".into()),
+                        )
+                        .send()
+                        .await
+                        .unwrap();
+                })
             })
-        })
-        .join()
-        .unwrap();
-    });
+            .join()
+            .unwrap();
+        });
     let paged = dyngen_runtime::migrate::Options {
         page_size: Some(5),
         progress: Some(progress),
