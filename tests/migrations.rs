@@ -218,3 +218,102 @@ fn check_fails_when_the_schema_needs_a_migration_and_generate_never_rewrites_one
     let rust = fs::read_to_string(dir.join("generated/rust/dyngen.rs")).unwrap();
     assert!(rust.contains(&format!("{edited:?}")));
 }
+
+#[test]
+fn new_migration_scaffolds_one_code_step_and_a_bad_name_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    project_with(dir, &v2_schema(), "migrate_v2");
+    assert!(dyngen(dir, &["generate"]).status.success());
+    let before = fs::read_dir(dir.join("generated/migrations"))
+        .unwrap()
+        .count();
+    for bad in ["Split", "split-names", "1st", "", "a/b", &"x".repeat(65)] {
+        let out = dyngen(dir, &["generate", "--new-migration", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(
+            text(&out.stderr).contains("cannot name a migration"),
+            "{bad:?}"
+        );
+        let after = fs::read_dir(dir.join("generated/migrations"))
+            .unwrap()
+            .count();
+        assert_eq!(after, before, "{bad:?} wrote a file");
+    }
+    let out = dyngen(dir, &["generate", "--new-migration", "split_names"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let file = dir.join("generated/migrations/0003_split_names.yaml");
+    let parsed = dyngen::migrations::MigrationFile::parse(
+        "0003_split_names.yaml",
+        &fs::read_to_string(&file).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        parsed.steps,
+        [dyngen::migrations::Step::Code {
+            name: "split_names".into()
+        }]
+    );
+    // The generated module embeds it, and `check` is satisfied without the flag.
+    let rust = fs::read_to_string(dir.join("generated/rust/dyngen.rs")).unwrap();
+    assert!(rust.contains("0003_split_names.yaml"));
+    assert_eq!(dyngen(dir, &["check"]).status.code(), Some(0));
+}
+
+#[test]
+fn each_changed_setting_is_one_migration_and_replaying_them_needs_no_more() {
+    let base = v2_schema();
+    let with = |extra: &str| base.replace("  sort_key: sk\n", &format!("  sort_key: sk\n{extra}"));
+    let mut existing = migrations_of("migrate_v2");
+    let steps = [
+        ("  ttl_attribute: ttl\n", "set_ttl"),
+        ("  ttl_attribute: ttl\n  stream: keys_only\n", "set_stream"),
+        ("  ttl_attribute: ttl\n  stream: new_image\n", "set_stream"),
+        ("  stream: new_image\n", "set_ttl"),
+        (
+            "  stream: new_image\n  point_in_time_recovery: true\n",
+            "set_point_in_time_recovery",
+        ),
+        (
+            "  stream: new_image\n  point_in_time_recovery: true\n  deletion_protection: true\n",
+            "set_deletion_protection",
+        ),
+        (
+            "  stream: new_image\n  point_in_time_recovery: true\n  deletion_protection: true\n  billing_mode: provisioned\n  capacity: { read: 2, write: 1 }\n",
+            "set_billing",
+        ),
+    ];
+    for (extra, slug) in steps {
+        let schema = with(extra);
+        let (files, _) = generate_files(
+            &Source::new("schema.yaml", schema.clone()),
+            &existing,
+            false,
+        )
+        .unwrap();
+        let new: Vec<(&String, &String)> = files
+            .files
+            .iter()
+            .filter(|(f, _)| f.starts_with("migrations/"))
+            .collect();
+        assert_eq!(
+            new.len(),
+            1,
+            "{extra}: {:?}",
+            new.iter().map(|f| f.0).collect::<Vec<_>>()
+        );
+        let (path, text) = new[0];
+        assert!(path.ends_with(&format!("_{slug}.yaml")), "{path}");
+        existing.push(MigrationSource {
+            file: path.trim_start_matches("migrations/").to_string(),
+            text: text.clone(),
+        });
+        // With it on disk, the schema needs nothing more.
+        let (again, _) =
+            generate_files(&Source::new("schema.yaml", schema), &existing, false).unwrap();
+        assert!(
+            !again.files.keys().any(|f| f.starts_with("migrations/")),
+            "{extra}: still planning after {path}"
+        );
+    }
+}

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::common::{Keys, MigrateError, sdk};
+use super::common::{Keys, MigrateError, settled};
 use super::model::{Backfill, BackfillEntity, DerivedKey};
 use crate::key::{KeyPart, push_escaped, push_year, render_template};
 use crate::value::{Date, HasYear, Timestamp};
@@ -91,21 +91,12 @@ pub(super) async fn write_keys(
         sets.push(format!("#k{i} = :k{i}"));
     }
     let cond = "attribute_exists(#pk) AND #t = :t AND attribute_not_exists(#k0)";
-    match req
+    let res = req
         .update_expression(format!("SET {}", sets.join(", ")))
         .condition_expression(cond)
         .send()
-        .await
-    {
-        Ok(_) => Ok(true),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(sdk(e)),
-    }
+        .await;
+    settled(res)
 }
 
 #[cfg(test)]

@@ -217,6 +217,66 @@ impl From<ModelError> for MigrateError {
     }
 }
 
+/// A conditional write's outcome: `false` when its condition failed.
+pub(super) fn settled<T, E>(
+    res: Result<T, aws_sdk_dynamodb::error::SdkError<E>>,
+) -> Result<bool, MigrateError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::fmt::Debug,
+    aws_sdk_dynamodb::Error: From<aws_sdk_dynamodb::error::SdkError<E>>,
+{
+    match res {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error().and_then(|s| s.code())
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(sdk(e)),
+    }
+}
+
+/// For a cancelled transaction: which of its actions failed their condition, in order.
+/// Any other failure is returned as the error.
+pub(super) fn condition_failures(
+    e: aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+    >,
+) -> Result<Vec<bool>, MigrateError> {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    let Some(TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error()
+    else {
+        return Err(sdk(e));
+    };
+    let reasons: Vec<bool> = c
+        .cancellation_reasons()
+        .iter()
+        .map(|r| r.code() == Some("ConditionalCheckFailed"))
+        .collect();
+    if reasons.iter().any(|f| *f) {
+        Ok(reasons)
+    } else {
+        Err(sdk(e))
+    }
+}
+
+/// DescribeTable's description of `table`.
+pub(super) async fn describe(
+    client: &Client,
+    table: &str,
+) -> Result<::aws_sdk_dynamodb::types::TableDescription, MigrateError> {
+    let out = client
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .map_err(sdk)?;
+    out.table()
+        .cloned()
+        .ok_or_else(|| MigrateError::Invalid(format!("DescribeTable returned no table {table}")))
+}
+
 pub(super) fn sdk(e: impl Into<::aws_sdk_dynamodb::Error>) -> MigrateError {
     MigrateError::Sdk(::std::boxed::Box::new(e.into()))
 }

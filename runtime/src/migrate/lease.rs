@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::common::{Keys, MigrateError, Options, now_millis, sdk, sleep};
+use super::common::{Keys, MigrateError, Options, condition_failures, now_millis, sdk, sleep};
 
 pub(super) struct Lease {
     version: String,
@@ -159,7 +159,6 @@ impl Lease {
         item: ::std::collections::HashMap<String, AttributeValue>,
         only_new: bool,
     ) -> Result<(), MigrateError> {
-        use ::aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
         use ::aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem};
         let check = ConditionCheck::builder()
             .table_name(table)
@@ -186,25 +185,18 @@ impl Lease {
             .send()
             .await;
         let Err(e) = res else { return Ok(()) };
-        let Some(TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error()
-        else {
-            return Err(sdk(e));
-        };
-        let failed = |i: usize| {
-            c.cancellation_reasons()
-                .get(i)
-                .and_then(|r| r.code())
-                .is_some_and(|code| code == "ConditionalCheckFailed")
-        };
-        if failed(0) {
+        let failed = condition_failures(e)?;
+        if failed[0] {
             return Err(MigrateError::LeaseLost);
         }
-        if failed(1) {
+        if failed.get(1) == Some(&true) {
             return Err(MigrateError::Invalid(
                 "the item was already written by another runner".into(),
             ));
         }
-        Err(sdk(e))
+        Err(MigrateError::Invalid(
+            "a fenced write was cancelled without a failed condition".into(),
+        ))
     }
 }
 

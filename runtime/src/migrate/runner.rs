@@ -166,7 +166,7 @@ pub async fn run(
         return Ok(report);
     }
     check_code_steps(&first.todo, options)?;
-    let lease = acquire_helping(client, table, &keys, migrations, options).await?;
+    let lease = acquire_helping(client, table, &keys, migrations, options, &mut report).await?;
     let result = apply_pending(
         client,
         table,
@@ -293,13 +293,15 @@ async fn run_code_step(
 }
 
 /// Takes the lock; while another runner holds it, works on that runner's scan pass when
-/// this code has the same migration (a backfill shared by every starting instance).
+/// this code has the same migration (a backfill shared by every starting instance). What
+/// this runner changed meanwhile is added to `report`.
 async fn acquire_helping(
     client: &Client,
     table: &str,
     keys: &Keys,
     migrations: &[Migration],
     options: &Options,
+    report: &mut Report,
 ) -> Result<Lease, MigrateError> {
     Lease::acquire(client, table, keys, options, async || {
         if !options.help {
@@ -309,7 +311,11 @@ async fn acquire_helping(
             return Ok(());
         };
         if let Some(work) = work_for(migrations, &pass, options) {
-            help(client, table, keys, &pass, &work, options).await?;
+            let changed = help(client, table, keys, &pass, &work, options).await?;
+            match work {
+                Work::Backfill(_) => report.backfilled += changed,
+                Work::Code { .. } => report.changed_by_code += changed,
+            }
         }
         Ok(())
     })
@@ -382,8 +388,9 @@ pub async fn rerun(
             "{name} is not applied yet; run the migrations first"
         )));
     }
-    let lease = acquire_helping(client, table, &keys, migrations, options).await?;
-    let mut total = 0;
+    let mut helped = Report::default();
+    let lease = acquire_helping(client, table, &keys, migrations, options, &mut helped).await?;
+    let mut total = helped.backfilled;
     let mut result = Ok(());
     for (i, step) in m.steps.iter().enumerate() {
         if let Step::Backfill(b) = step {

@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::common::{Keys, MigrateError, Options, PassProgress, join_all, now_millis, sdk, seq};
+use super::common::{
+    Keys, MigrateError, Options, PassProgress, describe, join_all, now_millis, sdk, seq, settled,
+};
 use super::lease::{Held, Lease};
 use super::model::Migration;
 use super::tables::pause;
@@ -270,15 +272,9 @@ impl<'a> Shared<'a> {
 /// DescribeTable's item count (updated by DynamoDB about every six hours): the progress
 /// bar's estimate.
 async fn item_count(client: &Client, table: &str) -> Result<Option<u64>, MigrateError> {
-    let out = client
-        .describe_table()
-        .table_name(table)
-        .send()
-        .await
-        .map_err(sdk)?;
-    Ok(out
-        .table()
-        .and_then(|t| t.item_count())
+    Ok(describe(client, table)
+        .await?
+        .item_count()
         .and_then(|n| u64::try_from(n).ok())
         .filter(|n| *n > 0))
 }
@@ -452,14 +448,65 @@ async fn move_checkpoint(
             .expression_attribute_names("#done", "done")
             .expression_attribute_values(":done", AttributeValue::Bool(true)),
     };
-    match req.send().await {
-        Ok(_) => Ok(true),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-        {
-            Ok(false)
+    settled(req.send().await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migrate::model::KeyAttr;
+
+    fn keys(pk: &str, sk: &str) -> Keys {
+        let attr = |name: &str, ty: &str| KeyAttr {
+            name: name.into(),
+            ty: ty.into(),
+        };
+        Keys {
+            pk: attr("pk", pk),
+            sk: attr("sk", sk),
         }
-        Err(e) => Err(sdk(e)),
+    }
+
+    fn migration(name: &str) -> Migration {
+        Migration {
+            name: name.into(),
+            checksum: "c".into(),
+            steps: Vec::new(),
+        }
+    }
+
+    /// Checkpoints of different passes never share an item, whatever the key types: a
+    /// rerun must not find the first pass's "done", nor a step another step's.
+    #[test]
+    fn every_pass_has_checkpoints_of_its_own() {
+        for (pk, sk) in [("S", "S"), ("N", "N"), ("S", "N"), ("N", "S")] {
+            let k = keys(pk, sk);
+            let passes = [
+                Pass::first(&migration("0002_a"), 0, 4),
+                Pass::first(&migration("0002_a"), 1, 4),
+                Pass::first(&migration("0003_b"), 0, 4),
+                Pass::rerun(&migration("0002_a"), 0, 4),
+            ];
+            let mut seen = std::collections::BTreeSet::new();
+            for p in &passes {
+                for s in 0..4 {
+                    let item = p.checkpoint(&k, s);
+                    let key = format!("{:?}/{:?}", item["pk"], item["sk"]);
+                    assert!(seen.insert(key.clone()), "{pk}{sk}: {key} twice");
+                }
+            }
+            // Nor the runner's other items (ledger, lock, open pass).
+            for other in [k.ledger(2, "0002_a"), k.lock(), k.open_pass()] {
+                let key = format!("{:?}/{:?}", other["pk"], other["sk"]);
+                assert!(!seen.contains(&key), "{pk}{sk}: {key}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_pass_reads_back_from_its_item() {
+        let k = keys("S", "S");
+        let p = Pass::rerun(&migration("0004_c"), 2, 16);
+        assert_eq!(Pass::from_item(&p.to_item(&k)), Some(p));
     }
 }

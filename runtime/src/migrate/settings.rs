@@ -4,7 +4,7 @@
 
 use aws_sdk_dynamodb::Client;
 
-use super::common::{MigrateError, Options, sdk};
+use super::common::{MigrateError, Options, describe, sdk};
 use super::lease::Held;
 use super::model::{Capacity, Step, StreamView, TableDef};
 use super::tables::{throughput, wait_active_held};
@@ -122,21 +122,6 @@ async fn update_ttl(
         .await
         .map_err(sdk)?;
     Ok(())
-}
-
-async fn describe(
-    client: &Client,
-    table: &str,
-) -> Result<::aws_sdk_dynamodb::types::TableDescription, MigrateError> {
-    let out = client
-        .describe_table()
-        .table_name(table)
-        .send()
-        .await
-        .map_err(sdk)?;
-    out.table()
-        .cloned()
-        .ok_or_else(|| MigrateError::Invalid(format!("DescribeTable returned no table {table}")))
 }
 
 /// On-demand (`capacity` absent) or provisioned with `capacity` for the table and each of

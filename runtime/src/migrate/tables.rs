@@ -3,7 +3,7 @@
 
 use aws_sdk_dynamodb::Client;
 
-use super::common::{MigrateError, Options, sdk, sleep};
+use super::common::{MigrateError, Options, describe, sdk, sleep};
 use super::lease::Held;
 use super::model::{IndexDef, KeyAttr, ProjectionDef, TableDef};
 use super::settings::reconcile_created;
@@ -222,16 +222,9 @@ pub(super) async fn pause(
 }
 
 async fn index_exists(client: &Client, table: &str, name: &str) -> Result<bool, MigrateError> {
-    let out = client
-        .describe_table()
-        .table_name(table)
-        .send()
-        .await
-        .map_err(sdk)?;
-    Ok(out
-        .table()
-        .map(|t| t.global_secondary_indexes())
-        .unwrap_or_default()
+    Ok(describe(client, table)
+        .await?
+        .global_secondary_indexes()
         .iter()
         .any(|g| g.index_name() == Some(name)))
 }

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::backfill::write_keys;
 use super::code::{EachItem, ItemChange};
-use super::common::{Keys, MigrateError, sdk};
+use super::common::{Keys, MigrateError, condition_failures, sdk, settled};
 use super::model::Backfill;
 
 /// The attribute a code step's writes carry: the name of the last code migration that
@@ -220,7 +220,6 @@ impl Write<'_> {
         new: HashMap<String, AttributeValue>,
         old_key: HashMap<String, AttributeValue>,
     ) -> Result<bool, MigrateError> {
-        use ::aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
         use ::aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
         let c = self.condition();
         let delete = Delete::builder()
@@ -245,17 +244,7 @@ impl Write<'_> {
             .send()
             .await;
         let Err(e) = res else { return Ok(true) };
-        let Some(TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error()
-        else {
-            return Err(sdk(e));
-        };
-        let failed = |i: usize| {
-            c.cancellation_reasons()
-                .get(i)
-                .and_then(|r| r.code())
-                .is_some_and(|code| code == "ConditionalCheckFailed")
-        };
-        if failed(0) {
+        if condition_failures(e)?[0] {
             return Ok(false);
         }
         Err(MigrateError::Step {
@@ -266,20 +255,20 @@ impl Write<'_> {
     }
 }
 
-/// A conditional write's outcome: `false` when its condition failed.
-fn settled<T, E>(res: Result<T, aws_sdk_dynamodb::error::SdkError<E>>) -> Result<bool, MigrateError>
-where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::fmt::Debug,
-    aws_sdk_dynamodb::Error: From<aws_sdk_dynamodb::error::SdkError<E>>,
-{
-    match res {
-        Ok(_) => Ok(true),
-        Err(e)
-            if e.as_service_error().and_then(|s| s.code())
-                == Some("ConditionalCheckFailedException") =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(sdk(e)),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marked(m: &str) -> HashMap<String, AttributeValue> {
+        HashMap::from([(MIGRATED_ATTRIBUTE.to_string(), AttributeValue::S(m.into()))])
+    }
+
+    /// The mark compares migration names, which sort in sequence order (zero-padded).
+    #[test]
+    fn an_item_marked_by_this_or_a_later_migration_is_done() {
+        assert!(!already_done(&HashMap::new(), "0005_x"));
+        assert!(!already_done(&marked("0004_z"), "0005_x"));
+        assert!(already_done(&marked("0005_x"), "0005_x"));
+        assert!(already_done(&marked("0012_a"), "0005_x"));
     }
 }
