@@ -366,6 +366,12 @@ pub struct AccessPattern {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub consumers: Vec<Sp<String>>,
+    /// Also return items whose time to live has passed (DynamoDB deletes them only within
+    /// days). By default a pattern reading an entity with `ttl: true` skips them, with a
+    /// filter: they are still read, and paid for.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub include_expired: Option<Sp<bool>>,
     /// Lints this pattern allows (e.g. `[over_matching_prefix]`).
     #[serde(default)]
     #[schemars(with = "Vec<String>")]

@@ -353,6 +353,8 @@ pub struct Pattern {
     /// Parameters bounding the sort key (`x`, or `x_from` and `x_to`), named by
     /// [`crate::names`].
     pub range_params: Vec<String>,
+    /// The TTL attribute, when the pattern skips items whose time to live has passed.
+    pub skip_expired: Option<String>,
 }
 
 /// A template input of a pattern: a placeholder of the first entity.

@@ -127,6 +127,21 @@ impl CompanyKey {
 
 #[allow(dead_code, unused_imports)]
 impl Company {
+    /// A value with the required attributes given: optional ones absent, defaults and
+    /// empty sets applied, timestamps and version unset (`create` and `put` set them).
+    /// Optional attributes are public fields to set afterwards.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(name: impl ::core::convert::Into<::std::string::String>) -> Self {
+        Self {
+            name: name.into(),
+            industry: ::core::option::Option::None,
+            plan: CompanyPlan::Free,
+            created_at: rt::Timestamp::UNIX_EPOCH,
+            updated_at: rt::Timestamp::UNIX_EPOCH,
+            version: 0,
+        }
+    }
+
     /// Value of the entity-type attribute (`_type`) on every item of this entity.
     pub const ENTITY_TYPE: &'static str = "Company";
     /// This item's primary key.
@@ -451,6 +466,30 @@ impl UserKey {
 
 #[allow(dead_code, unused_imports)]
 impl User {
+    /// A value with the required attributes given: optional ones absent, defaults and
+    /// empty sets applied, timestamps and version unset (`create` and `put` set them).
+    /// Optional attributes are public fields to set afterwards.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        email: impl ::core::convert::Into<::std::string::String>,
+        company_name: impl ::core::convert::Into<::std::string::String>,
+        name: impl ::core::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            email: email.into(),
+            company_name: company_name.into(),
+            name: name.into(),
+            dob: ::core::option::Option::None,
+            newsletter_subscribed: false,
+            role: UserRole::Member,
+            tags: ::core::default::Default::default(),
+            login_count: 0i64,
+            created_at: rt::Timestamp::UNIX_EPOCH,
+            updated_at: rt::Timestamp::UNIX_EPOCH,
+            version: 0,
+        }
+    }
+
     /// Value of the entity-type attribute (`_type`) on every item of this entity.
     pub const ENTITY_TYPE: &'static str = "User";
     /// This item's primary key.
@@ -923,6 +962,23 @@ impl CompanyMemberKey {
 
 #[allow(dead_code, unused_imports)]
 impl CompanyMember {
+    /// A value with the required attributes given: optional ones absent, defaults and
+    /// empty sets applied, timestamps and version unset (`create` and `put` set them).
+    /// Optional attributes are public fields to set afterwards.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        company_name: impl ::core::convert::Into<::std::string::String>,
+        email: impl ::core::convert::Into<::std::string::String>,
+        joined_at: rt::Timestamp,
+    ) -> Self {
+        Self {
+            company_name: company_name.into(),
+            email: email.into(),
+            joined_at,
+            role: CompanyMemberRole::Member,
+        }
+    }
+
     /// Value of the entity-type attribute (`_type`) on every item of this entity.
     pub const ENTITY_TYPE: &'static str = "CompanyMember";
     /// This item's primary key.
@@ -1134,6 +1190,22 @@ impl UserCompanyKey {
 
 #[allow(dead_code, unused_imports)]
 impl UserCompany {
+    /// A value with the required attributes given: optional ones absent, defaults and
+    /// empty sets applied, timestamps and version unset (`create` and `put` set them).
+    /// Optional attributes are public fields to set afterwards.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        email: impl ::core::convert::Into<::std::string::String>,
+        company_name: impl ::core::convert::Into<::std::string::String>,
+        joined_at: rt::Timestamp,
+    ) -> Self {
+        Self {
+            email: email.into(),
+            company_name: company_name.into(),
+            joined_at,
+        }
+    }
+
     /// Value of the entity-type attribute (`_type`) on every item of this entity.
     pub const ENTITY_TYPE: &'static str = "UserCompany";
     /// This item's primary key.
@@ -1336,6 +1408,23 @@ impl InvitationKey {
 
 #[allow(dead_code, unused_imports)]
 impl Invitation {
+    /// A value with the required attributes given: optional ones absent, defaults and
+    /// empty sets applied, timestamps and version unset (`create` and `put` set them).
+    /// Optional attributes are public fields to set afterwards.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        company_name: impl ::core::convert::Into<::std::string::String>,
+        email: impl ::core::convert::Into<::std::string::String>,
+        invited_by: impl ::core::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            company_name: company_name.into(),
+            email: email.into(),
+            invited_by: invited_by.into(),
+            expires_at: ::core::option::Option::None,
+        }
+    }
+
     /// Value of the entity-type attribute (`_type`) on every item of this entity.
     pub const ENTITY_TYPE: &'static str = "Invitation";
     /// This item's primary key.
@@ -1457,6 +1546,10 @@ impl rt::Entity for Invitation {
             key,
             spec: rt::UpdateSpec::new(),
         }
+    }
+
+    fn expired(&self, now: rt::Timestamp) -> bool {
+        rt::ttl_passed(self.expires_at, now)
     }
 }
 
@@ -1979,16 +2072,17 @@ impl Db {
         rt::Query::new(
             &self.table,
             rt::QuerySpec::new(
-                "pendingInvitations",
-                ::core::option::Option::None,
-                "#pk = :pk AND begins_with(#sk, :sk)",
-                &[("#pk", "pk"), ("#sk", "sk")],
-                ::std::vec![
-                    (":pk", rt::item::s_key(rt::key::key1("company#", company_name))),
-                    (":sk",
-                    rt::aws_sdk_dynamodb::types::AttributeValue::S(::std::string::String::from("invite#")))
-                ],
-            ),
+                    "pendingInvitations",
+                    ::core::option::Option::None,
+                    "#pk = :pk AND begins_with(#sk, :sk)",
+                    &[("#pk", "pk"), ("#sk", "sk")],
+                    ::std::vec![
+                        (":pk", rt::item::s_key(rt::key::key1("company#",
+                        company_name))), (":sk",
+                        rt::aws_sdk_dynamodb::types::AttributeValue::S(::std::string::String::from("invite#")))
+                    ],
+                )
+                .unexpired("expiresAt"),
             rt::decode_entity::<Invitation>,
         )
     }

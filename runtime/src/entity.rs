@@ -46,6 +46,18 @@ pub trait Entity: Sized + Clone {
     fn stamp(&mut self, now: Timestamp, creating: bool, version: Option<i64>);
     /// Starts the typed update of the item with this key.
     fn update_builder(table: &Table, key: Self::Key) -> Self::Update<'_>;
+    /// Whether the item's time to live has passed at `now` (its TTL, in the epoch seconds
+    /// DynamoDB compares, is not after `now`'s): such an item is deleted by DynamoDB within
+    /// days, and reads skip it. Entities without a TTL never expire.
+    fn expired(&self, now: Timestamp) -> bool {
+        let _ = now;
+        false
+    }
+}
+
+/// The TTL rule of [`Entity::expired`] for one value.
+pub fn ttl_passed(ttl: Option<Timestamp>, now: Timestamp) -> bool {
+    ttl.is_some_and(|t| t.unix_millis().div_euclid(1000) <= now.unix_millis().div_euclid(1000))
 }
 
 /// Where an entity's key templates use its creation time; decides how a put keeps the

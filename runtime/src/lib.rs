@@ -47,7 +47,7 @@ pub use value::{Date, NumberSet, StringSet, Timestamp};
 #[cfg(feature = "client")]
 pub use {
     batch::{BatchWrite, batch_get},
-    entity::{CreatedAtKeys, Entity, EntityKey},
+    entity::{CreatedAtKeys, Entity, EntityKey, ttl_passed},
     error::{CancellationReason, Error},
     item::{Attr, Item, ItemError, ItemErrorKind},
     query::{

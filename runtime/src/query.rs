@@ -158,7 +158,16 @@ pub struct QuerySpec {
     pub limit: Option<i32>,
     pub consistent: bool,
     pub cursor: Option<Cursor>,
+    /// The TTL attribute, when items whose time to live has passed are skipped.
+    pub unexpired: Option<&'static str>,
 }
+
+/// The condition that keeps items whose TTL has not passed (DynamoDB's rule: an item
+/// expires once its TTL, in epoch seconds, is below the current time). Its names cannot
+/// meet a pattern's: those are `#pk`, `#sk`, `#f0`, ...
+const UNEXPIRED: &str = "attribute_not_exists(#dyngen_ttl) OR #dyngen_ttl > :dyngen_now";
+const UNEXPIRED_NAME: &str = "#dyngen_ttl";
+const UNEXPIRED_VALUE: &str = ":dyngen_now";
 
 /// Expression values of a query, by placeholder.
 type Values = [(&'static str, AttributeValue)];
@@ -248,22 +257,36 @@ impl QuerySpec {
         if matches_nothing(self.key_condition, &values) {
             return Ok((Vec::new(), None));
         }
-        let names: HashMap<String, String> = self
+        let mut names: HashMap<String, String> = self
             .names
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let values: HashMap<String, AttributeValue> = values
+        let mut values: HashMap<String, AttributeValue> = values
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect();
+        let filter = match self.unexpired {
+            Some(ttl) => {
+                names.insert(UNEXPIRED_NAME.into(), ttl.into());
+                let now = crate::value::Timestamp::now()
+                    .unix_millis()
+                    .div_euclid(1000);
+                values.insert(UNEXPIRED_VALUE.into(), AttributeValue::N(now.to_string()));
+                Some(match self.filter {
+                    Some(f) => format!("({f}) AND ({UNEXPIRED})"),
+                    None => UNEXPIRED.to_string(),
+                })
+            }
+            None => self.filter.map(str::to_string),
+        };
         let out = db
             .client()
             .query()
             .table_name(db.table_name())
             .set_index_name(self.index.map(str::to_string))
             .key_condition_expression(self.key_condition)
-            .set_filter_expression(self.filter.map(str::to_string))
+            .set_filter_expression(filter)
             .set_projection_expression(self.projection.map(str::to_string))
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
@@ -375,7 +398,14 @@ impl QuerySpec {
             limit: None,
             consistent: false,
             cursor: None,
+            unexpired: None,
         }
+    }
+    /// Skips items whose TTL (epoch seconds in `attribute`) has passed: DynamoDB deletes
+    /// them only within days. A filter, so they are still read (and paid for).
+    pub fn unexpired(mut self, attribute: &'static str) -> Self {
+        self.unexpired = Some(attribute);
+        self
     }
     pub fn filter(mut self, filter: &'static str) -> Self {
         self.filter = Some(filter);

@@ -68,7 +68,8 @@ impl<'a, E: Entity> Repo<'a, E> {
         put(self.db, value).await
     }
 
-    /// Reads an item (eventually consistent).
+    /// Reads an item (eventually consistent). An item whose time to live has passed reads
+    /// as absent: DynamoDB deletes it only within days.
     pub async fn get(&self, key: &E::Key) -> Result<Option<E>, Error> {
         get(self.db, key.to_key_item(), false).await
     }
@@ -84,7 +85,8 @@ impl<'a, E: Entity> Repo<'a, E> {
     }
 
     /// Reads many items by key (100 per request, unprocessed keys retried); absent keys
-    /// are skipped and the order is not preserved.
+    /// and items whose time to live has passed are skipped, and the order is not
+    /// preserved.
     pub async fn batch_get(&self, keys: &[E::Key]) -> Result<Vec<E>, Error> {
         let items = batch_get(
             self.db,
@@ -92,10 +94,15 @@ impl<'a, E: Entity> Repo<'a, E> {
             false,
         )
         .await?;
-        items
-            .into_iter()
-            .map(|i| E::from_item_owned(i).map_err(Error::from))
-            .collect()
+        let now = crate::value::Timestamp::now();
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let value = E::from_item_owned(item)?;
+            if !value.expired(now) {
+                out.push(value);
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -158,7 +165,10 @@ pub async fn get<E: Entity>(db: &Table, key: Item, consistent: bool) -> Result<O
         .await
         .map_err(sdk)?;
     match out.item {
-        Some(item) => Ok(Some(E::from_item_owned(item)?)),
+        Some(item) => {
+            let value = E::from_item_owned(item)?;
+            Ok((!value.expired(crate::value::Timestamp::now())).then_some(value))
+        }
         None => Ok(None),
     }
 }

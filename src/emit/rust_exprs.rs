@@ -14,6 +14,34 @@ pub struct FieldView {
     doc: Option<String>,
     put: String,
     read: String,
+    /// The field's value in `Entity::new`: what it starts as, or empty for a parameter of
+    /// the field's own type (written as the shorthand `field`).
+    init: String,
+    /// The parameter's type when `Entity::new` takes the field.
+    param: Option<String>,
+}
+
+/// How `Entity::new` fills a field: required data attributes are parameters (strings as
+/// `impl Into<String>`); optional ones start absent, defaults and empty sets apply, and the
+/// maintained attributes start unset (`create` and `put` stamp them; version 0 is "never
+/// stored").
+fn constructor(attr: &ir::Attribute) -> (String, Option<String>) {
+    let ident = &attr.field_ident;
+    let is_set = matches!(attr.ty, Type::StringSet | Type::NumberSet);
+    match (attr.role, attr.optional, &attr.default) {
+        (AttrRole::CreatedAt | AttrRole::UpdatedAt, _, _) => {
+            ("rt::Timestamp::UNIX_EPOCH".into(), None)
+        }
+        (AttrRole::Version, _, _) => ("0".into(), None),
+        (_, true, _) => ("::core::option::Option::None".into(), None),
+        (_, false, Some(lit)) => (literal_expr(&attr.ty, lit), None),
+        (_, false, None) if is_set => ("::core::default::Default::default()".into(), None),
+        (_, false, None) if attr.ty == Type::String => (
+            format!("{ident}.into()"),
+            Some("impl ::core::convert::Into<::std::string::String>".into()),
+        ),
+        (_, false, None) => (String::new(), Some(field_type(attr))),
+    }
 }
 
 pub fn rust_type(ty: &Type) -> String {
@@ -66,12 +94,15 @@ pub fn field_view(attr: &ir::Attribute) -> FieldView {
         }
         (_, false, None) => format!("cx.required({name})?"),
     };
+    let (init, param) = constructor(attr);
     FieldView {
         ident: ident.clone(),
         rust_type: field_type(attr),
         doc: attr.doc.clone(),
         put,
         read,
+        init,
+        param,
     }
 }
 

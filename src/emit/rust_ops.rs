@@ -25,6 +25,8 @@ pub struct RepoView {
     created_at_expr: String,
     set_created_at_body: String,
     touch_body: String,
+    /// The TTL field, when the entity has one (reads skip expired items).
+    ttl_field: Option<String>,
 }
 
 fn opt_str(name: Option<&str>) -> String {
@@ -106,6 +108,7 @@ impl RepoView {
                 .map(|c| format!("self.{} = at;", field(c)))
                 .unwrap_or_default(),
             touch_body: touch_statements(schema, entity),
+            ttl_field: entity.ttl.map(field),
         }
     }
 }

@@ -364,6 +364,9 @@ impl QueryParts<'_> {
         if let Some(proj) = projection {
             spec.push_str(&format!(".projection({})", rust_str(&proj)));
         }
+        if let Some(ttl) = &p.skip_expired {
+            spec.push_str(&format!(".unexpired({})", rust_str(ttl)));
+        }
         if p.descending {
             spec.push_str(".descending()");
         }

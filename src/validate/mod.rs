@@ -16,6 +16,7 @@ mod keys;
 mod links;
 mod lint_levels;
 mod patterns;
+mod projections;
 mod roles;
 mod table;
 
@@ -25,6 +26,7 @@ use keys::*;
 use links::*;
 use lint_levels::*;
 use patterns::*;
+use projections::*;
 use roles::*;
 use table::*;
 

@@ -63,6 +63,7 @@ pub(super) fn lower_pattern(
         .iter()
         .filter_map(|f| lower_filter(cx, f, first, &mut inputs.params))
         .collect();
+    let skip_expired = skip_expired(cx, name_span, p, table, index, &ents, entities);
     Some(ir::Pattern {
         name: name.value.clone(),
         method_ident,
@@ -82,6 +83,7 @@ pub(super) fn lower_pattern(
         filters,
         consumers: pattern_consumers(cx, p),
         range_params: Vec::new(),
+        skip_expired,
     })
 }
 
@@ -496,67 +498,6 @@ fn pattern_consumers(cx: &mut Cx, p: &ast::AccessPattern) -> Vec<String> {
     consumers.sort();
     consumers.dedup();
     consumers
-}
-
-/// A pattern on an index that projects only some attributes must say which it reads, and
-/// may read only those the index has.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn check_index_projection(
-    cx: &mut Cx,
-    name_span: Span,
-    p: &ast::AccessPattern,
-    table: &ir::Table,
-    index: IndexRef,
-    ents: &[usize],
-    entities: &[ir::Entity],
-    projection: Option<&Vec<String>>,
-) {
-    let IndexRef::Gsi(g) = index else { return };
-    let ix = &table.indexes[g];
-    let available: Option<&[String]> = match &ix.projection {
-        ir::Projection::All => return,
-        ir::Projection::KeysOnly => Some(&[]),
-        ir::Projection::Include(list) => Some(list),
-    };
-    let available = available.unwrap_or_default();
-    match projection {
-        None => {
-            let missing: Vec<&str> = ents
-                .iter()
-                .flat_map(|&e| entities[e].attributes.iter())
-                .map(|a| a.name.as_str())
-                .filter(|a| !available.iter().any(|x| x == a))
-                .collect();
-            if !missing.is_empty() {
-                let d = Diagnostic::error("dyngen::index_projection_too_narrow", format!("index `{}` does not project {}, so whole items cannot be read from it", ix.name, missing.iter().take(4).map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")))
-                    .label(name_span, "reads whole items")
-                    .help(format!("add `projection: [...]` to the pattern listing attributes the index has{}, or project `all` on the index", if available.is_empty() { String::new() } else { format!(" ({})", available.join(", ")) }));
-                cx.error(d);
-            }
-        }
-        Some(list) => {
-            for a in list.iter().filter(|a| !available.iter().any(|x| x == *a)) {
-                let span = p
-                    .projection
-                    .as_ref()
-                    .and_then(|l| l.iter().find(|x| &x.value == a))
-                    .map_or(name_span, |x| cx.span(x));
-                let d = Diagnostic::error("dyngen::attribute_not_projected", format!("index `{}` does not project `{a}`", ix.name))
-                    .label(span, "not in the index")
-                    .help(format!("add `{a}` to the index's `include` list, or drop it from the pattern's projection"));
-                cx.error(d);
-            }
-        }
-    }
-    if ents.len() > 1 && projection.is_some() {
-        let d = Diagnostic::error(
-            "dyngen::collection_projection",
-            "an item collection reads whole items; it takes no projection",
-        )
-        .label(name_span, "item collection")
-        .help("remove `projection`");
-        cx.error(d);
-    }
 }
 
 pub(super) fn placeholder_name(entity: &ir::Entity, ph: &Placeholder) -> String {

@@ -16,19 +16,35 @@ async fn db() -> Db {
 }
 
 fn user(company: &str, email: &str) -> User {
-    User {
-        email: email.into(),
-        company_name: company.into(),
-        name: format!("Name of {email}"),
-        dob: None,
-        newsletter_subscribed: false,
-        role: UserRole::Member,
-        tags: BTreeSet::new(),
-        login_count: 0,
-        created_at: Timestamp::UNIX_EPOCH,
-        updated_at: Timestamp::UNIX_EPOCH,
-        version: 0,
-    }
+    User::new(email, company, format!("Name of {email}"))
+}
+
+#[tokio::test]
+async fn a_constructed_value_has_the_schema_defaults_and_create_stamps_it() {
+    let u = User::new("a@x.io", "acme", "Ada");
+    // The schema: role defaults to member, newsletter to false, login count to 0.
+    assert_eq!(
+        u,
+        User {
+            email: "a@x.io".into(),
+            company_name: "acme".into(),
+            name: "Ada".into(),
+            dob: None,
+            newsletter_subscribed: false,
+            role: UserRole::Member,
+            tags: BTreeSet::new(),
+            login_count: 0,
+            created_at: Timestamp::UNIX_EPOCH,
+            updated_at: Timestamp::UNIX_EPOCH,
+            version: 0,
+        }
+    );
+    let db = db().await;
+    let before = Timestamp::now();
+    let stored = db.user().create(&u).await.unwrap();
+    assert!(stored.created_at >= before && stored.updated_at == stored.created_at);
+    assert_eq!(stored.version, 1);
+    assert_eq!(db.user().get(&u.key()).await.unwrap(), Some(stored));
 }
 
 fn company(name: &str) -> Company {
@@ -601,4 +617,48 @@ async fn a_delimiter_in_a_value_cannot_reach_another_partition_or_entity() {
         assert_eq!(users.len(), 1, "company {c:?} sees {users:?}");
         assert_eq!(&users[0].company_name, c);
     }
+}
+
+#[tokio::test]
+async fn items_whose_ttl_has_passed_are_skipped_by_gets_and_patterns() {
+    let db = db().await;
+    // Whole seconds: the TTL attribute is stored in epoch seconds.
+    let now = Timestamp::now().unix_millis() / 1000 * 1000;
+    let at = |offset_s: i64| Timestamp::from_unix_millis(now + offset_s * 1000);
+    let invite = |email: &str, expires_at| {
+        let mut i = Invitation::new("acme", email, "ada@acme.io");
+        i.expires_at = expires_at;
+        i
+    };
+    let gone = invite("gone@x.io", at(-5));
+    let live = invite("live@x.io", at(3600));
+    let forever = invite("forever@x.io", None);
+    for i in [&gone, &live, &forever] {
+        db.invitation().create(i).await.unwrap();
+    }
+    // DynamoDB Local never deletes expired items: the stored item is still there...
+    let raw = db
+        .client()
+        .get_item()
+        .table_name(db.table_name())
+        .set_key(Some(gone.key().to_key_item()))
+        .send()
+        .await
+        .unwrap();
+    assert!(raw.item().is_some());
+    // ... and reads skip it.
+    assert_eq!(db.invitation().get(&gone.key()).await.unwrap(), None);
+    assert_eq!(
+        db.invitation().get(&live.key()).await.unwrap().as_ref(),
+        Some(&live)
+    );
+    let pending = db.pending_invitations("acme").all().await.unwrap();
+    let emails: Vec<&str> = pending.iter().map(|i| i.email.as_str()).collect();
+    assert_eq!(emails, ["forever@x.io", "live@x.io"]);
+    let got = db
+        .invitation()
+        .batch_get(&[gone.key(), live.key()])
+        .await
+        .unwrap();
+    assert_eq!(got, [live]);
 }

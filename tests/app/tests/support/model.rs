@@ -707,7 +707,7 @@ impl World {
                 if r.is_ok() {
                     self.sessions.insert(*id, value);
                 }
-                Ok(())
+                self.check_session_reads(op, *id).await
             }
             Op::SessionTtl { id, ttl } => {
                 let key = SessionKey {
@@ -733,9 +733,40 @@ impl World {
                     }
                     self.sessions.insert(*id, after);
                 }
-                Ok(())
+                self.check_session_reads(op, *id).await
             }
             _ => unreachable!(),
         }
+    }
+
+    /// A session whose TTL has passed reads as absent through `get` and the default
+    /// pattern, and as stored through the pattern that includes expired items.
+    async fn check_session_reads(&self, op: &Op, id: usize) -> Result<(), String> {
+        let key = SessionKey {
+            id: SESSIONS[id].into(),
+        };
+        let stored = self.sessions.get(&id).cloned();
+        let now = Timestamp::now();
+        let live = stored
+            .clone()
+            .filter(|s| s.expires_at.is_none_or(|t| t > now));
+        let err = |e: dyngen_runtime::Error| format!("{op:?}: {e}");
+        let got = self.db.session().get(&key).await.map_err(err)?;
+        let by_pattern = self
+            .db
+            .session_by_id(SESSIONS[id])
+            .all()
+            .await
+            .map_err(err)?;
+        let with_expired =
+            (self.db.session_by_id_with_expired(SESSIONS[id]).all().await).map_err(err)?;
+        let want_live: Vec<Session> = live.clone().into_iter().collect();
+        let want_all: Vec<Session> = stored.into_iter().collect();
+        if got != live || by_pattern != want_live || with_expired != want_all {
+            return Err(format!(
+                "{op:?}: get {got:?}, pattern {by_pattern:?}, with expired {with_expired:?}; model {want_all:?} (live: {want_live:?})"
+            ));
+        }
+        Ok(())
     }
 }
