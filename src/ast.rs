@@ -140,6 +140,18 @@ pub struct Table {
     pub indexes: OrderedMap<Sp<String>, Sp<Index>>,
 }
 
+/// A sort-key condition with literal bounds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum LiteralSort {
+    BeginsWith(String),
+    Between(Vec<String>),
+    Lt(String),
+    Lte(String),
+    Gt(String),
+    Gte(String),
+}
+
 /// The images a stream record carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -346,6 +358,12 @@ pub struct AccessPattern {
     #[serde(default)]
     #[schemars(with = "Option<SortOp>")]
     pub sort: Option<Sp<SortOp>>,
+    /// For an item collection: a condition on the shared sort key with literal bounds, so
+    /// one entity's items can be read without another's: `{begins_with: "ISSUE#"}`,
+    /// `{between: ["#REPO", "ISSUE#~"]}`, `{lt: "STAR#"}` (also `lte`, `gt`, `gte`).
+    #[serde(default)]
+    #[schemars(with = "Option<LiteralSort>")]
+    pub sort_key: Option<Sp<LiteralSort>>,
     /// `asc` (default) or `desc`.
     #[serde(default)]
     #[schemars(with = "Option<Order>")]

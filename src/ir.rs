@@ -376,6 +376,33 @@ pub enum SortCondition {
     BeginsWith,
     /// The caller bounds the first missing placeholder (`range`).
     Compare { op: CompareOp, range: Placeholder },
+    /// An item collection's condition with literal bounds (`values`: one, or two for
+    /// `between`).
+    Literal { op: LiteralOp, values: Vec<String> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiteralOp {
+    BeginsWith,
+    Between,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+}
+
+impl LiteralOp {
+    /// The key condition on `#sk`, with the values `:sk` (or `:lo` and `:hi`).
+    pub fn condition(self) -> &'static str {
+        match self {
+            LiteralOp::BeginsWith => "begins_with(#sk, :sk)",
+            LiteralOp::Between => "#sk BETWEEN :lo AND :hi",
+            LiteralOp::Lt => "#sk < :sk",
+            LiteralOp::Lte => "#sk <= :sk",
+            LiteralOp::Gt => "#sk > :sk",
+            LiteralOp::Gte => "#sk >= :sk",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,6 +8,21 @@ use crate::ir::{self, IndexRef, RelationshipKind, Schema, SortCondition};
 
 pub const PATH: &str = "ACCESS_PATTERNS.md";
 
+/// A collection's literal sort-key condition as DynamoDB reads it, the bounds quoted
+/// (built piece by piece: neither the attribute name nor a bound is ever searched for
+/// placeholders).
+fn literal_condition(sk: &str, op: ir::LiteralOp, values: &[String]) -> String {
+    let v = |i: usize| values.get(i).map(|v| format!("{v:?}")).unwrap_or_default();
+    match op {
+        ir::LiteralOp::BeginsWith => format!("begins_with({sk}, {})", v(0)),
+        ir::LiteralOp::Between => format!("{sk} BETWEEN {} AND {}", v(0), v(1)),
+        ir::LiteralOp::Lt => format!("{sk} < {}", v(0)),
+        ir::LiteralOp::Lte => format!("{sk} <= {}", v(0)),
+        ir::LiteralOp::Gt => format!("{sk} > {}", v(0)),
+        ir::LiteralOp::Gte => format!("{sk} >= {}", v(0)),
+    }
+}
+
 fn condition(schema: &Schema, p: &ir::Pattern) -> String {
     let e = &schema.entities[p.entities[0]];
     let key = e.key_for(p.index).expect("checked by the validator");
@@ -59,6 +74,9 @@ fn condition(schema: &Schema, p: &ir::Pattern) -> String {
             SortCondition::Equals => c.push_str(&format!(" AND {sk} = {}", text(t))),
             SortCondition::BeginsWith => {
                 c.push_str(&format!(" AND begins_with({sk}, {})", prefix(true)))
+            }
+            SortCondition::Literal { op, values } => {
+                c.push_str(&format!(" AND {}", literal_condition(sk, *op, values)))
             }
             SortCondition::Compare { op, range } => {
                 // The bound is the sort key up to the compared value, as sent.

@@ -211,6 +211,18 @@ impl QueryParts<'_> {
                 self.names.push(("#sk".into(), sk_attr.into()));
                 self.sort_range(sk, *op, range);
             }
+            SortCondition::Literal { op, values } => {
+                self.names.push(("#sk".into(), sk_attr.into()));
+                let placeholders: &[&str] = match values.len() {
+                    2 => &[":lo", ":hi"],
+                    _ => &[":sk"],
+                };
+                for (k, v) in placeholders.iter().zip(values) {
+                    let expr = format!("::std::string::String::from({})", rust_str(v));
+                    self.values.push((k.to_string(), string_av(&expr)));
+                }
+                self.condition.push_str(&format!(" AND {}", op.condition()));
+            }
         }
     }
 

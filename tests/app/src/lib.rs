@@ -37,6 +37,12 @@ pub mod migrate_v2 {
     include!(concat!(env!("OUT_DIR"), "/migrate_v2/rust/dyngen.rs"));
 }
 
+/// Item collections bounded by literal sort-key conditions.
+#[rustfmt::skip]
+pub mod collections {
+    include!(concat!(env!("OUT_DIR"), "/collections/rust/dyngen.rs"));
+}
+
 /// Version 3: settings migrations (a stream, deletion protection) and a code migration.
 #[rustfmt::skip]
 pub mod migrate_v3 {
