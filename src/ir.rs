@@ -325,6 +325,20 @@ pub enum PlaceholderFormat {
     Value,
     /// The four-digit year of a date or timestamp.
     Year,
+    /// An integer zero-padded to this many digits (`{number:07}`), so that string order
+    /// is number order.
+    Padded(u8),
+}
+
+impl PlaceholderFormat {
+    /// How a template writes it after the attribute's name: ``, `:year`, `:07`.
+    pub fn suffix(self) -> String {
+        match self {
+            PlaceholderFormat::Value => String::new(),
+            PlaceholderFormat::Year => ":year".into(),
+            PlaceholderFormat::Padded(w) => format!(":{w:02}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -503,13 +517,25 @@ impl Entity {
     pub fn placeholder_ident(&self, ph: &Placeholder) -> String {
         let attr = &self.attributes[ph.attr];
         match ph.format {
-            PlaceholderFormat::Value => attr.field_ident.clone(),
+            PlaceholderFormat::Value | PlaceholderFormat::Padded(_) => attr.field_ident.clone(),
             PlaceholderFormat::Year => crate::naming::snake_ident(&format!(
                 "{}_year",
                 crate::naming::bare(&attr.field_ident)
             ))
             .unwrap_or_else(|| "year".to_string()),
         }
+    }
+
+    /// The widths an attribute is zero-padded to in the entity's key templates.
+    pub fn padded_widths(&self, attr: usize) -> std::collections::BTreeSet<u8> {
+        self.keys
+            .iter()
+            .flat_map(|k| k.placeholders())
+            .filter_map(|ph| match ph.format {
+                PlaceholderFormat::Padded(w) if ph.attr == attr => Some(w),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The keys whose templates use the attribute.

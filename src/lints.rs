@@ -12,6 +12,7 @@ pub const LINTS: &[&str] = &[
     "over_matching_prefix",
     "hot_partition",
     "renamed_type",
+    "unpadded_number",
 ];
 
 pub fn lint(schema: &ir::Schema, spans: &Spans) -> Vec<Diagnostic> {
@@ -19,7 +20,39 @@ pub fn lint(schema: &ir::Schema, spans: &Spans) -> Vec<Diagnostic> {
     prefix_collisions(schema, spans, &mut out);
     over_matching_prefixes(schema, spans, &mut out);
     constant_partition_keys(schema, spans, &mut out);
+    unpadded_numbers(schema, spans, &mut out);
     out
+}
+
+/// A range (`lt`, `between`, ...) over an integer written unpadded into a string sort key
+/// compares digits, not numbers: `between(1, 20)` returns 1, 10, 100, 11, ...
+fn unpadded_numbers(schema: &ir::Schema, spans: &Spans, out: &mut Vec<Diagnostic>) {
+    for (pi, p) in schema.patterns.iter().enumerate() {
+        let SortCondition::Compare { range, .. } = &p.sort else {
+            continue;
+        };
+        let entity = &schema.entities[p.entities[0]];
+        let attr = &entity.attributes[range.attr];
+        let Some(sk) = entity.key_for(p.index).and_then(|k| k.sk.as_ref()) else {
+            continue;
+        };
+        let numeric_key = crate::validate::template_is_numeric(sk, &entity.attributes);
+        if attr.ty != ir::Type::Integer
+            || range.format != ir::PlaceholderFormat::Value
+            || numeric_key
+        {
+            continue;
+        }
+        out.push(
+            Diagnostic::warning(
+                "dyngen::unpadded_number",
+                format!("`{}` compares the integer `{}` inside the string sort key `{}`, where 10 sorts before 9", p.name, attr.name, sk.source),
+            )
+            .label(spans.pattern_sort[pi], "range on an unpadded number")
+            .help(format!("zero-pad it in the template, e.g. `{{{}:07}}` (7 digits; values 0 to 9999999)", attr.name))
+            .about(&p.name),
+        );
+    }
 }
 
 /// One of two literal prefixes starts the other, so values built from them may meet.

@@ -53,6 +53,12 @@ pub trait Entity: Sized + Clone {
         let _ = now;
         false
     }
+    /// Checks the values keys are built from against what a key can hold (a zero-padded
+    /// number's width); `Err((attribute, why))` makes a write [`crate::Error::InvalidKey`]
+    /// before the request.
+    fn check_key_inputs(&self) -> Result<(), (&'static str, String)> {
+        Ok(())
+    }
 }
 
 /// The TTL rule of [`Entity::expired`] for one value.

@@ -120,6 +120,89 @@ impl<T: KeyPart + ?Sized> KeyPart for &T {
     }
 }
 
+/// The widest padding: `i64::MAX` has 19 digits.
+pub const MAX_PAD: u8 = 19;
+
+/// The largest value `width` digits hold (for `width` up to [`MAX_PAD`]).
+pub const fn padded_max(width: u8) -> i64 {
+    if width >= MAX_PAD {
+        return i64::MAX;
+    }
+    let mut max: i64 = 1;
+    let mut i = 0;
+    while i < width {
+        max *= 10;
+        i += 1;
+    }
+    max - 1
+}
+
+/// Whether `n` can stand in a key as `width` zero-padded digits: from 0 to the largest
+/// `width`-digit number. `Err` says why not; writes refuse such a value before the
+/// request ([`crate::Error::InvalidKey`]).
+pub fn fits_padded(n: i64, width: u8) -> Result<(), String> {
+    if n < 0 {
+        Err(format!(
+            "{n} is negative; a zero-padded key holds 0 to {}",
+            padded_max(width)
+        ))
+    } else if n > padded_max(width) {
+        Err(format!("{n} has more than {width} digits"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Pushes an integer zero-padded to `width` digits, so that string order is number order
+/// (`{number:07}`: 9 → `0000009`, 10 → `0000010`). A value no stored key can hold renders
+/// below (negative: `-`, which sorts before every digit) or above (wider: the largest
+/// value followed by U+10FFFF) every stored one: as a query bound it bounds correctly, and
+/// as an exact key it matches nothing.
+pub fn push_padded(out: &mut String, n: &i64, width: u8) {
+    use ::std::fmt::Write;
+    let n = *n;
+    if n < 0 {
+        out.push('-');
+    } else if n > padded_max(width) {
+        let _ = write!(
+            out,
+            "{:0w$}\u{10FFFF}",
+            padded_max(width),
+            w = usize::from(width)
+        );
+    } else {
+        let _ = write!(out, "{n:0w$}", w = usize::from(width));
+    }
+}
+
+/// How a placeholder of a text template renders its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The value in its key form ([`KeyPart`]).
+    Value,
+    /// The four-digit year of a date or timestamp (`{dob:year}`).
+    Year,
+    /// An integer zero-padded to this many digits (`{number:07}`).
+    Padded(u8),
+}
+
+impl Format {
+    /// Reads the text after a placeholder's `:` (`year`, `07`).
+    pub fn parse(text: &str) -> Option<Format> {
+        if text == "year" {
+            return Some(Format::Year);
+        }
+        let digits = text.strip_prefix('0')?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let width: u8 = digits.parse().ok()?;
+        (1..=MAX_PAD)
+            .contains(&width)
+            .then_some(Format::Padded(width))
+    }
+}
+
 #[inline]
 pub fn push_year(out: &mut String, value: &impl HasYear) {
     use ::std::fmt::Write;
@@ -127,12 +210,12 @@ pub fn push_year(out: &mut String, value: &impl HasYear) {
 }
 
 /// Renders a key template given as text (`born#{dob:year}#{email}`): literals are copied and
-/// each placeholder is handed to `value` with its attribute name and whether it asks for
-/// the `:year` format. `None` when `value` returns `None`, when a placeholder is not closed
-/// or has another format, or when the result is empty (DynamoDB refuses empty keys).
+/// each placeholder is handed to `value` with its attribute name and its [`Format`].
+/// `None` when `value` returns `None`, when a placeholder is not closed or has an unknown
+/// format, or when the result is empty (DynamoDB refuses empty keys).
 pub fn render_template(
     template: &str,
-    mut value: impl FnMut(&str, bool, &mut String) -> Option<()>,
+    mut value: impl FnMut(&str, Format, &mut String) -> Option<()>,
 ) -> Option<String> {
     let mut out = String::with_capacity(template.len() + 16);
     let mut rest = template;
@@ -140,12 +223,11 @@ pub fn render_template(
         out.push_str(&rest[..open]);
         let close = open + rest[open..].find('}')?;
         let body = &rest[open + 1..close];
-        let (name, year) = match body.split_once(':') {
-            Some((n, "year")) => (n, true),
-            Some(_) => return None,
-            None => (body, false),
+        let (name, format) = match body.split_once(':') {
+            Some((n, f)) => (n, Format::parse(f)?),
+            None => (body, Format::Value),
         };
-        value(name, year, &mut out)?;
+        value(name, format, &mut out)?;
         rest = &rest[close + 1..];
     }
     out.push_str(rest);
@@ -183,17 +265,61 @@ mod tests {
         assert_eq!(y, "0007");
     }
 
+    /// Padded keys sort as their numbers do, for every pair of values drawn around the
+    /// boundaries (9/10, 99/100, the width's largest value, 0, negative, too wide).
+    #[test]
+    fn padded_keys_sort_as_numbers_and_saturate_outside_their_width() {
+        for width in [1u8, 3, 7, 18, 19] {
+            let max = padded_max(width);
+            let mut values = vec![i64::MIN, -1, 0, 1, 9, 10, 11, 99, 100, 101, max, i64::MAX];
+            values.extend([max - 1, max / 2, max.saturating_add(1)]);
+            let render = |n: i64| {
+                let mut s = String::from("ISSUE#");
+                push_padded(&mut s, &n, width);
+                s
+            };
+            for &a in &values {
+                for &b in &values {
+                    let (ka, kb) = (render(a), render(b));
+                    let fits = |n| fits_padded(n, width).is_ok();
+                    if fits(a) && fits(b) {
+                        assert_eq!(ka.cmp(&kb), a.cmp(&b), "{a} vs {b} at width {width}");
+                        assert_eq!(ka.len(), 6 + usize::from(width));
+                    } else if !fits(a) && fits(b) {
+                        // Out of range: below every key when negative, above when wide.
+                        assert_eq!(
+                            ka.cmp(&kb),
+                            if a < 0 {
+                                std::cmp::Ordering::Less
+                            } else {
+                                std::cmp::Ordering::Greater
+                            }
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(Format::parse("07"), Some(Format::Padded(7)));
+        assert_eq!(Format::parse("019"), Some(Format::Padded(19)));
+        assert_eq!(Format::parse("020"), None);
+        assert!(fits_padded(10_000_000, 7).is_err() && fits_padded(9_999_999, 7).is_ok());
+    }
+
     #[test]
     fn text_templates_render_like_generated_code() {
-        let got = render_template("born#{dob:year}#{email}", |name, year, out| {
-            match (name, year) {
-                ("dob", true) => out.push_str("1990"),
-                ("email", false) => push_escaped(out, "a#b"),
+        let got = render_template("born#{dob:year}#{email}#{n:04}", |name, format, out| {
+            match (name, format) {
+                ("dob", Format::Year) => out.push_str("1990"),
+                ("email", Format::Value) => push_escaped(out, "a#b"),
+                ("n", Format::Padded(4)) => push_padded(out, &42, 4),
                 _ => return None,
             }
             Some(())
         });
-        assert_eq!(got.as_deref(), Some("born#1990#a%23b"));
+        assert_eq!(got.as_deref(), Some("born#1990#a%23b#0042"));
+        for bad in ["x#{a:fmt}", "x#{a:7}", "x#{a:0}", "x#{a:020}", "x#{a:0x}"] {
+            assert_eq!(render_template(bad, |_, _, _| Some(())), None, "{bad}");
+        }
         assert_eq!(render_template("x#{a:fmt}", |_, _, _| Some(())), None);
         assert_eq!(render_template("x#{open", |_, _, _| Some(())), None);
         assert_eq!(

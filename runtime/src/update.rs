@@ -50,6 +50,8 @@ pub struct UpdateSpec {
     guards: Vec<(&'static str, Option<AttributeValue>)>,
     expect_version: Option<i64>,
     now: Timestamp,
+    /// A value a setter was given that no key can hold: (attribute, why).
+    refused: Option<(&'static str, String)>,
 }
 
 impl Default for UpdateSpec {
@@ -66,7 +68,14 @@ impl UpdateSpec {
             guards: Vec::new(),
             expect_version: None,
             now: Timestamp::now(),
+            refused: None,
         }
+    }
+
+    /// Records that a setter was given a value no key can hold (a number too wide for
+    /// its padding): the update is [`Error::InvalidKey`] before any request.
+    pub fn refuse(&mut self, attribute: &'static str, reason: String) {
+        self.refused.get_or_insert((attribute, reason));
     }
     /// Whether no setter was called.
     pub fn is_empty(&self) -> bool {
@@ -116,6 +125,13 @@ impl UpdateSpec {
     /// The actions that take effect (the last per attribute, empty index keys removed)
     /// and the guards still to check against the stored item.
     fn resolve<E: Entity>(&self) -> Result<(Vec<Change>, Vec<Guard>), Error> {
+        if let Some((attribute, reason)) = &self.refused {
+            return Err(Error::InvalidKey {
+                entity: E::ENTITY_TYPE,
+                attribute,
+                reason: reason.clone(),
+            });
+        }
         let mut last: Vec<Change> = Vec::new();
         for (name, action) in &self.actions {
             let action = match action {

@@ -27,6 +27,13 @@ pub(crate) fn version_matches(expr: &mut Expr, attr: &str, expected: i64) -> Str
 /// (the item is not in that sparse index; DynamoDB rejects empty key strings), and an
 /// empty primary key is [`Error::InvalidKey`] before any request.
 pub(crate) fn item_of<E: Entity>(value: &E) -> Result<Item, Error> {
+    value
+        .check_key_inputs()
+        .map_err(|(attribute, reason)| Error::InvalidKey {
+            entity: E::ENTITY_TYPE,
+            attribute,
+            reason,
+        })?;
     let mut item = value.to_item();
     for key in [E::DESIGN.partition_key, E::DESIGN.sort_key] {
         if matches!(item.get(key), Some(AttributeValue::S(s)) if s.is_empty()) {

@@ -105,11 +105,7 @@ fn condition(schema: &Schema, p: &ir::Pattern) -> String {
 
 /// A placeholder as key templates write it: the attribute's schema name, and its format.
 fn placeholder_text(e: &ir::Entity, ph: &ir::Placeholder) -> String {
-    let name = &e.attributes[ph.attr].name;
-    match ph.format {
-        ir::PlaceholderFormat::Value => name.clone(),
-        ir::PlaceholderFormat::Year => format!("{name}:year"),
-    }
+    format!("{}{}", e.attributes[ph.attr].name, ph.format.suffix())
 }
 
 /// A Mermaid node id: letters and digits only, prefixed to keep entity and index ids apart.

@@ -296,7 +296,9 @@ impl EntityView {
 
 pub(super) fn placeholder_type(entity: &ir::Entity, ph: &ir::Placeholder) -> String {
     match ph.format {
-        PlaceholderFormat::Value => rust_type(&entity.attributes[ph.attr].ty),
+        PlaceholderFormat::Value | PlaceholderFormat::Padded(_) => {
+            rust_type(&entity.attributes[ph.attr].ty)
+        }
         PlaceholderFormat::Year => "i32".to_string(),
     }
 }
@@ -305,7 +307,9 @@ pub(super) fn placeholder_type(entity: &ir::Entity, ph: &ir::Placeholder) -> Str
 fn placeholder_from_entity(entity: &ir::Entity, ph: &ir::Placeholder) -> String {
     let field = &entity.attributes[ph.attr].field_ident;
     match ph.format {
-        PlaceholderFormat::Value => format!("::core::clone::Clone::clone(&self.{field})"),
+        PlaceholderFormat::Value | PlaceholderFormat::Padded(_) => {
+            format!("::core::clone::Clone::clone(&self.{field})")
+        }
         PlaceholderFormat::Year => format!("rt::value::HasYear::year_of(&self.{field})"),
     }
 }

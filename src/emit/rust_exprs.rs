@@ -175,6 +175,10 @@ pub fn key_string_expr(parts: &[Part], value: &dyn Fn(&ir::Placeholder) -> Strin
             Part::Placeholder(ph) if ph.format == PlaceholderFormat::Year => {
                 capacity.push_str(" + 4")
             }
+            Part::Placeholder(ir::Placeholder {
+                format: PlaceholderFormat::Padded(w),
+                ..
+            }) => capacity.push_str(&format!(" + {}", w + 4)),
             Part::Placeholder(ph) => {
                 capacity.push_str(&format!(" + rt::key::KeyPart::len_hint({})", value(ph)))
             }
@@ -192,6 +196,15 @@ pub fn key_string_expr(parts: &[Part], value: &dyn Fn(&ir::Placeholder) -> Strin
             Part::Placeholder(ph) if ph.format == PlaceholderFormat::Year => {
                 code.push_str(&format!("rt::key::push_year(&mut s, {});", value(ph)));
             }
+            Part::Placeholder(
+                ph @ ir::Placeholder {
+                    format: PlaceholderFormat::Padded(w),
+                    ..
+                },
+            ) => code.push_str(&format!(
+                "rt::key::push_padded(&mut s, {}, {w});",
+                value(ph)
+            )),
             Part::Placeholder(ph) => code.push_str(&format!(
                 "rt::key::KeyPart::push_key({}, &mut s);",
                 value(ph)

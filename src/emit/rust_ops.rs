@@ -27,6 +27,27 @@ pub struct RepoView {
     touch_body: String,
     /// The TTL field, when the entity has one (reads skip expired items).
     ttl_field: Option<String>,
+    /// Statements of `check_key_inputs`: each zero-padded key input within its width.
+    key_input_checks: Vec<String>,
+}
+
+/// Checks that a padded key input fits its width, for `check_key_inputs`: `?` on a
+/// `(attribute, why)` error.
+fn key_input_checks(entity: &ir::Entity) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, a) in entity.attributes.iter().enumerate() {
+        let name = rust_str(&a.name);
+        for w in entity.padded_widths(i) {
+            let check = format!("rt::key::fits_padded(*v, {w}).map_err(|r| ({name}, r))?;");
+            let f = &a.field_ident;
+            out.push(if a.optional {
+                format!("if let ::core::option::Option::Some(v) = &self.{f} {{ {check} }}")
+            } else {
+                format!("{{ let v = &self.{f}; {check} }}")
+            });
+        }
+    }
+    out
 }
 
 fn opt_str(name: Option<&str>) -> String {
@@ -109,6 +130,7 @@ impl RepoView {
                 .unwrap_or_default(),
             touch_body: touch_statements(schema, entity),
             ttl_field: entity.ttl.map(field),
+            key_input_checks: key_input_checks(entity),
         }
     }
 }
@@ -244,7 +266,19 @@ fn set_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Setter
             format!("&self.key.{}", entity.placeholder_ident(ph))
         }
     };
-    let mut body = set_statement(attr);
+    // A number too wide for a padded key it feeds: the update fails before the request.
+    let mut body: String = entity
+        .padded_widths(ai)
+        .into_iter()
+        .map(|w| {
+            format!(
+                "if let ::core::result::Result::Err(r) = rt::key::fits_padded({}, {w}) {{ self.spec.refuse({}, r); }}",
+                attr.field_ident,
+                rust_str(&attr.name)
+            )
+        })
+        .collect();
+    body.push_str(&set_statement(attr));
     // The key inputs the caller gives must be the stored values, or the key is wrong.
     for &x in &extras {
         body.push_str(&guard_statement(&entity.attributes[x]));

@@ -167,7 +167,7 @@ impl QueryParts<'_> {
         match (ph.format, lit) {
             (PlaceholderFormat::Year, ir::Literal::Integer(y)) => format!("&{y}i32"),
             (PlaceholderFormat::Year, _) => format!("&{}", literal_expr(&Type::Integer, lit)),
-            (PlaceholderFormat::Value, _) => {
+            (PlaceholderFormat::Value | PlaceholderFormat::Padded(_), _) => {
                 format!("&{}", literal_expr(&entity.attributes[ph.attr].ty, lit))
             }
         }
@@ -422,7 +422,9 @@ fn is_given(p: &ir::Pattern, ph: &Placeholder) -> bool {
 fn placeholder_value_type(entity: &ir::Entity, ph: &Placeholder) -> String {
     match ph.format {
         PlaceholderFormat::Year => "i32".into(),
-        PlaceholderFormat::Value => rust_type(&entity.attributes[ph.attr].ty),
+        PlaceholderFormat::Value | PlaceholderFormat::Padded(_) => {
+            rust_type(&entity.attributes[ph.attr].ty)
+        }
     }
 }
 
@@ -430,9 +432,11 @@ fn placeholder_value_type(entity: &ir::Entity, ph: &Placeholder) -> String {
 fn input_type(entity: &ir::Entity, ph: &Placeholder) -> String {
     match ph.format {
         PlaceholderFormat::Year => "i32".into(),
-        PlaceholderFormat::Value => match &entity.attributes[ph.attr].ty {
-            Type::String => "&str".into(),
-            ty => rust_type(ty),
-        },
+        PlaceholderFormat::Value | PlaceholderFormat::Padded(_) => {
+            match &entity.attributes[ph.attr].ty {
+                Type::String => "&str".into(),
+                ty => rust_type(ty),
+            }
+        }
     }
 }

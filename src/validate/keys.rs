@@ -282,18 +282,29 @@ pub(super) fn resolve_placeholder(
     let format = match format {
         None => PlaceholderFormat::Value,
         Some("year") if matches!(ty, Type::Date | Type::Timestamp) => PlaceholderFormat::Year,
+        Some(f) if *ty == Type::Integer && padding(f).is_some() => {
+            padding(f).unwrap_or(PlaceholderFormat::Value)
+        }
         Some(f) => {
             let d = Diagnostic::error(
                 "dyngen::unknown_placeholder_format",
                 format!("`{f}` is not a format dyngen knows for a {}", type_word(ty)),
             )
             .label(span, "this placeholder")
-            .help("the only format is `:year`, on date and timestamp attributes");
+            .help("formats are `:year` on date and timestamp attributes, and `:07` (zero-padded to 7 digits, up to 19) on integer attributes");
             cx.error(d);
             return None;
         }
     };
     Some(Placeholder { attr, format })
+}
+
+/// A padding format (`07`: seven digits), as the runtime reads it.
+pub(super) fn padding(text: &str) -> Option<PlaceholderFormat> {
+    match dyngen_runtime::key::Format::parse(text)? {
+        dyngen_runtime::key::Format::Padded(w) => Some(PlaceholderFormat::Padded(w)),
+        _ => None,
+    }
 }
 
 /// The candidate within edit distance 2, for "did you mean".

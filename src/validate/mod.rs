@@ -18,6 +18,7 @@ mod lint_levels;
 mod patterns;
 mod projections;
 mod roles;
+mod sort_key;
 mod table;
 
 use entities::*;
@@ -28,6 +29,7 @@ use lint_levels::*;
 use patterns::*;
 use projections::*;
 use roles::*;
+use sort_key::*;
 use table::*;
 
 pub use entities::type_word;

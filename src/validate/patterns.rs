@@ -311,6 +311,24 @@ fn pattern_inputs(
             first.attributes[ph.attr].ty.clone()
         };
         if let Some(lit) = literal(cx, &ty, v) {
+            if let (PlaceholderFormat::Padded(w), Literal::Integer(n)) = (ph.format, &lit)
+                && let Err(why) = dyngen_runtime::key::fits_padded(*n, w)
+            {
+                let d = Diagnostic::error(
+                    "dyngen::padded_value_too_wide",
+                    format!(
+                        "`{n}` cannot stand in `{{{}}}`: {why}",
+                        placeholder_name(first, &ph)
+                    ),
+                )
+                .label(cx.span(v), "fixed value")
+                .help(format!(
+                    "a zero-padded key holds 0 to {}; widen the padding, or fix another value",
+                    dyngen_runtime::key::padded_max(w)
+                ));
+                cx.error(d);
+                continue;
+            }
             out.given.push(ph.clone());
             out.fixed.push((ph, lit));
         }
@@ -501,11 +519,7 @@ fn pattern_consumers(cx: &mut Cx, p: &ast::AccessPattern) -> Vec<String> {
 }
 
 pub(super) fn placeholder_name(entity: &ir::Entity, ph: &Placeholder) -> String {
-    let base = &entity.attributes[ph.attr].name;
-    match ph.format {
-        PlaceholderFormat::Value => base.clone(),
-        PlaceholderFormat::Year => format!("{base}:year"),
-    }
+    format!("{}{}", entity.attributes[ph.attr].name, ph.format.suffix())
 }
 
 pub(super) fn pattern_placeholder(
@@ -517,13 +531,14 @@ pub(super) fn pattern_placeholder(
 ) -> Option<Placeholder> {
     let (name, format) = match text.split_once(':') {
         Some((n, "year")) => (n, PlaceholderFormat::Year),
+        Some((n, f)) if padding(f).is_some() => (n, padding(f).unwrap_or(PlaceholderFormat::Value)),
         Some((_, f)) => {
             let d = Diagnostic::error(
                 "dyngen::unknown_placeholder_format",
                 format!("`{f}` is not a placeholder format"),
             )
             .label(span, "this input")
-            .help("the only format is `:year`");
+            .help("formats are `:year` (dates and timestamps) and `:07` (integers zero-padded to 7 digits)");
             cx.error(d);
             return None;
         }
@@ -544,7 +559,19 @@ pub(super) fn pattern_placeholder(
         cx.error(d);
         return None;
     };
-    let ph = Placeholder { attr, format };
+    let mut ph = Placeholder { attr, format };
+    // `number` names the placeholder `{number:07}` too: the caller gives the number.
+    if format == PlaceholderFormat::Value && !in_templates(&ph) {
+        let padded = (1..=dyngen_runtime::key::MAX_PAD)
+            .map(|w| Placeholder {
+                attr,
+                format: PlaceholderFormat::Padded(w),
+            })
+            .find(|p| in_templates(p));
+        if let Some(p) = padded {
+            ph = p;
+        }
+    }
     if !in_templates(&ph) {
         let d = Diagnostic::error(
             "dyngen::input_not_in_key",
@@ -639,87 +666,6 @@ pub(super) fn sort_condition(
         Some(ast::SortOp::BeginsWith) => sort.begins_with(cx),
         Some(op) => sort.compare(cx, op),
     }
-}
-
-/// An item collection's `sort_key`: literal bounds on its string sort key. DynamoDB refuses
-/// an empty key value and a `between` whose bounds are out of order.
-fn literal_sort(
-    cx: &mut Cx,
-    p: &ast::AccessPattern,
-    literal: &Sp<ast::LiteralSort>,
-    collection: bool,
-    sk: &ir::Template,
-    first: &ir::Entity,
-) -> ir::SortCondition {
-    use ast::LiteralSort as L;
-    let span = cx.span(literal);
-    let refuse = |cx: &mut Cx, code: &'static str, message: String, help: &str| {
-        let d = Diagnostic::error(code, message)
-            .label(span, "sort_key")
-            .help(help.to_string());
-        cx.error(d);
-        ir::SortCondition::None
-    };
-    if !collection {
-        return refuse(
-            cx,
-            "dyngen::sort_key_on_entity",
-            "`sort_key` bounds an item collection's sort key".into(),
-            "for one entity, give the sort key's placeholders in `inputs` and a `sort` condition",
-        );
-    }
-    if p.sort.is_some() {
-        return refuse(
-            cx,
-            "dyngen::sort_and_sort_key",
-            "`sort` and `sort_key` both given".into(),
-            "an item collection takes `sort_key` only",
-        );
-    }
-    if template_is_numeric(sk, &first.attributes) {
-        return refuse(
-            cx,
-            "dyngen::sort_key_on_number",
-            "the collection's sort key holds numbers; `sort_key` bounds are strings".into(),
-            "remove `sort_key`",
-        );
-    }
-    let (op, values) = match &literal.value {
-        L::BeginsWith(v) => (ir::LiteralOp::BeginsWith, vec![v.clone()]),
-        L::Between(v) => (ir::LiteralOp::Between, v.clone()),
-        L::Lt(v) => (ir::LiteralOp::Lt, vec![v.clone()]),
-        L::Lte(v) => (ir::LiteralOp::Lte, vec![v.clone()]),
-        L::Gt(v) => (ir::LiteralOp::Gt, vec![v.clone()]),
-        L::Gte(v) => (ir::LiteralOp::Gte, vec![v.clone()]),
-    };
-    if op == ir::LiteralOp::Between && values.len() != 2 {
-        return refuse(
-            cx,
-            "dyngen::sort_key_between",
-            format!("`between` takes two bounds, not {}", values.len()),
-            "write `between: [\"from\", \"to\"]`",
-        );
-    }
-    if values.iter().any(String::is_empty) {
-        return refuse(
-            cx,
-            "dyngen::sort_key_empty",
-            "an empty sort-key bound matches nothing (DynamoDB refuses an empty key value)".into(),
-            "give a non-empty literal",
-        );
-    }
-    if op == ir::LiteralOp::Between && values[0].as_bytes() > values[1].as_bytes() {
-        return refuse(
-            cx,
-            "dyngen::sort_key_between",
-            format!(
-                "`between` bounds out of order: `{}` sorts after `{}`",
-                values[0], values[1]
-            ),
-            "DynamoDB compares strings by their UTF-8 bytes: put the lower bound first",
-        );
-    }
-    ir::SortCondition::Literal { op, values }
 }
 
 /// A sort-key template and how much of it a pattern's inputs give: the checks of each

@@ -8,16 +8,18 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::common::{Keys, MigrateError, settled};
 use super::model::{Backfill, BackfillEntity, DerivedKey};
-use crate::key::{KeyPart, push_escaped, push_year, render_template};
+use crate::key::{
+    Format, KeyPart, fits_padded, push_escaped, push_padded, push_year, render_template,
+};
 use crate::value::{Date, HasYear, Timestamp};
 
 /// Renders a key template from an item's attributes, with the same encoding as the
 /// generated code. `None` when an input is absent (the item stays out of a sparse index)
 /// or unusable (never write an empty or mistyped key).
 pub fn render(key: &DerivedKey, item: &HashMap<String, AttributeValue>) -> Option<AttributeValue> {
-    let out = render_template(&key.template, |name, year, out| {
+    let out = render_template(&key.template, |name, format, out| {
         let ty = key.inputs.get(name)?;
-        push_stored(out, ty, item.get(name)?, year)
+        push_stored(out, ty, item.get(name)?, format)
     })?;
     if key.numeric {
         Some(AttributeValue::N(out))
@@ -31,14 +33,27 @@ pub fn render(key: &DerivedKey, item: &HashMap<String, AttributeValue>) -> Optio
 
 /// Pushes a stored value in its key form, exactly as generated code encodes the Rust value
 /// it reads back: the stored value is decoded first, so a value generated code could not
-/// read never becomes a key.
-fn push_stored(out: &mut String, ty: &str, value: &AttributeValue, year: bool) -> Option<()> {
+/// read (or write: a number too wide for its padding) never becomes a key.
+fn push_stored(out: &mut String, ty: &str, value: &AttributeValue, format: Format) -> Option<()> {
+    let year = format == Format::Year;
     match (ty, value) {
-        ("string" | "enum", AttributeValue::S(s)) if !year => push_escaped(out, s),
+        ("string" | "enum", AttributeValue::S(s)) if format == Format::Value => {
+            push_escaped(out, s)
+        }
         ("date", AttributeValue::S(s)) => push_dated(out, &Date::parse(s)?, year),
         ("timestamp", AttributeValue::S(s)) => push_dated(out, &Timestamp::parse(s)?, year),
-        ("integer", AttributeValue::N(n)) if !year => n.parse::<i64>().ok()?.push_key(out),
-        ("bool", AttributeValue::Bool(b)) if !year => b.push_key(out),
+        ("integer", AttributeValue::N(n)) => {
+            let n = n.parse::<i64>().ok()?;
+            match format {
+                Format::Value => n.push_key(out),
+                Format::Padded(width) => {
+                    fits_padded(n, width).ok()?;
+                    push_padded(out, &n, width)
+                }
+                Format::Year => return None,
+            }
+        }
+        ("bool", AttributeValue::Bool(b)) if format == Format::Value => b.push_key(out),
         _ => return None,
     }
     Some(())
