@@ -85,6 +85,66 @@ fn migrate_plans_applies_and_then_has_nothing_to_do() {
     let _ = dyngen;
 }
 
+/// A backfill through the CLI: segments and workers from the flags, progress as plain
+/// lines on stderr when it is not a terminal (here, a pipe).
+#[test]
+fn migrate_backfills_in_segments_and_reports_progress_in_plain_lines() {
+    let local = dyngen_runtime::local::DynamoDbLocal::shared().unwrap_or_else(|e| panic!("{e}"));
+    let table = dyngen_runtime::local::unique_table_name("cli-bf");
+    let run = |fixture: &str, extra: &[&str]| {
+        let out = root().join(format!("tests/fixtures/valid/{fixture}/expected"));
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_dyngen"))
+            .args(["migrate", "--out", out.to_str().unwrap(), "--table", &table])
+            .args(["--endpoint", local.endpoint(), "--region", "us-east-1"])
+            .args(extra)
+            .env("AWS_ACCESS_KEY_ID", "dyngenlocal")
+            .env("AWS_SECRET_ACCESS_KEY", "dyngenlocal")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap();
+        (o.status.code(), text(&o.stdout), text(&o.stderr))
+    };
+    let (code, _, stderr) = run("migrate_v1", &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // People as version 1 wrote them: without the new index's keys.
+    let client = local.client();
+    for i in 0..30 {
+        let mut item = v2::Person {
+            id: format!("p{i}"),
+            team: "t".into(),
+            name: "n".into(),
+            born: dyngen_runtime::Date::new(1990, 1, 1 + (i % 28) as u8),
+        }
+        .to_item();
+        item.remove("gsi2pk");
+        item.remove("gsi2sk");
+        tokio_block_on(
+            client
+                .put_item()
+                .table_name(&table)
+                .set_item(Some(item))
+                .send(),
+        )
+        .unwrap();
+    }
+    let (code, stdout, stderr) = run("migrate_v2", &["--segments", "3", "--workers", "2"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains("30 item(s) backfilled by this process"),
+        "{stdout}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("0002_add_index_gsi2#0: ") && l.contains("item(s) read")),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains('\r'),
+        "no terminal redraws in a pipe: {stderr:?}"
+    );
+}
+
 #[test]
 fn the_cli_reads_migration_files_into_exactly_what_the_generated_code_embeds() {
     let dir = root().join("tests/fixtures/valid/migrate_v2/expected/migrations");

@@ -30,6 +30,17 @@ fn person(i: usize) -> v1::Person {
 
 /// A worker process; its stdout lines arrive on `lines` as (worker, line).
 fn spawn(endpoint: &str, table: &str, w: usize, lines: &mpsc::Sender<(usize, String)>) -> Child {
+    spawn_with(endpoint, table, w, lines, &[])
+}
+
+/// [`spawn`] with more arguments (`code`: the v3 code step instead of the v2 backfill).
+fn spawn_with(
+    endpoint: &str,
+    table: &str,
+    w: usize,
+    lines: &mpsc::Sender<(usize, String)>,
+    extra: &[&str],
+) -> Child {
     let mut child = Command::new(env!("CARGO_BIN_EXE_migrate_worker"))
         .args([
             endpoint,
@@ -40,6 +51,7 @@ fn spawn(endpoint: &str, table: &str, w: usize, lines: &mpsc::Sender<(usize, Str
             "1500",
             "20",
         ])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -273,4 +285,56 @@ async fn stream_modifications(endpoint: &str, table: &str) -> BTreeMap<String, u
         }
     }
     out
+}
+
+/// A code step shared by three processes, one killed with SIGKILL mid-pass: every item is
+/// transformed exactly once (the step appends a mark that would show twice).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_processes_share_a_code_step_one_is_killed_and_each_item_changes_once() {
+    const N: usize = 2_000;
+    let local = common::local();
+    let client = local.client();
+    let table = common::table("code-workers");
+    let old = v1::Db::new(client.clone()).with_table_name(&table);
+    old.migrate(&Default::default()).await.unwrap();
+    let mut batch = old.batch_write();
+    for i in 0..N {
+        batch = batch.put(&v1::Person {
+            born: None,
+            ..person(i)
+        });
+    }
+    batch.send().await.unwrap();
+    let (tx, rx) = mpsc::channel();
+    let mut workers = Workers(
+        (0..3)
+            .map(|w| spawn_with(local.endpoint(), &table, w, &tx, &["code"]))
+            .collect(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut progress: BTreeMap<usize, u64> = BTreeMap::new();
+    while changed_by(&progress) < 2 {
+        let (w, line) = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("two workers report progress");
+        if let Some(rest) = line.strip_prefix("progress ") {
+            progress.insert(w, rest.split(' ').nth(1).unwrap().parse().unwrap());
+        }
+    }
+    workers.0[0].kill().unwrap();
+    for child in &mut workers.0[1..] {
+        let status = wait(child, Duration::from_secs(240));
+        assert!(status.success(), "a surviving worker failed: {status}");
+    }
+    let db = dyngen_app_tests::migrate_v3::Db::new(client).with_table_name(&table);
+    let mut people = Vec::new();
+    for t in 0..5 {
+        people.extend(db.people_of_team(&format!("t{t}")).all().await.unwrap());
+    }
+    assert_eq!(people.len(), N);
+    for p in &people {
+        let i: usize = p.id[1..].parse().unwrap();
+        assert_eq!(p.name, format!("Person {i} [split]"), "{}", p.id);
+        assert_eq!(p.first_name.as_deref(), Some("Person"));
+    }
 }

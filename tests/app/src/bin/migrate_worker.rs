@@ -1,7 +1,8 @@
 //! One migration runner process, for the tests that start several and kill some: runs the
-//! `migrate_v2` migrations (a backfill) against a table and prints its progress.
+//! `migrate_v2` migrations (a backfill), or with `code` the `migrate_v3` ones (a code step
+//! that splits names), against a table and prints its progress.
 //!
-//! Usage: `migrate_worker ENDPOINT TABLE OWNER SEGMENTS WORKERS LEASE_MS PAGE_SIZE`.
+//! Usage: `migrate_worker ENDPOINT TABLE OWNER SEGMENTS WORKERS LEASE_MS PAGE_SIZE [code]`.
 //! Prints `progress <scanned> <changed>` after every page this process works, and
 //! `done <applied>` when the run returns; exits 1 with the error otherwise.
 
@@ -10,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-use dyngen_app_tests::migrate_v2 as v2;
+use dyngen_app_tests::{migrate_v2 as v2, migrate_v3 as v3};
 
 fn arg(args: &[String], i: usize, what: &str) -> String {
     match args.get(i) {
@@ -49,7 +50,7 @@ async fn main() {
             "test",
         ))
         .build();
-    let db = v2::Db::new(aws_sdk_dynamodb::Client::from_conf(conf)).with_table_name(&table);
+    let client = aws_sdk_dynamodb::Client::from_conf(conf);
     let options = dyngen_runtime::migrate::Options {
         owner: arg(&args, 3, "owner"),
         segments: number(&args, 4, "segments"),
@@ -64,7 +65,24 @@ async fn main() {
         })),
         ..Default::default()
     };
-    match db.migrate(&options).await {
+    let result = if args.get(8).map(String::as_str) == Some("code") {
+        let split = dyngen_runtime::migrate::CodeStep::each(|mut p: v3::Person| async move {
+            p.first_name = p.name.split(' ').next().map(str::to_string);
+            p.name.push_str(" [split]");
+            Ok(dyngen_runtime::migrate::Change::Put(p))
+        });
+        let options = options.code_step("split_names", split);
+        v3::Db::new(client)
+            .with_table_name(&table)
+            .migrate(&options)
+            .await
+    } else {
+        v2::Db::new(client)
+            .with_table_name(&table)
+            .migrate(&options)
+            .await
+    };
+    match result {
         Ok(report) => println!("done {}", report.applied.join(",")),
         Err(e) => {
             eprintln!("{e}");
