@@ -103,9 +103,11 @@ pub struct Table {
     /// Partition key attribute name (a string attribute, e.g. `pk`).
     #[schemars(with = "String")]
     pub partition_key: Sp<String>,
-    /// Sort key attribute name (a string attribute, e.g. `sk`).
-    #[schemars(with = "String")]
-    pub sort_key: Sp<String>,
+    /// Sort key attribute name (a string attribute, e.g. `sk`). Absent: the table has a
+    /// partition key only, and each item is one partition.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub sort_key: Option<Sp<String>>,
     /// Attribute written on every item naming its entity. Default `_type`.
     #[serde(default)]
     #[schemars(with = "Option<String>")]

@@ -71,7 +71,10 @@ fn table(old: &Side, new: &Side, out: &mut Vec<Finding>) {
             "KEY",
             format!(
                 "the table's key changed from ({}, {}) to ({}, {})",
-                o.partition_key, o.sort_key, n.partition_key, n.sort_key
+                o.partition_key,
+                o.sort_key.as_deref().unwrap_or("no sort key"),
+                n.partition_key,
+                n.sort_key.as_deref().unwrap_or("no sort key")
             ),
             Some(old.spans.table_keys.0),
             Some(new.spans.table_keys.0),

@@ -33,7 +33,8 @@ pub struct Consumer {
 pub struct Table {
     pub name: String,
     pub partition_key: String,
-    pub sort_key: String,
+    /// `None`: a partition key only.
+    pub sort_key: Option<String>,
     pub entity_type_attribute: String,
     pub billing: Billing,
     pub ttl_attribute: Option<String>,
@@ -485,7 +486,7 @@ impl Schema {
     /// Partition and sort key attribute names of an index.
     pub fn key_attributes(&self, index: IndexRef) -> (&str, Option<&str>) {
         match index {
-            IndexRef::Primary => (&self.table.partition_key, Some(&self.table.sort_key)),
+            IndexRef::Primary => (&self.table.partition_key, self.table.sort_key.as_deref()),
             IndexRef::Gsi(i) => {
                 let ix = &self.table.indexes[i];
                 (&ix.partition_key, ix.sort_key.as_deref())
@@ -495,10 +496,8 @@ impl Schema {
 
     /// Every attribute name that belongs to some key (table or index).
     pub fn all_key_attributes(&self) -> Vec<&str> {
-        let mut out = vec![
-            self.table.partition_key.as_str(),
-            self.table.sort_key.as_str(),
-        ];
+        let mut out = vec![self.table.partition_key.as_str()];
+        out.extend(self.table.sort_key.as_deref());
         for ix in &self.table.indexes {
             out.push(&ix.partition_key);
             out.extend(ix.sort_key.as_deref());

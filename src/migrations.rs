@@ -223,7 +223,11 @@ pub fn index_def(schema: &Schema, ix: &ir::Index) -> IndexDef {
 pub fn table_def(schema: &Schema) -> TableDef {
     TableDef {
         partition_key: key_attr(schema, &schema.table.partition_key),
-        sort_key: key_attr(schema, &schema.table.sort_key),
+        sort_key: schema
+            .table
+            .sort_key
+            .as_deref()
+            .map(|sk| key_attr(schema, sk)),
         billing_mode: match schema.table.billing {
             ir::Billing::OnDemand => "on_demand".into(),
             ir::Billing::Provisioned { .. } => "provisioned".into(),
@@ -366,7 +370,7 @@ fn create_table_plan(wanted: TableDef) -> Planned {
     let mut summary = vec![format!(
         "CreateTable: key ({}, {}), billing {}, then wait until it is ACTIVE",
         show(&wanted.partition_key),
-        show(&wanted.sort_key),
+        show_sort(wanted.sort_key.as_ref()),
         wanted.billing_mode
     )];
     summary.extend(
@@ -399,7 +403,7 @@ fn table_changes(current: &TableDef, wanted: &TableDef) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     if current.partition_key != wanted.partition_key || current.sort_key != wanted.sort_key {
         diags.push(
-            Diagnostic::error("dyngen::table_key_changed", format!("the table's key changed from ({}, {}) to ({}, {})", show(&current.partition_key), show(&current.sort_key), show(&wanted.partition_key), show(&wanted.sort_key)))
+            Diagnostic::error("dyngen::table_key_changed", format!("the table's key changed from ({}, {}) to ({}, {})", show(&current.partition_key), show_sort(current.sort_key.as_ref()), show(&wanted.partition_key), show_sort(wanted.sort_key.as_ref())))
                 .label(Span { offset: 0, len: 0 }, "schema")
                 .help("DynamoDB cannot change a table's primary key: create a new table and copy the data, or restore the old key"),
         );
@@ -566,6 +570,10 @@ fn add_index_plan(schema: &Schema, gi: usize, w: &IndexDef) -> Planned {
 
 fn show(k: &KeyAttr) -> String {
     format!("{} {}", k.name, k.ty)
+}
+
+fn show_sort(k: Option<&KeyAttr>) -> String {
+    k.map_or_else(|| "no sort key".to_string(), show)
 }
 
 fn describe_index(ix: &IndexDef) -> String {

@@ -263,11 +263,8 @@ fn check_parameters(
 /// where it is written; for the check that names are single printable lines.
 fn schema_names(file: &crate::ast::SchemaFile) -> Vec<(&'static str, &crate::ast::Sp<String>)> {
     let t = &file.table.value;
-    let mut out = vec![
-        ("table name", &t.name),
-        ("partition key", &t.partition_key),
-        ("sort key", &t.sort_key),
-    ];
+    let mut out = vec![("table name", &t.name), ("partition key", &t.partition_key)];
+    out.extend(t.sort_key.iter().map(|n| ("sort key", n)));
     out.extend(
         t.entity_type_attribute
             .iter()

@@ -77,14 +77,19 @@ impl ReadCx<'_> {
     }
 }
 
-/// An item's key for messages: `(pk, sk)` as stored, `?` for a part that is missing.
+/// An item's key for messages: `(pk, sk)` as stored, `?` for a part that is missing, and
+/// `(pk)` in a table with a partition key only (`sk` empty).
 pub(crate) fn key_text(item: &Item, pk: &str, sk: &str) -> String {
     let part = |name: &str| match item.get(name) {
         Some(AttributeValue::S(s)) => s.clone(),
         Some(AttributeValue::N(n)) => n.clone(),
         _ => String::from("?"),
     };
-    format!("({}, {})", part(pk), part(sk))
+    if sk.is_empty() {
+        format!("({})", part(pk))
+    } else {
+        format!("({}, {})", part(pk), part(sk))
+    }
 }
 
 /// Reads attributes out of an item it owns, moving values instead of copying them: the

@@ -13,7 +13,7 @@ pub struct TableDesign {
     pub name: &'static str,
     /// The table's partition key attribute.
     pub partition_key: &'static str,
-    /// The table's sort key attribute.
+    /// The table's sort key attribute; empty for a table with a partition key only.
     pub sort_key: &'static str,
     /// The attribute that names each item's entity.
     pub entity_type_attribute: &'static str,

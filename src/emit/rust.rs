@@ -201,7 +201,8 @@ impl TableView {
         TableView {
             name: schema.table.name.clone(),
             pk: schema.table.partition_key.clone(),
-            sk: schema.table.sort_key.clone(),
+            // Empty for a table with a partition key only (as in the runtime's design).
+            sk: schema.table.sort_key.clone().unwrap_or_default(),
             type_attr: schema.table.entity_type_attribute.clone(),
         }
     }
@@ -271,10 +272,6 @@ impl EntityView {
             })
             .collect();
         let from_key = |ph: &ir::Placeholder| format!("&self.{}", entity.placeholder_ident(ph));
-        let sk = primary
-            .sk
-            .as_ref()
-            .expect("the primary key always has a sort-key template");
         let key_writes = entity
             .keys
             .iter()
@@ -288,7 +285,10 @@ impl EntityView {
             key_fields,
             key_writes,
             primary_pk_from_key: key_value_expr(&primary.pk, entity, &|ph| from_key(ph)),
-            primary_sk_from_key: key_value_expr(sk, entity, &|ph| from_key(ph)),
+            // Empty for a table with a partition key only.
+            primary_sk_from_key: (primary.sk.as_ref())
+                .map(|sk| key_value_expr(sk, entity, &|ph| from_key(ph)))
+                .unwrap_or_default(),
             capacity: entity.attributes.len() + 1 + 2 * entity.keys.len(),
         }
     }

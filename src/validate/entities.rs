@@ -309,7 +309,9 @@ fn ttl_attribute(
 pub(super) fn reserved_attribute_names(table: &ir::Table) -> BTreeMap<String, &'static str> {
     let mut m = BTreeMap::new();
     m.insert(table.partition_key.clone(), "partition key");
-    m.insert(table.sort_key.clone(), "sort key");
+    if let Some(sk) = &table.sort_key {
+        m.insert(sk.clone(), "sort key");
+    }
     for ix in &table.indexes {
         m.insert(ix.partition_key.clone(), "index key attribute");
         if let Some(sk) = &ix.sort_key {

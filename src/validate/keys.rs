@@ -70,7 +70,7 @@ fn lower_key(
     attrs: &[ir::Attribute],
 ) -> Option<ir::EntityKey> {
     let index_has_sk = match index {
-        IndexRef::Primary => true,
+        IndexRef::Primary => table.sort_key.is_some(),
         IndexRef::Gsi(i) => table.indexes[i].sort_key.is_some(),
     };
     check_sort_template_present(cx, index_name, k, index_has_sk);
@@ -327,7 +327,7 @@ pub(super) fn check_key_attribute_types(
     for (e, entity) in entities.iter().enumerate() {
         for (i, key) in entity.keys.iter().enumerate() {
             let (pk_attr, sk_attr) = match key.index {
-                IndexRef::Primary => (table.partition_key.clone(), Some(table.sort_key.clone())),
+                IndexRef::Primary => (table.partition_key.clone(), table.sort_key.clone()),
                 IndexRef::Gsi(g) => (
                     table.indexes[g].partition_key.clone(),
                     table.indexes[g].sort_key.clone(),

@@ -163,8 +163,13 @@ fn record_declaration_spans(
         })
         .collect();
     spans.relationships = file.relationships.iter().map(|(n, _)| cx.span(n)).collect();
+    let pk_span = cx.span(&file.table.value.partition_key);
     spans.table_keys = (
-        cx.span(&file.table.value.partition_key),
-        cx.span(&file.table.value.sort_key),
+        pk_span,
+        file.table
+            .value
+            .sort_key
+            .as_ref()
+            .map_or(pk_span, |s| cx.span(s)),
     );
 }

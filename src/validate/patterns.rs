@@ -310,30 +310,46 @@ fn pattern_inputs(
         } else {
             first.attributes[ph.attr].ty.clone()
         };
-        if let Some(lit) = literal(cx, &ty, v) {
-            if let (PlaceholderFormat::Padded(w), Literal::Integer(n)) = (ph.format, &lit)
-                && let Err(why) = dyngen_runtime::key::fits_padded(*n, w)
-            {
-                let d = Diagnostic::error(
-                    "dyngen::padded_value_too_wide",
-                    format!(
-                        "`{n}` cannot stand in `{{{}}}`: {why}",
-                        placeholder_name(first, &ph)
-                    ),
-                )
-                .label(cx.span(v), "fixed value")
-                .help(format!(
-                    "a zero-padded key holds 0 to {}; widen the padding, or fix another value",
-                    dyngen_runtime::key::padded_max(w)
-                ));
-                cx.error(d);
-                continue;
-            }
+        let span = cx.span(v);
+        if let Some(lit) = literal(cx, &ty, v)
+            && fixed_value_fits(cx, first, &ph, &lit, span)
+        {
             out.given.push(ph.clone());
             out.fixed.push((ph, lit));
         }
     }
     out
+}
+
+/// A fixed value for a zero-padded placeholder must fit its width (no stored key could
+/// match it otherwise).
+fn fixed_value_fits(
+    cx: &mut Cx,
+    first: &ir::Entity,
+    ph: &Placeholder,
+    lit: &Literal,
+    span: Span,
+) -> bool {
+    let (PlaceholderFormat::Padded(w), Literal::Integer(n)) = (ph.format, lit) else {
+        return true;
+    };
+    let Err(why) = dyngen_runtime::key::fits_padded(*n, w) else {
+        return true;
+    };
+    let d = Diagnostic::error(
+        "dyngen::padded_value_too_wide",
+        format!(
+            "`{n}` cannot stand in `{{{}}}`: {why}",
+            placeholder_name(first, ph)
+        ),
+    )
+    .label(span, "fixed value")
+    .help(format!(
+        "a zero-padded key holds 0 to {}; widen the padding, or fix another value",
+        dyngen_runtime::key::padded_max(w)
+    ));
+    cx.error(d);
+    false
 }
 
 /// A Query needs the whole partition key: every placeholder of it is given or fixed.

@@ -46,15 +46,12 @@ pub(super) fn check_table_roles(cx: &mut Cx, t: &ast::Table) {
             },
         ));
     };
-    claim(
-        cx,
-        &t.partition_key,
-        "the table's partition key".into(),
-        false,
-    );
     // The same name for both table keys is reported by `lower_table`.
-    if t.sort_key.value != t.partition_key.value {
-        claim(cx, &t.sort_key, "the table's sort key".into(), false);
+    let sk = (t.sort_key.iter()).filter(|sk| sk.value != t.partition_key.value);
+    let table_keys =
+        std::iter::once((&t.partition_key, "partition")).chain(sk.map(|s| (s, "sort")));
+    for (key, which) in table_keys {
+        claim(cx, key, format!("the table's {which} key"), false);
     }
     for (name, ix) in t.indexes.iter() {
         let ix = &ix.value;
@@ -106,7 +103,7 @@ pub(super) fn check_entity_key_templates(
         let mut written: BTreeMap<&str, (&ir::Template, Span)> = BTreeMap::new();
         for (i, key) in entity.keys.iter().enumerate() {
             let (pk_attr, sk_attr) = match key.index {
-                IndexRef::Primary => (table.partition_key.as_str(), Some(table.sort_key.as_str())),
+                IndexRef::Primary => (table.partition_key.as_str(), table.sort_key.as_deref()),
                 IndexRef::Gsi(g) => (
                     table.indexes[g].partition_key.as_str(),
                     // An index whose two keys are one attribute is reported on its own.
@@ -126,7 +123,8 @@ pub(super) fn check_entity_key_templates(
                     continue;
                 };
                 // An index key named like a table key is reported by `check_table_roles`.
-                let table_key = attr == table.partition_key || attr == table.sort_key;
+                let table_key =
+                    attr == table.partition_key || Some(attr) == table.sort_key.as_deref();
                 if key.index != IndexRef::Primary && table_key {
                     continue;
                 }

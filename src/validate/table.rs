@@ -13,16 +13,18 @@ pub(super) fn valid_dynamo_name(name: &str) -> bool {
 pub(super) fn lower_table(cx: &mut Cx, t: &Sp<ast::Table>) -> ir::Table {
     let t_val = &t.value;
     check_table_name(cx, &t_val.name);
-    for key in [&t_val.partition_key, &t_val.sort_key] {
+    for key in std::iter::once(&t_val.partition_key).chain(&t_val.sort_key) {
         check_attribute_name(cx, key, "key attribute");
     }
-    if t_val.partition_key.value == t_val.sort_key.value {
+    if let Some(sk) = &t_val.sort_key
+        && t_val.partition_key.value == sk.value
+    {
         let d = Diagnostic::error(
             "dyngen::duplicate_key_attribute",
             "the partition key and the sort key are the same attribute",
         )
-        .label(cx.span(&t_val.sort_key), "same as the partition key")
-        .help("use two attributes, e.g. `pk` and `sk`");
+        .label(cx.span(sk), "same as the partition key")
+        .help("use two attributes, e.g. `pk` and `sk`, or leave the sort key out");
         cx.error(d);
     }
     let billing = lower_billing(cx, t_val);
@@ -51,7 +53,7 @@ pub(super) fn lower_table(cx: &mut Cx, t: &Sp<ast::Table>) -> ir::Table {
     ir::Table {
         name: t_val.name.value.clone(),
         partition_key: t_val.partition_key.value.clone(),
-        sort_key: t_val.sort_key.value.clone(),
+        sort_key: t_val.sort_key.as_ref().map(|s| s.value.clone()),
         entity_type_attribute,
         billing,
         ttl_attribute,

@@ -87,14 +87,14 @@ pub(super) async fn write_keys(
             None => return Ok(false),
         }
     }
-    let (Some(pk), Some(sk)) = (item.get(&keys.pk.name), item.get(&keys.sk.name)) else {
+    let key = keys.key_of(item);
+    if key.len() != 1 + usize::from(keys.sk.is_some()) {
         return Ok(false);
-    };
+    }
     let mut req = client
         .update_item()
         .table_name(table)
-        .key(&keys.pk.name, pk.clone())
-        .key(&keys.sk.name, sk.clone())
+        .set_key(Some(key))
         .expression_attribute_names("#pk", &keys.pk.name)
         .expression_attribute_names("#t", &b.type_attribute)
         .expression_attribute_values(":t", AttributeValue::S(entity.entity.clone()));

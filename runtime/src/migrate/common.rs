@@ -296,10 +296,11 @@ pub(super) async fn sleep(client: &Client, d: Duration) {
 
 /// Where the runner's own items live: the ledger, the lock, backfill checkpoints. They use
 /// the table's key attributes, in partitions starting `#dyngen#` (a template starting with
-/// `#dyngen#` is refused by the validator), or negative numbers for a number key.
+/// `#dyngen#` is refused by the validator), or negative numbers for a number key. A table
+/// with a partition key only folds the sort part into the partition key.
 pub(super) struct Keys {
     pub(super) pk: KeyAttr,
-    pub(super) sk: KeyAttr,
+    pub(super) sk: Option<KeyAttr>,
 }
 
 impl Keys {
@@ -315,16 +316,32 @@ impl Keys {
         partition: (&str, i64),
         sort: (&str, i64),
     ) -> HashMap<String, AttributeValue> {
-        HashMap::from([
-            (
+        match &self.sk {
+            Some(sk) => HashMap::from([
+                (
+                    self.pk.name.clone(),
+                    Keys::value(&self.pk, partition.0, partition.1),
+                ),
+                (sk.name.clone(), Keys::value(sk, sort.0, sort.1)),
+            ]),
+            // Distinct (partition, sort) pairs stay distinct: sorts are non-negative and
+            // below a million, partitions negative.
+            None => HashMap::from([(
                 self.pk.name.clone(),
-                Keys::value(&self.pk, partition.0, partition.1),
-            ),
-            (self.sk.name.clone(), Keys::value(&self.sk, sort.0, sort.1)),
-        ])
+                Keys::value(
+                    &self.pk,
+                    &format!("{}#{}", partition.0, sort.0),
+                    partition.1 * 1_000_000 - sort.1,
+                ),
+            )]),
+        }
     }
     pub(super) fn ledger(&self, seq: i64, name: &str) -> HashMap<String, AttributeValue> {
         self.item(("#dyngen#migrations", -1), (name, seq))
+    }
+    /// The one ledger item of a table with a partition key only.
+    pub(super) fn ledger_item(&self) -> HashMap<String, AttributeValue> {
+        self.item(("#dyngen#migrations", -1), ("#ledger", 0))
     }
     pub(super) fn lock(&self) -> HashMap<String, AttributeValue> {
         self.item(("#dyngen#lock", -2), ("#lock", 0))
@@ -338,8 +355,8 @@ impl Keys {
         &self,
         item: &HashMap<String, AttributeValue>,
     ) -> HashMap<String, AttributeValue> {
-        [&self.pk.name, &self.sk.name]
-            .into_iter()
+        ::std::iter::once(&self.pk.name)
+            .chain(self.sk.as_ref().map(|s| &s.name))
             .filter_map(|k| Some((k.clone(), item.get(k)?.clone())))
             .collect()
     }
@@ -351,7 +368,10 @@ impl Keys {
             Some(other) => format!("{other:?}"),
             None => "-".into(),
         };
-        format!("({}, {})", show(&self.pk.name), show(&self.sk.name))
+        match &self.sk {
+            Some(sk) => format!("({}, {})", show(&self.pk.name), show(&sk.name)),
+            None => format!("({})", show(&self.pk.name)),
+        }
     }
 }
 

@@ -159,7 +159,29 @@ impl Lease {
         item: ::std::collections::HashMap<String, AttributeValue>,
         only_new: bool,
     ) -> Result<(), MigrateError> {
-        use ::aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem};
+        use ::aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+        let mut put = Put::builder().table_name(table).set_item(Some(item));
+        if only_new {
+            put = put
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", &keys.pk.name);
+        }
+        let write = TransactWriteItem::builder()
+            .put(put.build().map_err(sdk)?)
+            .build();
+        self.fenced(client, table, keys, write).await
+    }
+
+    /// Makes `write` (a transaction action) only while this runner still holds the lock;
+    /// a failed condition of `write` itself means another runner wrote first.
+    pub(super) async fn fenced(
+        &self,
+        client: &Client,
+        table: &str,
+        keys: &Keys,
+        write: ::aws_sdk_dynamodb::types::TransactWriteItem,
+    ) -> Result<(), MigrateError> {
+        use ::aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem};
         let check = ConditionCheck::builder()
             .table_name(table)
             .set_key(Some(keys.lock()))
@@ -168,20 +190,10 @@ impl Lease {
             .expression_attribute_values(":ver", AttributeValue::S(self.version.clone()))
             .build()
             .map_err(sdk)?;
-        let mut put = Put::builder().table_name(table).set_item(Some(item));
-        if only_new {
-            put = put
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", &keys.pk.name);
-        }
         let res = client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().condition_check(check).build())
-            .transact_items(
-                TransactWriteItem::builder()
-                    .put(put.build().map_err(sdk)?)
-                    .build(),
-            )
+            .transact_items(write)
             .send()
             .await;
         let Err(e) = res else { return Ok(()) };

@@ -12,6 +12,8 @@ mod common;
 #[cfg(feature = "client")]
 mod lease;
 #[cfg(feature = "client")]
+mod ledger;
+#[cfg(feature = "client")]
 mod runner;
 #[cfg(feature = "client")]
 mod segments;

@@ -81,7 +81,9 @@ impl StreamView {
 #[serde(deny_unknown_fields)]
 pub struct TableDef {
     pub partition_key: KeyAttr,
-    pub sort_key: KeyAttr,
+    /// Absent: a partition key only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort_key: Option<KeyAttr>,
     pub billing_mode: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<Capacity>,

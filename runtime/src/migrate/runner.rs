@@ -3,11 +3,11 @@
 //! both call [`run`].
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::code::CodeKind;
-use super::common::{Keys, MigrateError, Options, Report, now_millis, sdk, seq};
+use super::common::{Keys, MigrateError, Options, Report, seq};
 use super::lease::{Held, Lease};
+use super::ledger::{applied, record};
 use super::model::{Migration, Step, TableDef};
 use super::segments::{Pass, help, lead, open_pass};
 use super::settings::apply_setting;
@@ -20,57 +20,6 @@ fn table_def(migrations: &[Migration]) -> Result<&TableDef, MigrateError> {
         _ => Err(MigrateError::Invalid(
             "the first migration must create the table".into(),
         )),
-    }
-}
-
-/// The applied migrations recorded in the table: name → checksum. Empty if the table
-/// does not exist.
-async fn applied(
-    client: &Client,
-    table: &str,
-    keys: &Keys,
-) -> Result<Option<Vec<(String, String)>>, MigrateError> {
-    let mut out = Vec::new();
-    let mut start = None;
-    loop {
-        let partition = Keys::value(&keys.pk, "#dyngen#migrations", -1);
-        let res = client
-            .query()
-            .table_name(table)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", &keys.pk.name)
-            .expression_attribute_values(":pk", partition)
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await;
-        let page = match res {
-            Ok(p) => p,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-            {
-                return Ok(None);
-            }
-            Err(e) => return Err(sdk(e)),
-        };
-        for item in page.items() {
-            let name = item
-                .get("migration")
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default();
-            let checksum = item
-                .get("checksum")
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default();
-            out.push((name, checksum));
-        }
-        start = page.last_evaluated_key().cloned();
-        if start.is_none() {
-            return Ok(Some(out));
-        }
     }
 }
 
@@ -342,23 +291,6 @@ fn work_for<'a>(
         },
         _ => None,
     }
-}
-
-async fn record(
-    client: &Client,
-    table: &str,
-    keys: &Keys,
-    m: &Migration,
-    lease: &Lease,
-) -> Result<(), MigrateError> {
-    let mut item = keys.ledger(seq(&m.name), &m.name);
-    item.insert("migration".into(), AttributeValue::S(m.name.clone()));
-    item.insert("checksum".into(), AttributeValue::S(m.checksum.clone()));
-    item.insert(
-        "appliedAt".into(),
-        AttributeValue::N(now_millis().to_string()),
-    );
-    lease.put_fenced(client, table, keys, item, true).await
 }
 
 /// Runs the backfills of an applied migration again, as a catch-up: items written after the

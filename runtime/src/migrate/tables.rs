@@ -87,14 +87,19 @@ pub(super) async fn create_table_held(
     let mut req = client
         .create_table()
         .table_name(table)
-        .key_schema(key_schema(&def.partition_key.name, KeyType::Hash)?)
-        .key_schema(key_schema(&def.sort_key.name, KeyType::Range)?);
+        .key_schema(key_schema(&def.partition_key.name, KeyType::Hash)?);
+    if let Some(sk) = &def.sort_key {
+        req = req.key_schema(key_schema(&sk.name, KeyType::Range)?);
+    }
     let mut defined: Vec<&KeyAttr> = Vec::new();
-    for k in [&def.partition_key, &def.sort_key].into_iter().chain(
-        def.indexes
-            .iter()
-            .flat_map(|i| ::std::iter::once(&i.partition_key).chain(i.sort_key.as_ref())),
-    ) {
+    for k in ::std::iter::once(&def.partition_key)
+        .chain(&def.sort_key)
+        .chain(
+            def.indexes
+                .iter()
+                .flat_map(|i| ::std::iter::once(&i.partition_key).chain(i.sort_key.as_ref())),
+        )
+    {
         if !defined.iter().any(|d| d.name == k.name) {
             defined.push(k);
             req = req.attribute_definitions(attribute_definition(k)?);

@@ -37,6 +37,12 @@ pub mod migrate_v2 {
     include!(concat!(env!("OUT_DIR"), "/migrate_v2/rust/dyngen.rs"));
 }
 
+/// A table with a partition key only.
+#[rustfmt::skip]
+pub mod sessions {
+    include!(concat!(env!("OUT_DIR"), "/sessions/rust/dyngen.rs"));
+}
+
 /// Item collections bounded by literal sort-key conditions.
 #[rustfmt::skip]
 pub mod collections {
