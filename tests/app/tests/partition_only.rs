@@ -57,7 +57,7 @@ async fn every_operation_works_on_a_table_with_a_partition_key_only() {
     assert_eq!(updated.version, 2);
 
     let by_token = db.session_by_token("t1").all().await.unwrap();
-    assert_eq!(by_token, [updated.clone()]);
+    assert_eq!(by_token, std::slice::from_ref(&updated));
     let ada: Vec<String> = db
         .sessions_of_user("ada")
         .all()
