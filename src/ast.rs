@@ -181,9 +181,16 @@ pub struct Capacity {
 #[derive(Debug, serde::Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Index {
-    /// Partition key attribute of the index (a string attribute, e.g. `gsi1pk`).
-    #[schemars(with = "String")]
-    pub partition_key: Sp<String>,
+    /// A local secondary index: the table's partition key with another sort key, read with
+    /// consistent reads if asked; created with the table only. Default `false` (global).
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub local: Option<Sp<bool>>,
+    /// Partition key attribute of the index (a string attribute, e.g. `gsi1pk`); a local
+    /// index has the table's, and may leave it out.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub partition_key: Option<Sp<String>>,
     /// Sort key attribute of the index, if it has one.
     #[serde(default)]
     #[schemars(with = "Option<String>")]

@@ -46,6 +46,14 @@ pub struct Table {
 }
 
 impl Table {
+    /// Whether queries on `index` may read consistently: the table and local indexes.
+    pub fn consistent_reads(&self, index: IndexRef) -> bool {
+        match index {
+            IndexRef::Primary => true,
+            IndexRef::Gsi(i) => self.indexes[i].local,
+        }
+    }
+
     /// `primary` for the table's own key, else the GSI's name.
     pub fn index_name(&self, index: IndexRef) -> &str {
         match index {
@@ -72,6 +80,8 @@ pub enum IndexRef {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Index {
     pub name: String,
+    /// A local secondary index: `partition_key` is the table's.
+    pub local: bool,
     pub partition_key: String,
     pub sort_key: Option<String>,
     pub projection: Projection,
@@ -491,6 +501,16 @@ impl Schema {
                 let ix = &self.table.indexes[i];
                 (&ix.partition_key, ix.sort_key.as_deref())
             }
+        }
+    }
+
+    /// The key attributes an entity's key on `index` writes itself: a local index's
+    /// partition key is the table's, written by the primary key.
+    pub fn written_key_attributes(&self, index: IndexRef) -> (Option<&str>, Option<&str>) {
+        let (pk, sk) = self.key_attributes(index);
+        match index {
+            IndexRef::Gsi(i) if self.table.indexes[i].local => (None, sk),
+            _ => (Some(pk), sk),
         }
     }
 

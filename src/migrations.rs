@@ -240,10 +240,12 @@ pub fn table_def(schema: &Schema) -> TableDef {
         stream: schema.table.stream.map(stream_view),
         point_in_time_recovery: schema.table.point_in_time_recovery,
         deletion_protection: schema.table.deletion_protection,
-        indexes: schema
-            .table
-            .indexes
-            .iter()
+        indexes: (schema.table.indexes.iter())
+            .filter(|ix| !ix.local)
+            .map(|ix| index_def(schema, ix))
+            .collect(),
+        local_indexes: (schema.table.indexes.iter())
+            .filter(|ix| ix.local)
             .map(|ix| index_def(schema, ix))
             .collect(),
     }
@@ -352,10 +354,11 @@ pub fn plan(
     } else {
         diags.extend(destructive.iter().map(destructive_diagnostic));
     }
-    for (gi, w) in wanted.indexes.iter().enumerate() {
+    for w in &wanted.indexes {
         let exists = state.indexes.iter().any(|ix| ix.name == w.name && ix == w);
         let recreated = destructive.iter().any(|d| d.index == w.name);
-        if !exists && (allow_destructive || !recreated) {
+        let gi = schema.table.indexes.iter().position(|ix| ix.name == w.name);
+        if let (false, true, Some(gi)) = (exists, allow_destructive || !recreated, gi) {
             out.push(add_index_plan(schema, gi, w));
         }
     }
@@ -379,6 +382,12 @@ fn create_table_plan(wanted: TableDef) -> Planned {
             .iter()
             .map(|ix| format!("   with index {}", index_shape(ix))),
     );
+    summary.extend(
+        wanted
+            .local_indexes
+            .iter()
+            .map(|ix| format!("   with local index {}", index_shape(ix))),
+    );
     if let Some(ttl) = &wanted.ttl_attribute {
         summary.push(format!("UpdateTimeToLive: enable TTL on `{ttl}`"));
     }
@@ -401,6 +410,20 @@ fn create_table_plan(wanted: TableDef) -> Planned {
 /// Changes to the table itself that no migration can make.
 fn table_changes(current: &TableDef, wanted: &TableDef) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
+    if current.local_indexes != wanted.local_indexes {
+        let names = |t: &TableDef| {
+            t.local_indexes
+                .iter()
+                .map(|i| i.name.clone())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        diags.push(
+            Diagnostic::error("dyngen::local_index_changed", format!("the table's local indexes changed from [{}] to [{}]", names(current), names(wanted)))
+                .label(Span { offset: 0, len: 0 }, "schema")
+                .help("DynamoDB creates local secondary indexes with the table only, and never changes or removes them: restore them, use a global index, or create a new table"),
+        );
+    }
     if current.partition_key != wanted.partition_key || current.sort_key != wanted.sort_key {
         diags.push(
             Diagnostic::error("dyngen::table_key_changed", format!("the table's key changed from ({}, {}) to ({}, {})", show(&current.partition_key), show_sort(current.sort_key.as_ref()), show(&wanted.partition_key), show_sort(wanted.sort_key.as_ref())))

@@ -273,7 +273,12 @@ fn schema_names(file: &crate::ast::SchemaFile) -> Vec<(&'static str, &crate::ast
     out.extend(t.ttl_attribute.iter().map(|n| ("TTL attribute", n)));
     for (name, ix) in t.indexes.iter() {
         out.push(("index name", name));
-        out.push(("index key attribute", &ix.value.partition_key));
+        out.extend(
+            ix.value
+                .partition_key
+                .iter()
+                .map(|n| ("index key attribute", n)),
+        );
         out.extend(ix.value.sort_key.iter().map(|n| ("index key attribute", n)));
     }
     for (name, e) in file.entities.iter() {

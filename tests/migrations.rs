@@ -317,3 +317,33 @@ fn each_changed_setting_is_one_migration_and_replaying_them_needs_no_more() {
         );
     }
 }
+
+#[test]
+fn a_local_index_is_created_with_the_table_and_cannot_be_added_later() {
+    let base = fs::read_to_string(fixture("local_index/schema.yaml")).unwrap();
+    let committed = migrations_of("local_index");
+    // As committed: nothing to scaffold.
+    let (files, _) =
+        generate_files(&Source::new("schema.yaml", base.clone()), &committed, false).unwrap();
+    assert!(!files.files.keys().any(|f| f.starts_with("migrations/")));
+    // A new local index, or one removed, on the existing table: refused with the reason.
+    let added = base.replace(
+        "    gsi1: { partition_key: gsi1pk, sort_key: gsi1sk }",
+        "    gsi1: { partition_key: gsi1pk, sort_key: gsi1sk }\n    byName: { local: true, sort_key: lsi3sk }",
+    );
+    let removed = base
+        .replace("    byFinish:\n      local: true\n      sort_key: lsi2sk\n      projection: { include: [player, game] }\n", "")
+        .replace("      byFinish: { pk: \"PLAYER#{player}\", sk: \"{finishedAt}\" }\n", "")
+        .replace("  finishedGames:\n    entity: Score\n    index: byFinish\n    inputs: [player]\n    projection: [player, game]\n", "");
+    for (what, schema) in [("added", added), ("removed", removed)] {
+        assert_ne!(schema, base, "{what}: the edit applied");
+        let err = codes(
+            generate_files(&Source::new("schema.yaml", schema), &committed, false).unwrap_err(),
+        );
+        assert!(
+            err.iter()
+                .any(|c| c.starts_with("dyngen::local_index_changed")),
+            "{what}: {err:?}"
+        );
+    }
+}

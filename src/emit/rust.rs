@@ -317,7 +317,7 @@ fn placeholder_from_entity(entity: &ir::Entity, ph: &ir::Placeholder) -> String 
 /// The statement that writes one index's key attributes onto an item. For a sparse index,
 /// the attributes are written only when every optional input is present.
 fn key_write(schema: &Schema, entity: &ir::Entity, key: &ir::EntityKey) -> String {
-    let (pk_attr, sk_attr) = schema.key_attributes(key.index);
+    let (pk_attr, sk_attr) = schema.written_key_attributes(key.index);
     let optional: Vec<usize> = {
         let mut v: Vec<usize> = key
             .distinct_placeholders()
@@ -336,11 +336,16 @@ fn key_write(schema: &Schema, entity: &ir::Entity, key: &ir::EntityKey) -> Strin
             format!("&self.{}", attr.field_ident)
         }
     };
-    let mut body = format!(
-        "item.insert({}.to_string(), {});",
-        rust_str(pk_attr),
-        key_value_expr(&key.pk, entity, &value)
-    );
+    // A local index's partition key is the table's, written by the primary key.
+    let mut body = pk_attr
+        .map(|pk_attr| {
+            format!(
+                "item.insert({}.to_string(), {});",
+                rust_str(pk_attr),
+                key_value_expr(&key.pk, entity, &value)
+            )
+        })
+        .unwrap_or_default();
     if let (Some(sk_attr), Some(sk)) = (sk_attr, &key.sk) {
         body.push_str(&format!(
             "item.insert({}.to_string(), {});",

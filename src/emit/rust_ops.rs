@@ -70,8 +70,8 @@ impl RepoView {
             .map(|a| a.name.clone())
             .collect();
         for key in entity.keys.iter().filter(|k| k.sparse) {
-            let (pk, sk) = schema.key_attributes(key.index);
-            removable.push(pk.to_string());
+            let (pk, sk) = schema.written_key_attributes(key.index);
+            removable.extend(pk.map(str::to_string));
             removable.extend(sk.map(str::to_string));
         }
         let mut stamp = String::new();
@@ -139,8 +139,8 @@ impl RepoView {
 fn index_key_attributes(schema: &Schema, entity: &ir::Entity) -> Vec<String> {
     let mut out = Vec::new();
     for k in entity.keys.iter().filter(|k| k.index != IndexRef::Primary) {
-        let (pk, sk) = schema.key_attributes(k.index);
-        out.push(pk.to_string());
+        let (pk, sk) = schema.written_key_attributes(k.index);
+        out.extend(pk.map(str::to_string));
         out.extend(sk.map(str::to_string));
     }
     out
@@ -199,11 +199,7 @@ fn setter_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Set
         SetterKind::Remove => {
             let mut body = format!("self.spec.remove({name});");
             for k in entity.keys_using(setter.attr).filter(|k| k.sparse) {
-                let (pk_attr, sk_attr) = schema.key_attributes(k.index);
-                body.push_str(&format!("self.spec.remove({});", rust_str(pk_attr)));
-                if let Some(sa) = sk_attr {
-                    body.push_str(&format!("self.spec.remove({});", rust_str(sa)));
-                }
+                body.push_str(&remove_key_statements(schema, k));
             }
             let doc = format!(
                 "Removes `{}` (and the item from any sparse index it feeds).",
@@ -356,12 +352,12 @@ fn if_all_present(optional: &[&str], then: &str, otherwise: &str) -> String {
 
 /// Statements removing both key attributes of `k` (the item leaves that sparse index).
 fn remove_key_statements(schema: &Schema, k: &ir::EntityKey) -> String {
-    let (pk_attr, sk_attr) = schema.key_attributes(k.index);
-    let mut out = format!("self.spec.remove({});", rust_str(pk_attr));
-    if let Some(sa) = sk_attr {
-        out.push_str(&format!("self.spec.remove({});", rust_str(sa)));
-    }
-    out
+    let (pk_attr, sk_attr) = schema.written_key_attributes(k.index);
+    pk_attr
+        .into_iter()
+        .chain(sk_attr)
+        .map(|a| format!("self.spec.remove({});", rust_str(a)))
+        .collect()
 }
 
 /// Statements setting both key attributes of `k`, each built by its template.
@@ -372,12 +368,16 @@ fn set_key_statements(
     spec: &str,
     value_of: &dyn Fn(&Placeholder) -> String,
 ) -> String {
-    let (pk_attr, sk_attr) = schema.key_attributes(k.index);
-    let mut out = format!(
-        "{spec}.set({}, {});",
-        rust_str(pk_attr),
-        key_value_expr(&k.pk, entity, value_of)
-    );
+    let (pk_attr, sk_attr) = schema.written_key_attributes(k.index);
+    let mut out = pk_attr
+        .map(|pk_attr| {
+            format!(
+                "{spec}.set({}, {});",
+                rust_str(pk_attr),
+                key_value_expr(&k.pk, entity, value_of)
+            )
+        })
+        .unwrap_or_default();
     if let (Some(sa), Some(st)) = (sk_attr, &k.sk) {
         out.push_str(&format!(
             "{spec}.set({}, {});",

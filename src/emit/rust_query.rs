@@ -113,7 +113,8 @@ pub fn pattern_method(schema: &Schema, p: &ir::Pattern) -> PatternMethodView {
     ));
     let spec = q.spec_expr(projection);
     let item_type = pattern_item_type(schema, p);
-    let query = if p.index == IndexRef::Primary {
+    // Consistent reads exist on the table and its local indexes, not on a GSI.
+    let query = if schema.table.consistent_reads(p.index) {
         "TableQuery"
     } else {
         "IndexQuery"

@@ -313,7 +313,9 @@ pub(super) fn reserved_attribute_names(table: &ir::Table) -> BTreeMap<String, &'
         m.insert(sk.clone(), "sort key");
     }
     for ix in &table.indexes {
-        m.insert(ix.partition_key.clone(), "index key attribute");
+        if !ix.local {
+            m.insert(ix.partition_key.clone(), "index key attribute");
+        }
         if let Some(sk) = &ix.sort_key {
             m.insert(sk.clone(), "index key attribute");
         }

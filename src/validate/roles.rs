@@ -55,11 +55,11 @@ pub(super) fn check_table_roles(cx: &mut Cx, t: &ast::Table) {
     }
     for (name, ix) in t.indexes.iter() {
         let ix = &ix.value;
-        if ix
-            .sort_key
-            .as_ref()
-            .is_some_and(|s| s.value == ix.partition_key.value)
-        {
+        // A local index's partition key is the table's own, claimed above.
+        let local = ix.local.as_ref().is_some_and(|l| l.value);
+        let pk = ix.partition_key.as_ref().filter(|_| !local);
+        let pk_name = pk.map_or(&t.partition_key.value, |p| &p.value);
+        if ix.sort_key.as_ref().is_some_and(|s| &s.value == pk_name) {
             let sk = ix.sort_key.as_ref().expect("checked");
             let d = Diagnostic::error(
                 "dyngen::duplicate_key_attribute",
@@ -69,17 +69,10 @@ pub(super) fn check_table_roles(cx: &mut Cx, t: &ast::Table) {
             .help("DynamoDB refuses an index whose two keys are one attribute; use two attributes, e.g. `gsi1pk` and `gsi1sk`");
             cx.error(d);
         }
-        claim(
-            cx,
-            &ix.partition_key,
-            format!("`{}`'s partition key", name.value),
-            true,
-        );
-        if let Some(sk) = ix
-            .sort_key
-            .as_ref()
-            .filter(|s| s.value != ix.partition_key.value)
-        {
+        if let Some(pk) = pk {
+            claim(cx, pk, format!("`{}`'s partition key", name.value), true);
+        }
+        if let Some(sk) = ix.sort_key.as_ref().filter(|s| &s.value != pk_name) {
             claim(cx, sk, format!("`{}`'s sort key", name.value), true);
         }
     }
@@ -122,10 +115,12 @@ pub(super) fn check_entity_key_templates(
                 let (Some(attr), Some(template)) = (attr, template) else {
                     continue;
                 };
-                // An index key named like a table key is reported by `check_table_roles`.
+                // An index key named like a table key is reported by `check_table_roles`;
+                // a local index's partition key is the table's, and must be its template.
                 let table_key =
                     attr == table.partition_key || Some(attr) == table.sort_key.as_deref();
-                if key.index != IndexRef::Primary && table_key {
+                let local = matches!(key.index, IndexRef::Gsi(g) if table.indexes[g].local);
+                if key.index != IndexRef::Primary && table_key && !local {
                     continue;
                 }
                 match written.get(attr) {
@@ -140,7 +135,7 @@ pub(super) fn check_entity_key_templates(
                         )
                         .label(span, "this template")
                         .label(*other_span, "and this one")
-                        .help("indexes that share a key attribute need the same template for it in every entity that has keys on both");
+                        .help(if local { "a local index shares the table's partition key: give it the primary key's `pk` template" } else { "indexes that share a key attribute need the same template for it in every entity that has keys on both" });
                         cx.error(d);
                     }
                     None => {

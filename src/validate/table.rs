@@ -39,15 +39,28 @@ pub(super) fn lower_table(cx: &mut Cx, t: &Sp<ast::Table>) -> ir::Table {
         check_attribute_name(cx, a, "TTL attribute");
         a.value.clone()
     });
-    let mut indexes = Vec::new();
+    let mut indexes: Vec<ir::Index> = Vec::new();
     for (name, ix) in t_val.indexes.iter() {
-        if indexes.len() == MAX_GSIS {
-            let d = Diagnostic::error("dyngen::too_many_indexes", format!("a table has at most {MAX_GSIS} global secondary indexes"))
-                .label(cx.span(name), format!("index number {}", indexes.len() + 1))
-                .help("DynamoDB's default quota is 20 GSIs per table; overload existing indexes (gsi1pk/gsi1sk) across entities");
+        let index = lower_index(cx, name, ix, t_val, &entity_type_attribute);
+        let (count, max, kind) = match index.local {
+            false => (
+                indexes.iter().filter(|i| !i.local).count(),
+                MAX_GSIS,
+                "global",
+            ),
+            true => (
+                indexes.iter().filter(|i| i.local).count(),
+                MAX_LSIS,
+                "local",
+            ),
+        };
+        if count == max {
+            let d = Diagnostic::error("dyngen::too_many_indexes", format!("a table has at most {max} {kind} secondary indexes"))
+                .label(cx.span(name), format!("{kind} index number {}", count + 1))
+                .help("DynamoDB's quotas are 20 GSIs (by default) and 5 LSIs per table; overload existing indexes (gsi1pk/gsi1sk) across entities");
             cx.error(d);
         }
-        indexes.push(lower_index(cx, name, ix, &entity_type_attribute));
+        indexes.push(index);
     }
     check_projected_total(cx, t, &indexes);
     ir::Table {
@@ -118,14 +131,19 @@ fn lower_billing(cx: &mut Cx, t: &ast::Table) -> ir::Billing {
     }
 }
 
+/// DynamoDB's limit of local secondary indexes per table.
+const MAX_LSIS: usize = 5;
+
 fn lower_index(
     cx: &mut Cx,
     name: &Sp<String>,
     ix: &Sp<ast::Index>,
+    table: &ast::Table,
     entity_type_attribute: &str,
 ) -> ir::Index {
     check_index_name(cx, name);
-    check_attribute_name(cx, &ix.value.partition_key, "key attribute");
+    let local = ix.value.local.as_ref().is_some_and(|l| l.value);
+    let partition_key = index_partition_key(cx, name, ix, table, local);
     if let Some(sk) = &ix.value.sort_key {
         check_attribute_name(cx, sk, "key attribute");
     }
@@ -135,9 +153,65 @@ fn lower_index(
     };
     ir::Index {
         name: name.value.clone(),
-        partition_key: ix.value.partition_key.value.clone(),
+        local,
+        partition_key,
         sort_key: ix.value.sort_key.as_ref().map(|s| s.value.clone()),
         projection,
+    }
+}
+
+/// A global index names its partition key; a local one has the table's (and needs a sort
+/// key of its own, on a table that has one).
+fn index_partition_key(
+    cx: &mut Cx,
+    name: &Sp<String>,
+    ix: &Sp<ast::Index>,
+    table: &ast::Table,
+    local: bool,
+) -> String {
+    let refuse = |cx: &mut Cx, span: Span, code: &'static str, message: String, help: &str| {
+        let d = Diagnostic::error(code, message)
+            .label(span, "here")
+            .help(help.to_string());
+        cx.error(d);
+    };
+    let table_pk = &table.partition_key.value;
+    match (&ix.value.partition_key, local) {
+        (Some(pk), false) => check_attribute_name(cx, pk, "key attribute"),
+        (None, false) => refuse(
+            cx,
+            cx.span(name),
+            "dyngen::missing_index_partition_key",
+            format!("index `{}` has no `partition_key`", name.value),
+            "add `partition_key: gsi1pk` (or another attribute), or `local: true` for a local index on the table's partition key",
+        ),
+        (Some(pk), true) if &pk.value != table_pk => refuse(
+            cx,
+            cx.span(pk),
+            "dyngen::local_index_partition_key",
+            format!(
+                "a local index's partition key is the table's (`{table_pk}`), not `{}`",
+                pk.value
+            ),
+            "leave `partition_key` out of a local index, or make it a global one",
+        ),
+        _ => {}
+    }
+    if local && (table.sort_key.is_none() || ix.value.sort_key.is_none()) {
+        refuse(
+            cx,
+            cx.span(name),
+            "dyngen::local_index_without_sort_key",
+            format!(
+                "local index `{}` needs a sort key of its own, on a table with a sort key",
+                name.value
+            ),
+            "give the index a `sort_key` (and the table one), or make it a global index",
+        );
+    }
+    match (&ix.value.partition_key, local) {
+        (Some(pk), false) => pk.value.clone(),
+        _ => table_pk.clone(),
     }
 }
 

@@ -95,8 +95,13 @@ pub struct TableDef {
     pub point_in_time_recovery: bool,
     #[serde(default, skip_serializing_if = "is_false")]
     pub deletion_protection: bool,
+    /// Global secondary indexes.
     #[serde(default)]
     pub indexes: Vec<IndexDef>,
+    /// Local secondary indexes (the table's partition key, their own sort key): DynamoDB
+    /// creates them with the table only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub local_indexes: Vec<IndexDef>,
 }
 
 fn is_false(b: &bool) -> bool {

@@ -75,14 +75,16 @@ pub async fn create_table(
     create_table_held(client, table, def, options, None).await
 }
 
-/// [`create_table`] under the runner's lease.
-pub(super) async fn create_table_held(
+/// The CreateTable request of a table definition: keys, attribute definitions, global
+/// and local indexes, billing, stream and deletion protection.
+fn create_table_request(
     client: &Client,
     table: &str,
     def: &TableDef,
-    options: &Options,
-    held: Option<&Held<'_>>,
-) -> Result<bool, MigrateError> {
+) -> Result<
+    ::aws_sdk_dynamodb::operation::create_table::builders::CreateTableFluentBuilder,
+    MigrateError,
+> {
     use ::aws_sdk_dynamodb::types::{BillingMode, GlobalSecondaryIndex, KeyType};
     let mut req = client
         .create_table()
@@ -97,6 +99,7 @@ pub(super) async fn create_table_held(
         .chain(
             def.indexes
                 .iter()
+                .chain(&def.local_indexes)
                 .flat_map(|i| ::std::iter::once(&i.partition_key).chain(i.sort_key.as_ref())),
         )
     {
@@ -118,6 +121,16 @@ pub(super) async fn create_table_held(
         }
         req = req.global_secondary_indexes(g.build().map_err(sdk)?);
     }
+    for ix in &def.local_indexes {
+        let mut l = ::aws_sdk_dynamodb::types::LocalSecondaryIndex::builder()
+            .index_name(&ix.name)
+            .key_schema(key_schema(&ix.partition_key.name, KeyType::Hash)?)
+            .projection(projection(&ix.projection));
+        if let Some(sk) = &ix.sort_key {
+            l = l.key_schema(key_schema(&sk.name, KeyType::Range)?);
+        }
+        req = req.local_secondary_indexes(l.build().map_err(sdk)?);
+    }
     req = match provisioned(def) {
         Some(c) => req
             .billing_mode(BillingMode::Provisioned)
@@ -138,6 +151,18 @@ pub(super) async fn create_table_held(
     if def.deletion_protection {
         req = req.deletion_protection_enabled(true);
     }
+    Ok(req)
+}
+
+/// [`create_table`] under the runner's lease.
+pub(super) async fn create_table_held(
+    client: &Client,
+    table: &str,
+    def: &TableDef,
+    options: &Options,
+    held: Option<&Held<'_>>,
+) -> Result<bool, MigrateError> {
+    let req = create_table_request(client, table, def)?;
     let created = match req.send().await {
         Ok(_) => true,
         Err(e)

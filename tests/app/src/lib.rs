@@ -37,6 +37,12 @@ pub mod migrate_v2 {
     include!(concat!(env!("OUT_DIR"), "/migrate_v2/rust/dyngen.rs"));
 }
 
+/// Local secondary indexes (one sparse), next to a GSI.
+#[rustfmt::skip]
+pub mod local_index {
+    include!(concat!(env!("OUT_DIR"), "/local_index/rust/dyngen.rs"));
+}
+
 /// A table with a partition key only.
 #[rustfmt::skip]
 pub mod sessions {
