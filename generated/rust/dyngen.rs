@@ -547,7 +547,7 @@ impl User {
             item.insert(
                 "gsi3pk".to_string(),
                 rt::item::s_key({
-                    let mut s = ::std::string::String::with_capacity(5 + 4);
+                    let mut s = ::std::string::String::with_capacity(9);
                     s.push_str("born#");
                     rt::key::push_year(&mut s, dob_v);
                     s
@@ -740,7 +740,7 @@ impl<'a> UserUpdate<'a> {
             .set(
                 "gsi3pk",
                 rt::item::s_key({
-                    let mut s = ::std::string::String::with_capacity(5 + 4);
+                    let mut s = ::std::string::String::with_capacity(9);
                     s.push_str("born#");
                     rt::key::push_year(&mut s, &dob);
                     s
@@ -2012,7 +2012,7 @@ impl Db {
                     ],
                     ::std::vec![
                         (":pk", rt::item::s_key({ let mut s =
-                        ::std::string::String::with_capacity(5 + 4); s.push_str("born#");
+                        ::std::string::String::with_capacity(9); s.push_str("born#");
                         rt::key::push_year(& mut s, & dob_year); s }))
                     ],
                 )
@@ -2046,7 +2046,7 @@ impl Db {
                     ],
                     ::std::vec![
                         (":pk", rt::item::s_key({ let mut s =
-                        ::std::string::String::with_capacity(5 + 4); s.push_str("born#");
+                        ::std::string::String::with_capacity(9); s.push_str("born#");
                         rt::key::push_year(& mut s, & dob_year); s })), (":lo",
                         rt::aws_sdk_dynamodb::types::AttributeValue::S(rt::key::key1("",
                         & dob_from))), (":hi",

@@ -164,27 +164,27 @@ pub fn key_string_expr(parts: &[Part], value: &dyn Fn(&ir::Placeholder) -> Strin
         }
         _ => {}
     }
-    // Size the buffer once: the literals, plus each value's own length.
-    let literal: usize = parts
-        .iter()
-        .map(|p| if let Part::Literal(l) = p { l.len() } else { 0 })
-        .sum();
-    let mut capacity = literal.to_string();
+    // Size the buffer once: the literals and fixed-width values, plus each other value's
+    // own length (written as one sum, with no `0 +` for clippy to flag).
+    let mut fixed = 0usize;
+    let mut hints = Vec::new();
     for part in parts {
         match part {
-            Part::Placeholder(ph) if ph.format == PlaceholderFormat::Year => {
-                capacity.push_str(" + 4")
-            }
-            Part::Placeholder(ir::Placeholder {
-                format: PlaceholderFormat::Padded(w),
-                ..
-            }) => capacity.push_str(&format!(" + {}", w + 4)),
-            Part::Placeholder(ph) => {
-                capacity.push_str(&format!(" + rt::key::KeyPart::len_hint({})", value(ph)))
-            }
-            Part::Literal(_) => {}
+            Part::Literal(l) => fixed += l.len(),
+            Part::Placeholder(ph) => match ph.format {
+                PlaceholderFormat::Year => fixed += 4,
+                PlaceholderFormat::Padded(w) => fixed += usize::from(w) + 4,
+                PlaceholderFormat::Value => {
+                    hints.push(format!("rt::key::KeyPart::len_hint({})", value(ph)))
+                }
+            },
         }
     }
+    let capacity = match (fixed, hints.is_empty()) {
+        (0, false) => hints.join(" + "),
+        (n, true) => n.to_string(),
+        (n, false) => format!("{n} + {}", hints.join(" + ")),
+    };
     let mut code = format!("{{ let mut s = ::std::string::String::with_capacity({capacity});");
     for part in parts {
         match part {
