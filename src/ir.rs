@@ -504,14 +504,19 @@ impl Schema {
         }
     }
 
-    /// The key attributes an entity's key on `index` writes itself: a local index's
-    /// partition key is the table's, written by the primary key.
-    pub fn written_key_attributes(&self, index: IndexRef) -> (Option<&str>, Option<&str>) {
-        let (pk, sk) = self.key_attributes(index);
-        match index {
-            IndexRef::Gsi(i) if self.table.indexes[i].local => (None, sk),
-            _ => (Some(pk), sk),
-        }
+    /// The key attributes an entity's key writes as keys: not a local index's partition
+    /// key (the table's, written by the primary key), nor an attribute key (the entity's
+    /// own attribute, written as such).
+    pub fn written_key_attributes(
+        &self,
+        entity: &Entity,
+        key: &EntityKey,
+    ) -> (Option<&str>, Option<&str>) {
+        let (pk, sk) = self.key_attributes(key.index);
+        let local = matches!(key.index, IndexRef::Gsi(i) if self.table.indexes[i].local);
+        let pk = Some(pk).filter(|pk| !local && !entity.attribute_key(pk, &key.pk));
+        let sk = sk.filter(|sk| !key.sk.as_ref().is_some_and(|t| entity.attribute_key(sk, t)));
+        (pk, sk)
     }
 
     /// Every attribute name that belongs to some key (table or index).
@@ -543,6 +548,14 @@ impl Entity {
             ))
             .unwrap_or_else(|| "year".to_string()),
         }
+    }
+
+    /// Whether `template`, for the key attribute `key_attr`, is the entity's attribute of
+    /// that name, whole (`{GameTitle}` for the index key `GameTitle`): an attribute key,
+    /// stored once, as the attribute's own value, not as an escaped copy.
+    pub fn attribute_key(&self, key_attr: &str, template: &Template) -> bool {
+        matches!(template.parts.as_slice(), [Part::Placeholder(ph)]
+            if ph.format == PlaceholderFormat::Value && self.attributes[ph.attr].name == key_attr)
     }
 
     /// The widths an attribute is zero-padded to in the entity's key templates.

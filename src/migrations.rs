@@ -292,15 +292,19 @@ fn derived_key(attribute: &str, t: &ir::Template, e: &ir::Entity) -> DerivedKey 
 
 /// The backfill for a new index: each entity with keys on it gets them computed.
 fn backfill_for(schema: &Schema, gsi: usize) -> Option<Backfill> {
-    let (pk, sk) = schema.key_attributes(IndexRef::Gsi(gsi));
     let entities: Vec<BackfillEntity> = schema
         .entities
         .iter()
         .filter_map(|e| {
             let key = e.key_for(IndexRef::Gsi(gsi))?;
-            let mut set = vec![derived_key(pk, &key.pk, e)];
-            if let (Some(sk), Some(t)) = (sk, &key.sk) {
-                set.push(derived_key(sk, t, e));
+            // Attribute keys are on the items already; a local index's partition key is
+            // the table's.
+            let (pk, sk) = schema.written_key_attributes(e, key);
+            let set: Vec<DerivedKey> = (pk.map(|pk| derived_key(pk, &key.pk, e)).into_iter())
+                .chain(sk.zip(key.sk.as_ref()).map(|(sk, t)| derived_key(sk, t, e)))
+                .collect();
+            if set.is_empty() {
+                return None;
             }
             Some(BackfillEntity {
                 entity: e.name.clone(),

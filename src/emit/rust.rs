@@ -317,17 +317,24 @@ fn placeholder_from_entity(entity: &ir::Entity, ph: &ir::Placeholder) -> String 
 /// The statement that writes one index's key attributes onto an item. For a sparse index,
 /// the attributes are written only when every optional input is present.
 fn key_write(schema: &Schema, entity: &ir::Entity, key: &ir::EntityKey) -> String {
-    let (pk_attr, sk_attr) = schema.written_key_attributes(key.index);
-    let optional: Vec<usize> = {
-        let mut v: Vec<usize> = key
-            .distinct_placeholders()
-            .iter()
-            .map(|ph| ph.attr)
-            .filter(|&a| entity.attributes[a].optional)
-            .collect();
-        v.dedup();
-        v
-    };
+    let (pk_attr, sk_attr) = schema.written_key_attributes(entity, key);
+    // The key attributes this key writes (a local index's partition key and attribute
+    // keys are written otherwise), each with its template.
+    let written: Vec<(&str, &ir::Template)> = pk_attr
+        .map(|a| (a, &key.pk))
+        .into_iter()
+        .chain(sk_attr.zip(key.sk.as_ref()))
+        .collect();
+    // Optional inputs of the written templates: bound once, the keys written only when all
+    // are present (a sparse index).
+    let mut optional: Vec<usize> = written
+        .iter()
+        .flat_map(|(_, t)| t.placeholders())
+        .map(|ph| ph.attr)
+        .filter(|&a| entity.attributes[a].optional)
+        .collect();
+    optional.sort_unstable();
+    optional.dedup();
     let value = |ph: &ir::Placeholder| {
         let attr = &entity.attributes[ph.attr];
         if attr.optional {
@@ -336,22 +343,18 @@ fn key_write(schema: &Schema, entity: &ir::Entity, key: &ir::EntityKey) -> Strin
             format!("&self.{}", attr.field_ident)
         }
     };
-    // A local index's partition key is the table's, written by the primary key.
-    let mut body = pk_attr
-        .map(|pk_attr| {
+    let body: String = written
+        .iter()
+        .map(|(attr, t)| {
             format!(
                 "item.insert({}.to_string(), {});",
-                rust_str(pk_attr),
-                key_value_expr(&key.pk, entity, &value)
+                rust_str(attr),
+                key_value_expr(t, entity, &value)
             )
         })
-        .unwrap_or_default();
-    if let (Some(sk_attr), Some(sk)) = (sk_attr, &key.sk) {
-        body.push_str(&format!(
-            "item.insert({}.to_string(), {});",
-            rust_str(sk_attr),
-            key_value_expr(sk, entity, &value)
-        ));
+        .collect();
+    if body.is_empty() {
+        return String::new();
     }
     if optional.is_empty() {
         return format!("{{ {body} }}");

@@ -31,10 +31,45 @@ pub struct RepoView {
     key_input_checks: Vec<String>,
 }
 
-/// Checks that a padded key input fits its width, for `check_key_inputs`: `?` on a
-/// `(attribute, why)` error.
-fn key_input_checks(entity: &ir::Entity) -> Vec<String> {
+/// String attributes that are index keys themselves (attribute keys): DynamoDB refuses an
+/// empty string in an index key, so writes refuse it first.
+fn string_attribute_keys(schema: &Schema, entity: &ir::Entity) -> Vec<usize> {
+    let mut out: Vec<usize> = entity
+        .keys
+        .iter()
+        .filter(|k| k.index != IndexRef::Primary)
+        .flat_map(|k| {
+            let (pk, sk) = schema.key_attributes(k.index);
+            [Some((pk, &k.pk)), sk.zip(k.sk.as_ref())]
+        })
+        .flatten()
+        .filter(|(attr, t)| entity.attribute_key(attr, t))
+        .filter_map(|(attr, _)| entity.attributes.iter().position(|a| a.name == attr))
+        .filter(|&i| entity.attributes[i].ty == Type::String)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+const EMPTY_INDEX_KEY: &str = "an index key cannot be an empty string";
+
+/// Checks that a padded key input fits its width, and that a string attribute key is not
+/// empty, for `check_key_inputs`: `?` on an `(attribute, why)` error.
+fn key_input_checks(schema: &Schema, entity: &ir::Entity) -> Vec<String> {
     let mut out = Vec::new();
+    for i in string_attribute_keys(schema, entity) {
+        let a = &entity.attributes[i];
+        let (name, f) = (rust_str(&a.name), &a.field_ident);
+        let check = format!(
+            "if v.is_empty() {{ return ::core::result::Result::Err(({name}, {EMPTY_INDEX_KEY:?}.into())); }}"
+        );
+        out.push(if a.optional {
+            format!("if let ::core::option::Option::Some(v) = &self.{f} {{ {check} }}")
+        } else {
+            format!("{{ let v = &self.{f}; {check} }}")
+        });
+    }
     for (i, a) in entity.attributes.iter().enumerate() {
         let name = rust_str(&a.name);
         for w in entity.padded_widths(i) {
@@ -70,7 +105,7 @@ impl RepoView {
             .map(|a| a.name.clone())
             .collect();
         for key in entity.keys.iter().filter(|k| k.sparse) {
-            let (pk, sk) = schema.written_key_attributes(key.index);
+            let (pk, sk) = schema.written_key_attributes(entity, key);
             removable.extend(pk.map(str::to_string));
             removable.extend(sk.map(str::to_string));
         }
@@ -130,7 +165,7 @@ impl RepoView {
                 .unwrap_or_default(),
             touch_body: touch_statements(schema, entity),
             ttl_field: entity.ttl.map(field),
-            key_input_checks: key_input_checks(entity),
+            key_input_checks: key_input_checks(schema, entity),
         }
     }
 }
@@ -139,7 +174,7 @@ impl RepoView {
 fn index_key_attributes(schema: &Schema, entity: &ir::Entity) -> Vec<String> {
     let mut out = Vec::new();
     for k in entity.keys.iter().filter(|k| k.index != IndexRef::Primary) {
-        let (pk, sk) = schema.written_key_attributes(k.index);
+        let (pk, sk) = schema.written_key_attributes(entity, k);
         out.extend(pk.map(str::to_string));
         out.extend(sk.map(str::to_string));
     }
@@ -199,7 +234,7 @@ fn setter_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Set
         SetterKind::Remove => {
             let mut body = format!("self.spec.remove({name});");
             for k in entity.keys_using(setter.attr).filter(|k| k.sparse) {
-                body.push_str(&remove_key_statements(schema, k));
+                body.push_str(&remove_key_statements(schema, entity, k));
             }
             let doc = format!(
                 "Removes `{}` (and the item from any sparse index it feeds).",
@@ -274,6 +309,13 @@ fn set_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Setter
             )
         })
         .collect();
+    if string_attribute_keys(schema, entity).contains(&ai) {
+        body.push_str(&format!(
+            "if {}.is_empty() {{ self.spec.refuse({}, {EMPTY_INDEX_KEY:?}.into()); }}",
+            attr.field_ident,
+            rust_str(&attr.name)
+        ));
+    }
     body.push_str(&set_statement(attr));
     // The key inputs the caller gives must be the stored values, or the key is wrong.
     for &x in &extras {
@@ -289,7 +331,7 @@ fn set_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Setter
         body.push_str(&if_all_present(
             &absent,
             &sets,
-            &remove_key_statements(schema, k),
+            &remove_key_statements(schema, entity, k),
         ));
     }
     let params = std::iter::once(ai)
@@ -351,8 +393,8 @@ fn if_all_present(optional: &[&str], then: &str, otherwise: &str) -> String {
 }
 
 /// Statements removing both key attributes of `k` (the item leaves that sparse index).
-fn remove_key_statements(schema: &Schema, k: &ir::EntityKey) -> String {
-    let (pk_attr, sk_attr) = schema.written_key_attributes(k.index);
+fn remove_key_statements(schema: &Schema, entity: &ir::Entity, k: &ir::EntityKey) -> String {
+    let (pk_attr, sk_attr) = schema.written_key_attributes(entity, k);
     pk_attr
         .into_iter()
         .chain(sk_attr)
@@ -368,7 +410,7 @@ fn set_key_statements(
     spec: &str,
     value_of: &dyn Fn(&Placeholder) -> String,
 ) -> String {
-    let (pk_attr, sk_attr) = schema.written_key_attributes(k.index);
+    let (pk_attr, sk_attr) = schema.written_key_attributes(entity, k);
     let mut out = pk_attr
         .map(|pk_attr| {
             format!(

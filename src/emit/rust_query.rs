@@ -181,7 +181,7 @@ impl QueryParts<'_> {
             .expect("the validator checked the entity is in the index");
         let (pk_attr, sk_attr) = self.schema.key_attributes(self.p.index);
         self.names.push(("#pk".into(), pk_attr.into()));
-        let pk = key_value_expr(&key.pk, self.entity, &|ph| self.value_of(ph));
+        let pk = self.key_value(pk_attr, &key.pk);
         self.values.push((":pk".into(), pk));
         self.condition = "#pk = :pk".into();
         let (Some(sk_attr), Some(sk)) = (sk_attr, &key.sk) else {
@@ -191,7 +191,7 @@ impl QueryParts<'_> {
             SortCondition::None => {}
             SortCondition::Equals => {
                 self.names.push(("#sk".into(), sk_attr.into()));
-                let v = key_value_expr(sk, self.entity, &|ph| self.value_of(ph));
+                let v = self.key_value(sk_attr, sk);
                 self.values.push((":sk".into(), v));
                 self.condition.push_str(" AND #sk = :sk");
             }
@@ -260,8 +260,28 @@ impl QueryParts<'_> {
         }
     }
 
+    /// A key attribute's value for the condition: the template rendered, or for an
+    /// attribute key the attribute's own stored value.
+    fn key_value(&self, key_attr: &str, t: &ir::Template) -> String {
+        match t.parts.as_slice() {
+            [Part::Placeholder(ph)] if self.entity.attribute_key(key_attr, t) => format!(
+                "rt::Attr::to_av(&::std::borrow::ToOwned::to_owned({}))",
+                self.value_of(ph)
+            ),
+            _ => key_value_expr(t, self.entity, &|ph| self.value_of(ph)),
+        }
+    }
+
     /// One bound of a sort-key range: the key up to and including the bounded value.
     fn bound(&self, sk: &ir::Template, range: &Placeholder, param: &str, high: bool) -> String {
+        let sk_attr = self
+            .schema
+            .key_attributes(self.p.index)
+            .1
+            .unwrap_or_default();
+        if self.entity.attribute_key(sk_attr, sk) {
+            return format!("rt::Attr::to_av(&{param})");
+        }
         if template_is_numeric(sk, &self.entity.attributes) {
             return format!(
                 "rt::aws_sdk_dynamodb::types::AttributeValue::N(::std::string::ToString::to_string(&{param}))"

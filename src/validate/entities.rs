@@ -29,6 +29,7 @@ pub(super) fn lower_entities(
         let attributes = lower_attributes(cx, name, &entity.value, table, &type_ident);
         let mut key_spans = Vec::new();
         let keys = lower_keys(cx, name, &entity.value, table, &attributes, &mut key_spans);
+        check_attribute_keys(cx, &entity.value, table, &attributes, &keys);
         check_stamped_keys(cx, &attributes, &keys, &key_spans);
         let find = |role: ir::AttrRole| attributes.iter().position(|a| a.role == role);
         out.push(ir::Entity {
@@ -312,14 +313,8 @@ pub(super) fn reserved_attribute_names(table: &ir::Table) -> BTreeMap<String, &'
     if let Some(sk) = &table.sort_key {
         m.insert(sk.clone(), "sort key");
     }
-    for ix in &table.indexes {
-        if !ix.local {
-            m.insert(ix.partition_key.clone(), "index key attribute");
-        }
-        if let Some(sk) = &ix.sort_key {
-            m.insert(sk.clone(), "index key attribute");
-        }
-    }
+    // Index key attributes may be entity attributes too, as attribute keys (checked with
+    // the keys: `check_attribute_keys`).
     m.insert(table.entity_type_attribute.clone(), "entity-type attribute");
     if let Some(ttl) = &table.ttl_attribute {
         m.insert(ttl.clone(), "TTL attribute (use `ttl: true` on the entity)");

@@ -98,6 +98,64 @@ fn lower_key(
     })
 }
 
+/// An entity attribute named like an index's key attribute is that index's key for the
+/// entity, whole (`{GameTitle}` for the key attribute `GameTitle`): stored once, as the
+/// attribute's own value (string or number), with no escaped copy. Anything else would
+/// write two values to one attribute, or put the entity in an index by accident.
+pub(super) fn check_attribute_keys(
+    cx: &mut Cx,
+    entity: &ast::Entity,
+    table: &ir::Table,
+    attrs: &[ir::Attribute],
+    keys: &[ir::EntityKey],
+) {
+    for (ii, ix) in table.indexes.iter().enumerate() {
+        let key = keys.iter().find(|k| k.index == IndexRef::Gsi(ii));
+        // Each key attribute of the index, with this entity's template for it, if any.
+        let key_attrs = [
+            Some(&ix.partition_key)
+                .filter(|_| !ix.local)
+                .map(|a| (a, key.map(|k| &k.pk))),
+            ix.sort_key
+                .as_ref()
+                .map(|a| (a, key.and_then(|k| k.sk.as_ref()))),
+        ];
+        for (key_attr, template) in key_attrs.into_iter().flatten() {
+            let Some(attr) = attrs.iter().find(|a| &a.name == key_attr) else {
+                continue;
+            };
+            let Some((name, _)) = entity.attributes.iter().find(|(n, _)| &n.value == key_attr)
+            else {
+                continue;
+            };
+            let span = cx.span(name);
+            let whole = template.is_some_and(|t| {
+                matches!(t.parts.as_slice(), [Part::Placeholder(ph)] if ph.format == PlaceholderFormat::Value && &attrs[ph.attr].name == key_attr)
+            });
+            if !whole {
+                let d = Diagnostic::error("dyngen::attribute_key_template", format!("`{key_attr}` is index `{}`'s key attribute and an attribute of this entity, so it must be the entity's key there, whole: `{{{key_attr}}}`", ix.name))
+                    .label(span, "attribute")
+                    .help(format!("give the entity `{}: {{ ... \"{{{key_attr}}}\" }}` as that key, or rename the attribute", ix.name));
+                cx.error(d);
+            } else if !matches!(
+                attr.ty,
+                Type::String | Type::Integer | Type::Enum(_) | Type::Date | Type::Timestamp
+            ) {
+                let d = Diagnostic::error(
+                    "dyngen::attribute_key_type",
+                    format!(
+                        "`{key_attr}` is a {}, which DynamoDB cannot use as an index key",
+                        type_word(&attr.ty)
+                    ),
+                )
+                .label(span, "attribute")
+                .help("an index key attribute holds a string or a number");
+                cx.error(d);
+            }
+        }
+    }
+}
+
 /// An `sk` template exactly when the index has a sort key.
 fn check_sort_template_present(
     cx: &mut Cx,

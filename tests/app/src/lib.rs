@@ -43,6 +43,12 @@ pub mod local_index {
     include!(concat!(env!("OUT_DIR"), "/local_index/rust/dyngen.rs"));
 }
 
+/// Attribute keys: an index keyed by the entity's own attributes (GameScores).
+#[rustfmt::skip]
+pub mod attribute_keys {
+    include!(concat!(env!("OUT_DIR"), "/attribute_keys/rust/dyngen.rs"));
+}
+
 /// A table with a partition key only.
 #[rustfmt::skip]
 pub mod sessions {
