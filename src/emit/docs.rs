@@ -8,6 +8,30 @@ use crate::ir::{self, IndexRef, RelationshipKind, Schema, SortCondition};
 
 pub const PATH: &str = "ACCESS_PATTERNS.md";
 
+/// An entity's key as the review document names it: the index, and what is particular
+/// about the key there (a local index, a sparse key, attribute keys stored as themselves).
+fn index_label(schema: &Schema, e: &ir::Entity, k: &ir::EntityKey) -> String {
+    let mut notes = Vec::new();
+    if matches!(k.index, IndexRef::Gsi(i) if schema.table.indexes[i].local) {
+        notes.push("local");
+    }
+    if k.sparse {
+        notes.push("sparse");
+    }
+    let (pk, sk) = schema.key_attributes(k.index);
+    let attribute_key = e.attribute_key(pk, &k.pk)
+        || sk
+            .zip(k.sk.as_ref())
+            .is_some_and(|(a, t)| e.attribute_key(a, t));
+    if k.index != IndexRef::Primary && attribute_key {
+        notes.push("attribute keys");
+    }
+    match notes.is_empty() {
+        true => schema.index_name(k.index).to_string(),
+        false => format!("{} ({})", schema.index_name(k.index), notes.join(", ")),
+    }
+}
+
 /// A collection's literal sort-key condition as DynamoDB reads it, the bounds quoted
 /// (built piece by piece: neither the attribute name nor a bound is ever searched for
 /// placeholders).
@@ -233,7 +257,7 @@ pub fn emit(schema: &Schema, policies: &[Policy]) -> Result<String, EmitError> {
             e.keys.iter().map(move |k| {
                 minijinja::context! {
                     entity => e.name.clone(),
-                    index => format!("{}{}", schema.index_name(k.index), if k.sparse { " (sparse)" } else { "" }),
+                    index => index_label(schema, e, k),
                     pk => k.pk.source.clone(),
                     sk => k.sk.as_ref().map_or("—".to_string(), |t| t.source.clone()),
                 }

@@ -201,16 +201,9 @@ pub(super) async fn wait_active_held(
     use ::aws_sdk_dynamodb::types::{IndexStatus, TableStatus};
     let started = ::std::time::Instant::now();
     loop {
-        let out = client
-            .describe_table()
-            .table_name(table)
-            .send()
-            .await
-            .map_err(sdk)?;
-        let t = out.table();
-        let ready = t.and_then(|t| t.table_status()) == Some(&TableStatus::Active)
-            && t.map(|t| t.global_secondary_indexes())
-                .unwrap_or_default()
+        let t = describe(client, table).await?;
+        let ready = t.table_status() == Some(&TableStatus::Active)
+            && t.global_secondary_indexes()
                 .iter()
                 .all(|g| g.index_status() == Some(&IndexStatus::Active));
         if ready {
