@@ -6,7 +6,7 @@
 /// Stored as a fixed-width RFC 3339 string, `YYYY-MM-DDTHH:MM:SS.mmmZ`, so that string
 /// order is time order (for years 0000 to 9999). A TTL attribute is the exception: it
 /// is stored as a number of epoch seconds, as DynamoDB's time to live requires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp {
     millis: i64,
 }
@@ -84,6 +84,13 @@ impl Timestamp {
     }
 }
 
+/// `Timestamp(2024-02-29T23:59:59.999Z)`: the instant, readable.
+impl ::std::fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        write!(f, "Timestamp({self})")
+    }
+}
+
 impl ::std::fmt::Display for Timestamp {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         let ms_of_day = self.millis.rem_euclid(86_400_000);
@@ -98,7 +105,7 @@ impl ::std::fmt::Display for Timestamp {
 }
 
 /// A calendar date (proleptic Gregorian), stored as `YYYY-MM-DD`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
     year: i32,
     month: u8,
@@ -183,6 +190,13 @@ impl Date {
         let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
         let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
         Date { year, month, day }
+    }
+}
+
+/// `Date(2024-02-29)`.
+impl ::std::fmt::Debug for Date {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        write!(f, "Date({self})")
     }
 }
 
