@@ -58,6 +58,21 @@ pub struct SchemaFile {
     #[serde(default)]
     #[schemars(with = "std::collections::BTreeMap<String, LintLevel>")]
     pub lints: OrderedMap<Sp<String>, Sp<LintLevel>>,
+    /// Options of the generated Rust.
+    #[serde(default)]
+    #[schemars(with = "Option<RustOptions>")]
+    pub rust: Option<Sp<RustOptions>>,
+}
+
+/// Options of the generated Rust.
+#[derive(Debug, Default, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RustOptions {
+    /// Derive `serde::Serialize` and `Deserialize` on entities, their keys and enums, with
+    /// the field names of the schema (the runtime re-exports serde; timestamps and dates
+    /// are RFC 3339 and ISO strings).
+    #[serde(default)]
+    pub serde: bool,
 }
 
 /// What a lint does when it fires.

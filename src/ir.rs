@@ -16,6 +16,8 @@ pub struct Schema {
     pub relationships: Vec<Relationship>,
     /// Sorted by name.
     pub consumers: Vec<Consumer>,
+    /// Derive serde's traits on entities, keys and enums.
+    pub serde: bool,
 }
 
 /// An application with its own IAM policy.

@@ -44,6 +44,9 @@ mod write;
 
 pub use value::{Date, NumberSet, StringSet, Timestamp};
 
+/// serde, for generated code that derives its traits (`rust: {serde: true}` in the schema).
+pub use serde;
+
 #[cfg(feature = "client")]
 pub use {
     batch::{BatchWrite, batch_get},

@@ -237,3 +237,37 @@ impl HasYear for Timestamp {
 pub type StringSet = ::std::collections::BTreeSet<String>;
 /// A number set (`NS`) of integers; empty is stored as absent, like [`StringSet`].
 pub type NumberSet = ::std::collections::BTreeSet<i64>;
+
+/// RFC 3339 in UTC with milliseconds, as stored (`2024-02-29T23:59:59.999Z`).
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Timestamp::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not a timestamp like 2024-02-29T23:59:59.999Z"
+            ))
+        })
+    }
+}
+
+/// An ISO date (`2024-02-29`).
+impl serde::Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Date::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!("`{text}` is not a date like 2024-02-29"))
+        })
+    }
+}

@@ -41,7 +41,7 @@ pub fn emit(
             let mut text = String::new();
             for attr in &entity.attributes {
                 if let Type::Enum(en) = &attr.ty {
-                    text.push_str(&render("enum.rs.j2", minijinja::context! { en => Serde(EnumView::new(entity, attr, en)) })?);
+                    text.push_str(&render("enum.rs.j2", minijinja::context! { en => Serde(EnumView::new(entity, attr, en, schema.serde)) })?);
                 }
             }
             text.push_str(&render("entity.rs.j2", minijinja::context! { e => Serde(EntityView::new(schema, entity)), table => Serde(table) })?);
@@ -213,6 +213,7 @@ struct EnumView {
     ident: String,
     doc: String,
     variants: Vec<VariantView>,
+    serde: bool,
 }
 
 #[derive(Serialize)]
@@ -222,8 +223,9 @@ struct VariantView {
 }
 
 impl EnumView {
-    fn new(entity: &ir::Entity, attr: &ir::Attribute, en: &ir::EnumType) -> Self {
+    fn new(entity: &ir::Entity, attr: &ir::Attribute, en: &ir::EnumType, serde: bool) -> Self {
         EnumView {
+            serde,
             ident: en.type_ident.clone(),
             doc: format!("Values of `{}.{}`.", entity.name, attr.name),
             variants: en
@@ -249,11 +251,14 @@ struct EntityView {
     primary_pk_from_key: String,
     primary_sk_from_key: String,
     capacity: usize,
+    serde: bool,
 }
 
 #[derive(Serialize)]
 struct KeyFieldView {
     ident: String,
+    /// The name serde gives the field: the schema's (`dob:year` for a year).
+    name: String,
     rust_type: String,
     from_entity: String,
 }
@@ -267,6 +272,7 @@ impl EntityView {
             .iter()
             .map(|ph| KeyFieldView {
                 ident: entity.placeholder_ident(ph),
+                name: format!("{}{}", entity.attributes[ph.attr].name, ph.format.suffix()),
                 rust_type: placeholder_type(entity, ph),
                 from_entity: placeholder_from_entity(entity, ph),
             })
@@ -278,6 +284,7 @@ impl EntityView {
             .map(|k| key_write(schema, entity, k))
             .collect();
         EntityView {
+            serde: schema.serde,
             ident: entity.type_ident.clone(),
             name: entity.name.clone(),
             doc: entity.doc.clone(),

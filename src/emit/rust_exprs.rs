@@ -10,6 +10,8 @@ use crate::validate::template_is_numeric;
 #[derive(Serialize)]
 pub struct FieldView {
     ident: String,
+    /// The attribute's schema name (serde's name for the field).
+    name: String,
     rust_type: String,
     doc: Option<String>,
     put: String,
@@ -96,6 +98,7 @@ pub fn field_view(attr: &ir::Attribute) -> FieldView {
     };
     let (init, param) = constructor(attr);
     FieldView {
+        name: attr.name.clone(),
         ident: ident.clone(),
         rust_type: field_type(attr),
         doc: attr.doc.clone(),

@@ -115,6 +115,7 @@ fn check_all(
         patterns,
         relationships,
         consumers,
+        serde: file.rust.as_ref().is_some_and(|r| r.value.serde),
     };
     crate::names::assign(&mut schema);
     cx.diags.extend(crate::names::check(&schema, &spans));

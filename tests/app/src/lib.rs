@@ -49,6 +49,12 @@ pub mod attribute_keys {
     include!(concat!(env!("OUT_DIR"), "/attribute_keys/rust/dyngen.rs"));
 }
 
+/// serde derives with the schema's names.
+#[rustfmt::skip]
+pub mod serde_names {
+    include!(concat!(env!("OUT_DIR"), "/serde/rust/dyngen.rs"));
+}
+
 /// A table with a partition key only.
 #[rustfmt::skip]
 pub mod sessions {
