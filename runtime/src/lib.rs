@@ -19,6 +19,9 @@ pub mod key;
 pub mod migrate;
 pub mod value;
 
+#[cfg(feature = "time")]
+pub mod time_interop;
+
 #[cfg(feature = "client")]
 mod batch;
 #[cfg(feature = "client")]
