@@ -22,6 +22,9 @@ pub mod value;
 #[cfg(feature = "time")]
 pub mod time_interop;
 
+#[cfg(feature = "chrono")]
+pub mod chrono_interop;
+
 #[cfg(feature = "client")]
 mod batch;
 #[cfg(feature = "client")]
