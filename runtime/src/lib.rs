@@ -25,6 +25,9 @@ pub mod time_interop;
 #[cfg(feature = "chrono")]
 pub mod chrono_interop;
 
+#[cfg(feature = "jiff")]
+pub mod jiff_interop;
+
 #[cfg(feature = "client")]
 mod batch;
 #[cfg(feature = "client")]
