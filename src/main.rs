@@ -71,7 +71,7 @@ struct MigrateArgs {
     /// segments too. A resumed backfill keeps the number it started with.
     #[arg(long, default_value_t = 1)]
     segments: u32,
-    /// Segments this process works at once (default: all of them).
+    /// Segments this process works at once (default: all of them, up to 16).
     #[arg(long)]
     workers: Option<u32>,
     /// Run the backfills of this applied migration again, as a catch-up for items written

@@ -34,7 +34,7 @@ pub struct Options {
     /// every runner that joins it (DynamoDB allows up to 1,000,000). A pass keeps the
     /// number it started with when it is resumed.
     pub segments: u32,
-    /// Segments this process works at once; `None`: all of them.
+    /// Segments this process works at once; `None`: all of them, up to 16.
     pub workers: Option<u32>,
     /// Items per backfill Scan page (`Limit`); `None` lets DynamoDB fill 1 MB pages.
     /// Smaller pages checkpoint more often and spread the write load.

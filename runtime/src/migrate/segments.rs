@@ -279,13 +279,17 @@ async fn item_count(client: &Client, table: &str) -> Result<Option<u64>, Migrate
         .filter(|n| *n > 0))
 }
 
+/// Segments one process works at once unless told (`Options::workers`): enough to hide
+/// request latency, few enough not to open a connection per segment of a large split.
+const DEFAULT_WORKERS: u32 = 16;
+
 /// This process's workers, each claiming and working segments until none can be claimed.
 async fn work_round(shared: &Shared<'_>) -> Result<(), MigrateError> {
     let segments = shared.pass.segments;
     let workers = shared
         .options
         .workers
-        .unwrap_or(segments)
+        .unwrap_or(segments.min(DEFAULT_WORKERS))
         .clamp(1, segments.max(1));
     let futures: Vec<_> = (0..workers)
         .map(|w| Box::pin(worker(shared, w, workers)))
