@@ -92,8 +92,15 @@ async fn seed(client: &aws_sdk_dynamodb::Client, n: usize) -> String {
 /// read, in order (a latency line, not a per-chunk sleep: throughput is not throttled).
 async fn proxy(listener: TcpListener, upstream: String) {
     loop {
-        let Ok((client, _)) = listener.accept().await else {
-            return;
+        // A failed accept (out of file descriptors, say) must not close the proxy for the
+        // connections that follow.
+        let client = match listener.accept().await {
+            Ok((client, _)) => client,
+            Err(e) => {
+                eprintln!("proxy: accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
         };
         let upstream = upstream.clone();
         tokio::spawn(async move {
@@ -181,6 +188,35 @@ async fn worker(args: &[String]) {
     println!("{} {}", report.backfilled, cpu_ms());
 }
 
+/// How many items each parallel-scan segment holds (DynamoDB Local's split need not be
+/// even, and the pass lasts as long as its largest segment).
+async fn segment_sizes(client: &aws_sdk_dynamodb::Client, table: &str, segments: u32) -> Vec<i32> {
+    let mut out = Vec::new();
+    for s in 0..segments {
+        let mut count = 0;
+        let mut start = None;
+        loop {
+            let page = client
+                .scan()
+                .table_name(table)
+                .segment(s as i32)
+                .total_segments(segments as i32)
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .unwrap();
+            count += page.count();
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                break;
+            }
+        }
+        out.push(count);
+    }
+    out
+}
+
 /// Runs `processes` workers on a fresh table; returns (seconds, items changed, CPU ms).
 async fn measure(
     client: &aws_sdk_dynamodb::Client,
@@ -191,6 +227,12 @@ async fn measure(
     workers: u32,
 ) -> (f64, u64, u64) {
     let table = seed(client, n).await;
+    if segments > 1 {
+        println!(
+            "<!-- {segments} segments hold {:?} items -->",
+            segment_sizes(client, &table, segments).await
+        );
+    }
     let exe = std::env::current_exe().unwrap();
     let start = Instant::now();
     let children: Vec<_> = (0..processes)
