@@ -1548,8 +1548,8 @@ impl rt::Entity for Invitation {
         }
     }
 
-    fn expired(&self, now: rt::Timestamp) -> bool {
-        rt::ttl_passed(self.expires_at, now)
+    fn expires_at(&self) -> ::core::option::Option<rt::Timestamp> {
+        self.expires_at
     }
 }
 

@@ -46,12 +46,10 @@ pub trait Entity: Sized + Clone {
     fn stamp(&mut self, now: Timestamp, creating: bool, version: Option<i64>);
     /// Starts the typed update of the item with this key.
     fn update_builder(table: &Table, key: Self::Key) -> Self::Update<'_>;
-    /// Whether the item's time to live has passed at `now` (its TTL, in the epoch seconds
-    /// DynamoDB compares, is not after `now`'s): such an item is deleted by DynamoDB within
-    /// days, and reads skip it. Entities without a TTL never expire.
-    fn expired(&self, now: Timestamp) -> bool {
-        let _ = now;
-        false
+    /// The item's time to live, if the entity has one and it is set: past it
+    /// ([`ttl_passed`]), DynamoDB deletes the item within days, and reads skip it.
+    fn expires_at(&self) -> Option<Timestamp> {
+        None
     }
     /// Checks the values keys are built from against what a key can hold (a zero-padded
     /// number's width); `Err((attribute, why))` makes a write [`crate::Error::InvalidKey`]
@@ -61,7 +59,8 @@ pub trait Entity: Sized + Clone {
     }
 }
 
-/// The TTL rule of [`Entity::expired`] for one value.
+/// Whether a time to live has passed at `now`: DynamoDB compares epoch seconds, and an
+/// item whose TTL is not after now is expired.
 pub fn ttl_passed(ttl: Option<Timestamp>, now: Timestamp) -> bool {
     ttl.is_some_and(|t| t.unix_millis().div_euclid(1000) <= now.unix_millis().div_euclid(1000))
 }

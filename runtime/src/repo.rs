@@ -94,16 +94,23 @@ impl<'a, E: Entity> Repo<'a, E> {
             false,
         )
         .await?;
-        let now = crate::value::Timestamp::now();
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             let value = E::from_item_owned(item)?;
-            if !value.expired(now) {
+            if !expired(&value) {
                 out.push(value);
             }
         }
         Ok(out)
     }
+}
+
+/// Whether a read value's time to live has passed (the clock is read only for a value that
+/// has one).
+fn expired<E: Entity>(value: &E) -> bool {
+    value
+        .expires_at()
+        .is_some_and(|t| crate::entity::ttl_passed(Some(t), crate::value::Timestamp::now()))
 }
 
 /// Shows a key for messages: `(pk, sk)`.
@@ -167,7 +174,7 @@ pub async fn get<E: Entity>(db: &Table, key: Item, consistent: bool) -> Result<O
     match out.item {
         Some(item) => {
             let value = E::from_item_owned(item)?;
-            Ok((!value.expired(crate::value::Timestamp::now())).then_some(value))
+            Ok((!expired(&value)).then_some(value))
         }
         None => Ok(None),
     }

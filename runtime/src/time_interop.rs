@@ -5,17 +5,7 @@
 
 use crate::value::{Date, Timestamp};
 
-/// A `time` value that a `Timestamp` or `Date` cannot hold (outside years 0000–9999).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OutOfRange;
-
-impl std::fmt::Display for OutOfRange {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("outside years 0000 to 9999")
-    }
-}
-
-impl std::error::Error for OutOfRange {}
+pub use crate::value::OutOfRange;
 
 impl From<Timestamp> for time::OffsetDateTime {
     fn from(t: Timestamp) -> Self {

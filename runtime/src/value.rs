@@ -247,12 +247,11 @@ impl serde::Serialize for Timestamp {
 
 impl<'de> serde::Deserialize<'de> for Timestamp {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Timestamp::parse(&text).ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "`{text}` is not a timestamp like 2024-02-29T23:59:59.999Z"
-            ))
-        })
+        from_text(
+            d,
+            Timestamp::parse,
+            "a timestamp like 2024-02-29T23:59:59.999Z",
+        )
     }
 }
 
@@ -265,9 +264,29 @@ impl serde::Serialize for Date {
 
 impl<'de> serde::Deserialize<'de> for Date {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Date::parse(&text).ok_or_else(|| {
-            serde::de::Error::custom(format!("`{text}` is not a date like 2024-02-29"))
-        })
+        from_text(d, Date::parse, "a date like 2024-02-29")
     }
 }
+
+/// Reads a value from its text with `parse`, naming the text and `what` was expected.
+fn from_text<'de, D: serde::Deserializer<'de>, T>(
+    d: D,
+    parse: fn(&str) -> Option<T>,
+    what: &str,
+) -> Result<T, D::Error> {
+    use serde::Deserialize;
+    let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+    parse(&text).ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not {what}")))
+}
+
+/// A value that a `Timestamp` or `Date` cannot hold (outside years 0000–9999).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutOfRange;
+
+impl std::fmt::Display for OutOfRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("outside years 0000 to 9999")
+    }
+}
+
+impl std::error::Error for OutOfRange {}

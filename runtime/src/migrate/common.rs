@@ -261,6 +261,23 @@ pub(super) fn condition_failures(
     }
 }
 
+/// One item, read consistently (`None` when there is none).
+pub(super) async fn read_item(
+    client: &Client,
+    table: &str,
+    key: HashMap<String, AttributeValue>,
+) -> Result<Option<HashMap<String, AttributeValue>>, MigrateError> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(key))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(sdk)?;
+    Ok(out.item)
+}
+
 /// DescribeTable's description of `table`.
 pub(super) async fn describe(
     client: &Client,

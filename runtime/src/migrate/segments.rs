@@ -14,7 +14,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::common::{
-    Keys, MigrateError, Options, PassProgress, describe, join_all, now_millis, sdk, seq, settled,
+    Keys, MigrateError, Options, PassProgress, describe, join_all, now_millis, read_item, sdk, seq,
+    settled,
 };
 use super::lease::{Held, Lease};
 use super::model::Migration;
@@ -105,15 +106,8 @@ pub(super) async fn open_pass(
     table: &str,
     keys: &Keys,
 ) -> Result<Option<Pass>, MigrateError> {
-    let out = client
-        .get_item()
-        .table_name(table)
-        .set_key(Some(keys.open_pass()))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(sdk)?;
-    Ok(out.item().and_then(Pass::from_item))
+    let item = read_item(client, table, keys.open_pass()).await?;
+    Ok(item.as_ref().and_then(Pass::from_item))
 }
 
 /// What the workers of one process share.
@@ -239,16 +233,9 @@ impl<'a> Shared<'a> {
             if self.known_done(s) {
                 continue;
             }
-            let out = self
-                .client
-                .get_item()
-                .table_name(self.table)
-                .set_key(Some(self.pass.checkpoint(self.keys, s)))
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(sdk)?;
-            if out.item().is_some_and(|i| i.contains_key("done")) {
+            let checkpoint = self.pass.checkpoint(self.keys, s);
+            let item = read_item(self.client, self.table, checkpoint).await?;
+            if item.is_some_and(|i| i.contains_key("done")) {
                 self.mark_done(s);
             } else {
                 return Ok(false);

@@ -273,26 +273,19 @@ pub(super) async fn create_index(
     let started = ::std::time::Instant::now();
     loop {
         wait_active_held(client, table, options, held).await?;
-        if index_exists(client, table, &ix.name).await? {
+        let desc = describe(client, table).await?;
+        let exists = (desc.global_secondary_indexes().iter())
+            .any(|g| g.index_name() == Some(ix.name.as_str()));
+        if exists {
             return wait_active_held(client, table, options, held).await;
         }
-        let desc = client
-            .describe_table()
-            .table_name(table)
-            .send()
-            .await
-            .map_err(sdk)?;
         // An on-demand table reports zero provisioned capacity (and DynamoDB Local reports
         // no billing mode at all), so capacity is what tells them apart.
-        let on_demand = desc
-            .table()
-            .and_then(|t| t.billing_mode_summary())
-            .and_then(|b| b.billing_mode())
+        let on_demand = desc.billing_mode_summary().and_then(|b| b.billing_mode())
             == Some(&::aws_sdk_dynamodb::types::BillingMode::PayPerRequest);
         let provisioned = !on_demand
             && desc
-                .table()
-                .and_then(|t| t.provisioned_throughput())
+                .provisioned_throughput()
                 .and_then(|p| p.read_capacity_units())
                 .unwrap_or(0)
                 > 0;
@@ -304,7 +297,7 @@ pub(super) async fn create_index(
             action = action.key_schema(key_schema(&sk.name, KeyType::Range)?);
         }
         if provisioned {
-            let p = desc.table().and_then(|t| t.provisioned_throughput());
+            let p = desc.provisioned_throughput();
             let c = (
                 p.and_then(|p| p.read_capacity_units()).unwrap_or(1).max(1),
                 p.and_then(|p| p.write_capacity_units()).unwrap_or(1).max(1),

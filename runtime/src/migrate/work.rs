@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::backfill::write_keys;
 use super::code::{EachItem, ItemChange};
-use super::common::{Keys, MigrateError, condition_failures, sdk, settled};
+use super::common::{Keys, MigrateError, condition_failures, read_item, sdk, settled};
 use super::model::Backfill;
 
 /// The attribute a code step's writes carry: the name of the last code migration that
@@ -98,7 +98,7 @@ async fn run_code(
             return Ok(true);
         }
         // Changed or deleted meanwhile: read it again and decide again.
-        match read(client, table, key).await? {
+        match read_item(client, table, key).await? {
             Some(fresh) => item = fresh,
             None => return Ok(false),
         }
@@ -108,22 +108,6 @@ async fn run_code(
         key: keys.describe(&keys.key_of(&item)),
         message: format!("the item kept changing under the step ({ATTEMPTS} attempts)"),
     })
-}
-
-async fn read(
-    client: &Client,
-    table: &str,
-    key: HashMap<String, AttributeValue>,
-) -> Result<Option<HashMap<String, AttributeValue>>, MigrateError> {
-    let out = client
-        .get_item()
-        .table_name(table)
-        .set_key(Some(key))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(sdk)?;
-    Ok(out.item().cloned())
 }
 
 /// One conditional write of a code step: only if the item is still there, not yet changed

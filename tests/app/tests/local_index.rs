@@ -121,3 +121,37 @@ async fn local_indexes_are_created_with_the_table_and_read_consistently() {
         ["ada", "bob"]
     );
 }
+
+/// A setter given a number its zero-padded keys cannot hold fails before the request, and
+/// the item is unchanged.
+#[tokio::test]
+async fn a_setter_refuses_a_number_too_wide_for_its_padding() {
+    let db = Db::new(common::client()).with_table_name(common::table("lsi-pad"));
+    db.migrate(&Default::default()).await.unwrap();
+    let stored = db
+        .score()
+        .create(&Score::new("ada", "go", 7))
+        .await
+        .unwrap();
+    let key = stored.key();
+    for bad in [-1i64, 1_000_000_000] {
+        let err = db
+            .score()
+            .update(&key)
+            .set_points(bad)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                dyngen_runtime::Error::InvalidKey {
+                    attribute: "points",
+                    ..
+                }
+            ),
+            "{bad}: {err:?}"
+        );
+    }
+    assert_eq!(db.score().get(&key).await.unwrap(), Some(stored));
+}
