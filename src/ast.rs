@@ -248,11 +248,33 @@ pub struct Entity {
     #[serde(default)]
     #[schemars(with = "Option<bool>")]
     pub ttl: Option<Sp<bool>>,
+    /// Unique constraints: each entry is an attribute, or a list of attributes whose values
+    /// together belong to at most one item (guard items kept in the same transaction).
+    #[serde(default)]
+    #[schemars(with = "Vec<UniqueSpec>")]
+    pub unique: Vec<Sp<UniqueSpec>>,
     /// Lints this entity allows (e.g. `[key_prefix_collision]`): warnings about it are not
     /// shown.
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub allow: Vec<Sp<String>>,
+}
+
+/// One unique constraint: an attribute, or a list of attributes unique together.
+#[derive(Debug, Clone, serde::Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum UniqueSpec {
+    One(String),
+    Together(Vec<String>),
+}
+
+impl UniqueSpec {
+    pub fn attributes(&self) -> Vec<&str> {
+        match self {
+            UniqueSpec::One(a) => vec![a.as_str()],
+            UniqueSpec::Together(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 #[derive(Debug, serde::Deserialize, JsonSchema)]
@@ -312,6 +334,11 @@ pub struct AttributeSpec {
     /// Documentation copied onto the generated field.
     #[serde(default)]
     pub doc: Option<String>,
+    /// No two items of the entity hold the same value (absent values excepted): a guard
+    /// item per value, written in the same transaction as the item.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub unique: Option<Sp<bool>>,
 }
 
 impl<'de> Deserialize<'de> for Attribute {

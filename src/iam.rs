@@ -53,6 +53,26 @@ pub fn entity_op_actions(op: EntityOp) -> &'static [&'static str] {
     }
 }
 
+/// The actions an operation on an entity with unique constraints adds: its guard items
+/// are claimed with PutItem and released with DeleteItem, and a put, an update or a
+/// delete first reads the item to know its guards.
+pub fn guard_op_actions(op: EntityOp) -> &'static [&'static str] {
+    match op {
+        EntityOp::Create => &["PutItem"],
+        EntityOp::Put | EntityOp::Update => &["DeleteItem", "GetItem", "PutItem"],
+        EntityOp::Delete => &["DeleteItem", "GetItem"],
+        _ => &[],
+    }
+}
+
+/// The partition-key prefix of an entity's guard items (`#dyngen#unique#User#*`), when
+/// the entity name leaves it a plain prefix.
+fn guard_prefix(entity: &crate::ir::Entity) -> Option<String> {
+    let mut p = String::from("#dyngen#unique#");
+    dyngen_runtime::key::push_escaped(&mut p, &entity.name);
+    (!p.contains(['*', '?', '$'])).then(|| format!("{p}#*"))
+}
+
 /// Every item action the generated `Db` exposes for any entity (repositories, batches,
 /// transactions with their condition checks).
 pub const ALL_ITEM_ACTIONS: &[&str] = &[
@@ -164,16 +184,23 @@ pub fn consumer_policies(schema: &Schema) -> Vec<Policy> {
         .map(|c| {
             let mut statements = Vec::new();
             let mut actions: BTreeSet<&'static str> = BTreeSet::new();
-            for (_, ops) in &c.entity_ops {
+            let mut guarded = Vec::new();
+            for (e, ops) in &c.entity_ops {
+                let entity = &schema.entities[*e];
                 for op in ops {
                     actions.extend(entity_op_actions(*op));
+                    if !entity.uniques.is_empty() && !guard_op_actions(*op).is_empty() {
+                        actions.extend(guard_op_actions(*op));
+                        guarded.push(guard_prefix(entity));
+                    }
                 }
             }
             if !actions.is_empty() {
                 let prefixes = c
                     .entity_ops
                     .iter()
-                    .map(|(e, _)| constant_prefix(&schema.entities[*e].primary_key().pk));
+                    .map(|(e, _)| constant_prefix(&schema.entities[*e].primary_key().pk))
+                    .chain(guarded);
                 statements.push(Statement {
                     sid: "Items".into(),
                     actions: actions.into_iter().collect(),

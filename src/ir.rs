@@ -117,6 +117,17 @@ pub struct Entity {
     pub ttl: Option<usize>,
     /// The update builder's setters, named by [`crate::names`].
     pub setters: Vec<Setter>,
+    /// Unique constraints, attribute-level ones first, then the entity's list.
+    pub uniques: Vec<Unique>,
+}
+
+/// Attributes whose values, together, belong to at most one item of the entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unique {
+    /// The attributes' names joined by `+`: the name in guard keys and errors.
+    pub name: String,
+    /// Positions in the entity's `attributes`.
+    pub attrs: Vec<usize>,
 }
 
 /// One method of an entity's update builder.

@@ -80,6 +80,13 @@ impl BatchWrite<'_> {
     /// version included: use batches for new items and bulk loads, and `put` or a
     /// transaction where an item may exist.
     pub fn put<E: Entity>(mut self, value: &E) -> Self {
+        if !E::UNIQUE.is_empty() {
+            self.refused.get_or_insert(Error::UniqueGuardsUnsupported {
+                entity: E::ENTITY_TYPE,
+                operation: "a batch put",
+            });
+            return self;
+        }
         let item = match as_created(value) {
             Ok((_, item)) => item,
             Err(e) => {
@@ -98,6 +105,13 @@ impl BatchWrite<'_> {
     }
     /// Deletes an item (no error if it is absent).
     pub fn delete<K: EntityKey>(mut self, key: &K) -> Self {
+        if K::GUARDED {
+            self.refused.get_or_insert(Error::UniqueGuardsUnsupported {
+                entity: K::ENTITY_TYPE,
+                operation: "a batch delete",
+            });
+            return self;
+        }
         let del = ::aws_sdk_dynamodb::types::DeleteRequest::builder()
             .set_key(Some(key.to_key_item()))
             .build();

@@ -28,6 +28,9 @@ pub trait Entity: Sized + Clone {
     const UPDATED_AT: Option<&'static str>;
     /// The optimistic-locking version attribute, if any.
     const VERSION: Option<&'static str>;
+    /// The entity's unique constraints: their guard items are kept in the same transaction
+    /// as every write ([`crate::unique`]).
+    const UNIQUE: &'static [crate::unique::Unique] = &[];
     /// The item: attributes, every derived key attribute and the entity type.
     fn to_item(&self) -> Item;
     /// Reads an item, copying its values.
@@ -81,6 +84,8 @@ pub enum CreatedAtKeys {
 pub trait EntityKey {
     /// The value of the entity-type attribute on the entity's items.
     const ENTITY_TYPE: &'static str;
+    /// Whether the entity has unique constraints (its deletes must release guards).
+    const GUARDED: bool = false;
     /// The key attributes as stored.
     fn to_key_item(&self) -> Item;
 }

@@ -42,6 +42,20 @@ pub enum Error {
         attribute: &'static str,
         reason: String,
     },
+    /// A unique constraint's value is held by another item.
+    UniqueViolation {
+        entity: &'static str,
+        /// The constraint: its attributes joined by `+`.
+        constraint: &'static str,
+        attributes: &'static [&'static str],
+    },
+    /// A write that cannot keep an entity's unique guards, refused before any request:
+    /// batches take no conditions, and a transaction cannot read the values whose guards
+    /// a put, an update or a delete by key would move.
+    UniqueGuardsUnsupported {
+        entity: &'static str,
+        operation: &'static str,
+    },
     /// An item read from the table does not fit its entity.
     InvalidItem(ItemError),
     /// A cursor from another access pattern was passed to this one.
@@ -108,13 +122,16 @@ impl ::std::fmt::Display for Error {
             ),
             Error::EmptyUpdate { entity } => write!(f, "update of {entity} changes nothing"),
             Error::InvalidUpdate { entity, reason } => {
-                write!(f, "invalid update of {entity}: {reason}")
+                write!(f, "invalid {entity} update: {reason}")
             }
             Error::InvalidKey {
                 entity,
                 attribute,
                 reason,
             } => write!(f, "invalid key of {entity}: `{attribute}`: {reason}"),
+            Error::UniqueViolation { .. } | Error::UniqueGuardsUnsupported { .. } => {
+                self.fmt_unique(f)
+            }
             Error::InvalidItem(e) => write!(f, "{e}"),
             Error::CursorMismatch { expected, found } => {
                 write!(f, "cursor belongs to pattern `{found}`, not `{expected}`")
@@ -123,10 +140,8 @@ impl ::std::fmt::Display for Error {
                 write!(f, "cursor belongs to a `{pattern}` query with other inputs")
             }
             Error::InvalidRange { pattern } => {
-                write!(
-                    f,
-                    "`{pattern}`: the range's lower bound is above its upper bound"
-                )
+                let why = "the range's lower bound is above its upper bound";
+                write!(f, "`{pattern}`: {why}")
             }
             Error::InvalidCursor => f.write_str("the cursor is not one dyngen produced"),
             Error::BatchIncomplete {
@@ -153,6 +168,24 @@ impl ::std::fmt::Display for Error {
             }
             Error::Migration(m) => write!(f, "migration: {m}"),
             Error::Sdk(e) => write_sdk_error(f, e),
+        }
+    }
+}
+
+impl Error {
+    fn fmt_unique(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Error::UniqueViolation {
+                entity, constraint, ..
+            } => write!(
+                f,
+                "{entity}: the `{constraint}` value is taken by another item"
+            ),
+            Error::UniqueGuardsUnsupported { entity, operation } => write!(
+                f,
+                "{entity} has unique constraints: {operation} cannot keep their guards (use the repository's own write)"
+            ),
+            _ => Ok(()),
         }
     }
 }

@@ -35,6 +35,8 @@ mod entity;
 #[cfg(feature = "client")]
 mod error;
 #[cfg(feature = "client")]
+mod guarded;
+#[cfg(feature = "client")]
 pub mod item;
 #[cfg(feature = "local")]
 pub mod local;
@@ -46,6 +48,8 @@ mod repo;
 mod table;
 #[cfg(feature = "client")]
 mod transaction;
+#[cfg(feature = "client")]
+pub mod unique;
 #[cfg(feature = "client")]
 mod update;
 #[cfg(feature = "client")]
@@ -69,6 +73,7 @@ pub use {
     repo::{Expr, Repo, describe_key},
     table::{BatchRetry, Table, TableDesign},
     transaction::Transaction,
+    unique::Unique,
     update::{IntoUpdate, UpdateSpec, update},
 };
 

@@ -182,6 +182,9 @@ pub async fn get<E: Entity>(db: &Table, key: Item, consistent: bool) -> Result<O
 
 /// Deletes one item; returns it as it was, if it existed.
 pub async fn delete<E: Entity>(db: &Table, key: Item) -> Result<Option<E>, Error> {
+    if !E::UNIQUE.is_empty() {
+        return crate::guarded::delete(db, key).await;
+    }
     let out = db
         .client()
         .delete_item()

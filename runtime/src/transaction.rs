@@ -5,15 +5,18 @@ use crate::error::{CancellationReason, Error, sdk};
 use crate::item::Item;
 use crate::repo::Expr;
 use crate::table::Table;
+use crate::unique::{GuardTable, Role, Unique, guard_moves, unchanged_since};
 use crate::update::IntoUpdate;
 use crate::value::Timestamp;
-use crate::write::{PutCase, as_created, key_not_taken, put_parts};
+use crate::write::{PutCase, as_created, item_of, key_not_taken, put_parts};
 
 /// Actions over any entities, applied all or nothing.
 pub struct Transaction<'a> {
     db: &'a Table,
     items: Vec<::aws_sdk_dynamodb::types::TransactWriteItem>,
     labels: Vec<String>,
+    /// The unique constraint each action claims a guard for, if it does.
+    claims: Vec<Option<(&'static str, Unique)>>,
     /// An action that could not be built (a value DynamoDB would reject).
     refused: Option<Error>,
 }
@@ -25,6 +28,7 @@ impl Table {
             db: self,
             items: Vec::new(),
             labels: Vec::new(),
+            claims: Vec::new(),
             refused: None,
         }
     }
@@ -43,7 +47,40 @@ impl<'a> Transaction<'a> {
         if let Ok(item) = item {
             self.items.push(item);
             self.labels.push(label);
+            self.claims.push(None);
         }
+    }
+
+    /// Adds the guard writes of a value's unique constraints (claims when `claim`,
+    /// releases otherwise).
+    fn guards<E: Entity>(mut self, item: &Item, claim: bool) -> Self {
+        let owner = GuardTable::of(E::DESIGN, self.db.table_name()).owner(item);
+        let (old, new) = if claim {
+            (None, Some(item))
+        } else {
+            (Some(item), None)
+        };
+        let moves = guard_moves(
+            &GuardTable::of(E::DESIGN, self.db.table_name()),
+            E::ENTITY_TYPE,
+            E::UNIQUE,
+            &owner,
+            old,
+            new,
+        );
+        for (action, role) in moves {
+            let (label, claim) = match role {
+                Role::Claim(u) => (
+                    format!("claim unique {}.{}", E::ENTITY_TYPE, u.name),
+                    Some((E::ENTITY_TYPE, u)),
+                ),
+                _ => (format!("release unique guard of {}", E::ENTITY_TYPE), None),
+            };
+            self.items.push(action);
+            self.labels.push(label);
+            self.claims.push(claim);
+        }
+        self
     }
 
     /// Creates an item; cancels the transaction if its key is taken.
@@ -52,6 +89,9 @@ impl<'a> Transaction<'a> {
             Ok((_, item)) => item,
             Err(e) => return self.refuse(e),
         };
+        if !E::UNIQUE.is_empty() {
+            self = self.guards::<E>(&item, true);
+        }
         let (cond, names) = key_not_taken::<E>();
         let put = ::aws_sdk_dynamodb::types::Put::builder()
             .table_name(self.db.table_name())
@@ -74,6 +114,12 @@ impl<'a> Transaction<'a> {
     /// `createdAt`, the value's `createdAt` must equal the stored one (the action fails
     /// otherwise) and a new item is written with the value's.
     pub fn put<E: Entity>(self, value: &E) -> Self {
+        if !E::UNIQUE.is_empty() {
+            return self.refuse(Error::UniqueGuardsUnsupported {
+                entity: E::ENTITY_TYPE,
+                operation: "a transaction's put",
+            });
+        }
         let expected = value.version();
         let mut stamped = value.clone();
         let case = match E::CREATED_AT_KEYS {
@@ -105,6 +151,16 @@ impl<'a> Transaction<'a> {
     /// Applies a typed update: a generated update builder, with its setters called.
     pub fn update<U: IntoUpdate>(self, update: U) -> Self {
         let (key, spec) = update.into_parts();
+        match spec.unique_changes::<U::Entity>() {
+            Ok(changes) if changes.is_empty() => {}
+            Ok(_) => {
+                return self.refuse(Error::UniqueGuardsUnsupported {
+                    entity: <U::Entity as Entity>::ENTITY_TYPE,
+                    operation: "a transaction's update of a unique attribute",
+                });
+            }
+            Err(e) => return self.refuse(e),
+        }
         let mut expr = Expr::default();
         match spec.expression::<U::Entity>(&mut expr) {
             Ok((update, cond)) => self.update_item(
@@ -151,8 +207,15 @@ impl<'a> Transaction<'a> {
         self
     }
 
-    /// Deletes an item (no error if it is absent).
+    /// Deletes an item (no error if it is absent). An entity with unique constraints is
+    /// deleted with [`Transaction::delete_value`], which knows the guards to release.
     pub fn delete<K: EntityKey>(mut self, key: &K) -> Self {
+        if K::GUARDED {
+            return self.refuse(Error::UniqueGuardsUnsupported {
+                entity: K::ENTITY_TYPE,
+                operation: "a transaction's delete by key",
+            });
+        }
         let del = ::aws_sdk_dynamodb::types::Delete::builder()
             .table_name(self.db.table_name())
             .set_key(Some(key.to_key_item()))
@@ -164,6 +227,37 @@ impl<'a> Transaction<'a> {
         });
         self.push(format!("delete {}", K::ENTITY_TYPE), item);
         self
+    }
+
+    /// Deletes the item `value` was read as, releasing the guards of its unique values: the
+    /// action fails (cancelling the transaction) unless the stored item still holds those
+    /// values.
+    pub fn delete_value<E: Entity>(mut self, value: &E) -> Self {
+        let item = match item_of(value) {
+            Ok(item) => item,
+            Err(e) => return self.refuse(e),
+        };
+        let mut expr = Expr::default();
+        let mut parts = vec![format!(
+            "attribute_exists({})",
+            expr.name(E::DESIGN.partition_key)
+        )];
+        parts.extend(unchanged_since(&mut expr, E::UNIQUE, &item));
+        let (names, values) = expr.into_maps();
+        let del = ::aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(self.db.table_name())
+            .set_key(Some(value.key_item()))
+            .condition_expression(parts.join(" AND "))
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build();
+        let action = del.map(|d| {
+            ::aws_sdk_dynamodb::types::TransactWriteItem::builder()
+                .delete(d)
+                .build()
+        });
+        self.push(format!("delete {}", E::ENTITY_TYPE), action);
+        self.guards::<E>(&item, false)
     }
 
     /// Requires an item to exist (`true`) or not (`false`) for the transaction to apply.
@@ -216,6 +310,21 @@ impl<'a> Transaction<'a> {
             Ok(_) => Ok(()),
             Err(e) => match e.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(c)) => {
+                    let taken = c
+                        .cancellation_reasons()
+                        .iter()
+                        .zip(&self.claims)
+                        .find(|(r, claim)| {
+                            claim.is_some() && r.code() == Some("ConditionalCheckFailed")
+                        })
+                        .and_then(|(_, claim)| *claim);
+                    if let Some((entity, u)) = taken {
+                        return Err(Error::UniqueViolation {
+                            entity,
+                            constraint: u.name,
+                            attributes: u.attributes,
+                        });
+                    }
                     let reasons = c
                         .cancellation_reasons()
                         .iter()

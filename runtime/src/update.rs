@@ -186,6 +186,40 @@ impl UpdateSpec {
 
     /// The update and condition expressions for this update on an existing item of `E`.
     pub fn expression<E: Entity>(&self, expr: &mut Expr) -> Result<(String, String), Error> {
+        self.expression_with::<E>(expr, &[])
+    }
+
+    /// The values this update gives `E`'s constrained attributes (`None`: removed), if it
+    /// changes any; a change other than set or remove cannot be guarded.
+    pub(crate) fn unique_changes<E: Entity>(
+        &self,
+    ) -> Result<Vec<(&'static str, Option<AttributeValue>)>, Error> {
+        let (actions, _) = self.resolve::<E>()?;
+        let constrained = |n: &str| E::UNIQUE.iter().any(|u| u.attributes.contains(&n));
+        let mut out = Vec::new();
+        for (name, action) in actions.into_iter().filter(|(n, _)| constrained(n)) {
+            match action {
+                Action::Set(v) => out.push((name, Some(v))),
+                Action::Remove => out.push((name, None)),
+                _ => {
+                    return Err(Error::InvalidUpdate {
+                        entity: E::ENTITY_TYPE,
+                        reason: format!(
+                            "`{name}` is unique: it can be set or removed, not changed in place"
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// As [`UpdateSpec::expression`], with `extra` conditions joined to the condition.
+    pub(crate) fn expression_with<E: Entity>(
+        &self,
+        expr: &mut Expr,
+        extra: &[String],
+    ) -> Result<(String, String), Error> {
         let (actions, guards) = self.resolve::<E>()?;
         let mut sets: Vec<String> = Vec::new();
         let mut removes: Vec<String> = Vec::new();
@@ -242,6 +276,10 @@ impl UpdateSpec {
         if let (Some(ver), Some(v)) = (E::VERSION, self.expect_version) {
             cond.push_str(&format!(" AND {}", version_matches(expr, ver, v)));
         }
+        for e in extra {
+            cond.push_str(" AND ");
+            cond.push_str(e);
+        }
         Ok((update.join(" "), cond))
     }
 
@@ -253,6 +291,12 @@ impl UpdateSpec {
 
 /// Applies an update to an existing item and returns the item as stored afterwards.
 pub async fn update<E: Entity>(db: &Table, key: Item, spec: &UpdateSpec) -> Result<E, Error> {
+    if !E::UNIQUE.is_empty() {
+        let changes = spec.unique_changes::<E>()?;
+        if !changes.is_empty() {
+            return crate::guarded::update(db, key, spec, changes).await;
+        }
+    }
     let mut expr = Expr::default();
     let (update, cond) = spec.expression::<E>(&mut expr)?;
     let res = send_update(db, key.clone(), update, Some(cond), expr).await;

@@ -74,6 +74,9 @@ pub(crate) fn key_not_taken<E: Entity>()
 
 /// Creates an item; fails with [`Error::AlreadyExists`] if its key is taken.
 pub async fn create<E: Entity>(db: &Table, value: &E) -> Result<E, Error> {
+    if !E::UNIQUE.is_empty() {
+        return crate::guarded::create(db, value).await;
+    }
     let (stored, item) = as_created(value)?;
     let (cond, names) = key_not_taken::<E>();
     let res = db
@@ -222,6 +225,9 @@ fn put_condition<E: Entity>(
 /// primary key, where the value's own names the item); with a version attribute, the
 /// stored version must equal the value's (a missing one counts as 0).
 pub async fn put<E: Entity>(db: &Table, value: &E) -> Result<E, Error> {
+    if !E::UNIQUE.is_empty() {
+        return crate::guarded::put(db, value).await;
+    }
     let expected = value.version();
     let now = Timestamp::now();
     let mut stamped = value.clone();
@@ -349,7 +355,7 @@ fn check_version<E: Entity>(old: &Item, expected: Option<i64>, value: &E) -> Res
 }
 
 /// The stored version: a missing attribute is version 0.
-fn stored_version(old: &Item, attr: &str) -> Option<i64> {
+pub(crate) fn stored_version(old: &Item, attr: &str) -> Option<i64> {
     match old.get(attr) {
         None => Some(0),
         Some(v) => v.as_n().ok().and_then(|n| n.parse().ok()),
@@ -437,47 +443,60 @@ pub(crate) fn conflict<'g, E: Entity>(
     >,
     key: &Item,
     expected: Option<i64>,
-    mut guards: impl Iterator<Item = (&'static str, Option<&'g AttributeValue>)>,
+    guards: impl Iterator<Item = (&'static str, Option<&'g AttributeValue>)>,
     must_exist: bool,
 ) -> Error {
     use ::aws_sdk_dynamodb::operation::update_item::UpdateItemError;
     let Some(UpdateItemError::ConditionalCheckFailedException(c)) = e.as_service_error() else {
         return sdk(e);
     };
-    let desc = describe_key(E::DESIGN, key);
-    let Some(old) = c.item() else {
-        return if must_exist {
+    conflict_from_old::<E>(c.item(), key, expected, guards, must_exist).unwrap_or_else(|| {
+        Error::ConditionFailed {
+            entity: E::ENTITY_TYPE,
+            key: describe_key(E::DESIGN, key),
+        }
+    })
+}
+
+/// Why a conditional update of `key` failed, from the item as it was: absent, another
+/// version, or a key input that differs. `None` when the item exists and none of these
+/// explains it.
+pub(crate) fn conflict_from_old<'g, E: Entity>(
+    old: Option<&Item>,
+    key: &Item,
+    expected: Option<i64>,
+    mut guards: impl Iterator<Item = (&'static str, Option<&'g AttributeValue>)>,
+    must_exist: bool,
+) -> Option<Error> {
+    let desc = || describe_key(E::DESIGN, key);
+    let Some(old) = old else {
+        return Some(if must_exist {
             Error::NotFound {
                 entity: E::ENTITY_TYPE,
-                key: desc,
+                key: desc(),
             }
         } else {
             Error::ConditionFailed {
                 entity: E::ENTITY_TYPE,
-                key: desc,
+                key: desc(),
             }
-        };
+        });
     };
     if let (Some(ver), Some(expected)) = (E::VERSION, expected) {
         let actual = stored_version(old, ver);
         if actual != Some(expected) {
-            return Error::VersionConflict {
+            return Some(Error::VersionConflict {
                 entity: E::ENTITY_TYPE,
-                key: desc,
+                key: desc(),
                 expected,
                 actual,
-            };
+            });
         }
     }
-    if let Some((attribute, _)) = guards.find(|(n, v)| old.get(*n) != *v) {
-        return Error::KeyInputMismatch {
-            entity: E::ENTITY_TYPE,
-            key: desc,
-            attribute,
-        };
-    }
-    Error::ConditionFailed {
+    let (attribute, _) = guards.find(|(n, v)| old.get(*n) != *v)?;
+    Some(Error::KeyInputMismatch {
         entity: E::ENTITY_TYPE,
-        key: desc,
-    }
+        key: desc(),
+        attribute,
+    })
 }

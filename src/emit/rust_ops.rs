@@ -29,6 +29,8 @@ pub struct RepoView {
     ttl_field: Option<String>,
     /// Statements of `check_key_inputs`: each zero-padded key input within its width.
     key_input_checks: Vec<String>,
+    /// `rt::Unique { .. }` expressions, one per unique constraint.
+    uniques: Vec<String>,
 }
 
 /// String attributes that are index keys themselves (attribute keys): DynamoDB refuses an
@@ -166,8 +168,29 @@ impl RepoView {
             touch_body: touch_statements(schema, entity),
             ttl_field: entity.ttl.map(field),
             key_input_checks: key_input_checks(schema, entity),
+            uniques: unique_exprs(entity),
         }
     }
+}
+
+/// The entity's unique constraints as `rt::Unique` values.
+fn unique_exprs(entity: &ir::Entity) -> Vec<String> {
+    entity
+        .uniques
+        .iter()
+        .map(|u| {
+            let attrs: Vec<String> = u
+                .attrs
+                .iter()
+                .map(|&a| rust_str(&entity.attributes[a].name))
+                .collect();
+            format!(
+                "rt::Unique {{ name: {}, attributes: &[{}] }}",
+                rust_str(&u.name),
+                attrs.join(", ")
+            )
+        })
+        .collect()
 }
 
 /// The index key attributes an entity's items carry.

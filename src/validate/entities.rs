@@ -31,6 +31,7 @@ pub(super) fn lower_entities(
         let keys = lower_keys(cx, name, &entity.value, table, &attributes, &mut key_spans);
         check_attribute_keys(cx, &entity.value, table, &attributes, &keys);
         check_stamped_keys(cx, &attributes, &keys, &key_spans);
+        let uniques = lower_uniques(cx, &entity.value, &attributes);
         let find = |role: ir::AttrRole| attributes.iter().position(|a| a.role == role);
         out.push(ir::Entity {
             name: name.value.clone(),
@@ -44,6 +45,7 @@ pub(super) fn lower_entities(
             attributes,
             keys,
             setters: Vec::new(),
+            uniques,
         });
         spans.entity.push(cx.span(name));
         spans.keys.push(key_spans);

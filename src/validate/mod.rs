@@ -20,6 +20,7 @@ mod projections;
 mod roles;
 mod sort_key;
 mod table;
+mod unique;
 
 use entities::*;
 use filters::*;
@@ -31,6 +32,7 @@ use projections::*;
 use roles::*;
 use sort_key::*;
 use table::*;
+use unique::*;
 
 pub use entities::type_word;
 pub use keys::template_is_numeric;
@@ -94,6 +96,7 @@ fn check_all(
     check_type_name_collisions(&mut cx, file, &entities, &patterns);
     let relationships = lower_relationships(&mut cx, file, &entities, &patterns);
     check_key_attribute_types(&mut cx, &table, &entities, &spans);
+    check_unique_table_keys(&mut cx, file, &table, &entities);
     check_entity_key_templates(&mut cx, &table, &entities, &spans);
     check_primary_key_overlap(&mut cx, &entities, &spans);
     check_projection_names(&mut cx, &file.table.value, &entities);

@@ -120,6 +120,9 @@ pub struct Report {
     pub backfilled: u64,
     /// Items code steps changed (by this process).
     pub changed_by_code: u64,
+    /// Unique-constraint guards claimed for existing items, or deleted with their
+    /// constraint (by this process).
+    pub guards: u64,
     /// Whether the table was created by this run.
     pub created_table: bool,
     /// Migrations the table records that this code does not have, all newer than its own:

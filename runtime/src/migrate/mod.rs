@@ -10,6 +10,8 @@ mod code;
 #[cfg(feature = "client")]
 mod common;
 #[cfg(feature = "client")]
+mod guards;
+#[cfg(feature = "client")]
 mod lease;
 #[cfg(feature = "client")]
 mod ledger;
@@ -26,7 +28,7 @@ mod work;
 
 pub use model::{
     Backfill, BackfillEntity, Capacity, DerivedKey, IndexDef, KeyAttr, Migration, MigrationFile,
-    ModelError, ProjectionDef, Step, StreamView, TableDef, checksum,
+    ModelError, ProjectionDef, Step, StreamView, TableDef, UniqueDef, checksum,
 };
 
 #[cfg(feature = "client")]

@@ -53,6 +53,24 @@ pub enum Step {
     Code {
         name: String,
     },
+    /// A new unique constraint: every existing item of the entity claims the guard of its
+    /// value; two items with one value stop the migration, naming both.
+    AddUnique(UniqueDef),
+    /// A unique constraint removed from the schema: its guard items are deleted.
+    DropUnique(UniqueDef),
+}
+
+/// A unique constraint as the runner sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UniqueDef {
+    /// The entity's name, its items' entity-type value.
+    pub entity: String,
+    /// The attribute naming each item's entity.
+    pub type_attribute: String,
+    /// The constraint: its attributes joined by `+`.
+    pub name: String,
+    pub attributes: Vec<String>,
 }
 
 /// What a table's stream records carry.

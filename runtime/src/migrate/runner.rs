@@ -178,6 +178,13 @@ async fn apply_pending(
                     report.changed_by_code +=
                         run_code_step(client, table, keys, m, i, name, options, lease).await?
                 }
+                Step::AddUnique(_) | Step::DropUnique(_) => {
+                    let work = work_for_step(m, step, options).ok_or_else(|| {
+                        MigrateError::Invalid(format!("{}: step {i} has no work", m.name))
+                    })?;
+                    let pass = Pass::first(m, i, options.segments);
+                    report.guards += lead(client, table, keys, pass, &work, options, lease).await?
+                }
                 setting => {
                     apply_setting(client, table, setting, options, Some(&held)).await?;
                 }
@@ -264,6 +271,7 @@ async fn acquire_helping(
             match work {
                 Work::Backfill(_) => report.backfilled += changed,
                 Work::Code { .. } => report.changed_by_code += changed,
+                Work::AddUnique { .. } | Work::DropUnique(_) => report.guards += changed,
             }
         }
         Ok(())
@@ -280,8 +288,18 @@ fn work_for<'a>(
     let m = migrations
         .iter()
         .find(|m| m.name == pass.migration && m.checksum == pass.checksum)?;
-    match m.steps.get(pass.step)? {
+    work_for_step(m, m.steps.get(pass.step)?, options)
+}
+
+/// The scan-pass work of one step of `m`, if it has one this code can do.
+fn work_for_step<'a>(m: &'a Migration, step: &'a Step, options: &'a Options) -> Option<Work<'a>> {
+    match step {
         Step::Backfill(b) => Some(Work::Backfill(b)),
+        Step::AddUnique(def) => Some(Work::AddUnique {
+            def,
+            migration: &m.name,
+        }),
+        Step::DropUnique(def) => Some(Work::DropUnique(def)),
         Step::Code { name } => match &options.code.get(name)?.kind {
             CodeKind::EachItem(step) => Some(Work::Code {
                 step,
@@ -325,19 +343,18 @@ pub async fn rerun(
     let mut total = helped.backfilled;
     let mut result = Ok(());
     for (i, step) in m.steps.iter().enumerate() {
-        if let Step::Backfill(b) = step {
+        // Catch-ups: keys and guards for items old code wrote during the rollout.
+        let work = match step {
+            Step::Backfill(b) => Work::Backfill(b),
+            Step::AddUnique(def) => Work::AddUnique {
+                def,
+                migration: &m.name,
+            },
+            _ => continue,
+        };
+        {
             let pass = Pass::rerun(m, i, options.segments);
-            match lead(
-                client,
-                table,
-                &keys,
-                pass,
-                &Work::Backfill(b),
-                options,
-                &lease,
-            )
-            .await
-            {
+            match lead(client, table, &keys, pass, &work, options, &lease).await {
                 Ok(n) => total += n,
                 Err(e) => {
                     result = Err(e);

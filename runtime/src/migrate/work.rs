@@ -10,7 +10,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::backfill::write_keys;
 use super::code::{EachItem, ItemChange};
 use super::common::{Keys, MigrateError, condition_failures, read_item, sdk, settled};
-use super::model::Backfill;
+use super::guards;
+use super::model::{Backfill, UniqueDef};
 
 /// The attribute a code step's writes carry: the name of the last code migration that
 /// changed the item. Names sort in order, so "this migration or a later one changed it"
@@ -22,6 +23,13 @@ const ATTEMPTS: usize = 5;
 
 pub(super) enum Work<'a> {
     Backfill(&'a Backfill),
+    /// Claim the guards of a new unique constraint.
+    AddUnique {
+        def: &'a UniqueDef,
+        migration: &'a str,
+    },
+    /// Delete the guards of a removed unique constraint.
+    DropUnique(&'a UniqueDef),
     Code {
         step: &'a EachItem,
         /// The migration's name, written to [`MIGRATED_ATTRIBUTE`].
@@ -46,6 +54,10 @@ impl Work<'_> {
                     None => Ok(false),
                 }
             }
+            Work::AddUnique { def, migration } => {
+                guards::claim(client, table, keys, def, migration, item).await
+            }
+            Work::DropUnique(def) => guards::release(client, table, keys, def, item).await,
             Work::Code { step, migration } => {
                 let kind = item.get(&step.type_attribute).and_then(|v| v.as_s().ok());
                 if kind != Some(&step.entity_type) {

@@ -95,3 +95,9 @@ pub mod write_model {
 pub mod fuzz_sample {
     include!(concat!(env!("OUT_DIR"), "/fuzz/mod.rs"));
 }
+
+/// Unique constraints: an attribute, an optional attribute and a pair.
+#[rustfmt::skip]
+pub mod unique {
+    include!(concat!(env!("OUT_DIR"), "/unique/rust/dyngen.rs"));
+}

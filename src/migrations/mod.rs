@@ -17,6 +17,8 @@ use crate::diag::{Diagnostic, Span};
 use crate::ir::{self, IndexRef, Schema, Type};
 use crate::validate::template_is_numeric;
 
+mod unique;
+
 /// Where migration files go, relative to the output directory.
 pub const DIR: &str = "migrations";
 
@@ -44,6 +46,8 @@ pub struct Migration {
 pub struct TableState {
     pub table: Option<TableDef>,
     pub indexes: Vec<IndexDef>,
+    /// Unique constraints whose guards the migrations keep.
+    pub uniques: Vec<dyngen_runtime::migrate::UniqueDef>,
 }
 
 /// The sequence number a file name starts with.
@@ -148,6 +152,9 @@ pub fn replay(migrations: &[Migration]) -> TableState {
                 }
                 Step::DeleteIndex { name } => state.indexes.retain(|i| &i.name != name),
                 Step::Backfill(_) | Step::Code { .. } => {}
+                Step::AddUnique(_) | Step::DropUnique(_) => {
+                    unique::replay_step(&mut state.uniques, step)
+                }
                 setting => {
                     if let Some(t) = &mut state.table {
                         apply_setting(t, setting);
@@ -346,8 +353,11 @@ pub fn plan(
     allow_destructive: bool,
 ) -> Result<Vec<Planned>, Vec<Diagnostic>> {
     let wanted = table_def(schema);
+    let uniques = unique::plans(&state.uniques, &unique::wanted(schema));
     let Some(current) = &state.table else {
-        return Ok(vec![create_table_plan(wanted)]);
+        let mut out = vec![create_table_plan(wanted)];
+        out.extend(uniques);
+        return Ok(out);
     };
     let mut diags = table_changes(current, &wanted);
     let destructive = destructive_changes(state, &wanted);
@@ -366,6 +376,7 @@ pub fn plan(
             out.push(add_index_plan(schema, gi, w));
         }
     }
+    out.extend(uniques);
     if diags.is_empty() {
         Ok(out)
     } else {
