@@ -168,6 +168,7 @@ fn entities(old: &Side, new: &Side, out: &mut Vec<Finding>) {
         let n = &new.schema.entities[ni];
         attributes(old, new, oi, ni, out);
         added_attributes(old, new, oi, ni, out);
+        added_uniques(old, new, oi, ni, out);
         for ok in &o.keys {
             let iname = index_name(old.schema, ok.index);
             let nk = n
@@ -207,6 +208,26 @@ fn entities(old: &Side, new: &Side, out: &mut Vec<Finding>) {
                 }
             }
         }
+    }
+}
+
+/// A new unique constraint: items already stored may share a value (its migration stops
+/// at the first pair), and writes that succeeded before may now be refused.
+fn added_uniques(old: &Side, new: &Side, oi: usize, ni: usize, out: &mut Vec<Finding>) {
+    let (o, n) = (&old.schema.entities[oi], &new.schema.entities[ni]);
+    for u in n
+        .uniques
+        .iter()
+        .filter(|u| !o.uniques.iter().any(|x| x.name == u.name))
+    {
+        out.push(finding(
+            "UNIQUE_ADDED",
+            "STORAGE",
+            format!("`{}` values must now be unique in `{}`", n.name, u.name),
+            None,
+            Some(new.spans.entity[ni]),
+            "its add_unique migration stops at the first two items that share a value (fix them and run it again), and creates or updates that repeat a value now fail with UniqueViolation",
+        ));
     }
 }
 

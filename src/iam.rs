@@ -68,9 +68,10 @@ pub fn guard_op_actions(op: EntityOp) -> &'static [&'static str] {
 /// The partition-key prefix of an entity's guard items (`#dyngen#unique#User#*`), when
 /// the entity name leaves it a plain prefix.
 fn guard_prefix(entity: &crate::ir::Entity) -> Option<String> {
-    let mut p = String::from("#dyngen#unique#");
-    dyngen_runtime::key::push_escaped(&mut p, &entity.name);
-    (!p.contains(['*', '?', '$'])).then(|| format!("{p}#*"))
+    let p = dyngen_runtime::key::unique_guard_prefix(&entity.name, "");
+    // The prefix up to the entity: every constraint of the entity.
+    let p = p.strip_suffix('#').unwrap_or(&p);
+    (!p.contains(['*', '?', '$'])).then(|| format!("{p}*"))
 }
 
 /// Every item action the generated `Db` exposes for any entity (repositories, batches,

@@ -51,6 +51,11 @@ fn each_rule_reports_both_locations() {
     edit(dir, "      invitedBy: string\n", "");
     edit(
         dir,
+        "sk: \"member#{email}\" }\n",
+        "sk: \"member#{email}\" }\n    unique: [[companyName, email]]\n",
+    );
+    edit(
+        dir,
         "    index: gsi1\n    inputs: [email]\n",
         "    index: gsi1\n    inputs: [email]\n    filter: [{ attribute: role, op: eq }]\n",
     );
@@ -63,6 +68,7 @@ fn each_rule_reports_both_locations() {
         "[STORAGE ATTRIBUTE_RETYPED] `User.loginCount` changed from integer to string",
         "[API ATTRIBUTE_REMOVED] `Invitation.invitedBy` was removed",
         "[API PATTERN_SIGNATURE_CHANGED] access pattern `userByEmail` takes other parameters",
+        "[STORAGE UNIQUE_ADDED] `CompanyMember` values must now be unique in `companyName+email`",
     ] {
         assert!(
             stdout.contains(expected),

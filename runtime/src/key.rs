@@ -20,6 +20,18 @@ pub trait KeyPart {
     }
 }
 
+/// The partition-key prefix of every guard item of one unique constraint:
+/// `#dyngen#unique#<entity>#<constraint>#`, names escaped as values are. No key template
+/// can render it: templates cannot start with `#dyngen`, and `#` in a value is escaped.
+pub fn unique_guard_prefix(entity_type: &str, constraint: &str) -> String {
+    let mut out = String::from("#dyngen#unique#");
+    push_escaped(&mut out, entity_type);
+    out.push('#');
+    push_escaped(&mut out, constraint);
+    out.push('#');
+    out
+}
+
 /// The most common key shape, a literal then one value: `company#{name}`.
 #[inline]
 pub fn key1(literal: &str, value: &(impl KeyPart + ?Sized)) -> String {

@@ -39,12 +39,11 @@ pub fn guard_text(
     attributes: &[impl AsRef<str>],
     item: &Item,
 ) -> Option<String> {
-    let mut out = String::from("#dyngen#unique#");
-    push_escaped(&mut out, entity_type);
-    out.push('#');
-    push_escaped(&mut out, constraint);
-    for attr in attributes {
-        out.push('#');
+    let mut out = guard_prefix(entity_type, constraint);
+    for (i, attr) in attributes.iter().enumerate() {
+        if i > 0 {
+            out.push('#');
+        }
         match item.get(attr.as_ref())? {
             AttributeValue::S(s) => push_escaped(&mut out, s),
             AttributeValue::N(n) => out.push_str(n),
@@ -55,15 +54,7 @@ pub fn guard_text(
     Some(out)
 }
 
-/// The partition-key prefix of every guard of one constraint.
-pub fn guard_prefix(entity_type: &str, constraint: &str) -> String {
-    let mut out = String::from("#dyngen#unique#");
-    push_escaped(&mut out, entity_type);
-    out.push('#');
-    push_escaped(&mut out, constraint);
-    out.push('#');
-    out
-}
+pub use crate::key::unique_guard_prefix as guard_prefix;
 
 /// Where guards are stored: the table and its key and entity-type attributes.
 #[derive(Debug, Clone, Copy)]

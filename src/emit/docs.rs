@@ -230,6 +230,18 @@ fn policy_summary(p: &Policy) -> String {
     format!("{} — {}", p.description, parts.join("; "))
 }
 
+/// The guard items' key shape of a unique constraint, as stored.
+fn unique_guard_key(e: &ir::Entity, u: &ir::Unique) -> String {
+    let mut key = dyngen_runtime::key::unique_guard_prefix(&e.name, &u.name);
+    let values: Vec<String> = u
+        .attrs
+        .iter()
+        .map(|&a| format!("{{{}}}", e.attributes[a].name))
+        .collect();
+    key.push_str(&values.join("#"));
+    key
+}
+
 pub fn emit(schema: &Schema, policies: &[Policy]) -> Result<String, EmitError> {
     let patterns: Vec<minijinja::Value> = schema
         .patterns
@@ -264,12 +276,30 @@ pub fn emit(schema: &Schema, policies: &[Policy]) -> Result<String, EmitError> {
             })
         })
         .collect();
+    let uniques: Vec<minijinja::Value> = schema
+        .entities
+        .iter()
+        .flat_map(|e| {
+            e.uniques.iter().map(move |u| {
+                let attrs: Vec<&str> = u
+                    .attrs
+                    .iter()
+                    .map(|&a| e.attributes[a].name.as_str())
+                    .collect();
+                minijinja::context! {
+                    entity => e.name.clone(),
+                    attributes => attrs.join(", "),
+                    guard => unique_guard_key(e, u),
+                }
+            })
+        })
+        .collect();
     let policies: Vec<minijinja::Value> = policies
         .iter()
         .map(|p| minijinja::context! { name => p.name.clone(), summary => policy_summary(p) })
         .collect();
     render(
         "access_patterns.md.j2",
-        minijinja::context! { source => schema.source_name.clone(), table => schema.table.name.clone(), patterns => patterns, keys => keys, mermaid => mermaid(schema), policies => policies },
+        minijinja::context! { source => schema.source_name.clone(), table => schema.table.name.clone(), patterns => patterns, keys => keys, uniques => uniques, mermaid => mermaid(schema), policies => policies },
     )
 }
