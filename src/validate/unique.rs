@@ -30,6 +30,7 @@ pub(super) fn lower_uniques(
         .iter()
         .map(|u| (u.value.attributes(), cx.span(u)));
     let all: Vec<(Vec<&str>, Span)> = flagged.chain(listed).collect();
+    let first_span = all.first().map(|(_, s)| *s);
     for (names, span) in all {
         let Some(unique) = lower_one(cx, &names, span, attributes) else {
             continue;
@@ -53,16 +54,16 @@ pub(super) fn lower_uniques(
         }
         out.push(unique);
     }
-    if 1 + 2 * out.len() > MAX_TRANSACTION_ACTIONS {
-        if let Some(first) = entity.unique.first() {
-            let d = Diagnostic::error(
+    if 1 + 2 * out.len() > MAX_TRANSACTION_ACTIONS
+        && let Some(first) = first_span
+    {
+        let d = Diagnostic::error(
                 "dyngen::too_many_uniques",
                 format!("{} unique constraints on one entity are too many", out.len()),
             )
-            .label(cx.span(first), "constraints")
+            .label(first, "the first constraint")
             .help("an update that changes every constrained value writes 1 + 2 x constraints actions in one transaction, and DynamoDB allows 100");
-            cx.error(d);
-        }
+        cx.error(d);
     }
     out
 }

@@ -65,6 +65,8 @@ const INSERTS: &[&str] = &[
     "primary",
     "many_to_many",
     "provisioned",
+    "unique",
+    ", unique: true",
 ];
 
 /// One edit of `text`: a line deleted, duplicated or swapped, a word replaced by another
