@@ -114,20 +114,40 @@ fn put_action(db: &Table, item: Item, cond: String, expr: Expr) -> TransactWrite
     build_action(put.map(|p| TransactWriteItem::builder().put(p).build()))
 }
 
+/// The item's own write first, then the guard moves from `old` to `new` values (the
+/// owner is the item's key, the same in both).
+fn with_guards<E: Entity>(
+    db: &Table,
+    own: TransactWriteItem,
+    old: Option<&Item>,
+    new: Option<&Item>,
+) -> Vec<(TransactWriteItem, Role)> {
+    let gt = GuardTable::of(E::DESIGN, db.table_name());
+    let owner = new.or(old).map(|i| gt.owner(i)).unwrap_or_default();
+    let mut actions = vec![(own, Role::Item)];
+    actions.extend(guard_moves(
+        &gt,
+        E::ENTITY_TYPE,
+        E::UNIQUE,
+        &owner,
+        old,
+        new,
+    ));
+    actions
+}
+
 /// Creates an item and claims its guards; [`Error::AlreadyExists`] or
 /// [`Error::UniqueViolation`] otherwise.
 pub(crate) async fn create<E: Entity>(db: &Table, value: &E) -> Result<E, Error> {
     let (stored, item) = as_created(value)?;
-    let gt = GuardTable::of(E::DESIGN, db.table_name());
-    let owner = gt.owner(&item);
     for _ in 0..ATTEMPTS {
         let mut expr = Expr::default();
         let cond = format!(
             "attribute_not_exists({})",
             expr.name(E::DESIGN.partition_key)
         );
-        let mut actions = guard_moves(&gt, E::ENTITY_TYPE, E::UNIQUE, &owner, None, Some(&item));
-        actions.insert(0, (put_action(db, item.clone(), cond, expr), Role::Item));
+        let own = put_action(db, item.clone(), cond, expr);
+        let actions = with_guards::<E>(db, own, None, Some(&item));
         match transact(db, actions).await? {
             Outcome::Done => return Ok(stored),
             Outcome::ItemChanged => {
@@ -181,18 +201,10 @@ pub(crate) async fn put<E: Entity>(db: &Table, value: &E) -> Result<E, Error> {
         }
         let stored = stamped_for_put(value, old.as_ref());
         let item = item_of(&stored)?;
-        let owner = GuardTable::of(E::DESIGN, db.table_name()).owner(&item);
         let mut expr = Expr::default();
         let cond = same_as_read::<E>(&mut expr, old.as_ref());
-        let mut actions = guard_moves(
-            &GuardTable::of(E::DESIGN, db.table_name()),
-            E::ENTITY_TYPE,
-            E::UNIQUE,
-            &owner,
-            old.as_ref(),
-            Some(&item),
-        );
-        actions.insert(0, (put_action(db, item.clone(), cond, expr), Role::Item));
+        let own = put_action(db, item.clone(), cond, expr);
+        let actions = with_guards::<E>(db, own, old.as_ref(), Some(&item));
         match transact(db, actions).await? {
             Outcome::Done => return Ok(stored),
             Outcome::ItemChanged => continue,
@@ -247,7 +259,6 @@ pub(crate) async fn delete<E: Entity>(db: &Table, key: Item) -> Result<Option<E>
         let Some(old) = read(db, &key).await? else {
             return Ok(None);
         };
-        let owner = GuardTable::of(E::DESIGN, db.table_name()).owner(&old);
         let mut expr = Expr::default();
         let cond = same_as_read::<E>(&mut expr, Some(&old));
         let (names, values) = expr.into_maps();
@@ -258,16 +269,8 @@ pub(crate) async fn delete<E: Entity>(db: &Table, key: Item) -> Result<Option<E>
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
             .build();
-        let mut actions = guard_moves(
-            &GuardTable::of(E::DESIGN, db.table_name()),
-            E::ENTITY_TYPE,
-            E::UNIQUE,
-            &owner,
-            Some(&old),
-            None,
-        );
         let del = build_action(del.map(|d| TransactWriteItem::builder().delete(d).build()));
-        actions.insert(0, (del, Role::Item));
+        let actions = with_guards::<E>(db, del, Some(&old), None);
         match transact(db, actions).await? {
             Outcome::Done => return Ok(Some(E::from_item_owned(old)?)),
             Outcome::ItemChanged => continue,
@@ -305,7 +308,6 @@ pub(crate) async fn update<E: Entity>(
                 None => new.remove(*name),
             };
         }
-        let owner = GuardTable::of(E::DESIGN, db.table_name()).owner(&old);
         let (names, values) = expr.into_maps();
         let up = Update::builder()
             .table_name(db.table_name())
@@ -315,16 +317,8 @@ pub(crate) async fn update<E: Entity>(
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
             .build();
-        let mut actions = guard_moves(
-            &GuardTable::of(E::DESIGN, db.table_name()),
-            E::ENTITY_TYPE,
-            E::UNIQUE,
-            &owner,
-            Some(&old),
-            Some(&new),
-        );
         let up = build_action(up.map(|u| TransactWriteItem::builder().update(u).build()));
-        actions.insert(0, (up, Role::Item));
+        let actions = with_guards::<E>(db, up, Some(&old), Some(&new));
         match transact(db, actions).await? {
             Outcome::Done => {
                 return match read(db, &key).await? {
