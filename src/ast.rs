@@ -210,6 +210,15 @@ pub struct Index {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub sort_key: Option<Sp<String>>,
+    /// A multi-attribute partition key: up to four of the entities' own attributes, in
+    /// order, each stored once with its own type (instead of `partition_key`).
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub partition_keys: Option<Sp<Vec<Sp<String>>>>,
+    /// A multi-attribute sort key: up to four attributes, in order (instead of `sort_key`).
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub sort_keys: Option<Sp<Vec<Sp<String>>>>,
     /// `all` (default), `keys_only`, or `{include: [attribute, ...]}`.
     #[serde(default)]
     #[schemars(with = "Option<Projection>")]

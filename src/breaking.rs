@@ -117,6 +117,7 @@ fn indexes(old: &Side, new: &Side, out: &mut Vec<Finding>) {
                 let n = &new.schema.table.indexes[ni];
                 if o.partition_key != n.partition_key
                     || o.sort_key != n.sort_key
+                    || o.composite != n.composite
                     || o.projection != n.projection
                 {
                     out.push(finding(

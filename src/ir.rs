@@ -84,9 +84,20 @@ pub struct Index {
     pub name: String,
     /// A local secondary index: `partition_key` is the table's.
     pub local: bool,
+    /// The partition key; of a multi-attribute key, its first attribute.
     pub partition_key: String,
+    /// The sort key; of a multi-attribute key, its last attribute.
     pub sort_key: Option<String>,
     pub projection: Projection,
+    /// A multi-attribute key: the entities' own attributes, each stored once.
+    pub composite: Option<Composite>,
+}
+
+/// The attributes of a multi-attribute index key, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Composite {
+    pub partition: Vec<String>,
+    pub sort: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,6 +286,9 @@ pub struct EntityKey {
     /// The entity appears in this (secondary) index only when every optional attribute
     /// its templates use is present.
     pub sparse: bool,
+    /// A key on a multi-attribute index: each placeholder is a key attribute of its own,
+    /// compared by value (the templates only list them).
+    pub composite: bool,
 }
 
 impl EntityKey {
@@ -526,6 +540,10 @@ impl Schema {
         key: &EntityKey,
     ) -> (Option<&str>, Option<&str>) {
         let (pk, sk) = self.key_attributes(key.index);
+        if matches!(key.index, IndexRef::Gsi(i) if self.table.indexes[i].composite.is_some()) {
+            // The key is the entity's own attributes: nothing derived to write.
+            return (None, None);
+        }
         let local = matches!(key.index, IndexRef::Gsi(i) if self.table.indexes[i].local);
         let pk = Some(pk).filter(|pk| !local && !entity.attribute_key(pk, &key.pk));
         let sk = sk.filter(|sk| !key.sk.as_ref().is_some_and(|t| entity.attribute_key(sk, t)));
@@ -533,12 +551,23 @@ impl Schema {
     }
 
     /// Every attribute name that belongs to some key (table or index).
+    /// Whether `index` has a multi-attribute key (its keys are the entities' attributes,
+    /// compared attribute by attribute, never as text).
+    pub fn is_composite(&self, index: IndexRef) -> bool {
+        matches!(index, IndexRef::Gsi(i) if self.table.indexes[i].composite.is_some())
+    }
+
     pub fn all_key_attributes(&self) -> Vec<&str> {
         let mut out = vec![self.table.partition_key.as_str()];
         out.extend(self.table.sort_key.as_deref());
         for ix in &self.table.indexes {
-            out.push(&ix.partition_key);
-            out.extend(ix.sort_key.as_deref());
+            match &ix.composite {
+                Some(c) => out.extend(c.partition.iter().chain(&c.sort).map(String::as_str)),
+                None => {
+                    out.push(&ix.partition_key);
+                    out.extend(ix.sort_key.as_deref());
+                }
+            }
         }
         out
     }
@@ -584,8 +613,12 @@ impl Entity {
     }
 
     /// The keys whose templates use the attribute.
+    /// The keys a write must rebuild when `attr` changes. A multi-attribute key is the
+    /// attributes themselves, so it is never among them.
     pub fn keys_using(&self, attr: usize) -> impl Iterator<Item = &EntityKey> {
-        self.keys.iter().filter(move |k| k.uses(attr))
+        self.keys
+            .iter()
+            .filter(move |k| !k.composite && k.uses(attr))
     }
 
     pub fn primary_key(&self) -> &EntityKey {

@@ -31,6 +31,9 @@ fn unpadded_numbers(schema: &ir::Schema, spans: &Spans, out: &mut Vec<Diagnostic
         let SortCondition::Compare { range, .. } = &p.sort else {
             continue;
         };
+        if schema.is_composite(p.index) {
+            continue;
+        }
         let entity = &schema.entities[p.entities[0]];
         let attr = &entity.attributes[range.attr];
         let Some(sk) = entity.key_for(p.index).and_then(|k| k.sk.as_ref()) else {
@@ -72,6 +75,9 @@ fn prefix_collisions(schema: &ir::Schema, spans: &Spans, out: &mut Vec<Diagnosti
     for (i, a) in schema.entities.iter().enumerate() {
         for (j, b) in schema.entities.iter().enumerate().skip(i + 1) {
             for (ki, ka) in a.keys.iter().enumerate() {
+                if schema.is_composite(ka.index) {
+                    continue;
+                }
                 let Some(kj) = b.keys.iter().position(|k| k.index == ka.index) else {
                     continue;
                 };
@@ -101,7 +107,8 @@ fn prefix_collisions(schema: &ir::Schema, spans: &Spans, out: &mut Vec<Diagnosti
 
 fn over_matching_prefixes(schema: &ir::Schema, spans: &Spans, out: &mut Vec<Diagnostic>) {
     for (pi, p) in schema.patterns.iter().enumerate() {
-        if p.sort != SortCondition::BeginsWith {
+        // On a multi-attribute key, given sort attributes are compared for equality.
+        if p.sort != SortCondition::BeginsWith || schema.is_composite(p.index) {
             continue;
         }
         let entity = &schema.entities[p.entities[0]];

@@ -185,8 +185,16 @@ fn key_value<'v>(values: &'v Values, placeholder: &str) -> Option<&'v AttributeV
 fn matches_nothing(key_condition: &str, values: &Values) -> bool {
     let empty =
         |v: Option<&AttributeValue>| matches!(v, Some(AttributeValue::S(s)) if s.is_empty());
+    // The parts of a multi-attribute key: `:pk1`.., and the sort attributes given `:s0`..
+    let equality_part = |k: &str| {
+        let digits = |rest: &str| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit());
+        k.strip_prefix(":pk").is_some_and(digits) || k.strip_prefix(":s").is_some_and(digits)
+    };
     empty(key_value(values, ":pk"))
         || (key_condition.contains("#sk = :sk") && empty(key_value(values, ":sk")))
+        || values
+            .iter()
+            .any(|(k, v)| equality_part(k) && empty(Some(v)))
 }
 
 /// `between` needs its lower bound at or below its upper one (DynamoDB rejects the request
@@ -214,15 +222,17 @@ fn check_range(pattern: &'static str, values: &Values) -> Result<(), Error> {
 
 /// A cursor continues the query it came from: its partition key is this query's.
 fn check_cursor(spec: &QuerySpec, values: &Values, start: Item) -> Result<Item, Error> {
-    let pk_attr = spec
+    // Every partition attribute: `#pk`, and `#pk1`.. of a multi-attribute key.
+    let same = spec
         .names
         .iter()
-        .find(|(k, _)| *k == "#pk")
-        .map(|(_, v)| *v);
-    let same = match (pk_attr, key_value(values, ":pk")) {
-        (Some(attr), Some(value)) => start.get(attr) == Some(value),
-        _ => true,
-    };
+        .filter_map(|(k, attr)| Some((k.strip_prefix("#pk")?, *attr)))
+        .all(
+            |(suffix, attr)| match key_value(values, &format!(":pk{suffix}")) {
+                Some(value) => start.get(attr) == Some(value),
+                None => true,
+            },
+        );
     if same {
         Ok(start)
     } else {

@@ -23,7 +23,9 @@ fn index_label(schema: &Schema, e: &ir::Entity, k: &ir::EntityKey) -> String {
         || sk
             .zip(k.sk.as_ref())
             .is_some_and(|(a, t)| e.attribute_key(a, t));
-    if k.index != IndexRef::Primary && attribute_key {
+    if schema.is_composite(k.index) {
+        notes.push("multi-attribute key");
+    } else if k.index != IndexRef::Primary && attribute_key {
         notes.push("attribute keys");
     }
     match notes.is_empty() {
@@ -47,9 +49,40 @@ fn literal_condition(sk: &str, op: ir::LiteralOp, values: &[String]) -> String {
     }
 }
 
+/// The condition on a multi-attribute key: one comparison per attribute.
+fn composite_condition(e: &ir::Entity, key: &ir::EntityKey, p: &ir::Pattern) -> String {
+    let name = |ph: &ir::Placeholder| e.attributes[ph.attr].name.clone();
+    let given = |ph: &ir::Placeholder| {
+        p.inputs.iter().any(|i| &i.placeholder == ph) || p.fixed.iter().any(|(f, _)| f == ph)
+    };
+    let sort = key.sk.iter().flat_map(|t| t.placeholders());
+    let mut parts: Vec<String> = (key.pk.placeholders().chain(sort.take_while(|ph| given(ph))))
+        .map(|ph| format!("{} = {{{}}}", name(ph), name(ph)))
+        .collect();
+    if let SortCondition::Compare { op, range } = &p.sort {
+        let n = name(range);
+        parts.push(format!("{n} {}", compare_text(*op, &format!("{{{n}}}"))));
+    }
+    parts.join(" AND ")
+}
+
+/// A comparison with `bound` (the sort key up to the compared value), as sent.
+fn compare_text(op: ir::CompareOp, bound: &str) -> String {
+    match op {
+        ir::CompareOp::Between => format!("BETWEEN {bound} (from) AND {bound} (to)"),
+        ir::CompareOp::Lt => format!("< {bound}"),
+        ir::CompareOp::Lte => format!("<= {bound}"),
+        ir::CompareOp::Gt => format!("> {bound}"),
+        ir::CompareOp::Gte => format!(">= {bound}"),
+    }
+}
+
 fn condition(schema: &Schema, p: &ir::Pattern) -> String {
     let e = &schema.entities[p.entities[0]];
     let key = e.key_for(p.index).expect("checked by the validator");
+    if schema.is_composite(p.index) {
+        return composite_condition(e, key, p);
+    }
     let (pk, sk) = schema.key_attributes(p.index);
     let text = |t: &ir::Template| -> String {
         t.parts
@@ -113,14 +146,7 @@ fn condition(schema: &Schema, p: &ir::Pattern) -> String {
                     source: String::new(),
                     parts: t.parts[..upto].to_vec(),
                 });
-                let op = match op {
-                    ir::CompareOp::Between => format!("BETWEEN {bound} (from) AND {bound} (to)"),
-                    ir::CompareOp::Lt => format!("< {bound}"),
-                    ir::CompareOp::Lte => format!("<= {bound}"),
-                    ir::CompareOp::Gt => format!("> {bound}"),
-                    ir::CompareOp::Gte => format!(">= {bound}"),
-                };
-                c.push_str(&format!(" AND {sk} {op}"));
+                c.push_str(&format!(" AND {sk} {}", compare_text(*op, &bound)));
             }
         }
     }

@@ -47,8 +47,16 @@ fn string_attribute_keys(schema: &Schema, entity: &ir::Entity) -> Vec<usize> {
         .flatten()
         .filter(|(attr, t)| entity.attribute_key(attr, t))
         .filter_map(|(attr, _)| entity.attributes.iter().position(|a| a.name == attr))
-        .filter(|&i| entity.attributes[i].ty == Type::String)
         .collect();
+    // Every attribute of a multi-attribute key is a key attribute too.
+    out.extend(
+        entity
+            .keys
+            .iter()
+            .filter(|k| matches!(k.index, IndexRef::Gsi(i) if schema.table.indexes[i].composite.is_some()))
+            .flat_map(|k| k.placeholders().map(|ph| ph.attr)),
+    );
+    out.retain(|&i| entity.attributes[i].ty == Type::String);
     out.sort_unstable();
     out.dedup();
     out

@@ -179,6 +179,10 @@ impl QueryParts<'_> {
             .entity
             .key_for(self.p.index)
             .expect("the validator checked the entity is in the index");
+        if self.composite() {
+            self.composite_condition(key);
+            return;
+        }
         let (pk_attr, sk_attr) = self.schema.key_attributes(self.p.index);
         self.names.push(("#pk".into(), pk_attr.into()));
         let pk = self.key_value(pk_attr, &key.pk);
@@ -224,6 +228,54 @@ impl QueryParts<'_> {
                 }
                 self.condition.push_str(&format!(" AND {}", op.condition()));
             }
+        }
+    }
+
+    /// Whether the pattern's index has a multi-attribute key.
+    fn composite(&self) -> bool {
+        self.schema.is_composite(self.p.index)
+    }
+
+    /// The key condition on a multi-attribute key: every partition attribute equal, the
+    /// sort attributes the inputs give equal, and the pattern's comparison on the next one
+    /// (DynamoDB's rule: conditions on a prefix of the sort attributes, left to right).
+    fn composite_condition(&mut self, key: &ir::EntityKey) {
+        let raw = |this: &Self, ph: &Placeholder| {
+            format!(
+                "rt::Attr::to_av(&::std::borrow::ToOwned::to_owned({}))",
+                this.value_of(ph)
+            )
+        };
+        let mut parts = Vec::new();
+        for (i, ph) in key.pk.placeholders().enumerate() {
+            let suffix = if i == 0 { String::new() } else { i.to_string() };
+            let (n, v) = (format!("#pk{suffix}"), format!(":pk{suffix}"));
+            self.names
+                .push((n.clone(), self.entity.attributes[ph.attr].name.clone()));
+            self.values.push((v.clone(), raw(self, ph)));
+            parts.push(format!("{n} = {v}"));
+        }
+        let p = self.p;
+        for (i, ph) in key
+            .sk
+            .iter()
+            .flat_map(|t| t.placeholders())
+            .take_while(|ph| is_given(p, ph))
+            .enumerate()
+        {
+            let (n, v) = (format!("#s{i}"), format!(":s{i}"));
+            self.names
+                .push((n.clone(), self.entity.attributes[ph.attr].name.clone()));
+            self.values.push((v.clone(), raw(self, ph)));
+            parts.push(format!("{n} = {v}"));
+        }
+        self.condition = parts.join(" AND ");
+        if let (SortCondition::Compare { op, range }, Some(sk)) = (&self.p.sort, &key.sk) {
+            self.names.push((
+                "#sk".into(),
+                self.entity.attributes[range.attr].name.clone(),
+            ));
+            self.sort_range(sk, *op, range);
         }
     }
 
@@ -279,7 +331,7 @@ impl QueryParts<'_> {
             .key_attributes(self.p.index)
             .1
             .unwrap_or_default();
-        if self.entity.attribute_key(sk_attr, sk) {
+        if self.entity.attribute_key(sk_attr, sk) || self.composite() {
             return format!("rt::Attr::to_av(&{param})");
         }
         if template_is_numeric(sk, &self.entity.attributes) {

@@ -190,6 +190,19 @@ fn apply_setting(t: &mut TableDef, step: &Step) {
 /// Whether a key attribute holds numbers: some entity's template for it is a single
 /// integer placeholder (the validator made all templates of one attribute agree).
 pub fn key_is_numeric(schema: &Schema, attr: &str) -> bool {
+    let in_composite = schema.table.indexes.iter().any(|ix| {
+        ix.composite
+            .as_ref()
+            .is_some_and(|c| c.partition.iter().chain(&c.sort).any(|a| a == attr))
+    });
+    if in_composite {
+        // The attribute itself is the key: its type decides (one type in every entity).
+        return schema.entities.iter().any(|e| {
+            e.attributes
+                .iter()
+                .any(|a| a.name == attr && a.ty == Type::Integer)
+        });
+    }
     schema.entities.iter().any(|e| {
         e.keys.iter().any(|k| {
             let (pk, sk) = schema.key_attributes(k.index);
@@ -219,6 +232,18 @@ pub fn index_def(schema: &Schema, ix: &ir::Index) -> IndexDef {
         name: ix.name.clone(),
         partition_key: key_attr(schema, &ix.partition_key),
         sort_key: ix.sort_key.as_deref().map(|s| key_attr(schema, s)),
+        partition_keys: ix
+            .composite
+            .iter()
+            .flat_map(|c| &c.partition)
+            .map(|a| key_attr(schema, a))
+            .collect(),
+        sort_keys: ix
+            .composite
+            .iter()
+            .flat_map(|c| &c.sort)
+            .map(|a| key_attr(schema, a))
+            .collect(),
         projection: match &ix.projection {
             ir::Projection::All => ProjectionDef::All,
             ir::Projection::KeysOnly => ProjectionDef::KeysOnly,
@@ -622,9 +647,17 @@ fn describe_index(ix: &IndexDef) -> String {
 }
 
 fn index_shape(ix: &IndexDef) -> String {
-    let keys = match &ix.sort_key {
-        Some(sk) => format!("{}, {}", show(&ix.partition_key), show(sk)),
-        None => show(&ix.partition_key),
+    // A multi-attribute key reads `(a S + b S, c N + d N)`.
+    let part = |range: bool| {
+        let names: Vec<String> = (ix.key_elements().into_iter())
+            .filter(|(_, r)| *r == range)
+            .map(|(k, _)| show(k))
+            .collect();
+        names.join(" + ")
+    };
+    let keys = match part(true) {
+        sort if sort.is_empty() => part(false),
+        sort => format!("{}, {sort}", part(false)),
     };
     let projection = match &ix.projection {
         ProjectionDef::All => "all attributes".to_string(),
@@ -636,7 +669,7 @@ fn index_shape(ix: &IndexDef) -> String {
 
 fn diff_index(old: &IndexDef, new: &IndexDef) -> String {
     let mut parts = Vec::new();
-    if old.partition_key != new.partition_key || old.sort_key != new.sort_key {
+    if old.key_elements() != new.key_elements() {
         parts.push("keys changed");
     }
     if old.projection != new.projection {

@@ -28,9 +28,15 @@ pub(super) fn lower_entities(
         let snake_ident = naming::snake_ident(&name.value).unwrap_or_else(|| "invalid".to_string());
         let attributes = lower_attributes(cx, name, &entity.value, table, &type_ident);
         let mut key_spans = Vec::new();
-        let keys = lower_keys(cx, name, &entity.value, table, &attributes, &mut key_spans);
+        let mut keys = lower_keys(cx, name, &entity.value, table, &attributes, &mut key_spans);
         check_attribute_keys(cx, &entity.value, table, &attributes, &keys);
         check_stamped_keys(cx, &attributes, &keys, &key_spans);
+        // Keys on multi-attribute indexes are the attributes themselves: added after the
+        // template checks, which do not apply to them.
+        for key in composite_keys(cx, &entity.value, table, &attributes) {
+            key_spans.push((cx.span(name), None));
+            keys.push(key);
+        }
         let uniques = lower_uniques(cx, &entity.value, &attributes);
         let find = |role: ir::AttrRole| attributes.iter().position(|a| a.role == role);
         out.push(ir::Entity {

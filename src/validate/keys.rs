@@ -95,6 +95,7 @@ fn lower_key(
         pk,
         sk,
         sparse: uses_optional,
+        composite: false,
     })
 }
 
@@ -109,7 +110,13 @@ pub(super) fn check_attribute_keys(
     attrs: &[ir::Attribute],
     keys: &[ir::EntityKey],
 ) {
-    for (ii, ix) in table.indexes.iter().enumerate() {
+    // A multi-attribute key is made of entity attributes by definition.
+    for (ii, ix) in table
+        .indexes
+        .iter()
+        .enumerate()
+        .filter(|(_, ix)| ix.composite.is_none())
+    {
         let key = keys.iter().find(|k| k.index == IndexRef::Gsi(ii));
         // Each key attribute of the index, with this entity's template for it, if any.
         let key_attrs = [
@@ -383,7 +390,8 @@ pub(super) fn check_key_attribute_types(
     // key attribute → (numeric?, entity name, span)
     let mut seen: BTreeMap<String, (bool, String, Span)> = BTreeMap::new();
     for (e, entity) in entities.iter().enumerate() {
-        for (i, key) in entity.keys.iter().enumerate() {
+        // Multi-attribute keys: `check_composite_types`.
+        for (i, key) in entity.keys.iter().enumerate().filter(|(_, k)| !k.composite) {
             let (pk_attr, sk_attr) = match key.index {
                 IndexRef::Primary => (table.partition_key.clone(), table.sort_key.clone()),
                 IndexRef::Gsi(g) => (

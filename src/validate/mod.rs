@@ -10,6 +10,7 @@ use crate::diag::{Diagnostic, Source, Span};
 use crate::ir::{self, IndexRef, Literal, Part, Placeholder, PlaceholderFormat, Type};
 use crate::naming;
 
+mod composite;
 mod entities;
 mod filters;
 mod keys;
@@ -22,6 +23,7 @@ mod sort_key;
 mod table;
 mod unique;
 
+use composite::*;
 use entities::*;
 use filters::*;
 use keys::*;
@@ -97,6 +99,7 @@ fn check_all(
     let relationships = lower_relationships(&mut cx, file, &entities, &patterns);
     check_key_attribute_types(&mut cx, &table, &entities, &spans);
     check_unique_table_keys(&mut cx, file, &table, &entities);
+    check_composite_types(&mut cx, file, &table, &entities);
     check_entity_key_templates(&mut cx, &table, &entities, &spans);
     check_primary_key_overlap(&mut cx, &entities, &spans);
     check_projection_names(&mut cx, &file.table.value, &entities);

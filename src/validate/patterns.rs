@@ -645,6 +645,16 @@ pub(super) fn sort_condition(
         return ir::SortCondition::None;
     };
     if let Some(literal) = &p.sort_key {
+        if key.composite {
+            let d = Diagnostic::error(
+                "dyngen::sort_key_on_composite",
+                "`sort_key` bounds a string sort key; this index's sort key is several attributes",
+            )
+            .label(cx.span(literal), "sort_key")
+            .help("give the leading sort attributes in `inputs` and a `sort` condition on the next one");
+            cx.error(d);
+            return ir::SortCondition::None;
+        }
         return literal_sort(cx, p, literal, ents.len() > 1, sk, first);
     }
     if ents.len() > 1 {

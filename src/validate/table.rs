@@ -143,10 +143,19 @@ fn lower_index(
 ) -> ir::Index {
     check_index_name(cx, name);
     let local = ix.value.local.as_ref().is_some_and(|l| l.value);
-    let partition_key = index_partition_key(cx, name, ix, table, local);
-    if let Some(sk) = &ix.value.sort_key {
-        check_attribute_name(cx, sk, "key attribute");
-    }
+    let composite = lower_composite(cx, name, &ix.value, table, entity_type_attribute, local);
+    let (partition_key, sort_key) = match &composite {
+        Some(Some(c)) => (c.partition[0].clone(), c.sort.last().cloned()),
+        // A broken multi-attribute key was reported; its attributes name nothing more.
+        None => (String::new(), None),
+        Some(None) => {
+            let pk = index_partition_key(cx, name, ix, table, local);
+            if let Some(sk) = &ix.value.sort_key {
+                check_attribute_name(cx, sk, "key attribute");
+            }
+            (pk, ix.value.sort_key.as_ref().map(|s| s.value.clone()))
+        }
+    };
     let projection = match &ix.value.projection {
         None => ir::Projection::All,
         Some(p) => lower_index_projection(cx, p, entity_type_attribute),
@@ -155,8 +164,9 @@ fn lower_index(
         name: name.value.clone(),
         local,
         partition_key,
-        sort_key: ix.value.sort_key.as_ref().map(|s| s.value.clone()),
+        sort_key,
         projection,
+        composite: composite.flatten(),
     }
 }
 

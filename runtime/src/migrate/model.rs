@@ -151,11 +151,39 @@ impl KeyAttr {
 #[serde(deny_unknown_fields)]
 pub struct IndexDef {
     pub name: String,
+    /// The partition key; of a multi-attribute key, its first attribute.
     pub partition_key: KeyAttr,
+    /// The sort key; of a multi-attribute key, its last attribute.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_key: Option<KeyAttr>,
+    /// A multi-attribute partition key's attributes, in order (up to four); empty for a
+    /// single-attribute key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partition_keys: Vec<KeyAttr>,
+    /// A multi-attribute sort key's attributes, in order (up to four).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sort_keys: Vec<KeyAttr>,
     /// `all`, `keys_only`, or the attribute names of an INCLUDE projection.
     pub projection: ProjectionDef,
+}
+
+impl IndexDef {
+    /// The key schema: each attribute and whether it is part of the sort key (`RANGE`),
+    /// partition attributes first, each part in order.
+    pub fn key_elements(&self) -> Vec<(&KeyAttr, bool)> {
+        let partition: Vec<&KeyAttr> = if self.partition_keys.is_empty() {
+            vec![&self.partition_key]
+        } else {
+            self.partition_keys.iter().collect()
+        };
+        let sort: Vec<&KeyAttr> = if self.sort_keys.is_empty() {
+            self.sort_key.iter().collect()
+        } else {
+            self.sort_keys.iter().collect()
+        };
+        let hash = partition.into_iter().map(|k| (k, false));
+        hash.chain(sort.into_iter().map(|k| (k, true))).collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]

@@ -25,6 +25,17 @@ fn key_schema(
         .map_err(sdk)
 }
 
+/// The key schema elements of an index, partition attributes first.
+fn index_key_schema(
+    ix: &IndexDef,
+) -> Result<Vec<::aws_sdk_dynamodb::types::KeySchemaElement>, MigrateError> {
+    use ::aws_sdk_dynamodb::types::KeyType;
+    ix.key_elements()
+        .into_iter()
+        .map(|(k, range)| key_schema(&k.name, if range { KeyType::Range } else { KeyType::Hash }))
+        .collect()
+}
+
 fn attribute_definition(
     k: &KeyAttr,
 ) -> Result<::aws_sdk_dynamodb::types::AttributeDefinition, MigrateError> {
@@ -100,7 +111,7 @@ fn create_table_request(
             def.indexes
                 .iter()
                 .chain(&def.local_indexes)
-                .flat_map(|i| ::std::iter::once(&i.partition_key).chain(i.sort_key.as_ref())),
+                .flat_map(|i| i.key_elements().into_iter().map(|(k, _)| k)),
         )
     {
         if !defined.iter().any(|d| d.name == k.name) {
@@ -111,11 +122,8 @@ fn create_table_request(
     for ix in &def.indexes {
         let mut g = GlobalSecondaryIndex::builder()
             .index_name(&ix.name)
-            .key_schema(key_schema(&ix.partition_key.name, KeyType::Hash)?)
+            .set_key_schema(Some(index_key_schema(ix)?))
             .projection(projection(&ix.projection));
-        if let Some(sk) = &ix.sort_key {
-            g = g.key_schema(key_schema(&sk.name, KeyType::Range)?);
-        }
         if let Some(c) = provisioned(def) {
             g = g.provisioned_throughput(throughput(c)?);
         }
@@ -267,9 +275,7 @@ pub(super) async fn create_index(
     options: &Options,
     held: Option<&Held<'_>>,
 ) -> Result<(), MigrateError> {
-    use ::aws_sdk_dynamodb::types::{
-        CreateGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate, KeyType,
-    };
+    use ::aws_sdk_dynamodb::types::{CreateGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate};
     let started = ::std::time::Instant::now();
     loop {
         wait_active_held(client, table, options, held).await?;
@@ -291,11 +297,8 @@ pub(super) async fn create_index(
                 > 0;
         let mut action = CreateGlobalSecondaryIndexAction::builder()
             .index_name(&ix.name)
-            .key_schema(key_schema(&ix.partition_key.name, KeyType::Hash)?)
+            .set_key_schema(Some(index_key_schema(ix)?))
             .projection(projection(&ix.projection));
-        if let Some(sk) = &ix.sort_key {
-            action = action.key_schema(key_schema(&sk.name, KeyType::Range)?);
-        }
         if provisioned {
             let p = desc.provisioned_throughput();
             let c = (
@@ -312,9 +315,8 @@ pub(super) async fn create_index(
                     .create(action.build().map_err(sdk)?)
                     .build(),
             );
-        req = req.attribute_definitions(attribute_definition(&ix.partition_key)?);
-        if let Some(sk) = &ix.sort_key {
-            req = req.attribute_definitions(attribute_definition(sk)?);
+        for (k, _) in ix.key_elements() {
+            req = req.attribute_definitions(attribute_definition(k)?);
         }
         match req.send().await {
             Ok(_) => return wait_active_held(client, table, options, held).await,

@@ -101,3 +101,9 @@ pub mod fuzz_sample {
 pub mod unique {
     include!(concat!(env!("OUT_DIR"), "/unique/rust/dyngen.rs"));
 }
+
+/// Multi-attribute index keys beside the concatenated-key index they replace.
+#[rustfmt::skip]
+pub mod composite {
+    include!(concat!(env!("OUT_DIR"), "/composite/rust/dyngen.rs"));
+}

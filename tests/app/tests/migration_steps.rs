@@ -9,10 +9,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{BillingMode, StreamViewType, TimeToLiveStatus};
-use dyngen::diag::Source;
 use dyngen::migrations::MigrationSource;
 use dyngen_app_tests::{migrate_v1 as v1, migrate_v3 as v3};
-use dyngen_runtime::migrate::{Change, CodeStep, MigrateError, Migration, Options};
+use dyngen_runtime::migrate::{Change, CodeStep, MigrateError, Options};
 
 fn options() -> Options {
     Options {
@@ -42,32 +41,7 @@ fn schema(extra: &str) -> String {
     BASE.replace("  sort_key: sk\n", &format!("  sort_key: sk\n{extra}"))
 }
 
-/// Runs the generator on `schema` with the migrations so far, adds the migrations it
-/// scaffolds, and returns their names.
-fn scaffold(schema: &str, files: &mut Vec<MigrationSource>) -> Vec<String> {
-    let source = Source::new("schema.yaml", schema);
-    let (set, _) =
-        dyngen::pipeline::generate_files(&source, files, false).unwrap_or_else(|e| panic!("{e}"));
-    let mut new = Vec::new();
-    for (path, text) in &set.files {
-        if let Some(file) = path.strip_prefix("migrations/") {
-            files.push(MigrationSource {
-                file: file.to_string(),
-                text: text.clone(),
-            });
-            new.push(file.trim_end_matches(".yaml").to_string());
-        }
-    }
-    new
-}
-
-fn runnable(files: &[MigrationSource]) -> Vec<Migration> {
-    let pairs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|f| (f.file.as_str(), f.text.as_str()))
-        .collect();
-    Migration::parse_all(&pairs).unwrap()
-}
+use common::{runnable, scaffold};
 
 /// What the live table's settings are.
 #[derive(Debug, PartialEq)]

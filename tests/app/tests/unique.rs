@@ -457,9 +457,8 @@ mod migrations {
     //! generator from schema changes, applied by the runner.
 
     use super::*;
-    use dyngen::diag::Source;
-    use dyngen::migrations::MigrationSource;
-    use dyngen_runtime::migrate::{MigrateError, Migration, Options, run};
+    use common::{runnable, scaffold};
+    use dyngen_runtime::migrate::{MigrateError, Options, run};
 
     const SCHEMA: &str = r#"
 version: 1
@@ -470,31 +469,6 @@ entities:
     keys:
       primary: { pk: "P#{id}", sk: "P" }
 "#;
-
-    fn scaffold(schema: &str, files: &mut Vec<MigrationSource>) -> Vec<String> {
-        let source = Source::new("schema.yaml", schema);
-        let (set, _) = dyngen::pipeline::generate_files(&source, files, false)
-            .unwrap_or_else(|e| panic!("{e}"));
-        let mut new = Vec::new();
-        for (path, text) in &set.files {
-            if let Some(file) = path.strip_prefix("migrations/") {
-                files.push(MigrationSource {
-                    file: file.to_string(),
-                    text: text.clone(),
-                });
-                new.push(file.trim_end_matches(".yaml").to_string());
-            }
-        }
-        new
-    }
-
-    fn runnable(files: &[MigrationSource]) -> Vec<Migration> {
-        let pairs: Vec<(&str, &str)> = files
-            .iter()
-            .map(|f| (f.file.as_str(), f.text.as_str()))
-            .collect();
-        Migration::parse_all(&pairs).unwrap()
-    }
 
     async fn write(client: &aws_sdk_dynamodb::Client, table: &str, id: &str, email: &str) {
         let s = |v: &str| AttributeValue::S(v.into());

@@ -242,3 +242,33 @@ pub fn policy_pairs(path: &std::path::Path) -> BTreeSet<(String, Option<String>)
     }
     out
 }
+
+/// Runs the generator on `schema` with the migrations so far, adds the migrations it
+/// scaffolds to `files`, and returns their names.
+pub fn scaffold(schema: &str, files: &mut Vec<dyngen::migrations::MigrationSource>) -> Vec<String> {
+    let source = dyngen::diag::Source::new("schema.yaml", schema);
+    let (set, _) =
+        dyngen::pipeline::generate_files(&source, files, false).unwrap_or_else(|e| panic!("{e}"));
+    let mut new = Vec::new();
+    for (path, text) in &set.files {
+        if let Some(file) = path.strip_prefix("migrations/") {
+            files.push(dyngen::migrations::MigrationSource {
+                file: file.to_string(),
+                text: text.clone(),
+            });
+            new.push(file.trim_end_matches(".yaml").to_string());
+        }
+    }
+    new
+}
+
+/// The runner's view of migration files.
+pub fn runnable(
+    files: &[dyngen::migrations::MigrationSource],
+) -> Vec<dyngen_runtime::migrate::Migration> {
+    let pairs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|f| (f.file.as_str(), f.text.as_str()))
+        .collect();
+    dyngen_runtime::migrate::Migration::parse_all(&pairs).unwrap()
+}
