@@ -71,14 +71,16 @@ fn key_input_checks(schema: &Schema, entity: &ir::Entity) -> Vec<String> {
     for i in string_attribute_keys(schema, entity) {
         let a = &entity.attributes[i];
         let (name, f) = (rust_str(&a.name), &a.field_ident);
-        let check = format!(
-            "if v.is_empty() {{ return ::core::result::Result::Err(({name}, {EMPTY_INDEX_KEY:?}.into())); }}"
-        );
-        out.push(if a.optional {
-            format!("if let ::core::option::Option::Some(v) = &self.{f} {{ {check} }}")
+        // One `if` either way (no nested `if let`, which clippy would ask to collapse
+        // into a let chain that older editions lack).
+        let empty = if a.optional {
+            format!("self.{f}.as_ref().is_some_and(|v| v.is_empty())")
         } else {
-            format!("{{ let v = &self.{f}; {check} }}")
-        });
+            format!("self.{f}.is_empty()")
+        };
+        out.push(format!(
+            "if {empty} {{ return ::core::result::Result::Err(({name}, {EMPTY_INDEX_KEY:?}.into())); }}"
+        ));
     }
     for (i, a) in entity.attributes.iter().enumerate() {
         let name = rust_str(&a.name);
