@@ -20,6 +20,8 @@ impl World {
         let mut tasks = Vec::new();
         let mut links = BTreeSet::new();
         let mut sessions = Vec::new();
+        let mut tickets = Vec::new();
+        let mut guards = Vec::new();
         for item in items {
             let ty = match item.get(DESIGN.entity_type_attribute) {
                 Some(AttributeValue::S(t)) => t.clone(),
@@ -38,6 +40,8 @@ impl World {
                     links.insert(("mt", m.team, m.member, m.joined_at));
                 }
                 "Session" => sessions.push(Session::from_item(&item).map_err(err)?),
+                "Ticket" => tickets.push(Ticket::from_item(&item).map_err(err)?),
+                "#dyngen#unique" => guards.push(item),
                 other => return Err(format!("an item of {other} was never written")),
             }
         }
@@ -81,7 +85,9 @@ impl World {
                 "stored sessions {sessions:?}\nmodel {model_sessions:?}"
             ));
         }
-        self.check_patterns().await
+        self.check_tickets(tickets, guards)?;
+        self.check_patterns().await?;
+        self.check_ticket_patterns().await
     }
 
     async fn check_patterns(&self) -> Result<(), String> {

@@ -43,6 +43,9 @@ pub fn check_keys(item: &Item) -> Result<(), String> {
         "TeamMember" => keys_match::<TeamMember>(item),
         "MemberTeam" => keys_match::<MemberTeam>(item),
         "Session" => keys_match::<Session>(item),
+        "Ticket" => keys_match::<Ticket>(item),
+        // Unique guards: checked against the model (`tickets.rs`).
+        "#dyngen#unique" => Ok(()),
         other => Err(format!("unknown entity type {other}")),
     }
 }

@@ -5,6 +5,8 @@
 mod checks;
 #[path = "ops.rs"]
 mod ops;
+#[path = "tickets.rs"]
+mod tickets;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -121,6 +123,8 @@ pub struct World {
     tasks: BTreeMap<(usize, usize), Task>,
     links: BTreeMap<(usize, usize), Timestamp>,
     sessions: BTreeMap<usize, Session>,
+    /// By (owner, index into `tickets::NUMBERS`).
+    tickets: BTreeMap<(usize, usize), Ticket>,
 }
 
 fn stamps_of_repo(r: &Repo) -> (Timestamp, Timestamp, i64) {
@@ -163,6 +167,7 @@ impl World {
             tasks: BTreeMap::new(),
             links: BTreeMap::new(),
             sessions: BTreeMap::new(),
+            tickets: BTreeMap::new(),
         }
     }
 
@@ -212,6 +217,7 @@ impl World {
             }
             Op::Link { .. } | Op::Unlink { .. } => self.link(op).await,
             Op::SessionCreate { .. } | Op::SessionTtl { .. } => self.session(op).await,
+            Op::Ticket { o, number, op } => self.ticket(*o, *number, op).await,
         }
     }
 

@@ -142,6 +142,12 @@ pub enum Op {
         id: usize,
         ttl: Option<i64>,
     },
+    Ticket {
+        o: usize,
+        /// Index into `tickets::NUMBERS`.
+        number: usize,
+        op: super::tickets::TicketOp,
+    },
 }
 
 /// The schema fuzz's seeded generator, with the draws operations need.
@@ -231,6 +237,9 @@ fn one(r: &mut Rng) -> Op {
         r.below(REPOS.len()),
         r.below(TASKS.len()),
     );
+    if r.chance(15) {
+        return super::tickets::ticket_op(r);
+    }
     match r.below(20) {
         0 | 1 => Op::RepoCreate {
             o,
