@@ -180,3 +180,26 @@ fn a_required_attribute_added_without_a_default_breaks_stored_items() {
     assert!(findings[0].starts_with("schema.yaml:"), "{stdout}");
     assert!(stdout.contains("before: old.yaml:"), "{stdout} ({line})");
 }
+
+#[test]
+fn a_multi_attribute_key_that_changes_a_middle_attribute_is_an_index_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let fixture = root().join("tests/fixtures/valid/composite/schema.yaml");
+    let before = fs::read_to_string(fixture).unwrap();
+    fs::write(dir.join("old.yaml"), &before).unwrap();
+    // Same first and last attribute: only the list tells the keys apart.
+    let after = before.replace(
+        "sort_keys: [tournament, round]",
+        "sort_keys: [tournament, region, round]",
+    );
+    assert_ne!(after, before);
+    fs::write(dir.join("schema.yaml"), after).unwrap();
+    let out = dyngen(dir, &["breaking", "--against", "old.yaml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("[KEY INDEX_CHANGED] index `byPlayer` changed its keys or projection"),
+        "{stdout}"
+    );
+}
