@@ -47,7 +47,7 @@ pub fn emit_all(
     let policies = crate::iam::policies(schema, &steps);
     files.insert(terraform::PATH, terraform::emit(schema, &policies)?);
     for p in &policies {
-        files.insert(&iam_json::path(p), iam_json::emit(schema, p));
+        files.insert(&iam_json::path(p), iam_json::emit(p));
     }
     files.insert(docs::PATH, docs::emit(schema, &policies)?);
     Ok(files)
