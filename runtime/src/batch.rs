@@ -37,9 +37,11 @@ pub async fn batch_get(db: &Table, keys: Vec<Item>, consistent: bool) -> Result<
                 .client()
                 .batch_get_item()
                 .request_items(db.table_name(), req)
+                .set_return_consumed_capacity(crate::trace::capacity_mode())
                 .send()
                 .await
                 .map_err(sdk)?;
+            crate::trace::consumed(out.consumed_capacity());
             if let Some(mut responses) = out.responses.take() {
                 found.extend(responses.remove(db.table_name()).unwrap_or_default());
             }
@@ -129,6 +131,11 @@ impl BatchWrite<'_> {
     }
     /// Sends the requests in batches of 25; unprocessed ones are retried with backoff.
     pub async fn send(self) -> Result<(), Error> {
+        let op = crate::trace::OpInfo::new("batch_write", self.db.table_name(), "");
+        crate::trace::traced(op, self.send_untraced()).await
+    }
+
+    async fn send_untraced(self) -> Result<(), Error> {
         if let Some(e) = self.refused {
             return Err(e);
         }
@@ -155,9 +162,11 @@ impl BatchWrite<'_> {
                     .client()
                     .batch_write_item()
                     .request_items(db.table_name(), ::std::mem::take(&mut pending))
+                    .set_return_consumed_capacity(crate::trace::capacity_mode())
                     .send()
                     .await
                     .map_err(sdk)?;
+                crate::trace::consumed(out.consumed_capacity());
                 if let Some(mut unprocessed) = out.unprocessed_items {
                     pending = unprocessed.remove(db.table_name()).unwrap_or_default();
                 }

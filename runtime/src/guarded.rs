@@ -41,10 +41,14 @@ async fn transact(db: &Table, actions: Vec<(TransactWriteItem, Role)>) -> Result
         .client()
         .transact_write_items()
         .set_transact_items(Some(items))
+        .set_return_consumed_capacity(crate::trace::capacity_mode())
         .send()
         .await;
     let e = match res {
-        Ok(_) => return Ok(Outcome::Done),
+        Ok(out) => {
+            crate::trace::consumed(out.consumed_capacity());
+            return Ok(Outcome::Done);
+        }
         Err(e) => e,
     };
     let Some(TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error()
@@ -96,9 +100,11 @@ async fn read(db: &Table, key: &Item) -> Result<Option<Item>, Error> {
         .table_name(db.table_name())
         .set_key(Some(key.clone()))
         .consistent_read(true)
+        .set_return_consumed_capacity(crate::trace::capacity_mode())
         .send()
         .await
         .map_err(sdk)?;
+    crate::trace::consumed(out.consumed_capacity());
     Ok(out.item)
 }
 

@@ -47,6 +47,8 @@ mod repo;
 #[cfg(feature = "client")]
 mod table;
 #[cfg(feature = "client")]
+mod trace;
+#[cfg(feature = "client")]
 mod transaction;
 #[cfg(feature = "client")]
 pub mod unique;

@@ -243,6 +243,15 @@ fn check_cursor(spec: &QuerySpec, values: &Values, start: Item) -> Result<Item, 
 }
 
 impl QuerySpec {
+    /// The span description of this query.
+    pub(crate) fn op<'t>(&self, db: &'t Table) -> crate::trace::OpInfo<'t> {
+        crate::trace::OpInfo {
+            pattern: Some(self.pattern),
+            index: self.index,
+            ..crate::trace::OpInfo::new("query", db.table_name(), "")
+        }
+    }
+
     /// Reads one page of raw items, moving the expression values into the request.
     pub async fn into_page(mut self, db: &Table) -> Result<(Vec<Item>, Option<Cursor>), Error> {
         let values = ::std::mem::take(&mut self.values);
@@ -304,9 +313,12 @@ impl QuerySpec {
             .set_limit(self.limit)
             .consistent_read(self.consistent)
             .set_exclusive_start_key(start)
+            .set_return_consumed_capacity(crate::trace::capacity_mode())
             .send()
             .await
             .map_err(sdk)?;
+        crate::trace::consumed(out.consumed_capacity());
+        crate::trace::page(out.items().len());
         let cursor = out
             .last_evaluated_key()
             .map(|k| Cursor::encode(self.pattern, k));
@@ -352,7 +364,8 @@ impl<'a, T, const CONSISTENT: bool> Query<'a, T, CONSISTENT> {
 
     /// Reads one page.
     pub async fn send(self) -> Result<Page<T>, Error> {
-        let (items, cursor) = self.spec.into_page(self.db).await?;
+        let op = self.spec.op(self.db);
+        let (items, cursor) = crate::trace::traced(op, self.spec.into_page(self.db)).await?;
         Ok(Page {
             items: decode_page(items, self.decode)?,
             cursor,
@@ -366,7 +379,8 @@ impl<'a, T, const CONSISTENT: bool> Query<'a, T, CONSISTENT> {
 
     /// Reads every remaining item.
     pub async fn all(self) -> Result<Vec<T>, Error> {
-        self.pages().collect().await
+        let op = self.spec.op(self.db);
+        crate::trace::traced(op, self.pages().collect()).await
     }
 }
 
@@ -472,7 +486,8 @@ impl<'a, T> Pager<'a, T> {
             if self.done {
                 return None;
             }
-            match self.spec.page(self.db).await {
+            let op = self.spec.op(self.db);
+            match crate::trace::traced(op, self.spec.page(self.db)).await {
                 Ok((items, cursor)) => {
                     self.buffer.extend(items);
                     self.done = cursor.is_none();

@@ -11,6 +11,7 @@ use crate::entity::{Entity, EntityKey};
 use crate::error::{Error, sdk};
 use crate::item::{Item, key_text};
 use crate::table::{Table, TableDesign};
+use crate::trace::{OpInfo, traced};
 use crate::write::{create, put};
 
 /// Create, read, update and delete items of one entity; from `Db::<entity>()`.
@@ -45,6 +46,11 @@ impl<'a, E: Entity> Repo<'a, E> {
         }
     }
 
+    /// The span description of one of this repository's operations.
+    fn op(&self, op: &'static str) -> OpInfo<'a> {
+        OpInfo::new(op, self.db.table_name(), E::ENTITY_TYPE)
+    }
+
     /// The table this repository writes to.
     pub fn table(&self) -> &'a Table {
         self.db
@@ -58,42 +64,38 @@ impl<'a, E: Entity> Repo<'a, E> {
     /// Writes a new item; [`Error::AlreadyExists`] if one has this key. Timestamps are
     /// set and a version attribute starts at 1.
     pub async fn create(&self, value: &E) -> Result<E, Error> {
-        create(self.db, value).await
+        traced(self.op("create"), create(self.db, value)).await
     }
 
     /// Creates or replaces the item with this key, and returns it as stored. The
     /// creation time of an existing item is kept; with a version attribute, the value's
     /// version must match the stored one ([`Error::VersionConflict`] otherwise).
     pub async fn put(&self, value: &E) -> Result<E, Error> {
-        put(self.db, value).await
+        traced(self.op("put"), put(self.db, value)).await
     }
 
     /// Reads an item (eventually consistent). An item whose time to live has passed reads
     /// as absent: DynamoDB deletes it only within days.
     pub async fn get(&self, key: &E::Key) -> Result<Option<E>, Error> {
-        get(self.db, key.to_key_item(), false).await
+        traced(self.op("get"), get(self.db, key.to_key_item(), false)).await
     }
 
     /// Reads an item with a strongly consistent read.
     pub async fn get_consistent(&self, key: &E::Key) -> Result<Option<E>, Error> {
-        get(self.db, key.to_key_item(), true).await
+        traced(self.op("get"), get(self.db, key.to_key_item(), true)).await
     }
 
     /// Deletes an item; returns it as it was, if it existed.
     pub async fn delete(&self, key: &E::Key) -> Result<Option<E>, Error> {
-        delete(self.db, key.to_key_item()).await
+        traced(self.op("delete"), delete(self.db, key.to_key_item())).await
     }
 
     /// Reads many items by key (100 per request, unprocessed keys retried); absent keys
     /// and items whose time to live has passed are skipped, and the order is not
     /// preserved.
     pub async fn batch_get(&self, keys: &[E::Key]) -> Result<Vec<E>, Error> {
-        let items = batch_get(
-            self.db,
-            keys.iter().map(EntityKey::to_key_item).collect(),
-            false,
-        )
-        .await?;
+        let keys = keys.iter().map(EntityKey::to_key_item).collect();
+        let items = traced(self.op("batch_get"), batch_get(self.db, keys, false)).await?;
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             let value = E::from_item_owned(item)?;
@@ -168,9 +170,11 @@ pub async fn get<E: Entity>(db: &Table, key: Item, consistent: bool) -> Result<O
         .table_name(db.table_name())
         .set_key(Some(key))
         .consistent_read(consistent)
+        .set_return_consumed_capacity(crate::trace::capacity_mode())
         .send()
         .await
         .map_err(sdk)?;
+    crate::trace::consumed(out.consumed_capacity());
     match out.item {
         Some(item) => {
             let value = E::from_item_owned(item)?;
@@ -191,9 +195,11 @@ pub async fn delete<E: Entity>(db: &Table, key: Item) -> Result<Option<E>, Error
         .table_name(db.table_name())
         .set_key(Some(key))
         .return_values(ReturnValue::AllOld)
+        .set_return_consumed_capacity(crate::trace::capacity_mode())
         .send()
         .await
         .map_err(sdk)?;
+    crate::trace::consumed(out.consumed_capacity());
     match out.attributes {
         Some(item) => Ok(Some(E::from_item_owned(item)?)),
         None => Ok(None),

@@ -295,6 +295,11 @@ impl<'a> Transaction<'a> {
 
     /// Applies every action or none; a cancellation names each failed action.
     pub async fn send(self) -> Result<(), Error> {
+        let op = crate::trace::OpInfo::new("transaction", self.db.table_name(), "");
+        crate::trace::traced(op, self.send_untraced()).await
+    }
+
+    async fn send_untraced(self) -> Result<(), Error> {
         if let Some(e) = self.refused {
             return Err(e);
         }
@@ -304,10 +309,14 @@ impl<'a> Transaction<'a> {
             .client()
             .transact_write_items()
             .set_transact_items(Some(self.items))
+            .set_return_consumed_capacity(crate::trace::capacity_mode())
             .send()
             .await;
         match res {
-            Ok(_) => Ok(()),
+            Ok(out) => {
+                crate::trace::consumed(out.consumed_capacity());
+                Ok(())
+            }
             Err(e) => match e.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(c)) => {
                     let taken = c

@@ -194,16 +194,21 @@ pub async fn release_if_stale(
             .table_name(gt.table)
             .set_key(Some(key))
             .consistent_read(true)
+            .set_return_consumed_capacity(crate::trace::capacity_mode())
             .send()
     };
-    let Some(guard) = read(gt.key(text.to_string())).await?.item else {
+    let out = read(gt.key(text.to_string())).await?;
+    crate::trace::consumed(out.consumed_capacity());
+    let Some(guard) = out.item else {
         return Ok(true);
     };
     let Some(owner) = guard.get(OWNER_ATTRIBUTE).and_then(|o| o.as_s().ok()) else {
         return Ok(false);
     };
     if let Some(key) = gt.owner_key(owner) {
-        let held = read(key).await?.item.is_some_and(|item| {
+        let out = read(key).await?;
+        crate::trace::consumed(out.consumed_capacity());
+        let held = out.item.is_some_and(|item| {
             let kind = item
                 .get(gt.entity_type_attribute)
                 .and_then(|v| v.as_s().ok());
@@ -225,10 +230,14 @@ pub async fn release_if_stale(
         .condition_expression(format!("{o} = {v}"))
         .set_expression_attribute_names(names)
         .set_expression_attribute_values(values)
+        .set_return_consumed_capacity(crate::trace::capacity_mode())
         .send()
         .await;
     match res {
-        Ok(_) => Ok(true),
+        Ok(out) => {
+            crate::trace::consumed(out.consumed_capacity());
+            Ok(true)
+        }
         // Changed meanwhile: the caller tries again and sees the new state.
         Err(e)
             if e.as_service_error()

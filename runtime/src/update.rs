@@ -291,6 +291,11 @@ impl UpdateSpec {
 
 /// Applies an update to an existing item and returns the item as stored afterwards.
 pub async fn update<E: Entity>(db: &Table, key: Item, spec: &UpdateSpec) -> Result<E, Error> {
+    let op = crate::trace::OpInfo::new("update", db.table_name(), E::ENTITY_TYPE);
+    crate::trace::traced(op, update_untraced(db, key, spec)).await
+}
+
+async fn update_untraced<E: Entity>(db: &Table, key: Item, spec: &UpdateSpec) -> Result<E, Error> {
     if !E::UNIQUE.is_empty() {
         let changes = spec.unique_changes::<E>()?;
         if !changes.is_empty() {

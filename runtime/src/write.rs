@@ -86,10 +86,14 @@ pub async fn create<E: Entity>(db: &Table, value: &E) -> Result<E, Error> {
         .set_item(Some(item))
         .condition_expression(cond)
         .set_expression_attribute_names(names)
+        .set_return_consumed_capacity(crate::trace::capacity_mode())
         .send()
         .await;
     match res {
-        Ok(_) => Ok(stored),
+        Ok(out) => {
+            crate::trace::consumed(out.consumed_capacity());
+            Ok(stored)
+        }
         Err(e)
             if e.as_service_error()
                 .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
@@ -272,10 +276,14 @@ async fn put_whole<E: Entity>(db: &Table, value: E, expected: Option<i64>) -> Re
         .set_expression_attribute_names(names)
         .set_expression_attribute_values(values)
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .set_return_consumed_capacity(crate::trace::capacity_mode())
         .send()
         .await;
     match res {
-        Ok(_) => Ok(value),
+        Ok(out) => {
+            crate::trace::consumed(out.consumed_capacity());
+            Ok(value)
+        }
         Err(e) => {
             use ::aws_sdk_dynamodb::operation::put_item::PutItemError;
             let Some(PutItemError::ConditionalCheckFailedException(c)) = e.as_service_error()
@@ -430,8 +438,10 @@ pub(crate) async fn send_update(
         .set_expression_attribute_values(values)
         .return_values(ReturnValue::AllNew)
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .set_return_consumed_capacity(crate::trace::capacity_mode())
         .send()
         .await
+        .inspect(|out| crate::trace::consumed(out.consumed_capacity()))
 }
 
 /// Maps a failed conditional update to NotFound, VersionConflict, KeyInputMismatch or
