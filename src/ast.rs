@@ -93,6 +93,13 @@ pub struct Consumer {
     #[serde(default)]
     #[schemars(with = "std::collections::BTreeMap<String, Vec<EntityOp>>")]
     pub entities: OrderedMap<Sp<String>, Vec<Sp<EntityOp>>>,
+    /// Restricts every request to partitions whose key is built from these values: an
+    /// attribute used in partition-key templates → an IAM policy variable, e.g.
+    /// `{companyName: "${aws:PrincipalTag/company}"}` (a `dynamodb:LeadingKeys` condition,
+    /// always on, in the Terraform and JSON policies).
+    #[serde(default)]
+    #[schemars(with = "Option<std::collections::BTreeMap<String, String>>")]
+    pub leading_keys: Option<Sp<OrderedMap<Sp<String>, Sp<String>>>>,
 }
 
 /// An operation of an entity's repository, as far as IAM is concerned.

@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 
 use crate::ast::EntityOp;
-use crate::ir::{IndexRef, Part, Schema};
+use crate::ir::{Entity, IndexRef, Part, Schema, Template};
 use crate::migrations::Step;
 
 /// What a statement applies to.
@@ -26,9 +26,12 @@ pub struct Statement {
     /// Sorted, without the `dynamodb:` prefix.
     pub actions: Vec<&'static str>,
     pub resources: Vec<Resource>,
-    /// Partition-key prefixes every request of this statement uses: offered as an optional
-    /// `ForAllValues:StringLike` condition on `dynamodb:LeadingKeys`.
+    /// Partition-key patterns every request of this statement matches: a
+    /// `ForAllValues:StringLike` condition on `dynamodb:LeadingKeys`, optional (a Terraform
+    /// variable) unless `enforced`.
     pub leading_keys: Option<Vec<String>>,
+    /// The consumer restricts its partitions (`leading_keys:`): the condition is always on.
+    pub enforced: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +107,7 @@ pub fn app_policy(schema: &Schema) -> Policy {
         actions: ALL_ITEM_ACTIONS.to_vec(),
         resources: vec![Resource::Table],
         leading_keys: None,
+        enforced: false,
     }];
     let queried = query_resources(schema, 0..schema.patterns.len());
     if !queried.is_empty() {
@@ -112,6 +116,7 @@ pub fn app_policy(schema: &Schema) -> Policy {
             actions: vec!["Query"],
             resources: queried,
             leading_keys: None,
+            enforced: false,
         });
     }
     Policy {
@@ -135,8 +140,8 @@ pub fn migrations_policy(steps: &[&Step]) -> Policy {
         name: "migrations".into(),
         description: "The migration runner: create the table, add and remove indexes, backfill, and keep its ledger and lock.".into(),
         statements: vec![
-            Statement { sid: "Table".into(), actions: lifecycle, resources: vec![Resource::Table], leading_keys: None },
-            Statement { sid: "LedgerLockAndBackfill".into(), actions: vec!["ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "Scan", "UpdateItem"], resources: vec![Resource::Table], leading_keys: None },
+            Statement { sid: "Table".into(), actions: lifecycle, resources: vec![Resource::Table], leading_keys: None, enforced: false },
+            Statement { sid: "LedgerLockAndBackfill".into(), actions: vec!["ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "Scan", "UpdateItem"], resources: vec![Resource::Table], leading_keys: None, enforced: false },
         ],
     }
 }
@@ -182,62 +187,120 @@ pub fn consumer_policies(schema: &Schema) -> Vec<Policy> {
     schema
         .consumers
         .iter()
-        .map(|c| {
-            let mut statements = Vec::new();
-            let mut actions: BTreeSet<&'static str> = BTreeSet::new();
-            let mut guarded = Vec::new();
-            for (e, ops) in &c.entity_ops {
-                let entity = &schema.entities[*e];
-                for op in ops {
-                    actions.extend(entity_op_actions(*op));
-                    if !entity.uniques.is_empty() && !guard_op_actions(*op).is_empty() {
-                        actions.extend(guard_op_actions(*op));
-                        guarded.push(guard_prefix(entity));
-                    }
-                }
-            }
-            if !actions.is_empty() {
-                let prefixes = c
-                    .entity_ops
-                    .iter()
-                    .map(|(e, _)| constant_prefix(&schema.entities[*e].primary_key().pk))
-                    .chain(guarded);
-                statements.push(Statement {
-                    sid: "Items".into(),
-                    actions: actions.into_iter().collect(),
-                    resources: vec![Resource::Table],
-                    leading_keys: all_constant(prefixes),
-                });
-            }
-            let queried = query_resources(schema, c.patterns.iter().copied());
-            if !queried.is_empty() {
-                let prefixes = c.patterns.iter().flat_map(|&p| {
-                    let pattern = &schema.patterns[p];
-                    pattern.entities.iter().map(move |&e| {
-                        schema.entities[e]
-                            .key_for(pattern.index)
-                            .and_then(|k| constant_prefix(&k.pk))
-                    })
-                });
-                statements.push(Statement {
-                    sid: "Queries".into(),
-                    actions: vec!["Query"],
-                    resources: queried,
-                    leading_keys: all_constant(prefixes),
-                });
-            }
-            Policy {
-                name: format!("consumer_{}", terraform_ident(&c.name)),
-                description: c.doc.clone().unwrap_or_else(|| {
-                    format!(
-                        "The `{}` consumer: its access patterns and entity operations.",
-                        c.name
-                    )
-                }),
-                statements,
-            }
+        .map(|c| Policy {
+            name: format!("consumer_{}", terraform_ident(&c.name)),
+            description: c.doc.clone().unwrap_or_else(|| {
+                format!(
+                    "The `{}` consumer: its access patterns and entity operations.",
+                    c.name
+                )
+            }),
+            statements: consumer_statements(schema, c),
         })
         .collect()
+}
+
+/// A consumer's statements: its entity operations on the table, its queries on the table
+/// and indexes, each with the partition-key patterns its requests use.
+fn consumer_statements(schema: &Schema, c: &crate::ir::Consumer) -> Vec<Statement> {
+    // Each request's partition key: restricted by the consumer's `leading_keys`, or its
+    // constant prefix when it has one.
+    let pattern_of = |t: &Template, e: &Entity| match &c.leading_keys {
+        Some(keys) => leading_key_pattern(t, e, keys).ok(),
+        None => constant_prefix(t),
+    };
+    let enforced = c.leading_keys.is_some();
+    let mut statements = Vec::new();
+    let mut actions: BTreeSet<&'static str> = BTreeSet::new();
+    let mut guarded = Vec::new();
+    for (e, ops) in &c.entity_ops {
+        let entity = &schema.entities[*e];
+        for op in ops {
+            actions.extend(entity_op_actions(*op));
+            if !entity.uniques.is_empty() && !guard_op_actions(*op).is_empty() {
+                actions.extend(guard_op_actions(*op));
+                guarded.push(guard_prefix(entity));
+            }
+        }
+    }
+    if !actions.is_empty() {
+        let prefixes = c
+            .entity_ops
+            .iter()
+            .map(|(e, _)| pattern_of(&schema.entities[*e].primary_key().pk, &schema.entities[*e]))
+            .chain(guarded);
+        statements.push(Statement {
+            sid: "Items".into(),
+            actions: actions.into_iter().collect(),
+            resources: vec![Resource::Table],
+            leading_keys: all_constant(prefixes),
+            enforced,
+        });
+    }
+    let queried = query_resources(schema, c.patterns.iter().copied());
+    if !queried.is_empty() {
+        let prefixes = c.patterns.iter().flat_map(|&p| {
+            let pattern = &schema.patterns[p];
+            pattern.entities.iter().map(move |&e| {
+                let entity = &schema.entities[e];
+                entity
+                    .key_for(pattern.index)
+                    .and_then(|k| pattern_of(&k.pk, entity))
+            })
+        });
+        statements.push(Statement {
+            sid: "Queries".into(),
+            actions: vec!["Query"],
+            resources: queried,
+            leading_keys: all_constant(prefixes),
+            enforced,
+        });
+    }
+    statements
+}
+
+/// A partition-key template as a `dynamodb:LeadingKeys` pattern for a consumer whose
+/// `keys` map attributes to IAM policy variables: literal text as it is, a mapped
+/// placeholder as its variable (so the key must hold the principal's own value), any
+/// other placeholder as `*`. `Err` says why the template cannot be restricted that way.
+pub fn leading_key_pattern(
+    t: &Template,
+    e: &Entity,
+    keys: &[(String, String)],
+) -> Result<String, String> {
+    let mut out = String::new();
+    let mut restricted = false;
+    for part in &t.parts {
+        match part {
+            Part::Literal(l) if l.contains(['*', '?', '$']) => {
+                return Err(format!(
+                    "its text `{l}` holds `*`, `?` or `$`, which IAM's StringLike reads as a wildcard or a variable"
+                ));
+            }
+            Part::Literal(l) => out.push_str(l),
+            Part::Placeholder(ph) => {
+                let name = &e.attributes[ph.attr].name;
+                match keys.iter().find(|(a, _)| a == name) {
+                    Some(_) if ph.format != crate::ir::PlaceholderFormat::Value => {
+                        return Err(format!(
+                            "it writes `{name}` formatted (a year or padding), and the policy variable holds the plain value"
+                        ));
+                    }
+                    Some((_, variable)) => {
+                        out.push_str(variable);
+                        restricted = true;
+                    }
+                    None if out.ends_with('*') => {}
+                    None => out.push('*'),
+                }
+            }
+        }
+    }
+    if !restricted {
+        let names: Vec<String> = keys.iter().map(|(a, _)| format!("`{a}`")).collect();
+        return Err(format!("it uses none of {}", names.join(", ")));
+    }
+    Ok(out)
 }
 
 /// The partition-key prefixes of a statement's requests, if every one has a constant prefix.

@@ -29,6 +29,8 @@ pub struct Consumer {
     pub patterns: Vec<usize>,
     /// (entity, operations), operations sorted and deduplicated.
     pub entity_ops: Vec<(usize, Vec<crate::ast::EntityOp>)>,
+    /// Attribute → IAM policy variable its partition keys are restricted to.
+    pub leading_keys: Option<Vec<(String, String)>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

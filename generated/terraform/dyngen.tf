@@ -145,6 +145,40 @@ output "consumer_auth_policy_json" {
   value       = data.aws_iam_policy_document.consumer_auth.json
 }
 
+# A company's admin console - its own users and members only, by the caller's `company` principal tag.
+data "aws_iam_policy_document" "consumer_company_admin" {
+  statement {
+    sid       = "Items"
+    effect    = "Allow"
+    actions   = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    resources = [data.aws_dynamodb_table.this.arn]
+
+    condition {
+      test     = "ForAllValues:StringLike"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["company#$${aws:PrincipalTag/company}"]
+    }
+  }
+
+  statement {
+    sid       = "Queries"
+    effect    = "Allow"
+    actions   = ["dynamodb:Query"]
+    resources = [data.aws_dynamodb_table.this.arn]
+
+    condition {
+      test     = "ForAllValues:StringLike"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["company#$${aws:PrincipalTag/company}"]
+    }
+  }
+}
+
+output "consumer_company_admin_policy_json" {
+  description = "The `consumer_company_admin` policy as JSON, for aws_iam_policy or aws_iam_role_policy."
+  value       = data.aws_iam_policy_document.consumer_company_admin.json
+}
+
 # The newsletter mailer - reads subscribers only.
 data "aws_iam_policy_document" "consumer_mailer" {
   statement {

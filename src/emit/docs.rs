@@ -244,11 +244,15 @@ fn policy_summary(p: &Policy) -> String {
                 })
                 .collect();
             let mut t = format!("{} on {}", s.actions.join(", "), res.join(", "));
-            if let Some(lk) = &s.leading_keys {
-                t.push_str(&format!(
+            match (&s.leading_keys, s.enforced) {
+                (Some(lk), true) => {
+                    t.push_str(&format!(" (only partition keys {})", lk.join(", ")))
+                }
+                (Some(lk), false) => t.push_str(&format!(
                     " (can be limited to partition keys {})",
                     lk.join(", ")
-                ));
+                )),
+                (None, _) => {}
             }
             t
         })

@@ -23,12 +23,19 @@ pub fn emit(p: &Policy) -> String {
         .statements
         .iter()
         .map(|s| {
-            json!({
+            let mut st = json!({
                 "Sid": s.sid,
                 "Effect": "Allow",
                 "Action": s.actions.iter().map(|a| format!("dynamodb:{a}")).collect::<Vec<_>>(),
                 "Resource": s.resources.iter().map(arn).collect::<Vec<_>>(),
-            })
+            });
+            // A consumer's own restriction; the optional one is Terraform's alone.
+            if let (true, Some(keys)) = (s.enforced, &s.leading_keys) {
+                st["Condition"] = json!({
+                    "ForAllValues:StringLike": { "dynamodb:LeadingKeys": keys }
+                });
+            }
+            st
         })
         .collect();
     // `Id` is the one free-text field IAM allows at the top; it carries the marker that

@@ -60,24 +60,29 @@ fn statement_block(s: &Statement) -> String {
     ));
     if let Some(prefixes) = &s.leading_keys {
         let values: Vec<String> = prefixes.iter().map(|p| hcl_str(p)).collect();
-        out.push_str("\n    dynamic \"condition\" {\n");
-        out.push_str(&aligned(
-            6,
-            &[(
-                "for_each",
-                "var.restrict_leading_keys ? [1] : []".to_string(),
-            )],
-        ));
-        out.push_str("      content {\n");
-        out.push_str(&aligned(
-            8,
-            &[
-                ("test", hcl_str("ForAllValues:StringLike")),
-                ("variable", hcl_str("dynamodb:LeadingKeys")),
-                ("values", list(&values)),
-            ],
-        ));
-        out.push_str("      }\n    }\n");
+        let fields = [
+            ("test", hcl_str("ForAllValues:StringLike")),
+            ("variable", hcl_str("dynamodb:LeadingKeys")),
+            ("values", list(&values)),
+        ];
+        if s.enforced {
+            // The consumer's own restriction: always on.
+            out.push_str("\n    condition {\n");
+            out.push_str(&aligned(6, &fields));
+            out.push_str("    }\n");
+        } else {
+            out.push_str("\n    dynamic \"condition\" {\n");
+            out.push_str(&aligned(
+                6,
+                &[(
+                    "for_each",
+                    "var.restrict_leading_keys ? [1] : []".to_string(),
+                )],
+            ));
+            out.push_str("      content {\n");
+            out.push_str(&aligned(8, &fields));
+            out.push_str("      }\n    }\n");
+        }
     }
     out.push_str("  }\n");
     out

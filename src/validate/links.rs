@@ -15,6 +15,7 @@ pub(super) fn lower_consumers(
         doc: None,
         patterns: Vec::new(),
         entity_ops: Vec::new(),
+        leading_keys: None,
     };
     for (pi, p) in patterns.iter().enumerate() {
         for c in &p.consumers {
@@ -48,6 +49,12 @@ pub(super) fn lower_consumers(
             .entry(name.value.clone())
             .or_insert_with(|| empty(&name.value));
         consumer.doc = c.value.doc.clone();
+        consumer.leading_keys = c.value.leading_keys.as_ref().map(|m| {
+            m.value
+                .iter()
+                .map(|(a, v)| (a.value.clone(), v.value.clone()))
+                .collect()
+        });
         for (entity, ops) in c.value.entities.iter() {
             let Some(e) = entity_index(entities, &entity.value) else {
                 let d = Diagnostic::error(

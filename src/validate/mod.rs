@@ -14,6 +14,7 @@ mod composite;
 mod entities;
 mod filters;
 mod keys;
+mod leading;
 mod links;
 mod lint_levels;
 mod patterns;
@@ -27,6 +28,7 @@ use composite::*;
 use entities::*;
 use filters::*;
 use keys::*;
+use leading::*;
 use links::*;
 use lint_levels::*;
 use patterns::*;
@@ -111,6 +113,7 @@ fn check_all(
     }
     record_declaration_spans(&cx, file, &table, &entities, &mut spans);
     let consumers = lower_consumers(&mut cx, file, &entities, &patterns);
+    check_leading_keys(&mut cx, file, &entities, &patterns, &consumers);
     if cx.diags.iter().any(Diagnostic::is_error) {
         return (None, cx.diags);
     }

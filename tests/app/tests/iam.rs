@@ -331,3 +331,171 @@ fn every_terraform_file_parses_with_hashicorps_parser_and_matches_the_json_polic
         }
     }
 }
+
+/// Records the partition key of every item a request touches or queries (the values
+/// `dynamodb:LeadingKeys` is evaluated on), by IAM action.
+#[derive(Debug, Clone, Default)]
+struct LeadingKeys(std::sync::Arc<std::sync::Mutex<Vec<(&'static str, String)>>>);
+
+impl aws_sdk_dynamodb::config::Intercept for LeadingKeys {
+    fn name(&self) -> &'static str {
+        "dyngen-test-leading-keys"
+    }
+    fn read_before_execution(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef<
+            '_,
+        >,
+        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        use aws_sdk_dynamodb::operation as op;
+        type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
+        let input = context.input();
+        let pk = |item: Option<&Item>| {
+            item.and_then(|i| i.get("pk"))
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_else(|| "<no pk>".into())
+        };
+        let mut seen = self.0.lock().unwrap();
+        if let Some(i) = input.downcast_ref::<op::get_item::GetItemInput>() {
+            seen.push(("GetItem", pk(i.key())));
+        } else if let Some(i) = input.downcast_ref::<op::put_item::PutItemInput>() {
+            seen.push(("PutItem", pk(i.item())));
+        } else if let Some(i) = input.downcast_ref::<op::update_item::UpdateItemInput>() {
+            seen.push(("UpdateItem", pk(i.key())));
+        } else if let Some(i) = input.downcast_ref::<op::delete_item::DeleteItemInput>() {
+            seen.push(("DeleteItem", pk(i.key())));
+        } else if let Some(q) = input.downcast_ref::<op::query::QueryInput>() {
+            seen.push((
+                "Query",
+                pk(q.expression_attribute_values()
+                    .map(|v| {
+                        v.iter()
+                            .filter(|(k, _)| k.as_str() == ":pk")
+                            .map(|(_, v)| ("pk".to_string(), v.clone()))
+                            .collect::<Item>()
+                    })
+                    .as_ref()),
+            ));
+        } else {
+            seen.push(("Other", String::new()));
+        }
+        Ok(())
+    }
+}
+
+/// IAM's `StringLike`: `*` any run of characters, `?` one character.
+fn string_like(pattern: &str, value: &str) -> bool {
+    let (p, v): (Vec<char>, Vec<char>) = (pattern.chars().collect(), value.chars().collect());
+    let (mut pi, mut vi, mut star, mut mark) = (0, 0, None, 0);
+    while vi < v.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == v[vi]) {
+            pi += 1;
+            vi += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = vi;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            vi = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+#[test]
+fn string_like_matches_as_iam_does() {
+    assert!(string_like("company#*", "company#acme"));
+    assert!(string_like("a?c", "abc"));
+    assert!(!string_like("company#acme", "company#acme2"));
+    assert!(!string_like("company#*", "user#x"));
+}
+
+#[tokio::test]
+async fn a_conditioned_policy_matches_every_request_of_its_consumer_and_no_other_tenant() {
+    let table = common::table("iam-lk");
+    let setup = Db::new(common::client()).with_table_name(&table);
+    setup
+        .migrate(&dyngen_runtime::migrate::Options {
+            poll: Duration::from_millis(100),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    whole_api(&setup).await;
+
+    // Everything the company_admin consumer's code does, as the `acme` tenant.
+    let keys = LeadingKeys::default();
+    let rec = Recorder::default();
+    let (k, r) = (keys.clone(), rec.clone());
+    let client = common::local().client_with(move |b| b.interceptor(k).interceptor(r));
+    let admin = Db::new(client).with_table_name(&table);
+    let users = admin.users_of_company("acme").all().await.unwrap();
+    assert!(!users.is_empty());
+    admin.user().get(&users[0].key()).await.unwrap();
+    admin
+        .user()
+        .update(&users[0].key())
+        .set_name("renamed".into())
+        .send()
+        .await
+        .unwrap();
+    admin.members_of_company("acme").all().await.unwrap();
+    let member = CompanyMember {
+        company_name: "acme".into(),
+        email: "new@x".into(),
+        joined_at: Timestamp::UNIX_EPOCH,
+        role: CompanyMemberRole::Member,
+    };
+    admin.company_member().create(&member).await.unwrap();
+    admin.company_member().delete(&member.key()).await.unwrap();
+
+    let path = root().join("generated/iam/consumer_company_admin.json");
+    assert!(rec.actions().is_subset(&policy_pairs(&path)));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let conditioned = |action: &str| -> Vec<String> {
+        let statement = doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| {
+                s["Action"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|a| a == &format!("dynamodb:{action}"))
+            })
+            .unwrap_or_else(|| panic!("no statement allows {action}"));
+        statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{action} is not conditioned"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    let seen = keys.0.lock().unwrap().clone();
+    assert_eq!(seen.len(), 6, "{seen:?}");
+    for (action, pk) in &seen {
+        let patterns = conditioned(action);
+        let as_tenant = |tenant: &str| {
+            patterns
+                .iter()
+                .map(|p| p.replace("${aws:PrincipalTag/company}", tenant))
+                .any(|p| string_like(&p, pk))
+        };
+        assert!(
+            as_tenant("acme"),
+            "{action} on {pk} is denied to acme: {patterns:?}"
+        );
+        assert!(
+            !as_tenant("globex"),
+            "{action} on {pk} is allowed to globex: {patterns:?}"
+        );
+    }
+}

@@ -1,0 +1,67 @@
+//! A consumer's `leading_keys`: every request it makes (its entity operations and its
+//! patterns) must have a partition key the restriction can express, so the policy never
+//! silently allows more, nor denies what the consumer's own code does.
+
+#[allow(unused_imports)]
+use super::*;
+
+pub(super) fn check_leading_keys(
+    cx: &mut Cx,
+    file: &ast::SchemaFile,
+    entities: &[ir::Entity],
+    patterns: &[ir::Pattern],
+    consumers: &[ir::Consumer],
+) {
+    for c in consumers {
+        let Some(keys) = &c.leading_keys else {
+            continue;
+        };
+        let Some(span) = file
+            .consumers
+            .iter()
+            .find(|(n, _)| n.value == c.name)
+            .and_then(|(_, v)| v.value.leading_keys.as_ref())
+            .map(|m| cx.span(m))
+        else {
+            continue;
+        };
+        if keys.is_empty() || keys.iter().any(|(_, v)| v.trim().is_empty()) {
+            let d = Diagnostic::error("dyngen::leading_keys", format!("consumer `{}` restricts its partitions to nothing", c.name))
+                .label(span, "leading_keys")
+                .help("map an attribute of the partition keys to an IAM policy variable, e.g. `{companyName: \"${aws:PrincipalTag/company}\"}`");
+            cx.error(d);
+            continue;
+        }
+        // Every request: (what, entity, partition template, multi-attribute?).
+        let mut requests: Vec<(String, &ir::Entity, &ir::EntityKey)> = Vec::new();
+        for (e, _) in &c.entity_ops {
+            let entity = &entities[*e];
+            requests.push((
+                format!("its `{}` operations", entity.name),
+                entity,
+                entity.primary_key(),
+            ));
+        }
+        for &p in &c.patterns {
+            let pattern = &patterns[p];
+            for &e in &pattern.entities {
+                if let Some(k) = entities[e].key_for(pattern.index) {
+                    requests.push((format!("the pattern `{}`", pattern.name), &entities[e], k));
+                }
+            }
+        }
+        for (what, entity, key) in requests {
+            let why = if key.composite {
+                Err("its index has a multi-attribute key".to_string())
+            } else {
+                crate::iam::leading_key_pattern(&key.pk, entity, keys).map(|_| ())
+            };
+            if let Err(why) = why {
+                let d = Diagnostic::error("dyngen::leading_keys", format!("consumer `{}` cannot restrict {what} to its partitions (partition key `{}`): {why}", c.name, key.pk.source))
+                    .label(span, "leading_keys")
+                    .help("restrict on an attribute every partition key of the consumer's requests uses, or leave this pattern or operation to another consumer");
+                cx.error(d);
+            }
+        }
+    }
+}
