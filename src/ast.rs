@@ -264,6 +264,11 @@ pub struct Entity {
     #[serde(default)]
     #[schemars(with = "Option<bool>")]
     pub ttl: Option<Sp<bool>>,
+    /// The value stored in the entity-type attribute (default: the entity's name), for a
+    /// table shared with another writer that names the entity differently (`user`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub type_value: Option<Sp<String>>,
     /// Unique constraints: each entry is an attribute, or a list of attributes whose values
     /// together belong to at most one item (guard items kept in the same transaction).
     #[serde(default)]

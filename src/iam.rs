@@ -71,7 +71,7 @@ pub fn guard_op_actions(op: EntityOp) -> &'static [&'static str] {
 /// The partition-key prefix of an entity's guard items (`#dyngen#unique#User#*`), when
 /// the entity name leaves it a plain prefix.
 fn guard_prefix(entity: &crate::ir::Entity) -> Option<String> {
-    let p = dyngen_runtime::key::unique_guard_prefix(&entity.name, "");
+    let p = dyngen_runtime::key::unique_guard_prefix(&entity.type_value, "");
     // The prefix up to the entity: every constraint of the entity.
     let p = p.strip_suffix('#').unwrap_or(&p);
     (!p.contains(['*', '?', '$'])).then(|| format!("{p}*"))

@@ -111,8 +111,10 @@ pub enum Projection {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entity {
-    /// Name as written in the schema; also the value of the entity-type attribute.
+    /// Name as written in the schema.
     pub name: String,
+    /// The value of the entity-type attribute on its items (`type_value`, or the name).
+    pub type_value: String,
     /// Rust type name (UpperCamelCase, escaped).
     pub type_ident: String,
     /// Rust module / function-prefix name (snake_case, escaped).

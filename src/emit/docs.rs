@@ -262,7 +262,7 @@ fn policy_summary(p: &Policy) -> String {
 
 /// The guard items' key shape of a unique constraint, as stored.
 fn unique_guard_key(e: &ir::Entity, u: &ir::Unique) -> String {
-    let mut key = dyngen_runtime::key::unique_guard_prefix(&e.name, &u.name);
+    let mut key = dyngen_runtime::key::unique_guard_prefix(&e.type_value, &u.name);
     let values: Vec<String> = u
         .attrs
         .iter()

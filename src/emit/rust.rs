@@ -286,7 +286,7 @@ impl EntityView {
         EntityView {
             serde: schema.serde,
             ident: entity.type_ident.clone(),
-            name: entity.name.clone(),
+            name: entity.type_value.clone(),
             doc: entity.doc.clone(),
             fields,
             key_fields,

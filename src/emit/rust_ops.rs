@@ -152,7 +152,7 @@ impl RepoView {
         );
         RepoView {
             ident: entity.type_ident.clone(),
-            name: entity.name.clone(),
+            name: entity.type_value.clone(),
             removable,
             created_at_const: opt_str(attr_name(entity.created_at)),
             updated_at_const: opt_str(attr_name(entity.updated_at)),

@@ -53,7 +53,7 @@ impl PatternView {
                 } else {
                     format!("{item_type}::from_item_owned(item).map(::core::option::Option::Some)")
                 };
-                DecoderView { entity_type: ent.name.clone(), expr }
+                DecoderView { entity_type: ent.type_value.clone(), expr }
             })
             .collect();
         let projection_fields = p.projection.as_ref().filter(|_| !collection).map(|list| {

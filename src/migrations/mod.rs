@@ -339,7 +339,7 @@ fn backfill_for(schema: &Schema, gsi: usize) -> Option<Backfill> {
                 return None;
             }
             Some(BackfillEntity {
-                entity: e.name.clone(),
+                entity: e.type_value.clone(),
                 set,
             })
         })

@@ -14,7 +14,7 @@ pub fn wanted(schema: &Schema) -> Vec<UniqueDef> {
         .iter()
         .flat_map(|e| {
             e.uniques.iter().map(|u| UniqueDef {
-                entity: e.name.clone(),
+                entity: e.type_value.clone(),
                 type_attribute: schema.table.entity_type_attribute.clone(),
                 name: u.name.clone(),
                 attributes: u

@@ -41,6 +41,11 @@ pub(super) fn lower_entities(
         let find = |role: ir::AttrRole| attributes.iter().position(|a| a.role == role);
         out.push(ir::Entity {
             name: name.value.clone(),
+            type_value: entity
+                .value
+                .type_value
+                .as_ref()
+                .map_or_else(|| name.value.clone(), |t| t.value.clone()),
             type_ident,
             snake_ident,
             doc: entity.value.doc.clone(),
@@ -56,6 +61,7 @@ pub(super) fn lower_entities(
         spans.entity.push(cx.span(name));
         spans.keys.push(key_spans);
     }
+    check_type_values(cx, file, &out);
     if file.entities.is_empty() {
         let d = Diagnostic::error("dyngen::no_entities", "the schema declares no entities")
             .label(cx.span(&file.version), "in this schema")
@@ -583,5 +589,39 @@ pub fn type_word(ty: &Type) -> &'static str {
         Type::StringSet => "string_set",
         Type::NumberSet => "number_set",
         Type::Map(_) => "map",
+    }
+}
+
+/// Each entity's stored type value is its own: two entities with one value could not tell
+/// their items apart, and the runner's and guards' values are reserved.
+fn check_type_values(cx: &mut Cx, file: &ast::SchemaFile, entities: &[ir::Entity]) {
+    for (i, ((name, ast_entity), e)) in file.entities.iter().zip(entities).enumerate() {
+        let span = ast_entity
+            .value
+            .type_value
+            .as_ref()
+            .map_or(cx.span(name), |t| cx.span(t));
+        let problem = if e.type_value.is_empty() {
+            Some("an empty entity-type value".to_string())
+        } else if e.type_value.starts_with("#dyngen") {
+            Some(format!(
+                "`{}` starts with `#dyngen`, which dyngen's own items use",
+                e.type_value
+            ))
+        } else {
+            entities[..i]
+                .iter()
+                .find(|o| o.type_value == e.type_value)
+                .map(|o| format!("`{}` is also the stored type of `{}`", e.type_value, o.name))
+        };
+        if let Some(problem) = problem {
+            let d = Diagnostic::error(
+                "dyngen::type_value",
+                format!("entity `{}`: {problem}", e.name),
+            )
+            .label(span, "entity-type value")
+            .help("give each entity a distinct `type_value` (its items are told apart by it)");
+            cx.error(d);
+        }
     }
 }

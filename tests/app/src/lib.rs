@@ -107,3 +107,9 @@ pub mod unique {
 pub mod composite {
     include!(concat!(env!("OUT_DIR"), "/composite/rust/dyngen.rs"));
 }
+
+/// A table shared with another writer: its entity-type attribute and values.
+#[rustfmt::skip]
+pub mod shared {
+    include!(concat!(env!("OUT_DIR"), "/shared/rust/dyngen.rs"));
+}

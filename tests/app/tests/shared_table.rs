@@ -1,0 +1,94 @@
+//! A table shared with a Node.js service (DynamoDB-Toolbox style) on DynamoDB Local: items
+//! it wrote, with its own entity-type attribute and values, are read by the generated get
+//! and patterns, and items the Rust side writes carry the values it expects.
+
+mod common;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use dyngen_app_tests::shared::*;
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+#[tokio::test]
+async fn items_of_the_other_writer_are_read_and_ours_carry_its_type_values() {
+    let db = Db::new(common::client()).with_table_name(common::table("shared"));
+    db.create_table().await.unwrap();
+    // As the Node.js service writes a user: `_et: "user"`, its own timestamps.
+    db.client()
+        .put_item()
+        .table_name(db.table_name())
+        .item("pk", s("USER#u1"))
+        .item("sk", s("USER#u1"))
+        .item("gsi1pk", s("COMPANY#acme"))
+        .item("gsi1sk", s("USER#u1"))
+        .item("_et", s("user"))
+        .item("id", s("u1"))
+        .item("company", s("acme"))
+        .item("name", s("From Node"))
+        .item("_ct", s("2024-01-02T03:04:05.000Z"))
+        .item("_md", s("2024-01-02T03:04:05.000Z"))
+        .send()
+        .await
+        .unwrap();
+    let theirs = db
+        .user()
+        .get(&UserKey { id: "u1".into() })
+        .await
+        .unwrap()
+        .expect("the other writer's user is read");
+    assert_eq!(theirs.name, "From Node");
+
+    let ours = db
+        .user()
+        .create(&User::new("u2", "acme", "From Rust"))
+        .await
+        .unwrap();
+    let raw = db
+        .client()
+        .get_item()
+        .table_name(db.table_name())
+        .key("pk", s("USER#u2"))
+        .key("sk", s("USER#u2"))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert_eq!(raw["_et"], s("user"));
+    assert!(raw.contains_key("_ct") && raw.contains_key("_md"));
+    assert!(!raw.contains_key("_type"), "{raw:?}");
+
+    // The pattern returns both writers' users (it skips no item of type `user`).
+    let mut names: Vec<String> = db
+        .users_of_company("acme")
+        .all()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    names.sort();
+    assert_eq!(names, ["From Node", "From Rust"]);
+    assert_eq!(ours.name, "From Rust");
+    // A company of the other writer is not mistaken for a user, nor the reverse.
+    db.client()
+        .put_item()
+        .table_name(db.table_name())
+        .item("pk", s("COMPANY#acme"))
+        .item("sk", s("COMPANY#acme"))
+        .item("_et", s("company"))
+        .item("name", s("acme"))
+        .send()
+        .await
+        .unwrap();
+    let acme = db
+        .company()
+        .get(&CompanyKey {
+            name: "acme".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(acme.map(|c| c.name).as_deref(), Some("acme"));
+}
