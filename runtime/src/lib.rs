@@ -69,8 +69,8 @@ pub use {
     error::{CancellationReason, Error},
     item::{Attr, Item, ItemError, ItemErrorKind},
     query::{
-        Cursor, IndexQuery, Page, Pager, Query, QuerySpec, TableQuery, decode_entity, decode_page,
-        entity_type,
+        Cursor, IndexQuery, LenientPage, Page, Pager, Query, QuerySpec, TableQuery, decode_entity,
+        decode_page, entity_type,
     },
     repo::{Expr, Repo, describe_key},
     table::{BatchRetry, Table, TableDesign},

@@ -19,6 +19,15 @@ pub struct Page<T> {
     pub cursor: Option<Cursor>,
 }
 
+/// A page read with [`Query::send_lenient`]: the items that decoded, the items that did
+/// not (each error names the item's key and the attribute at fault), and the cursor.
+#[derive(Debug)]
+pub struct LenientPage<T> {
+    pub items: Vec<T>,
+    pub errors: Vec<ItemError>,
+    pub cursor: Option<Cursor>,
+}
+
 /// An opaque position in one access pattern's results. It can be stored and sent to a
 /// client as a string; it is accepted only by the pattern that produced it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -375,6 +384,45 @@ impl<'a, T, const CONSISTENT: bool> Query<'a, T, CONSISTENT> {
     /// Reads every page in turn; `next().await` yields one item at a time.
     pub fn pages(self) -> Pager<'a, T> {
         Pager::new(self.db, self.spec, self.decode)
+    }
+
+    /// Reads one page, keeping the items that decode and reporting each one that does not
+    /// (its key and why) instead of failing the page: for a table another writer shares.
+    pub async fn send_lenient(self) -> Result<LenientPage<T>, Error> {
+        let op = self.spec.op(self.db);
+        let (items, cursor) = crate::trace::traced(op, self.spec.into_page(self.db)).await?;
+        let mut page = LenientPage {
+            items: Vec::with_capacity(items.len()),
+            errors: Vec::new(),
+            cursor,
+        };
+        for item in items {
+            match (self.decode)(item) {
+                Ok(Some(v)) => page.items.push(v),
+                Ok(None) => {}
+                Err(e) => page.errors.push(e),
+            }
+        }
+        Ok(page)
+    }
+
+    /// Reads every remaining item as [`Query::send_lenient`] does: the items that decode,
+    /// and an error for each one that does not.
+    pub async fn all_lenient(self) -> Result<(Vec<T>, Vec<ItemError>), Error> {
+        let op = self.spec.op(self.db);
+        let mut pager = self.pages();
+        crate::trace::traced(op, async move {
+            let (mut items, mut errors) = (Vec::new(), Vec::new());
+            while let Some(next) = pager.next().await {
+                match next {
+                    Ok(v) => items.push(v),
+                    Err(Error::InvalidItem(e)) => errors.push(e),
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok((items, errors))
+        })
+        .await
     }
 
     /// Reads every remaining item.

@@ -92,3 +92,75 @@ async fn items_of_the_other_writer_are_read_and_ours_carry_its_type_values() {
         .unwrap();
     assert_eq!(acme.map(|c| c.name).as_deref(), Some("acme"));
 }
+
+#[tokio::test]
+async fn an_item_that_does_not_decode_is_reported_by_key_without_failing_the_page() {
+    let db = Db::new(common::client()).with_table_name(common::table("shared_lenient"));
+    db.create_table().await.unwrap();
+    for id in ["a", "b", "c"] {
+        db.user().create(&User::new(id, "acme", id)).await.unwrap();
+    }
+    // The other writer's items: one without a name, one with a timestamp in another form.
+    for (id, name, created) in [
+        ("x", None, "2024-01-02T03:04:05.000Z"),
+        ("y", Some("Y"), "2024-01-02T05:04:05+02:00"),
+    ] {
+        let mut put = db
+            .client()
+            .put_item()
+            .table_name(db.table_name())
+            .item("pk", s(&format!("USER#{id}")))
+            .item("sk", s(&format!("USER#{id}")))
+            .item("gsi1pk", s("COMPANY#acme"))
+            .item("gsi1sk", s(&format!("USER#{id}")))
+            .item("_et", s("user"))
+            .item("id", s(id))
+            .item("company", s("acme"))
+            .item("_ct", s(created))
+            .item("_md", s("2024-01-02T03:04:05.000Z"));
+        if let Some(name) = name {
+            put = put.item("name", s(name));
+        }
+        put.send().await.unwrap();
+    }
+    // The strict read fails on the first of them...
+    let strict = db.users_of_company("acme").all().await;
+    assert!(
+        matches!(strict, Err(dyngen_runtime::Error::InvalidItem(_))),
+        "{strict:?}"
+    );
+    // ... the lenient one returns the rest and names each item that failed, by key.
+    let (users, errors) = db.users_of_company("acme").all_lenient().await.unwrap();
+    let mut ids: Vec<String> = users.into_iter().map(|u| u.id).collect();
+    ids.sort();
+    assert_eq!(ids, ["a", "b", "c"]);
+    let mut why: Vec<(String, &str)> = errors
+        .iter()
+        .map(|e| (e.key.clone(), e.attribute))
+        .collect();
+    why.sort();
+    assert_eq!(
+        why,
+        [
+            ("(USER#x, USER#x)".to_string(), "name"),
+            ("(USER#y, USER#y)".to_string(), "_ct")
+        ]
+    );
+    // One page at a time too, across pages.
+    let mut seen = (0, 0);
+    let mut cursor = None;
+    loop {
+        let mut q = db.users_of_company("acme").limit(2);
+        if let Some(c) = cursor.take() {
+            q = q.cursor(c);
+        }
+        let page = q.send_lenient().await.unwrap();
+        seen.0 += page.items.len();
+        seen.1 += page.errors.len();
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, (3, 2));
+}
