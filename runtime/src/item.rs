@@ -384,7 +384,7 @@ impl Attr for Timestamp {
     fn from_av(av: &AttributeValue) -> Result<Self, ItemErrorKind> {
         match av {
             AttributeValue::S(s) => Timestamp::parse(s)
-                .ok_or_else(|| invalid(format!("`{s}` is not an RFC 3339 UTC timestamp"))),
+                .ok_or_else(|| invalid(format!("`{s}` is not an RFC 3339 timestamp"))),
             _ => Err(wrong("S")),
         }
     }

@@ -54,33 +54,34 @@ impl Timestamp {
         self.date().year
     }
 
-    /// Parses the stored form (also accepting no fraction, or more digits of it).
+    /// Parses RFC 3339: the stored form, and what other writers store — any offset
+    /// (`+02:00`, `Z`, `z`), `T` or `t`, no fraction or any digits of it (truncated to
+    /// milliseconds) — and a bare date, read as its midnight UTC. `None` for anything else,
+    /// or an instant outside years 0000 to 9999 once in UTC.
     pub fn parse(s: &str) -> Option<Self> {
-        let b = s.as_bytes();
-        if b.len() < 20 || b[10] != b'T' || b[13] != b':' || b[16] != b':' || *b.last()? != b'Z' {
+        let date = Date::parse(s.get(..10)?)?;
+        let rest = &s[10..];
+        if rest.is_empty() {
+            return Timestamp::from_unix_millis(date.days() * 86_400_000);
+        }
+        let b = rest.as_bytes();
+        if b.len() < 9 || !matches!(b[0], b'T' | b't') || b[3] != b':' || b[6] != b':' {
             return None;
         }
-        let date = Date::parse(&s[..10])?;
-        let num = |r: ::std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-        let (h, m, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        let num = |r: ::std::ops::Range<usize>| -> Option<i64> {
+            let t = rest.get(r)?;
+            t.bytes()
+                .all(|c| c.is_ascii_digit())
+                .then(|| t.parse().ok())?
+        };
+        let (h, m, sec) = (num(1..3)?, num(4..6)?, num(7..9)?);
         if h > 23 || m > 59 || sec > 60 {
             return None;
         }
-        let frac = &s[19..s.len() - 1];
-        let millis = match frac.strip_prefix('.') {
-            None if frac.is_empty() => 0,
-            Some(digits) if !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit()) => {
-                let mut ms = 0i64;
-                for (i, c) in digits.bytes().take(3).enumerate() {
-                    ms += i64::from(c - b'0') * [100, 10, 1][i];
-                }
-                ms
-            }
-            _ => return None,
-        };
-        Timestamp::from_unix_millis(
-            date.days() * 86_400_000 + ((h * 60 + m) * 60 + sec) * 1000 + millis,
-        )
+        let (millis, zone) = fraction(&rest[9..])?;
+        let offset_minutes = utc_offset(zone)?;
+        let local = date.days() * 86_400_000 + ((h * 60 + m) * 60 + sec) * 1000 + millis;
+        Timestamp::from_unix_millis(local - offset_minutes * 60_000)
     }
 }
 
@@ -110,6 +111,46 @@ pub struct Date {
     year: i32,
     month: u8,
     day: u8,
+}
+
+/// A fraction of a second (`.5`, `.123456`, or none) and what follows it: the milliseconds
+/// (more digits truncated) and the rest.
+fn fraction(s: &str) -> Option<(i64, &str)> {
+    let Some(digits) = s.strip_prefix('.') else {
+        return Some((0, s));
+    };
+    let n = digits.bytes().take_while(u8::is_ascii_digit).count();
+    if n == 0 {
+        return None;
+    }
+    let mut ms = 0i64;
+    for (i, c) in digits.bytes().take(n.min(3)).enumerate() {
+        ms += i64::from(c - b'0') * [100, 10, 1][i];
+    }
+    Some((ms, &digits[n..]))
+}
+
+/// An RFC 3339 offset in minutes east of UTC: `Z`/`z`, or `+HH:MM` / `-HH:MM`.
+fn utc_offset(zone: &str) -> Option<i64> {
+    if zone == "Z" || zone == "z" {
+        return Some(0);
+    }
+    let b = zone.as_bytes();
+    if b.len() != 6 || b[3] != b':' || !matches!(b[0], b'+' | b'-') {
+        return None;
+    }
+    let part = |r: ::std::ops::Range<usize>| -> Option<i64> {
+        let t = zone.get(r)?;
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
+    };
+    let (h, m) = (part(1..3)?, part(4..6)?);
+    if h > 23 || m > 59 {
+        return None;
+    }
+    let minutes = h * 60 + m;
+    Some(if b[0] == b'-' { -minutes } else { minutes })
 }
 
 impl Date {

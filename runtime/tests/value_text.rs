@@ -26,3 +26,51 @@ fn timestamps_and_dates_print_readably() {
         "Some(Date(9999-12-31))"
     );
 }
+
+#[test]
+fn timestamps_from_other_writers_are_read_at_any_offset_and_as_bare_dates() {
+    let t = |s: &str| Timestamp::parse(s).map(|t| t.to_string());
+    let utc = Some("2020-01-02T03:04:05.000Z".to_string());
+    assert_eq!(t("2020-01-02T05:04:05+02:00"), utc);
+    assert_eq!(t("2020-01-01T22:04:05-05:00"), utc);
+    assert_eq!(t("2020-01-02t03:04:05z"), utc);
+    assert_eq!(t("2020-01-02T03:04:05Z"), utc);
+    // More digits than milliseconds are truncated, as elsewhere.
+    assert_eq!(
+        t("2020-01-02T03:04:05.123999+00:00").as_deref(),
+        Some("2020-01-02T03:04:05.123Z")
+    );
+    // An offset that crosses midnight, a month and a year, and a leap day.
+    assert_eq!(
+        t("2020-01-01T00:30:00+01:00").as_deref(),
+        Some("2019-12-31T23:30:00.000Z")
+    );
+    assert_eq!(
+        t("2024-03-01T00:00:00.5+00:01").as_deref(),
+        Some("2024-02-29T23:59:00.500Z")
+    );
+    // A bare date is its midnight UTC.
+    assert_eq!(t("2024-02-29").as_deref(), Some("2024-02-29T00:00:00.000Z"));
+    // Outside years 0000 to 9999 once in UTC: refused, not clamped.
+    assert_eq!(t("0000-01-01T00:30:00+01:00"), None);
+    assert_eq!(t("9999-12-31T23:59:59-01:00"), None);
+    assert_eq!(
+        t("9999-12-31T23:59:59.999+00:00").as_deref(),
+        Some("9999-12-31T23:59:59.999Z")
+    );
+    // Not RFC 3339.
+    for bad in [
+        "2020-01-02T03:04:05",
+        "2020-01-02T03:04:05+0200",
+        "2020-01-02T03:04:05+24:00",
+        "2020-01-02T03:04:05.Z",
+        "2020-01-02 03:04:05Z",
+        "2020-01-02T3:04:05Z",
+        "2020-01-02T03:04:05Zjunk",
+        "2020-02-30",
+        "2020-01-0",
+        "",
+    ] {
+        assert_eq!(t(bad), None, "{bad}");
+    }
+}
