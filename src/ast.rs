@@ -158,6 +158,11 @@ pub struct Table {
     #[serde(default)]
     #[schemars(with = "Option<bool>")]
     pub deletion_protection: Option<Sp<bool>>,
+    /// Refuse, before any request, integers JavaScript cannot hold exactly (beyond
+    /// ±(2^53 − 1)): for a table Node.js services read too.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub safe_integers: Option<Sp<bool>>,
     /// Global secondary indexes, by index name.
     #[serde(default)]
     #[schemars(with = "std::collections::BTreeMap<String, Index>")]

@@ -45,6 +45,8 @@ pub struct Table {
     pub stream: Option<crate::ast::StreamView>,
     pub point_in_time_recovery: bool,
     pub deletion_protection: bool,
+    /// Integers beyond ±(2^53 − 1) are refused before any request.
+    pub safe_integers: bool,
     /// Global secondary indexes in declaration order.
     pub indexes: Vec<Index>,
 }

@@ -60,6 +60,11 @@ pub trait Entity: Sized + Clone {
     fn check_key_inputs(&self) -> Result<(), (&'static str, String)> {
         Ok(())
     }
+    /// Checks values against the table's own rules (`safe_integers`); `Err((attribute,
+    /// why))` makes a write [`crate::Error::InvalidValue`] before the request.
+    fn check_values(&self) -> Result<(), (&'static str, String)> {
+        Ok(())
+    }
 }
 
 /// Whether a time to live has passed at `now`: DynamoDB compares epoch seconds, and an

@@ -42,6 +42,13 @@ pub enum Error {
         attribute: &'static str,
         reason: String,
     },
+    /// A value the table's rules refuse (an integer beyond JavaScript's exact range on a
+    /// table with `safe_integers`), refused before the request.
+    InvalidValue {
+        entity: &'static str,
+        attribute: &'static str,
+        reason: String,
+    },
     /// A unique constraint's value is held by another item.
     UniqueViolation {
         entity: &'static str,
@@ -132,6 +139,11 @@ impl ::std::fmt::Display for Error {
             Error::UniqueViolation { .. } | Error::UniqueGuardsUnsupported { .. } => {
                 self.fmt_unique(f)
             }
+            Error::InvalidValue {
+                entity,
+                attribute,
+                reason,
+            } => write!(f, "invalid value of {entity}: `{attribute}`: {reason}"),
             Error::InvalidItem(e) => write!(f, "{e}"),
             Error::CursorMismatch { expected, found } => {
                 write!(f, "cursor belongs to pattern `{found}`, not `{expected}`")

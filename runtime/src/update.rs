@@ -52,6 +52,8 @@ pub struct UpdateSpec {
     now: Timestamp,
     /// A value a setter was given that no key can hold: (attribute, why).
     refused: Option<(&'static str, String)>,
+    /// A value a setter was given that the table's rules refuse: (attribute, why).
+    refused_value: Option<(&'static str, String)>,
 }
 
 impl Default for UpdateSpec {
@@ -69,6 +71,7 @@ impl UpdateSpec {
             expect_version: None,
             now: Timestamp::now(),
             refused: None,
+            refused_value: None,
         }
     }
 
@@ -76,6 +79,11 @@ impl UpdateSpec {
     /// its padding): the update is [`Error::InvalidKey`] before any request.
     pub fn refuse(&mut self, attribute: &'static str, reason: String) {
         self.refused.get_or_insert((attribute, reason));
+    }
+    /// Records that a setter was given a value the table's rules refuse (an unsafe
+    /// integer): the update is [`Error::InvalidValue`] before any request.
+    pub fn refuse_value(&mut self, attribute: &'static str, reason: String) {
+        self.refused_value.get_or_insert((attribute, reason));
     }
     /// Whether no setter was called.
     pub fn is_empty(&self) -> bool {
@@ -127,6 +135,13 @@ impl UpdateSpec {
     fn resolve<E: Entity>(&self) -> Result<(Vec<Change>, Vec<Guard>), Error> {
         if let Some((attribute, reason)) = &self.refused {
             return Err(Error::InvalidKey {
+                entity: E::ENTITY_TYPE,
+                attribute,
+                reason: reason.clone(),
+            });
+        }
+        if let Some((attribute, reason)) = &self.refused_value {
+            return Err(Error::InvalidValue {
                 entity: E::ENTITY_TYPE,
                 attribute,
                 reason: reason.clone(),

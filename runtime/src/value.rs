@@ -279,6 +279,23 @@ pub type StringSet = ::std::collections::BTreeSet<String>;
 /// A number set (`NS`) of integers; empty is stored as absent, like [`StringSet`].
 pub type NumberSet = ::std::collections::BTreeSet<i64>;
 
+/// The largest integer a JavaScript number holds exactly (2^53 − 1).
+pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+/// Checks integers against the range JavaScript numbers hold exactly, ±(2^53 − 1), for a
+/// table with `safe_integers`: `Err` names the first one outside it.
+pub fn check_safe<'a>(values: impl IntoIterator<Item = &'a i64>) -> Result<(), String> {
+    match values
+        .into_iter()
+        .find(|v| v.unsigned_abs() > MAX_SAFE_INTEGER as u64)
+    {
+        Some(v) => Err(format!(
+            "{v} is beyond ±{MAX_SAFE_INTEGER}, which a JavaScript reader of the table cannot hold exactly"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// RFC 3339 in UTC with milliseconds, as stored (`2024-02-29T23:59:59.999Z`).
 impl serde::Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -34,6 +34,13 @@ pub(crate) fn item_of<E: Entity>(value: &E) -> Result<Item, Error> {
             attribute,
             reason,
         })?;
+    value
+        .check_values()
+        .map_err(|(attribute, reason)| Error::InvalidValue {
+            entity: E::ENTITY_TYPE,
+            attribute,
+            reason,
+        })?;
     let mut item = value.to_item();
     for key in [E::DESIGN.partition_key, E::DESIGN.sort_key] {
         if matches!(item.get(key), Some(AttributeValue::S(s)) if s.is_empty()) {

@@ -74,3 +74,20 @@ fn timestamps_from_other_writers_are_read_at_any_offset_and_as_bare_dates() {
         assert_eq!(t(bad), None, "{bad}");
     }
 }
+
+#[test]
+fn safe_integers_end_at_two_to_the_53_minus_one_on_both_sides() {
+    use dyngen_runtime::value::{MAX_SAFE_INTEGER, check_safe};
+    assert_eq!(MAX_SAFE_INTEGER, 9_007_199_254_740_991);
+    assert!(check_safe(&[MAX_SAFE_INTEGER, -MAX_SAFE_INTEGER, 0]).is_ok());
+    for bad in [
+        MAX_SAFE_INTEGER + 1,
+        -MAX_SAFE_INTEGER - 1,
+        i64::MAX,
+        i64::MIN,
+    ] {
+        let err = check_safe(&[1, bad]).unwrap_err();
+        assert!(err.contains(&bad.to_string()), "{err}");
+    }
+    assert!(check_safe(&[]).is_ok());
+}

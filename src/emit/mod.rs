@@ -7,6 +7,7 @@ pub mod rust;
 mod rust_exprs;
 mod rust_ops;
 mod rust_query;
+mod safe_integers;
 mod templates;
 mod terraform;
 

@@ -31,6 +31,8 @@ pub struct RepoView {
     key_input_checks: Vec<String>,
     /// `rt::Unique { .. }` expressions, one per unique constraint.
     uniques: Vec<String>,
+    /// Statements of `check_values` (`safe_integers`).
+    value_checks: Vec<String>,
 }
 
 /// String attributes that are index keys themselves (attribute keys): DynamoDB refuses an
@@ -179,6 +181,7 @@ impl RepoView {
             ttl_field: entity.ttl.map(field),
             key_input_checks: key_input_checks(schema, entity),
             uniques: unique_exprs(entity),
+            value_checks: super::safe_integers::value_checks(schema, entity),
         }
     }
 }
@@ -284,17 +287,26 @@ fn setter_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Set
                 ident: "delta".into(),
                 ty,
             }],
-            format!("self.spec.add({name}, rt::Attr::to_av(&delta));"),
+            format!(
+                "{}self.spec.add({name}, rt::Attr::to_av(&delta));",
+                safe(schema, attr, "delta", &attr.ty)
+            ),
         ),
         SetterKind::Append => (
             format!("Appends to the end of `{}`.", attr.name),
             vec![value],
-            format!("self.spec.append({name}, rt::Attr::to_av(&{f}));"),
+            format!(
+                "{}self.spec.append({name}, rt::Attr::to_av(&{f}));",
+                safe(schema, attr, f, &attr.ty)
+            ),
         ),
         SetterKind::AddTo => (
             format!("Adds members to the set `{}`.", attr.name),
             vec![value],
-            format!("if !{f}.is_empty() {{ self.spec.add({name}, rt::Attr::to_av(&{f})); }}"),
+            format!(
+                "{}if !{f}.is_empty() {{ self.spec.add({name}, rt::Attr::to_av(&{f})); }}",
+                safe(schema, attr, f, &attr.ty)
+            ),
         ),
         SetterKind::RemoveFrom => (
             format!("Removes members from the set `{}`.", attr.name),
@@ -309,6 +321,8 @@ fn setter_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Set
         body,
     }
 }
+
+use super::safe_integers::setter_check as safe;
 
 /// `set_<attr>`: stores the value and rewrites every index key built from it; takes the
 /// other attributes those keys need that the primary key does not give.
@@ -349,6 +363,7 @@ fn set_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Setter
             rust_str(&attr.name)
         ));
     }
+    body.push_str(&safe(schema, attr, &attr.field_ident, &attr.ty));
     body.push_str(&set_statement(attr));
     // The key inputs the caller gives must be the stored values, or the key is wrong.
     for &x in &extras {

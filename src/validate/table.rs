@@ -76,6 +76,7 @@ pub(super) fn lower_table(cx: &mut Cx, t: &Sp<ast::Table>) -> ir::Table {
             .as_ref()
             .is_some_and(|b| b.value),
         deletion_protection: t_val.deletion_protection.as_ref().is_some_and(|b| b.value),
+        safe_integers: t_val.safe_integers.as_ref().is_some_and(|b| b.value),
         indexes,
     }
 }

@@ -167,3 +167,61 @@ async fn an_item_that_does_not_decode_is_reported_by_key_without_failing_the_pag
     }
     assert_eq!(seen, (3, 2));
 }
+
+#[tokio::test]
+async fn integers_a_javascript_reader_would_lose_are_refused_before_the_request() {
+    use dyngen_runtime::Error;
+    let db = Db::new(common::client()).with_table_name(common::table("shared_safe"));
+    db.create_table().await.unwrap();
+    let max = (1i64 << 53) - 1;
+    let refused = |r: &Result<User, Error>| matches!(r, Err(Error::InvalidValue { attribute, .. }) if ["points", "badges", "history"].contains(attribute));
+    let mut u = User::new("n", "acme", "N");
+    u.points = max + 1;
+    let r = db.user().create(&u).await;
+    assert!(refused(&r), "{r:?}");
+    u.points = -max - 1;
+    assert!(refused(&db.user().put(&u).await));
+    u.points = 0;
+    u.badges = [1, i64::MAX].into();
+    assert!(refused(&db.user().create(&u).await));
+    u.badges = [1, max].into();
+    u.history = Some(vec![max, -(max + 1)]);
+    assert!(refused(&db.user().create(&u).await));
+    // Nothing was written by the refused writes; the edges themselves are fine.
+    assert_eq!(
+        db.user().get(&UserKey { id: "n".into() }).await.unwrap(),
+        None
+    );
+    u.history = Some(vec![max, -max]);
+    u.points = -max;
+    let stored = db.user().create(&u).await.unwrap();
+    assert_eq!(stored.points, -max);
+
+    let key = UserKey { id: "n".into() };
+    let set = db.user().update(&key).set_points(max + 1).send().await;
+    assert!(refused(&set), "{set:?}");
+    let add = db.user().update(&key).add_points(1 << 60).send().await;
+    assert!(refused(&add), "{add:?}");
+    let members = db
+        .user()
+        .update(&key)
+        .add_to_badges([1 << 54].into())
+        .send()
+        .await;
+    assert!(refused(&members), "{members:?}");
+    let ok = db.user().update(&key).add_points(1).send().await.unwrap();
+    assert_eq!(ok.points, -max + 1);
+
+    // Reading is not restricted: a larger number another writer stored reads back.
+    db.client()
+        .update_item()
+        .table_name(db.table_name())
+        .key("pk", s("USER#n"))
+        .key("sk", s("USER#n"))
+        .update_expression("SET points = :p")
+        .expression_attribute_values(":p", AttributeValue::N((1i64 << 60).to_string()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(db.user().get(&key).await.unwrap().unwrap().points, 1 << 60);
+}
