@@ -34,9 +34,37 @@ enum Outcome {
     Inconsistent,
 }
 
+/// Sends a guarded transaction. One cancelled only by a conflict with another transaction
+/// on the same items (`TransactionConflict`) is sent again after a backoff, as batches
+/// retry: its conditions are evaluated anew each time.
 async fn transact(db: &Table, actions: Vec<(TransactWriteItem, Role)>) -> Result<Outcome, Error> {
-    use ::aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
     let (items, roles): (Vec<_>, Vec<_>) = actions.into_iter().unzip();
+    let mut attempt = 0;
+    loop {
+        match send_once(db, items.clone(), &roles).await? {
+            Sent::Outcome(o) => return Ok(o),
+            Sent::Conflict(e) if attempt + 1 >= db.batch_retry().max_attempts => return Err(e),
+            Sent::Conflict(_) => {
+                attempt += 1;
+                db.backoff(attempt).await;
+            }
+        }
+    }
+}
+
+/// How one attempt of a guarded transaction ended.
+enum Sent {
+    Outcome(Outcome),
+    /// Cancelled only because a concurrent transaction touched the same items.
+    Conflict(Error),
+}
+
+async fn send_once(
+    db: &Table,
+    items: Vec<TransactWriteItem>,
+    roles: &[Role],
+) -> Result<Sent, Error> {
+    use ::aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
     let res = db
         .client()
         .transact_write_items()
@@ -47,7 +75,7 @@ async fn transact(db: &Table, actions: Vec<(TransactWriteItem, Role)>) -> Result
     let e = match res {
         Ok(out) => {
             crate::trace::consumed(out.consumed_capacity());
-            return Ok(Outcome::Done);
+            return Ok(Sent::Outcome(Outcome::Done));
         }
         Err(e) => e,
     };
@@ -55,10 +83,10 @@ async fn transact(db: &Table, actions: Vec<(TransactWriteItem, Role)>) -> Result
     else {
         return Err(sdk(e));
     };
-    let failed = c
-        .cancellation_reasons()
+    let reasons = c.cancellation_reasons();
+    let failed = reasons
         .iter()
-        .zip(&roles)
+        .zip(roles)
         .filter(|(r, _)| r.code() == Some("ConditionalCheckFailed"))
         .map(|(_, role)| *role);
     let mut outcome = None;
@@ -73,8 +101,18 @@ async fn transact(db: &Table, actions: Vec<(TransactWriteItem, Role)>) -> Result
             (Role::Release, o) => o,
         };
     }
-    // Cancelled for another reason (a conflict with a concurrent transaction, throttling).
-    outcome.ok_or_else(|| sdk(e))
+    if let Some(o) = outcome {
+        return Ok(Sent::Outcome(o));
+    }
+    let conflict = reasons
+        .iter()
+        .any(|r| r.code() == Some("TransactionConflict"));
+    // Cancelled for another reason (throttling, a validation error): reported as it is.
+    if conflict {
+        Ok(Sent::Conflict(sdk(e)))
+    } else {
+        Err(sdk(e))
+    }
 }
 
 fn taken<E: Entity>(u: Unique) -> Error {
