@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 
 use crate::ast::EntityOp;
-use crate::ir::{Entity, IndexRef, Part, Schema, Template};
+use crate::ir::{Entity, EntityKey, IndexRef, Part, Pattern, Schema, Template};
 use crate::migrations::Step;
 
 /// What a statement applies to.
@@ -223,12 +223,15 @@ fn consumer_statements(schema: &Schema, c: &crate::ir::Consumer) -> Vec<Statemen
             }
         }
     }
-    if !actions.is_empty() {
-        let prefixes = c
-            .entity_ops
+    let requests = consumer_requests(&schema.entities, &schema.patterns, c);
+    let prefixes_of = |queries: bool| {
+        requests
             .iter()
-            .map(|(e, _)| pattern_of(&schema.entities[*e].primary_key().pk, &schema.entities[*e]))
-            .chain(guarded);
+            .filter(move |r| r.pattern.is_some() == queries)
+            .map(|r| r.key.and_then(|k| pattern_of(&k.pk, r.entity)))
+    };
+    if !actions.is_empty() {
+        let prefixes = prefixes_of(false).chain(guarded);
         statements.push(Statement {
             sid: "Items".into(),
             actions: actions.into_iter().collect(),
@@ -239,15 +242,7 @@ fn consumer_statements(schema: &Schema, c: &crate::ir::Consumer) -> Vec<Statemen
     }
     let queried = query_resources(schema, c.patterns.iter().copied());
     if !queried.is_empty() {
-        let prefixes = c.patterns.iter().flat_map(|&p| {
-            let pattern = &schema.patterns[p];
-            pattern.entities.iter().map(move |&e| {
-                let entity = &schema.entities[e];
-                entity
-                    .key_for(pattern.index)
-                    .and_then(|k| pattern_of(&k.pk, entity))
-            })
-        });
+        let prefixes = prefixes_of(true);
         statements.push(Statement {
             sid: "Queries".into(),
             actions: vec!["Query"],
@@ -257,6 +252,38 @@ fn consumer_statements(schema: &Schema, c: &crate::ir::Consumer) -> Vec<Statemen
         });
     }
     statements
+}
+
+/// One request a consumer's code makes: an operation on an entity's items (by its primary
+/// key) or a pattern's query of one of its entities (by the key on the pattern's index;
+/// `None` when the entity has none there, which validation refuses).
+pub struct Request<'s> {
+    pub entity: &'s Entity,
+    pub key: Option<&'s EntityKey>,
+    pub pattern: Option<&'s Pattern>,
+}
+
+/// Every request of a consumer: its entity operations, then its patterns' queries. The
+/// policy's partition-key conditions and their validation both read this one list.
+pub fn consumer_requests<'s>(
+    entities: &'s [Entity],
+    patterns: &'s [Pattern],
+    c: &crate::ir::Consumer,
+) -> Vec<Request<'s>> {
+    let ops = c.entity_ops.iter().map(|(e, _)| Request {
+        entity: &entities[*e],
+        key: Some(entities[*e].primary_key()),
+        pattern: None,
+    });
+    let queries = c.patterns.iter().flat_map(|&p| {
+        let pattern = &patterns[p];
+        pattern.entities.iter().map(move |&e| Request {
+            entity: &entities[e],
+            key: entities[e].key_for(pattern.index),
+            pattern: Some(pattern),
+        })
+    });
+    ops.chain(queries).collect()
 }
 
 /// A partition-key template as a `dynamodb:LeadingKeys` pattern for a consumer whose

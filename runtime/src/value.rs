@@ -68,12 +68,7 @@ impl Timestamp {
         if b.len() < 9 || !matches!(b[0], b'T' | b't') || b[3] != b':' || b[6] != b':' {
             return None;
         }
-        let num = |r: ::std::ops::Range<usize>| -> Option<i64> {
-            let t = rest.get(r)?;
-            t.bytes()
-                .all(|c| c.is_ascii_digit())
-                .then(|| t.parse().ok())?
-        };
+        let num = |r: ::std::ops::Range<usize>| digits_at(rest, r);
         let (h, m, sec) = (num(1..3)?, num(4..6)?, num(7..9)?);
         if h > 23 || m > 59 || sec > 60 {
             return None;
@@ -113,6 +108,14 @@ pub struct Date {
     day: u8,
 }
 
+/// The number written in `s[r]`, when those bytes are all ASCII digits.
+fn digits_at(s: &str, r: ::std::ops::Range<usize>) -> Option<i64> {
+    let t = s.get(r)?;
+    t.bytes()
+        .all(|c| c.is_ascii_digit())
+        .then(|| t.parse().ok())?
+}
+
 /// A fraction of a second (`.5`, `.123456`, or none) and what follows it: the milliseconds
 /// (more digits truncated) and the rest.
 fn fraction(s: &str) -> Option<(i64, &str)> {
@@ -139,12 +142,7 @@ fn utc_offset(zone: &str) -> Option<i64> {
     if b.len() != 6 || b[3] != b':' || !matches!(b[0], b'+' | b'-') {
         return None;
     }
-    let part = |r: ::std::ops::Range<usize>| -> Option<i64> {
-        let t = zone.get(r)?;
-        t.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| t.parse().ok())?
-    };
+    let part = |r: ::std::ops::Range<usize>| digits_at(zone, r);
     let (h, m) = (part(1..3)?, part(4..6)?);
     if h > 23 || m > 59 {
         return None;

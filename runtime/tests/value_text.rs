@@ -91,3 +91,29 @@ fn safe_integers_end_at_two_to_the_53_minus_one_on_both_sides() {
     }
     assert!(check_safe(&[]).is_ok());
 }
+
+#[test]
+fn any_instant_written_at_any_offset_reads_back_as_that_instant() {
+    // xorshift64*: the same instants and offsets on every machine.
+    let mut state = 0x007e_570f_f5e7_u64;
+    let mut next = || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    let (min, max) = (Timestamp::MIN.unix_millis(), Timestamp::MAX.unix_millis());
+    for _ in 0..5_000 {
+        let millis = min + (next() % (max - min + 1) as u64) as i64;
+        let t = Timestamp::from_unix_millis(millis).unwrap();
+        let offset = (next() % (2 * 24 * 60 - 1)) as i64 - (24 * 60 - 1);
+        // The same instant as the other writer would write it: local time and offset.
+        let local = Timestamp::from_unix_millis(millis + offset * 60_000);
+        let Some(local) = local else { continue };
+        let stored = local.to_string();
+        let sign = if offset < 0 { '-' } else { '+' };
+        let zone = format!("{sign}{:02}:{:02}", offset.abs() / 60, offset.abs() % 60);
+        let text = format!("{}{zone}", &stored[..stored.len() - 1]);
+        assert_eq!(Timestamp::parse(&text), Some(t), "{text}");
+    }
+}

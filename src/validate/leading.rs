@@ -32,24 +32,14 @@ pub(super) fn check_leading_keys(
             cx.error(d);
             continue;
         }
-        // Every request: (what, entity, partition template, multi-attribute?).
-        let mut requests: Vec<(String, &ir::Entity, &ir::EntityKey)> = Vec::new();
-        for (e, _) in &c.entity_ops {
-            let entity = &entities[*e];
-            requests.push((
-                format!("its `{}` operations", entity.name),
-                entity,
-                entity.primary_key(),
-            ));
-        }
-        for &p in &c.patterns {
-            let pattern = &patterns[p];
-            for &e in &pattern.entities {
-                if let Some(k) = entities[e].key_for(pattern.index) {
-                    requests.push((format!("the pattern `{}`", pattern.name), &entities[e], k));
-                }
-            }
-        }
+        let requests = crate::iam::consumer_requests(entities, patterns, c);
+        let requests = requests.iter().filter_map(|r| {
+            let what = match r.pattern {
+                Some(p) => format!("the pattern `{}`", p.name),
+                None => format!("its `{}` operations", r.entity.name),
+            };
+            Some((what, r.entity, r.key?))
+        });
         for (what, entity, key) in requests {
             let why = if key.composite {
                 Err("its index has a multi-attribute key".to_string())

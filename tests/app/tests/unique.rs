@@ -214,25 +214,35 @@ async fn a_transaction_claims_and_releases_guards_with_its_items() {
 /// Every guard item in the table: its partition key → its owner.
 async fn guards(db: &Db) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
+    for item in guard_items(db.client(), db.table_name()).await {
+        let pk = item["pk"].as_s().unwrap().clone();
+        let owner = item["_dyngenOwner"].as_s().unwrap().clone();
+        assert_eq!(item["sk"].as_s().unwrap(), "#unique");
+        out.insert(pk, owner);
+    }
+    out
+}
+
+/// Every guard item of a table, by a paginated consistent Scan.
+async fn guard_items(client: &aws_sdk_dynamodb::Client, table: &str) -> Vec<common::Item> {
+    let mut out = Vec::new();
     let mut start = None;
     loop {
-        let page = db
-            .client()
+        let page = client
             .scan()
-            .table_name(db.table_name())
+            .table_name(table)
             .consistent_read(true)
             .set_exclusive_start_key(start)
             .send()
             .await
             .unwrap();
-        for item in page.items() {
-            if item.get("_type") == Some(&AttributeValue::S("#dyngen#unique".into())) {
-                let pk = item["pk"].as_s().unwrap().clone();
-                let owner = item["_dyngenOwner"].as_s().unwrap().clone();
-                assert_eq!(item["sk"].as_s().unwrap(), "#unique");
-                out.insert(pk, owner);
-            }
-        }
+        let guard = AttributeValue::S("#dyngen#unique".into());
+        out.extend(
+            page.items()
+                .iter()
+                .filter(|i| i.get("_type") == Some(&guard))
+                .cloned(),
+        );
         start = page.last_evaluated_key().cloned();
         if start.is_none() {
             return out;
@@ -487,16 +497,9 @@ entities:
 
     /// Guard partition keys in the table → owners.
     async fn guards(client: &aws_sdk_dynamodb::Client, table: &str) -> BTreeMap<String, String> {
-        let page = client
-            .scan()
-            .table_name(table)
-            .consistent_read(true)
-            .send()
+        super::guard_items(client, table)
             .await
-            .unwrap();
-        page.items()
-            .iter()
-            .filter(|i| i.get("_type") == Some(&AttributeValue::S("#dyngen#unique".into())))
+            .into_iter()
             .map(|i| {
                 let pk = i["pk"].as_s().unwrap().clone();
                 (pk, i["_dyngenOwner"].as_s().unwrap().clone())
