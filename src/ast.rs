@@ -163,6 +163,12 @@ pub struct Table {
     #[serde(default)]
     #[schemars(with = "Option<bool>")]
     pub safe_integers: Option<Sp<bool>>,
+    /// Escape `#` and `%` in string values of keys (`%23`, `%25`). Default on; off stores
+    /// values as they are, as another writer of a shared table does, and refuses values
+    /// holding `#` before the request. Entities may override it.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub escape: Option<Sp<bool>>,
     /// Global secondary indexes, by index name.
     #[serde(default)]
     #[schemars(with = "std::collections::BTreeMap<String, Index>")]
@@ -274,6 +280,11 @@ pub struct Entity {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub type_value: Option<Sp<String>>,
+    /// Escape `#` and `%` in this entity's key values (default: the table's `escape`);
+    /// one placeholder can be stored raw with `{name:raw}`.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub escape: Option<Sp<bool>>,
     /// Unique constraints: each entry is an attribute, or a list of attributes whose values
     /// together belong to at most one item (guard items kept in the same transaction).
     #[serde(default)]

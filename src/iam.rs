@@ -308,7 +308,7 @@ pub fn leading_key_pattern(
             Part::Placeholder(ph) => {
                 let name = &e.attributes[ph.attr].name;
                 match keys.iter().find(|(a, _)| a == name) {
-                    Some(_) if ph.format != crate::ir::PlaceholderFormat::Value => {
+                    Some(_) if !ph.format.is_plain() => {
                         return Err(format!(
                             "it writes `{name}` formatted (a year or padding), and the policy variable holds the plain value"
                         ));

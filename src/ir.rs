@@ -47,6 +47,8 @@ pub struct Table {
     pub deletion_protection: bool,
     /// Integers beyond ±(2^53 − 1) are refused before any request.
     pub safe_integers: bool,
+    /// String values in keys are escaped unless an entity or placeholder says otherwise.
+    pub escape: bool,
     /// Global secondary indexes in declaration order.
     pub indexes: Vec<Index>,
 }
@@ -372,15 +374,23 @@ pub enum PlaceholderFormat {
     /// An integer zero-padded to this many digits (`{number:07}`), so that string order
     /// is number order.
     Padded(u8),
+    /// A string or enum value as it is, not escaped (`{email:raw}`, or `escape: false`);
+    /// a value holding the delimiter is refused before the request.
+    Raw,
 }
 
 impl PlaceholderFormat {
+    /// The value itself, escaped or raw (not a year or a padding).
+    pub fn is_plain(self) -> bool {
+        matches!(self, PlaceholderFormat::Value | PlaceholderFormat::Raw)
+    }
     /// How a template writes it after the attribute's name: ``, `:year`, `:07`.
     pub fn suffix(self) -> String {
         match self {
             PlaceholderFormat::Value => String::new(),
             PlaceholderFormat::Year => ":year".into(),
             PlaceholderFormat::Padded(w) => format!(":{w:02}"),
+            PlaceholderFormat::Raw => ":raw".into(),
         }
     }
 }
@@ -589,7 +599,9 @@ impl Entity {
     pub fn placeholder_ident(&self, ph: &Placeholder) -> String {
         let attr = &self.attributes[ph.attr];
         match ph.format {
-            PlaceholderFormat::Value | PlaceholderFormat::Padded(_) => attr.field_ident.clone(),
+            PlaceholderFormat::Value | PlaceholderFormat::Raw | PlaceholderFormat::Padded(_) => {
+                attr.field_ident.clone()
+            }
             PlaceholderFormat::Year => crate::naming::snake_ident(&format!(
                 "{}_year",
                 crate::naming::bare(&attr.field_ident)
@@ -603,7 +615,7 @@ impl Entity {
     /// stored once, as the attribute's own value, not as an escaped copy.
     pub fn attribute_key(&self, key_attr: &str, template: &Template) -> bool {
         matches!(template.parts.as_slice(), [Part::Placeholder(ph)]
-            if ph.format == PlaceholderFormat::Value && self.attributes[ph.attr].name == key_attr)
+            if ph.format.is_plain() && self.attributes[ph.attr].name == key_attr)
     }
 
     /// The widths an attribute is zero-padded to in the entity's key templates.

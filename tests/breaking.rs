@@ -203,3 +203,20 @@ fn a_multi_attribute_key_that_changes_a_middle_attribute_is_an_index_change() {
         "{stdout}"
     );
 }
+
+/// Turning escaping off changes how stored keys are spelled (`a%23b` becomes `a#b`, `50%25`
+/// becomes `50%`): every key of the table moves, which `breaking` must say.
+#[test]
+fn turning_key_escaping_off_is_a_key_change() {
+    let tmp = project();
+    fs::copy(tmp.path().join("schema.yaml"), tmp.path().join("old.yaml")).unwrap();
+    edit(
+        tmp.path(),
+        "  partition_key: pk\n",
+        "  partition_key: pk\n  escape: false\n",
+    );
+    let out = dyngen(tmp.path(), &["breaking", "--against", "old.yaml"]);
+    let report = text(&out.stdout) + &text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(report.contains(":raw}"), "{report}");
+}

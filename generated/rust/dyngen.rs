@@ -81,6 +81,10 @@ impl rt::key::KeyPart for CompanyPlan {
         rt::key::push_escaped(out, self.as_str());
     }
 
+    fn push_raw(&self, out: &mut ::std::string::String) {
+        out.push_str(self.as_str());
+    }
+
     fn len_hint(&self) -> usize {
         self.as_str().len()
     }
@@ -280,11 +284,8 @@ impl rt::Entity for Company {
     }
 
     fn update_builder(table: &rt::Table, key: CompanyKey) -> CompanyUpdate<'_> {
-        CompanyUpdate {
-            table,
-            key,
-            spec: rt::UpdateSpec::new(),
-        }
+        let spec = rt::UpdateSpec::for_key(&key);
+        CompanyUpdate { table, key, spec }
     }
 }
 
@@ -409,6 +410,10 @@ impl rt::Attr for UserRole {
 impl rt::key::KeyPart for UserRole {
     fn push_key(&self, out: &mut ::std::string::String) {
         rt::key::push_escaped(out, self.as_str());
+    }
+
+    fn push_raw(&self, out: &mut ::std::string::String) {
+        out.push_str(self.as_str());
     }
 
     fn len_hint(&self) -> usize {
@@ -699,11 +704,8 @@ impl rt::Entity for User {
     }
 
     fn update_builder(table: &rt::Table, key: UserKey) -> UserUpdate<'_> {
-        UserUpdate {
-            table,
-            key,
-            spec: rt::UpdateSpec::new(),
-        }
+        let spec = rt::UpdateSpec::for_key(&key);
+        UserUpdate { table, key, spec }
     }
 }
 
@@ -920,6 +922,10 @@ impl rt::key::KeyPart for CompanyMemberRole {
         rt::key::push_escaped(out, self.as_str());
     }
 
+    fn push_raw(&self, out: &mut ::std::string::String) {
+        out.push_str(self.as_str());
+    }
+
     fn len_hint(&self) -> usize {
         self.as_str().len()
     }
@@ -1098,10 +1104,11 @@ impl rt::Entity for CompanyMember {
         table: &rt::Table,
         key: CompanyMemberKey,
     ) -> CompanyMemberUpdate<'_> {
+        let spec = rt::UpdateSpec::for_key(&key);
         CompanyMemberUpdate {
             table,
             key,
-            spec: rt::UpdateSpec::new(),
+            spec,
         }
     }
 }
@@ -1320,10 +1327,11 @@ impl rt::Entity for UserCompany {
         _version: ::core::option::Option<i64>,
     ) {}
     fn update_builder(table: &rt::Table, key: UserCompanyKey) -> UserCompanyUpdate<'_> {
+        let spec = rt::UpdateSpec::for_key(&key);
         UserCompanyUpdate {
             table,
             key,
-            spec: rt::UpdateSpec::new(),
+            spec,
         }
     }
 }
@@ -1541,10 +1549,11 @@ impl rt::Entity for Invitation {
         _version: ::core::option::Option<i64>,
     ) {}
     fn update_builder(table: &rt::Table, key: InvitationKey) -> InvitationUpdate<'_> {
+        let spec = rt::UpdateSpec::for_key(&key);
         InvitationUpdate {
             table,
             key,
-            spec: rt::UpdateSpec::new(),
+            spec,
         }
     }
 

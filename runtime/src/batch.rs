@@ -114,8 +114,15 @@ impl BatchWrite<'_> {
             });
             return self;
         }
+        let key = match crate::entity::key_item(key) {
+            Ok(key) => key,
+            Err(e) => {
+                self.refused.get_or_insert(e);
+                return self;
+            }
+        };
         let del = ::aws_sdk_dynamodb::types::DeleteRequest::builder()
-            .set_key(Some(key.to_key_item()))
+            .set_key(Some(key))
             .build();
         if let Ok(del) = del {
             self.requests

@@ -93,4 +93,22 @@ pub trait EntityKey {
     const GUARDED: bool = false;
     /// The key attributes as stored.
     fn to_key_item(&self) -> Item;
+    /// Checks the key's values against what the key can hold (a raw key refuses the
+    /// delimiter); `Err((attribute, why))` makes the request [`crate::Error::InvalidKey`]
+    /// before it is sent.
+    fn check_key(&self) -> Result<(), (&'static str, String)> {
+        Ok(())
+    }
+}
+
+/// The key attributes of `key`, or [`crate::Error::InvalidKey`] when a value cannot stand
+/// in it: never a request for a different key than the one asked for.
+pub fn key_item<K: EntityKey + ?Sized>(key: &K) -> Result<Item, crate::Error> {
+    key.check_key()
+        .map_err(|(attribute, reason)| crate::Error::InvalidKey {
+            entity: K::ENTITY_TYPE,
+            attribute,
+            reason,
+        })?;
+    Ok(key.to_key_item())
 }

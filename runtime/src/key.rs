@@ -13,6 +13,14 @@ use crate::value::{Date, HasYear, Timestamp};
 /// begins_with prefix that ends in a literal `#` never reaches into another value.
 pub trait KeyPart {
     fn push_key(&self, out: &mut String);
+    /// Pushes the value as it is, for a key stored raw (`escape: false`, `{name:raw}`),
+    /// as other writers of a shared table store it. Only text can differ from
+    /// [`KeyPart::push_key`]; writes refuse a value holding the delimiter before the
+    /// request ([`raw_refusal`]).
+    #[inline]
+    fn push_raw(&self, out: &mut String) {
+        self.push_key(out);
+    }
     /// Bytes this value usually takes in a key, to size the key's buffer once.
     #[inline]
     fn len_hint(&self) -> usize {
@@ -32,12 +40,37 @@ pub fn unique_guard_prefix(entity_type: &str, constraint: &str) -> String {
     out
 }
 
+/// The character that separates the parts of a key. Escaped keys encode it in values
+/// (`%23`); raw keys refuse values that hold it.
+pub const DELIMITER: char = '#';
+
+/// Why a value cannot stand raw in a key: it holds the [`DELIMITER`], so the key would
+/// read as other parts (`x#y` in `USER#{id}` is the key of neither `x` nor `x#y` alone, and
+/// a `begins_with` prefix would reach into other values). `None` when it can.
+pub fn raw_refusal(value: &str) -> Option<String> {
+    value.contains(DELIMITER).then(|| {
+        format!(
+            "`{value}` holds `{DELIMITER}`, the key delimiter, and this key stores values raw (escape: false)"
+        )
+    })
+}
+
 /// The most common key shape, a literal then one value: `company#{name}`.
 #[inline]
 pub fn key1(literal: &str, value: &(impl KeyPart + ?Sized)) -> String {
     let mut s = String::with_capacity(literal.len() + value.len_hint());
     s.push_str(literal);
     value.push_key(&mut s);
+    s
+}
+
+/// [`key1`] for a value stored raw (`USER#{id:raw}`); the caller has refused values
+/// holding the delimiter ([`raw_refusal`]).
+#[inline]
+pub fn key1_raw(literal: &str, value: &(impl KeyPart + ?Sized)) -> String {
+    let mut s = String::with_capacity(literal.len() + value.len_hint());
+    s.push_str(literal);
+    value.push_raw(&mut s);
     s
 }
 
@@ -66,6 +99,10 @@ impl KeyPart for String {
         push_escaped(out, self);
     }
     #[inline]
+    fn push_raw(&self, out: &mut String) {
+        out.push_str(self);
+    }
+    #[inline]
     fn len_hint(&self) -> usize {
         self.len()
     }
@@ -75,6 +112,10 @@ impl KeyPart for str {
     #[inline]
     fn push_key(&self, out: &mut String) {
         push_escaped(out, self);
+    }
+    #[inline]
+    fn push_raw(&self, out: &mut String) {
+        out.push_str(self);
     }
     #[inline]
     fn len_hint(&self) -> usize {
@@ -125,6 +166,10 @@ impl<T: KeyPart + ?Sized> KeyPart for &T {
     #[inline]
     fn push_key(&self, out: &mut String) {
         (**self).push_key(out);
+    }
+    #[inline]
+    fn push_raw(&self, out: &mut String) {
+        (**self).push_raw(out);
     }
     #[inline]
     fn len_hint(&self) -> usize {
@@ -196,13 +241,17 @@ pub enum Format {
     Year,
     /// An integer zero-padded to this many digits (`{number:07}`).
     Padded(u8),
+    /// The value as it is, not escaped (`{email:raw}`): for keys another writer shares.
+    Raw,
 }
 
 impl Format {
     /// Reads the text after a placeholder's `:` (`year`, `07`).
     pub fn parse(text: &str) -> Option<Format> {
-        if text == "year" {
-            return Some(Format::Year);
+        match text {
+            "year" => return Some(Format::Year),
+            "raw" => return Some(Format::Raw),
+            _ => {}
         }
         let digits = text.strip_prefix('0')?;
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {

@@ -169,6 +169,9 @@ pub struct QuerySpec {
     pub cursor: Option<Cursor>,
     /// The TTL attribute, when items whose time to live has passed are skipped.
     pub unexpired: Option<&'static str>,
+    /// An input a raw key cannot hold: (entity, attribute, why). The query fails with
+    /// [`Error::InvalidKey`] before any request.
+    pub refused: Option<(&'static str, &'static str, String)>,
 }
 
 /// The condition that keeps items whose TTL has not passed (DynamoDB's rule: an item
@@ -277,6 +280,13 @@ impl QuerySpec {
         db: &Table,
         values: Vec<(&'static str, AttributeValue)>,
     ) -> Result<(Vec<Item>, Option<Cursor>), Error> {
+        if let Some((entity, attribute, reason)) = &self.refused {
+            return Err(Error::InvalidKey {
+                entity,
+                attribute,
+                reason: reason.clone(),
+            });
+        }
         let start = match &self.cursor {
             Some(c) => Some(check_cursor(self, &values, c.decode(self.pattern)?)?),
             None => None,
@@ -471,7 +481,16 @@ impl QuerySpec {
             consistent: false,
             cursor: None,
             unexpired: None,
+            refused: None,
         }
+    }
+    /// Checks an input that stands raw in the key (`escape: false`): one holding the
+    /// delimiter would query a different key, so the query is refused instead.
+    pub fn raw_input(mut self, entity: &'static str, attribute: &'static str, value: &str) -> Self {
+        if let Some(reason) = crate::key::raw_refusal(value) {
+            self.refused.get_or_insert((entity, attribute, reason));
+        }
+        self
     }
     /// Skips items whose TTL (epoch seconds in `attribute`) has passed: DynamoDB deletes
     /// them only within days. A filter, so they are still read (and paid for).

@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use crate::batch::batch_get;
-use crate::entity::{Entity, EntityKey};
+use crate::entity::{Entity, key_item};
 use crate::error::{Error, sdk};
 use crate::item::{Item, key_text};
 use crate::table::{Table, TableDesign};
@@ -77,24 +77,24 @@ impl<'a, E: Entity> Repo<'a, E> {
     /// Reads an item (eventually consistent). An item whose time to live has passed reads
     /// as absent: DynamoDB deletes it only within days.
     pub async fn get(&self, key: &E::Key) -> Result<Option<E>, Error> {
-        traced(self.op("get"), get(self.db, key.to_key_item(), false)).await
+        traced(self.op("get"), get(self.db, key_item(key)?, false)).await
     }
 
     /// Reads an item with a strongly consistent read.
     pub async fn get_consistent(&self, key: &E::Key) -> Result<Option<E>, Error> {
-        traced(self.op("get"), get(self.db, key.to_key_item(), true)).await
+        traced(self.op("get"), get(self.db, key_item(key)?, true)).await
     }
 
     /// Deletes an item; returns it as it was, if it existed.
     pub async fn delete(&self, key: &E::Key) -> Result<Option<E>, Error> {
-        traced(self.op("delete"), delete(self.db, key.to_key_item())).await
+        traced(self.op("delete"), delete(self.db, key_item(key)?)).await
     }
 
     /// Reads many items by key (100 per request, unprocessed keys retried); absent keys
     /// and items whose time to live has passed are skipped, and the order is not
     /// preserved.
     pub async fn batch_get(&self, keys: &[E::Key]) -> Result<Vec<E>, Error> {
-        let keys = keys.iter().map(EntityKey::to_key_item).collect();
+        let keys = keys.iter().map(key_item).collect::<Result<_, _>>()?;
         let items = traced(self.op("batch_get"), batch_get(self.db, keys, false)).await?;
         let mut out = Vec::with_capacity(items.len());
         for item in items {

@@ -216,9 +216,13 @@ impl<'a> Transaction<'a> {
                 operation: "a transaction's delete by key",
             });
         }
+        let key = match crate::entity::key_item(key) {
+            Ok(key) => key,
+            Err(e) => return self.refuse(e),
+        };
         let del = ::aws_sdk_dynamodb::types::Delete::builder()
             .table_name(self.db.table_name())
-            .set_key(Some(key.to_key_item()))
+            .set_key(Some(key))
             .build();
         let item = del.map(|d| {
             ::aws_sdk_dynamodb::types::TransactWriteItem::builder()
@@ -262,6 +266,10 @@ impl<'a> Transaction<'a> {
 
     /// Requires an item to exist (`true`) or not (`false`) for the transaction to apply.
     pub fn condition_check<K: EntityKey>(mut self, key: &K, exists: bool) -> Self {
+        let key = match crate::entity::key_item(key) {
+            Ok(key) => key,
+            Err(e) => return self.refuse(e),
+        };
         let mut expr = Expr::default();
         let pk = expr.name(self.db.design().partition_key);
         let cond = if exists {
@@ -271,7 +279,7 @@ impl<'a> Transaction<'a> {
         };
         let check = ::aws_sdk_dynamodb::types::ConditionCheck::builder()
             .table_name(self.db.table_name())
-            .set_key(Some(key.to_key_item()))
+            .set_key(Some(key))
             .condition_expression(cond)
             .set_expression_attribute_names(expr.into_maps().0)
             .build();

@@ -117,6 +117,15 @@ impl UpdateSpec {
     pub fn guard(&mut self, name: &'static str, value: AttributeValue) {
         self.guards.push((name, Some(value)));
     }
+    /// An update of the item with `key`, refused before the request if the key cannot
+    /// hold one of its values ([`crate::EntityKey::check_key`]).
+    pub fn for_key<K: crate::entity::EntityKey>(key: &K) -> UpdateSpec {
+        let mut spec = UpdateSpec::new();
+        if let Err((attribute, reason)) = key.check_key() {
+            spec.refuse(attribute, reason);
+        }
+        spec
+    }
     /// Requires the item to have no `name`: an optional key input the caller said is absent.
     pub fn guard_absent(&mut self, name: &'static str) {
         self.guards.push((name, None));

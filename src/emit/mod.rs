@@ -3,6 +3,7 @@
 mod docs;
 mod iam_json;
 pub mod migrations;
+mod raw_keys;
 pub mod rust;
 mod rust_exprs;
 mod rust_ops;

@@ -303,7 +303,7 @@ impl EntityView {
 
 pub(super) fn placeholder_type(entity: &ir::Entity, ph: &ir::Placeholder) -> String {
     match ph.format {
-        PlaceholderFormat::Value | PlaceholderFormat::Padded(_) => {
+        PlaceholderFormat::Value | PlaceholderFormat::Raw | PlaceholderFormat::Padded(_) => {
             rust_type(&entity.attributes[ph.attr].ty)
         }
         PlaceholderFormat::Year => "i32".to_string(),
@@ -314,7 +314,7 @@ pub(super) fn placeholder_type(entity: &ir::Entity, ph: &ir::Placeholder) -> Str
 fn placeholder_from_entity(entity: &ir::Entity, ph: &ir::Placeholder) -> String {
     let field = &entity.attributes[ph.attr].field_ident;
     match ph.format {
-        PlaceholderFormat::Value | PlaceholderFormat::Padded(_) => {
+        PlaceholderFormat::Value | PlaceholderFormat::Raw | PlaceholderFormat::Padded(_) => {
             format!("::core::clone::Clone::clone(&self.{field})")
         }
         PlaceholderFormat::Year => format!("rt::value::HasYear::year_of(&self.{field})"),

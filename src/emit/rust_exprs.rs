@@ -165,6 +165,12 @@ pub fn key_string_expr(parts: &[Part], value: &dyn Fn(&ir::Placeholder) -> Strin
         [Part::Placeholder(ph)] if ph.format == PlaceholderFormat::Value => {
             return format!("rt::key::key1(\"\", {})", value(ph));
         }
+        [Part::Literal(l), Part::Placeholder(ph)] if ph.format == PlaceholderFormat::Raw => {
+            return format!("rt::key::key1_raw({}, {})", rust_str(l), value(ph));
+        }
+        [Part::Placeholder(ph)] if ph.format == PlaceholderFormat::Raw => {
+            return format!("rt::key::key1_raw(\"\", {})", value(ph));
+        }
         _ => {}
     }
     // Size the buffer once: the literals and fixed-width values, plus each other value's
@@ -177,7 +183,7 @@ pub fn key_string_expr(parts: &[Part], value: &dyn Fn(&ir::Placeholder) -> Strin
             Part::Placeholder(ph) => match ph.format {
                 PlaceholderFormat::Year => fixed += 4,
                 PlaceholderFormat::Padded(w) => fixed += usize::from(w) + 4,
-                PlaceholderFormat::Value => {
+                PlaceholderFormat::Value | PlaceholderFormat::Raw => {
                     hints.push(format!("rt::key::KeyPart::len_hint({})", value(ph)))
                 }
             },
@@ -208,6 +214,9 @@ pub fn key_string_expr(parts: &[Part], value: &dyn Fn(&ir::Placeholder) -> Strin
                 "rt::key::push_padded(&mut s, {}, {w});",
                 value(ph)
             )),
+            Part::Placeholder(ph) if ph.format == PlaceholderFormat::Raw => code.push_str(
+                &format!("rt::key::KeyPart::push_raw({}, &mut s);", value(ph)),
+            ),
             Part::Placeholder(ph) => code.push_str(&format!(
                 "rt::key::KeyPart::push_key({}, &mut s);",
                 value(ph)

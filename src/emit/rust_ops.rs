@@ -29,6 +29,8 @@ pub struct RepoView {
     ttl_field: Option<String>,
     /// Statements of `check_key_inputs`: each zero-padded key input within its width.
     key_input_checks: Vec<String>,
+    /// Statements of the key's `check_key` (raw keys).
+    key_checks: Vec<String>,
     /// `rt::Unique { .. }` expressions, one per unique constraint.
     uniques: Vec<String>,
     /// Statements of `check_values` (`safe_integers`).
@@ -96,6 +98,7 @@ fn key_input_checks(schema: &Schema, entity: &ir::Entity) -> Vec<String> {
             });
         }
     }
+    out.extend(super::raw_keys::entity_checks(entity));
     out
 }
 
@@ -180,6 +183,7 @@ impl RepoView {
             touch_body: touch_statements(schema, entity),
             ttl_field: entity.ttl.map(field),
             key_input_checks: key_input_checks(schema, entity),
+            key_checks: super::raw_keys::key_checks(entity),
             uniques: unique_exprs(entity),
             value_checks: super::safe_integers::value_checks(schema, entity),
         }
@@ -344,25 +348,7 @@ fn set_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Setter
             format!("&self.key.{}", entity.placeholder_ident(ph))
         }
     };
-    // A number too wide for a padded key it feeds: the update fails before the request.
-    let mut body: String = entity
-        .padded_widths(ai)
-        .into_iter()
-        .map(|w| {
-            format!(
-                "if let ::core::result::Result::Err(r) = rt::key::fits_padded({}, {w}) {{ self.spec.refuse({}, r); }}",
-                attr.field_ident,
-                rust_str(&attr.name)
-            )
-        })
-        .collect();
-    if string_attribute_keys(schema, entity).contains(&ai) {
-        body.push_str(&format!(
-            "if {}.is_empty() {{ self.spec.refuse({}, {EMPTY_INDEX_KEY:?}.into()); }}",
-            attr.field_ident,
-            rust_str(&attr.name)
-        ));
-    }
+    let mut body = key_refusals(schema, entity, ai, &extras);
     body.push_str(&safe(schema, attr, &attr.field_ident, &attr.ty));
     body.push_str(&set_statement(attr));
     // The key inputs the caller gives must be the stored values, or the key is wrong.
@@ -403,6 +389,33 @@ fn set_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Setter
         params,
         body,
     }
+}
+
+/// A setter's statements refusing, before the request, arguments no key can hold: a
+/// number too wide for a padded key it feeds, an empty string attribute key, a string
+/// holding the delimiter where a key stores it raw.
+fn key_refusals(schema: &Schema, entity: &ir::Entity, ai: usize, extras: &[usize]) -> String {
+    let attr = &entity.attributes[ai];
+    let mut body: String = entity
+        .padded_widths(ai)
+        .into_iter()
+        .map(|w| {
+            format!(
+                "if let ::core::result::Result::Err(r) = rt::key::fits_padded({}, {w}) {{ self.spec.refuse({}, r); }}",
+                attr.field_ident,
+                rust_str(&attr.name)
+            )
+        })
+        .collect();
+    if string_attribute_keys(schema, entity).contains(&ai) {
+        body.push_str(&format!(
+            "if {}.is_empty() {{ self.spec.refuse({}, {EMPTY_INDEX_KEY:?}.into()); }}",
+            attr.field_ident,
+            rust_str(&attr.name)
+        ));
+    }
+    body.push_str(&super::raw_keys::setter_checks(entity, ai, extras));
+    body
 }
 
 /// The condition that a key input the caller gave is the stored value (or, for an optional

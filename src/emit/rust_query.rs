@@ -111,7 +111,7 @@ pub fn pattern_method(schema: &Schema, p: &ir::Pattern) -> PatternMethodView {
         schema.index_name(p.index),
         q.condition
     ));
-    let spec = q.spec_expr(projection);
+    let spec = q.spec_expr(projection) + &q.raw_input_checks();
     let item_type = pattern_item_type(schema, p);
     // Consistent reads exist on the table and its local indexes, not on a GSI.
     let query = if schema.table.consistent_reads(p.index) {
@@ -150,6 +150,22 @@ struct QueryParts<'a> {
 }
 
 impl QueryParts<'_> {
+    /// `.raw_input(..)` calls for the inputs and range bounds a raw key cannot hold.
+    fn raw_input_checks(&self) -> String {
+        let mut inputs: Vec<(&Placeholder, String)> = self
+            .p
+            .inputs
+            .iter()
+            .map(|i| (&i.placeholder, self.value_of(&i.placeholder)))
+            .collect();
+        if let SortCondition::Compare { range, .. } = &self.p.sort {
+            for param in &self.p.range_params {
+                inputs.push((range, format!("&{param}")));
+            }
+        }
+        super::raw_keys::pattern_checks(self.entity, &inputs)
+    }
+
     /// The Rust expression of a key placeholder's value: an input or a fixed literal.
     fn value_of(&self, ph: &Placeholder) -> String {
         let (p, entity) = (self.p, self.entity);
@@ -168,7 +184,10 @@ impl QueryParts<'_> {
         match (ph.format, lit) {
             (PlaceholderFormat::Year, ir::Literal::Integer(y)) => format!("&{y}i32"),
             (PlaceholderFormat::Year, _) => format!("&{}", literal_expr(&Type::Integer, lit)),
-            (PlaceholderFormat::Value | PlaceholderFormat::Padded(_), _) => {
+            (
+                PlaceholderFormat::Value | PlaceholderFormat::Raw | PlaceholderFormat::Padded(_),
+                _,
+            ) => {
                 format!("&{}", literal_expr(&entity.attributes[ph.attr].ty, lit))
             }
         }
@@ -495,7 +514,7 @@ fn is_given(p: &ir::Pattern, ph: &Placeholder) -> bool {
 fn placeholder_value_type(entity: &ir::Entity, ph: &Placeholder) -> String {
     match ph.format {
         PlaceholderFormat::Year => "i32".into(),
-        PlaceholderFormat::Value | PlaceholderFormat::Padded(_) => {
+        PlaceholderFormat::Value | PlaceholderFormat::Raw | PlaceholderFormat::Padded(_) => {
             rust_type(&entity.attributes[ph.attr].ty)
         }
     }
@@ -505,7 +524,7 @@ fn placeholder_value_type(entity: &ir::Entity, ph: &Placeholder) -> String {
 fn input_type(entity: &ir::Entity, ph: &Placeholder) -> String {
     match ph.format {
         PlaceholderFormat::Year => "i32".into(),
-        PlaceholderFormat::Value | PlaceholderFormat::Padded(_) => {
+        PlaceholderFormat::Value | PlaceholderFormat::Raw | PlaceholderFormat::Padded(_) => {
             match &entity.attributes[ph.attr].ty {
                 Type::String => "&str".into(),
                 ty => rust_type(ty),

@@ -26,7 +26,8 @@ pub(super) fn lower_keys(
             cx.error(d);
             continue;
         };
-        let Some(key) = lower_key(cx, index_name, index, k, table, attrs) else {
+        let raw = !entity.escape.as_ref().map_or(table.escape, |b| b.value);
+        let Some(key) = lower_key(cx, index_name, index, k, table, attrs, raw) else {
             cx.broken_keys
                 .insert((entity_name.value.clone(), index_name.value.clone()));
             continue;
@@ -68,18 +69,36 @@ fn lower_key(
     k: &Sp<ast::KeyTemplates>,
     table: &ir::Table,
     attrs: &[ir::Attribute],
+    raw: bool,
 ) -> Option<ir::EntityKey> {
-    let index_has_sk = match index {
-        IndexRef::Primary => table.sort_key.is_some(),
-        IndexRef::Gsi(i) => table.indexes[i].sort_key.is_some(),
+    let (index_has_sk, pk_attr, sk_attr) = match index {
+        IndexRef::Primary => (
+            table.sort_key.is_some(),
+            table.partition_key.as_str(),
+            table.sort_key.as_deref(),
+        ),
+        IndexRef::Gsi(i) => {
+            let ix = &table.indexes[i];
+            (
+                ix.sort_key.is_some(),
+                ix.partition_key.as_str(),
+                ix.sort_key.as_deref(),
+            )
+        }
     };
     check_sort_template_present(cx, index_name, k, index_has_sk);
     let pk = parse_template(cx, &k.value.pk, attrs);
-    let sk = match k.value.sk.as_ref().filter(|_| index_has_sk) {
+    let mut sk = match k.value.sk.as_ref().filter(|_| index_has_sk) {
         Some(s) => Some(parse_template(cx, s, attrs)?),
         None => None,
     };
-    let pk = pk?;
+    let mut pk = pk?;
+    if raw {
+        store_raw(cx, &mut pk, attrs, pk_attr, cx.span(&k.value.pk));
+        if let (Some(t), Some(a), Some(s)) = (sk.as_mut(), sk_attr, k.value.sk.as_ref()) {
+            store_raw(cx, t, attrs, a, cx.span(s));
+        }
+    }
     let uses_optional = pk
         .placeholders()
         .chain(sk.iter().flat_map(|s| s.placeholders()))
@@ -137,7 +156,7 @@ pub(super) fn check_attribute_keys(
             };
             let span = cx.span(name);
             let whole = template.is_some_and(|t| {
-                matches!(t.parts.as_slice(), [Part::Placeholder(ph)] if ph.format == PlaceholderFormat::Value && &attrs[ph.attr].name == key_attr)
+                matches!(t.parts.as_slice(), [Part::Placeholder(ph)] if ph.format.is_plain() && &attrs[ph.attr].name == key_attr)
             });
             if !whole {
                 let d = Diagnostic::error("dyngen::attribute_key_template", format!("`{key_attr}` is index `{}`'s key attribute and an attribute of this entity, so it must be the entity's key there, whole: `{{{key_attr}}}`", ix.name))
@@ -350,18 +369,83 @@ pub(super) fn resolve_placeholder(
         Some(f) if *ty == Type::Integer && padding(f).is_some() => {
             padding(f).unwrap_or(PlaceholderFormat::Value)
         }
+        Some("raw") if matches!(ty, Type::String | Type::Enum(_)) => {
+            check_raw_enum(cx, ty, span)?;
+            PlaceholderFormat::Raw
+        }
         Some(f) => {
             let d = Diagnostic::error(
                 "dyngen::unknown_placeholder_format",
-                format!("`{f}` is not a format dyngen knows for a {}", type_word(ty)),
+                format!("`{f}` is not a format dyngen knows for {} attributes", type_word(ty)),
             )
             .label(span, "this placeholder")
-            .help("formats are `:year` on date and timestamp attributes, and `:07` (zero-padded to 7 digits, up to 19) on integer attributes");
+            .help("formats are `:year` on date and timestamp attributes, `:07` (zero-padded to 7 digits, up to 19) on integer attributes, and `:raw` (stored unescaped) on string and enum attributes");
             cx.error(d);
             return None;
         }
     };
     Some(Placeholder { attr, format })
+}
+
+/// An enum stands raw in a key only if none of its values holds the delimiter: its values
+/// are known here, so the schema is refused rather than every write of that value.
+fn check_raw_enum(cx: &mut Cx, ty: &Type, span: Span) -> Option<()> {
+    let Type::Enum(e) = ty else { return Some(()) };
+    let delimiter = dyngen_runtime::key::DELIMITER;
+    let Some(v) = e.variants.iter().find(|v| v.value.contains(delimiter)) else {
+        return Some(());
+    };
+    let d = Diagnostic::error(
+        "dyngen::raw_delimiter",
+        format!("enum value `{}` holds `{delimiter}`, which a raw key cannot hold", v.value),
+    )
+    .label(span, "stored raw")
+    .help("escape this placeholder (drop `:raw`, or `escape: true` on the entity), or rename the value");
+    cx.error(d);
+    None
+}
+
+/// `escape: false` on the entity or the table: the string and enum values of this
+/// template stand raw, as `{name:raw}` would make them, and its source says so, so the
+/// migration files and the breaking-change check see how the key is encoded. A template
+/// that is an attribute key (`{GameTitle}` for the key attribute `GameTitle`) holds the
+/// attribute itself and is left as it is.
+fn store_raw(
+    cx: &mut Cx,
+    t: &mut ir::Template,
+    attrs: &[ir::Attribute],
+    key_attr: &str,
+    span: Span,
+) {
+    if matches!(t.parts.as_slice(), [Part::Placeholder(ph)] if ph.format.is_plain() && attrs[ph.attr].name == key_attr)
+    {
+        return;
+    }
+    let mut changed = false;
+    for part in &mut t.parts {
+        if let Part::Placeholder(ph) = part {
+            let ty = &attrs[ph.attr].ty;
+            if ph.format == PlaceholderFormat::Value
+                && matches!(ty, Type::String | Type::Enum(_))
+                && check_raw_enum(cx, ty, span).is_some()
+            {
+                ph.format = PlaceholderFormat::Raw;
+                changed = true;
+            }
+        }
+    }
+    if changed {
+        t.source = t
+            .parts
+            .iter()
+            .map(|p| match p {
+                Part::Literal(l) => l.clone(),
+                Part::Placeholder(ph) => {
+                    format!("{{{}{}}}", attrs[ph.attr].name, ph.format.suffix())
+                }
+            })
+            .collect();
+    }
 }
 
 /// A padding format (`07`: seven digits), as the runtime reads it.

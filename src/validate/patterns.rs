@@ -547,6 +547,7 @@ pub(super) fn pattern_placeholder(
 ) -> Option<Placeholder> {
     let (name, format) = match text.split_once(':') {
         Some((n, "year")) => (n, PlaceholderFormat::Year),
+        Some((n, "raw")) => (n, PlaceholderFormat::Raw),
         Some((n, f)) if padding(f).is_some() => (n, padding(f).unwrap_or(PlaceholderFormat::Value)),
         Some((_, f)) => {
             let d = Diagnostic::error(
@@ -554,7 +555,7 @@ pub(super) fn pattern_placeholder(
                 format!("`{f}` is not a placeholder format"),
             )
             .label(span, "this input")
-            .help("formats are `:year` (dates and timestamps) and `:07` (integers zero-padded to 7 digits)");
+            .help("formats are `:year` (dates and timestamps), `:07` (integers zero-padded to 7 digits) and `:raw` (strings stored unescaped)");
             cx.error(d);
             return None;
         }
@@ -576,13 +577,18 @@ pub(super) fn pattern_placeholder(
         return None;
     };
     let mut ph = Placeholder { attr, format };
-    // `number` names the placeholder `{number:07}` too: the caller gives the number.
+    // `number` names the placeholder `{number:07}` too, and `email` names `{email:raw}`:
+    // the caller gives the value.
     if format == PlaceholderFormat::Value && !in_templates(&ph) {
         let padded = (1..=dyngen_runtime::key::MAX_PAD)
             .map(|w| Placeholder {
                 attr,
                 format: PlaceholderFormat::Padded(w),
             })
+            .chain([Placeholder {
+                attr,
+                format: PlaceholderFormat::Raw,
+            }])
             .find(|p| in_templates(p));
         if let Some(p) = padded {
             ph = p;

@@ -77,6 +77,7 @@ pub(super) fn lower_table(cx: &mut Cx, t: &Sp<ast::Table>) -> ir::Table {
             .is_some_and(|b| b.value),
         deletion_protection: t_val.deletion_protection.as_ref().is_some_and(|b| b.value),
         safe_integers: t_val.safe_integers.as_ref().is_some_and(|b| b.value),
+        escape: t_val.escape.as_ref().is_none_or(|b| b.value),
         indexes,
     }
 }

@@ -9,7 +9,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::common::{Keys, MigrateError, settled};
 use super::model::{Backfill, BackfillEntity, DerivedKey};
 use crate::key::{
-    Format, KeyPart, fits_padded, push_escaped, push_padded, push_year, render_template,
+    Format, KeyPart, fits_padded, push_escaped, push_padded, push_year, raw_refusal,
+    render_template,
 };
 use crate::value::{Date, HasYear, Timestamp};
 
@@ -40,6 +41,13 @@ fn push_stored(out: &mut String, ty: &str, value: &AttributeValue, format: Forma
         ("string" | "enum", AttributeValue::S(s)) if format == Format::Value => {
             push_escaped(out, s)
         }
+        // Stored raw, as writes store it: a value holding the delimiter never became a key.
+        ("string" | "enum", AttributeValue::S(s)) if format == Format::Raw => {
+            if raw_refusal(s).is_some() {
+                return None;
+            }
+            out.push_str(s)
+        }
         ("date", AttributeValue::S(s)) => push_dated(out, &Date::parse(s)?, year),
         ("timestamp", AttributeValue::S(s)) => push_dated(out, &Timestamp::parse(s)?, year),
         ("integer", AttributeValue::N(n)) => {
@@ -50,7 +58,7 @@ fn push_stored(out: &mut String, ty: &str, value: &AttributeValue, format: Forma
                     fits_padded(n, width).ok()?;
                     push_padded(out, &n, width)
                 }
-                Format::Year => return None,
+                Format::Year | Format::Raw => return None,
             }
         }
         ("bool", AttributeValue::Bool(b)) if format == Format::Value => b.push_key(out),
@@ -140,5 +148,20 @@ mod tests {
             render(&key("award#{award}"), &item("")),
             Some(AttributeValue::S("award#".into()))
         );
+    }
+
+    #[test]
+    fn a_raw_placeholder_backfills_the_value_as_it_is_and_never_one_holding_the_delimiter() {
+        let item = |v: &str| HashMap::from([("award".to_string(), AttributeValue::S(v.into()))]);
+        assert_eq!(
+            render(&key("a#{award:raw}"), &item("50%")),
+            Some(AttributeValue::S("a#50%".into()))
+        );
+        assert_eq!(
+            render(&key("a#{award}"), &item("50%")),
+            Some(AttributeValue::S("a#50%25".into()))
+        );
+        // Writes refuse such a value, so no backfill may make it a key either.
+        assert_eq!(render(&key("a#{award:raw}"), &item("x#y")), None);
     }
 }

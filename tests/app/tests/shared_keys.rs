@@ -1,0 +1,269 @@
+//! Raw keys (`escape: false`) on a table shared with a DynamoDB-Toolbox service, on
+//! DynamoDB Local: the other writer stores key values as they are, so for any value
+//! without the delimiter both sides name the same item, whichever side wrote it; a value
+//! holding the delimiter is refused by every Rust path before a request, and nothing is
+//! written.
+
+mod common;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use dyngen_app_tests::shared::*;
+use dyngen_runtime::Error;
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+/// xorshift64*: a fixed seed gives the same values on every machine.
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
+    }
+    /// A value as users type them: `%`, escapes that look decoded (`%23`), spaces,
+    /// punctuation, non-ASCII; never `#`.
+    fn value(&mut self) -> String {
+        const PIECES: &[&str] = &[
+            "a", "Z", "0", "%", "%23", "%25", " ", "@", ".", "-", "_", "/", "é", "日本", "🦀", "+",
+            "|", ":",
+        ];
+        let len = 1 + self.below(6);
+        (0..len).map(|_| PIECES[self.below(PIECES.len())]).collect()
+    }
+}
+
+/// The items in the table, by (pk, sk).
+async fn stored(db: &Db) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    loop {
+        let page = db
+            .client()
+            .scan()
+            .table_name(db.table_name())
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        for item in page.items() {
+            let text = |k: &str| item[k].as_s().unwrap().clone();
+            out.push((text("pk"), text("sk")));
+        }
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            break;
+        }
+    }
+    out.sort();
+    out
+}
+
+/// As the Node.js service writes a user: raw keys, `_et`, an offset timestamp, no version.
+async fn put_as_toolbox(db: &Db, id: &str, company: &str) {
+    db.client()
+        .put_item()
+        .table_name(db.table_name())
+        .item("pk", s(&format!("USER#{id}")))
+        .item("sk", s(&format!("USER#{id}")))
+        .item("gsi1pk", s(&format!("COMPANY#{company}")))
+        .item("gsi1sk", s(&format!("USER#{id}")))
+        .item("_et", s("user"))
+        .item("id", s(id))
+        .item("company", s(company))
+        .item("name", s("node"))
+        .item("_ct", s("2024-02-29T23:30:00.5-01:00"))
+        .item("_md", s("2024-03-01T00:30:00.500Z"))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn any_value_without_the_delimiter_names_one_item_whichever_side_wrote_it() {
+    let db = Db::new(common::client()).with_table_name(common::table("shared_raw"));
+    db.create_table().await.unwrap();
+    let mut rng = Rng(0x5eed_0001);
+    let mut seen = std::collections::BTreeSet::new();
+    for round in 0..60 {
+        let (id, company) = (rng.value(), rng.value());
+        if !seen.insert(id.clone()) {
+            continue;
+        }
+        let key = UserKey { id: id.clone() };
+        if round % 2 == 0 {
+            // Theirs, read and changed through the generated API: the same item.
+            put_as_toolbox(&db, &id, &company).await;
+            let theirs = db
+                .user()
+                .get(&key)
+                .await
+                .unwrap()
+                .expect("found by raw key");
+            assert_eq!((theirs.company.as_str(), theirs.v), (company.as_str(), 0));
+            assert_eq!(theirs.ct.to_string(), "2024-03-01T00:30:00.500Z");
+            let changed = db
+                .user()
+                .update(&key)
+                .expect_version(0)
+                .set_name("rust".into())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!((changed.name.as_str(), changed.v), ("rust", 1));
+        } else {
+            // Ours, at the key the other writer computes from the plain value.
+            db.user()
+                .create(&User::new(id.clone(), company.clone(), "rust"))
+                .await
+                .unwrap();
+            let raw = db
+                .client()
+                .get_item()
+                .table_name(db.table_name())
+                .key("pk", s(&format!("USER#{id}")))
+                .key("sk", s(&format!("USER#{id}")))
+                .send()
+                .await
+                .unwrap()
+                .item
+                .expect("stored at the raw key");
+            assert_eq!(raw["gsi1pk"], s(&format!("COMPANY#{company}")));
+            assert_eq!(raw["_et"], s("user"));
+            // The other writer's update of our item lands on it, not beside it.
+            db.client()
+                .update_item()
+                .table_name(db.table_name())
+                .key("pk", s(&format!("USER#{id}")))
+                .key("sk", s(&format!("USER#{id}")))
+                .update_expression("SET #n = :n")
+                .expression_attribute_names("#n", "name")
+                .expression_attribute_values(":n", s("node"))
+                .send()
+                .await
+                .unwrap();
+        }
+        // Either way, one item; the pattern finds it by the plain company value.
+        let found = db.users_of_company(&company).all().await.unwrap();
+        assert!(found.iter().any(|u| u.id == id), "{id:?} in {company:?}");
+        let u = db.user().get(&key).await.unwrap().unwrap();
+        assert_eq!(u.name, if round % 2 == 0 { "rust" } else { "node" });
+    }
+    // One item per user and no more: nothing was written at another key.
+    let items = stored(&db).await;
+    assert_eq!(items.len(), seen.len(), "{items:?}");
+    assert!(
+        items
+            .iter()
+            .all(|(pk, sk)| pk == sk && pk.starts_with("USER#"))
+    );
+
+    // A company the other writer stored under a raw `%` is the one Rust sees: no twin.
+    db.client()
+        .put_item()
+        .table_name(db.table_name())
+        .item("pk", s("COMPANY#%"))
+        .item("sk", s("COMPANY#%"))
+        .item("_et", s("company"))
+        .item("name", s("%"))
+        .send()
+        .await
+        .unwrap();
+    let twin = db.company().create(&Company::new("%")).await;
+    assert!(matches!(twin, Err(Error::AlreadyExists { .. })), "{twin:?}");
+}
+
+fn refused<T: std::fmt::Debug>(r: Result<T, Error>, attribute: &str) {
+    match r {
+        Err(Error::InvalidKey {
+            attribute: a,
+            reason,
+            ..
+        }) if a == attribute => {
+            assert!(reason.contains('#'), "{reason}")
+        }
+        other => panic!("expected InvalidKey on {attribute}, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_value_holding_the_delimiter_is_refused_by_every_path_before_the_request() {
+    let db = Db::new(common::client()).with_table_name(common::table("shared_delim"));
+    db.create_table().await.unwrap();
+    let ok = db
+        .user()
+        .create(&User::new("u1", "acme", "U"))
+        .await
+        .unwrap();
+    let before = stored(&db).await;
+    for bad in ["x#y", "#", "x#", "#y", "a##b"] {
+        let key = UserKey { id: bad.into() };
+        refused(db.user().create(&User::new(bad, "acme", "B")).await, "id");
+        refused(db.user().put(&User::new(bad, "acme", "B")).await, "id");
+        refused(
+            db.user().create(&User::new("u2", bad, "B")).await,
+            "company",
+        );
+        refused(db.user().get(&key).await, "id");
+        refused(db.user().get_consistent(&key).await, "id");
+        refused(db.user().delete(&key).await, "id");
+        refused(db.user().batch_get(&[ok.key(), key.clone()]).await, "id");
+        refused(
+            db.user().update(&key).set_name("n".into()).send().await,
+            "id",
+        );
+        refused(
+            db.user()
+                .update(&ok.key())
+                .set_company(bad.into())
+                .send()
+                .await,
+            "company",
+        );
+        refused(db.users_of_company(bad).all().await, "company");
+        refused(db.users_of_company(bad).send().await, "company");
+        refused(db.tags_of_user(bad).all().await, "owner");
+        refused(db.batch_write().delete(&key).send().await, "id");
+        refused(
+            db.transaction().condition_check(&key, false).send().await,
+            "id",
+        );
+        refused(db.transaction().delete(&key).send().await, "id");
+        refused(db.tag().create(&Tag::new(bad, "label")).await, "owner");
+    }
+    // Nothing was written or changed by the refused calls.
+    assert_eq!(stored(&db).await, before);
+    assert_eq!(db.user().get(&ok.key()).await.unwrap().unwrap(), ok);
+}
+
+#[tokio::test]
+async fn an_entity_that_escapes_takes_any_value_and_its_raw_placeholder_does_not() {
+    let db = Db::new(common::client()).with_table_name(common::table("shared_tag"));
+    db.create_table().await.unwrap();
+    for label in ["a#b", "50%", "%23", "#"] {
+        db.tag().create(&Tag::new("u%1", label)).await.unwrap();
+    }
+    let mut keys = stored(&db).await;
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            ("USER#u%1".to_string(), "TAG#%23".to_string()),
+            ("USER#u%1".to_string(), "TAG#%2523".to_string()),
+            ("USER#u%1".to_string(), "TAG#50%25".to_string()),
+            ("USER#u%1".to_string(), "TAG#a%23b".to_string()),
+        ]
+    );
+    let mut labels: Vec<String> = db
+        .tags_of_user("u%1")
+        .all()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.label)
+        .collect();
+    labels.sort();
+    assert_eq!(labels, ["#", "%23", "50%", "a#b"]);
+}
