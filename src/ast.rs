@@ -73,6 +73,10 @@ pub struct RustOptions {
     /// are RFC 3339 and ISO strings).
     #[serde(default)]
     pub serde: bool,
+    /// Generate `TableChange`, the table's DynamoDB Streams records decoded into its
+    /// entities (needs `table.stream` and the runtime's `streams` feature).
+    #[serde(default)]
+    pub streams: bool,
 }
 
 /// What a lint does when it fires.

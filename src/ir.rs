@@ -18,6 +18,11 @@ pub struct Schema {
     pub consumers: Vec<Consumer>,
     /// Derive serde's traits on entities, keys and enums.
     pub serde: bool,
+    /// Generate `TableChange` for the table's stream.
+    pub streams: bool,
+    /// The `TableChange` variant for items of no entity: `Other`, unless an entity has
+    /// that name (decided in the naming pass).
+    pub other_change: String,
 }
 
 /// An application with its own IAM policy.

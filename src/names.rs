@@ -47,6 +47,17 @@ pub fn assign(schema: &mut Schema) {
     for p in &mut schema.patterns {
         p.range_params = range_params(&schema.entities[p.entities[0]], p);
     }
+    schema.other_change = other_change(&schema.entities);
+}
+
+/// `TableChange`'s variant for items of no entity: `Other`, then `OtherItem`,
+/// `OtherItemItem`.. until no entity's variant has the name.
+fn other_change(entities: &[ir::Entity]) -> String {
+    let mut name = "Other".to_string();
+    while entities.iter().any(|e| e.type_ident == name) {
+        name.push_str("Item");
+    }
+    name
 }
 
 /// `link_<rel>` / `unlink_<rel>` for a many-to-many relationship with one item per direction.

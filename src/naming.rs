@@ -23,7 +23,15 @@ const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
 
 /// Top-level type names the generated file defines or imports itself; a schema type with
 /// one of these names is renamed (`DbEntity`) so it cannot shadow them.
-pub const RESERVED_TYPE_NAMES: &[&str] = &["Cursor", "Date", "Db", "Error", "Page", "Timestamp"];
+pub const RESERVED_TYPE_NAMES: &[&str] = &[
+    "Cursor",
+    "Date",
+    "Db",
+    "Error",
+    "Page",
+    "TableChange",
+    "Timestamp",
+];
 
 /// How a converted name is spelled, for the non-ASCII escape.
 #[derive(Clone, Copy)]

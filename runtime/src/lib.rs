@@ -44,6 +44,8 @@ pub mod local;
 mod query;
 #[cfg(feature = "client")]
 mod repo;
+#[cfg(feature = "streams")]
+pub mod stream;
 #[cfg(feature = "client")]
 mod table;
 #[cfg(feature = "client")]

@@ -61,6 +61,12 @@ pub fn emit(
     jobs.push(Box::new(move || {
         super::migrations::rust_items(schema, migrations)
     }));
+    if schema.streams {
+        jobs.push(Box::new(move || {
+            let entities: Vec<_> = schema.entities.iter().map(|e| minijinja::context! { ident => e.type_ident.clone(), name => e.type_value.clone() }).collect();
+            render("stream.rs.j2", minijinja::context! { entities => entities, other => schema.other_change.clone() })
+        }));
+    }
     let parts = in_parallel(&jobs, |text| format_rust(&text, PATH))?;
     Ok(format!("{}\n{}", header(schema, "//"), parts.join("\n")))
 }

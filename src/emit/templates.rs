@@ -18,6 +18,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/pattern.rs.j2"),
     ),
     ("db.rs.j2", include_str!("../../templates/db.rs.j2")),
+    ("stream.rs.j2", include_str!("../../templates/stream.rs.j2")),
     (
         "migrations.rs.j2",
         include_str!("../../templates/migrations.rs.j2"),

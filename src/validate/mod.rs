@@ -94,6 +94,7 @@ fn check_all(
     };
     let table = lower_table(&mut cx, &file.table);
     check_table_roles(&mut cx, &file.table.value);
+    check_stream_changes(&mut cx, file, &table);
     let mut spans = Spans::default();
     let entities = lower_entities(&mut cx, file, &table, &mut spans);
     let patterns = lower_patterns(&mut cx, file, &table, &entities, &mut spans);
@@ -125,6 +126,8 @@ fn check_all(
         relationships,
         consumers,
         serde: file.rust.as_ref().is_some_and(|r| r.value.serde),
+        streams: file.rust.as_ref().is_some_and(|r| r.value.streams),
+        other_change: String::new(),
     };
     crate::names::assign(&mut schema);
     cx.diags.extend(crate::names::check(&schema, &spans));

@@ -332,3 +332,19 @@ pub(super) fn index_names(table: &ir::Table) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// `rust: {streams: true}` decodes the table's stream, so the table must have one.
+pub(super) fn check_stream_changes(cx: &mut Cx, file: &ast::SchemaFile, table: &ir::Table) {
+    let Some(rust) = file.rust.as_ref().filter(|r| r.value.streams) else {
+        return;
+    };
+    if table.stream.is_none() {
+        let d = Diagnostic::error(
+            "dyngen::streams_without_stream",
+            "`rust.streams` decodes the table's stream, and the table declares none",
+        )
+        .label(cx.span(rust), "streams asked for here")
+        .help("add `stream: new_and_old_images` (or another view type) under `table:`");
+        cx.error(d);
+    }
+}

@@ -113,3 +113,9 @@ pub mod composite {
 pub mod shared {
     include!(concat!(env!("OUT_DIR"), "/shared/rust/dyngen.rs"));
 }
+
+/// A table with a stream, decoded into its entities by `TableChange`.
+#[rustfmt::skip]
+pub mod streams {
+    include!(concat!(env!("OUT_DIR"), "/streams/rust/dyngen.rs"));
+}

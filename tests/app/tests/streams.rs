@@ -1,0 +1,474 @@
+//! `TableChange` on records captured from DynamoDB Local's stream: the same writes are
+//! made through the generated API on tables with each stream view type, the records are
+//! read with the Streams API, turned into the JSON a Lambda function receives, parsed with
+//! `aws_lambda_events`, and decoded. With both images every entity change decodes to what
+//! the API returned; a view type that lacks an image the change needs gives
+//! `MissingImage`; dyngen's own items and another writer's are `OtherItem`s.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    StreamSpecification, StreamViewType,
+};
+use aws_sdk_dynamodbstreams::types::AttributeValue as Sav;
+use dyngen_app_tests::streams::*;
+use dyngen_runtime::stream::{Change, ChangeKind, Event, StreamError};
+use serde_json::{Value, json};
+
+/// A stream attribute value in DynamoDB's JSON form, as Lambda receives it.
+fn av_json(v: &Sav) -> Value {
+    match v {
+        Sav::S(s) => json!({ "S": s }),
+        Sav::N(n) => json!({ "N": n }),
+        Sav::Bool(b) => json!({ "BOOL": b }),
+        Sav::Null(b) => json!({ "NULL": b }),
+        Sav::Ss(v) => json!({ "SS": v }),
+        Sav::Ns(v) => json!({ "NS": v }),
+        Sav::L(v) => json!({ "L": v.iter().map(av_json).collect::<Vec<_>>() }),
+        Sav::M(m) => json!({ "M": item_json(m) }),
+        other => panic!("the fixture stores no {other:?}"),
+    }
+}
+
+fn item_json(item: &std::collections::HashMap<String, Sav>) -> Value {
+    Value::Object(item.iter().map(|(k, v)| (k.clone(), av_json(v))).collect())
+}
+
+/// Every record of the table's stream, in the Lambda event's JSON form, shard by shard.
+async fn stream_records(table: &str) -> Vec<Value> {
+    use aws_sdk_dynamodbstreams::config::{BehaviorVersion, Credentials, Region};
+    use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+    let conf = aws_sdk_dynamodbstreams::config::Builder::new()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(common::local().endpoint())
+        .credentials_provider(Credentials::new(
+            "dyngenlocal",
+            "dyngenlocal",
+            None,
+            None,
+            "t",
+        ))
+        .build();
+    let streams = aws_sdk_dynamodbstreams::Client::from_conf(conf);
+    let listed = streams
+        .list_streams()
+        .table_name(table)
+        .send()
+        .await
+        .unwrap();
+    let arn = listed.streams()[0].stream_arn().unwrap().to_string();
+    let described = streams
+        .describe_stream()
+        .stream_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for shard in described.stream_description().unwrap().shards() {
+        let mut iterator = streams
+            .get_shard_iterator()
+            .stream_arn(&arn)
+            .shard_id(shard.shard_id().unwrap())
+            .shard_iterator_type(ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .unwrap()
+            .shard_iterator()
+            .map(str::to_string);
+        while let Some(it) = iterator {
+            let page = streams
+                .get_records()
+                .shard_iterator(it)
+                .send()
+                .await
+                .unwrap();
+            if page.records().is_empty() {
+                break;
+            }
+            for r in page.records() {
+                let d = r.dynamodb().unwrap();
+                let mut change = json!({
+                    "Keys": item_json(d.keys().unwrap()),
+                    "SequenceNumber": d.sequence_number(),
+                    "SizeBytes": d.size_bytes(),
+                    "StreamViewType": d.stream_view_type().map(|v| v.as_str()),
+                });
+                if let Some(i) = d.new_image() {
+                    change["NewImage"] = item_json(i);
+                }
+                if let Some(i) = d.old_image() {
+                    change["OldImage"] = item_json(i);
+                }
+                out.push(json!({
+                    "eventID": r.event_id(),
+                    "eventName": r.event_name().map(|n| n.as_str()),
+                    "eventSource": "aws:dynamodb",
+                    "eventVersion": "1.1",
+                    "awsRegion": "us-east-1",
+                    "dynamodb": change,
+                }));
+            }
+            iterator = page.next_shard_iterator().map(str::to_string);
+        }
+    }
+    out
+}
+
+/// One record's partition and sort key, for grouping changes by item.
+fn key_of(record: &Value) -> (String, String) {
+    let k = &record["dynamodb"]["Keys"];
+    let text = |a: &str| k[a]["S"].as_str().unwrap_or_default().to_string();
+    (text("pk"), text("sk"))
+}
+
+fn decode(record: &Value) -> Result<TableChange, StreamError> {
+    let event: Event = serde_json::from_value(json!({ "Records": [record] })).unwrap();
+    TableChange::from_event(&event).remove(0)
+}
+
+/// The writes, through the generated API; returns each entity change as the API saw it,
+/// by item key, in order.
+async fn write_everything(db: &Db) -> BTreeMap<(String, String), Vec<TableChange>> {
+    let mut expected: BTreeMap<(String, String), Vec<TableChange>> = BTreeMap::new();
+    let mut note = |pk: &str, sk: &str, c: TableChange| {
+        expected.entry((pk.into(), sk.into())).or_default().push(c)
+    };
+    let user = db
+        .user()
+        .create(&User::new("u1", "a@x", "Ann"))
+        .await
+        .unwrap();
+    note(
+        "USER#u1",
+        "PROFILE",
+        TableChange::User(Change::Inserted { new: user.clone() }),
+    );
+    let mut session = Session::new("s1", "u1");
+    session.expires_at = Some(Timestamp::from_unix_millis(4_102_444_800_000).unwrap());
+    let session = db.session().create(&session).await.unwrap();
+    note(
+        "USER#u1",
+        "SESSION#s1",
+        TableChange::Session(Change::Inserted {
+            new: session.clone(),
+        }),
+    );
+    let other = db.other().create(&Other::new("o1")).await.unwrap();
+    note(
+        "OTHER#o1",
+        "OTHER",
+        TableChange::Other(Change::Inserted { new: other.clone() }),
+    );
+
+    let renamed = db
+        .user()
+        .update(&user.key())
+        .set_name("Anne".into())
+        .send()
+        .await
+        .unwrap();
+    note(
+        "USER#u1",
+        "PROFILE",
+        TableChange::User(Change::Modified {
+            old: user,
+            new: renamed.clone(),
+        }),
+    );
+    let moved = db
+        .user()
+        .update(&renamed.key())
+        .set_email("b@x".into())
+        .send()
+        .await
+        .unwrap();
+    note(
+        "USER#u1",
+        "PROFILE",
+        TableChange::User(Change::Modified {
+            old: renamed,
+            new: moved.clone(),
+        }),
+    );
+    let noted = db
+        .other()
+        .update(&other.key())
+        .set_note("n".into())
+        .send()
+        .await
+        .unwrap();
+    note(
+        "OTHER#o1",
+        "OTHER",
+        TableChange::Other(Change::Modified {
+            old: other,
+            new: noted.clone(),
+        }),
+    );
+
+    for (pk, sk, change) in [
+        (
+            "USER#u1",
+            "SESSION#s1",
+            db.session()
+                .delete(&session.key())
+                .await
+                .unwrap()
+                .map(|old| {
+                    TableChange::Session(Change::Removed {
+                        old,
+                        expired: false,
+                    })
+                }),
+        ),
+        (
+            "USER#u1",
+            "PROFILE",
+            db.user().delete(&moved.key()).await.unwrap().map(|old| {
+                TableChange::User(Change::Removed {
+                    old,
+                    expired: false,
+                })
+            }),
+        ),
+        (
+            "OTHER#o1",
+            "OTHER",
+            db.other().delete(&noted.key()).await.unwrap().map(|old| {
+                TableChange::Other(Change::Removed {
+                    old,
+                    expired: false,
+                })
+            }),
+        ),
+    ] {
+        note(pk, sk, change.expect("the item existed"));
+    }
+    // Another writer's item, of an entity this schema does not declare.
+    for put in [true, false] {
+        let robot = |a: &str, v: &str| {
+            (
+                a.to_string(),
+                aws_sdk_dynamodb::types::AttributeValue::S(v.into()),
+            )
+        };
+        if put {
+            db.client()
+                .put_item()
+                .table_name(db.table_name())
+                .set_item(Some(
+                    [
+                        robot("pk", "ROBOT#r"),
+                        robot("sk", "ROBOT"),
+                        robot("_type", "Robot"),
+                    ]
+                    .into(),
+                ))
+                .send()
+                .await
+                .unwrap();
+        } else {
+            db.client()
+                .delete_item()
+                .table_name(db.table_name())
+                .set_key(Some([robot("pk", "ROBOT#r"), robot("sk", "ROBOT")].into()))
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    expected
+}
+
+/// A table of the design with a stream of `view`, made directly (the schema's own view is
+/// `NEW_AND_OLD_IMAGES`, made by the migration runner in the first test).
+async fn table_with_view(name: &str, view: StreamViewType) -> Db {
+    let client = common::client();
+    let attr = |n: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    let key = |n: &str, t| {
+        KeySchemaElement::builder()
+            .attribute_name(n)
+            .key_type(t)
+            .build()
+            .unwrap()
+    };
+    client
+        .create_table()
+        .table_name(name)
+        .attribute_definitions(attr("pk"))
+        .attribute_definitions(attr("sk"))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .billing_mode(BillingMode::PayPerRequest)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(view)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    Db::new(client).with_table_name(name)
+}
+
+fn is_internal(c: &TableChange) -> bool {
+    matches!(c, TableChange::OtherItem(o) if o.internal)
+}
+
+#[tokio::test]
+async fn with_both_images_every_change_decodes_to_what_the_api_returned() {
+    let table = common::table("streams-both");
+    let db = Db::new(common::client()).with_table_name(&table);
+    db.migrate(&Default::default()).await.unwrap();
+    let expected = write_everything(&db).await;
+    let records = stream_records(&table).await;
+    let mut seen: BTreeMap<(String, String), Vec<TableChange>> = BTreeMap::new();
+    let (mut internal, mut foreign) = (0, Vec::new());
+    for r in &records {
+        let change = decode(r).unwrap_or_else(|e| panic!("{e}: {r}"));
+        match &change {
+            TableChange::OtherItem(o) if o.internal => {
+                assert!(key_of(r).0.starts_with("#dyngen"), "{r}");
+                internal += 1;
+            }
+            TableChange::OtherItem(o) => foreign.push((o.kind, o.entity_type.clone(), key_of(r))),
+            _ => seen.entry(key_of(r)).or_default().push(change),
+        }
+    }
+    assert_eq!(seen, expected);
+    // The runner's ledger and lock, and the email guard claimed, moved and released.
+    assert!(internal >= 4, "{internal} internal changes");
+    let robot = Some("Robot".to_string());
+    let key = ("ROBOT#r".to_string(), "ROBOT".to_string());
+    assert_eq!(
+        foreign,
+        [
+            (ChangeKind::Inserted, robot.clone(), key.clone()),
+            (ChangeKind::Removed, robot, key)
+        ]
+    );
+
+    // The same REMOVE, as DynamoDB's time to live reports it, is an expiry.
+    let removed = records
+        .iter()
+        .find(|r| r["eventName"] == "REMOVE" && key_of(r).1 == "SESSION#s1")
+        .unwrap();
+    let mut by_ttl = removed.clone();
+    by_ttl["userIdentity"] = json!({ "type": "Service", "principalId": "dynamodb.amazonaws.com" });
+    match decode(&by_ttl).unwrap() {
+        TableChange::Session(Change::Removed { old, expired: true }) => assert_eq!(old.id, "s1"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        decode(removed).unwrap(),
+        TableChange::Session(Change::Removed { expired: false, .. })
+    ));
+    // An event name no stream writes, and an image that is not the entity it says.
+    let mut odd = removed.clone();
+    odd["eventName"] = json!("UPSERT");
+    assert!(matches!(
+        decode(&odd),
+        Err(StreamError::UnknownEvent { .. })
+    ));
+    let mut broken = removed.clone();
+    broken["dynamodb"]["OldImage"]["user"] = json!({ "N": "1" });
+    assert!(
+        matches!(decode(&broken), Err(StreamError::InvalidItem { .. })),
+        "{:?}",
+        decode(&broken)
+    );
+}
+
+#[tokio::test]
+async fn a_view_type_without_an_image_a_change_needs_is_a_typed_error() {
+    for (view, suffix) in [
+        (StreamViewType::NewImage, "new"),
+        (StreamViewType::OldImage, "old"),
+        (StreamViewType::KeysOnly, "keys"),
+    ] {
+        let db = table_with_view(&common::table(&format!("streams-{suffix}")), view.clone()).await;
+        let expected = write_everything(&db).await;
+        let records = stream_records(db.table_name()).await;
+        assert!(records.len() >= 11, "{} records", records.len());
+        let mut decoded: BTreeMap<(String, String), Vec<TableChange>> = BTreeMap::new();
+        for r in &records {
+            let kind = match r["eventName"].as_str() {
+                Some("INSERT") => ChangeKind::Inserted,
+                Some("MODIFY") => ChangeKind::Modified,
+                _ => ChangeKind::Removed,
+            };
+            // Which image the change needs, and whether this view keeps it.
+            let needs_old = kind != ChangeKind::Inserted;
+            let needs_new = kind != ChangeKind::Removed;
+            let has_old = view == StreamViewType::OldImage;
+            let has_new = view == StreamViewType::NewImage;
+            // The entity is known only from an image the record carries.
+            let entity_known = (has_old && needs_old) || (has_new && needs_new);
+            match decode(r) {
+                // dyngen's own items (the email guard) are told by their key alone.
+                Ok(c) if is_internal(&c) => assert!(key_of(r).0.starts_with("#dyngen"), "{r}"),
+                Ok(c) if key_of(r).0.starts_with("ROBOT") => {
+                    assert!(
+                        matches!(&c, TableChange::OtherItem(o) if !o.internal),
+                        "{c:?}"
+                    )
+                }
+                Ok(c) => {
+                    assert!(
+                        entity_known && (!needs_old || has_old) && (!needs_new || has_new),
+                        "{view:?} {r}"
+                    );
+                    decoded.entry(key_of(r)).or_default().push(c);
+                }
+                Err(StreamError::MissingImage {
+                    image,
+                    kind: k,
+                    view: v,
+                    ..
+                }) => {
+                    assert_eq!(k, kind);
+                    assert_eq!(v.as_deref(), Some(view.as_str()));
+                    let missing_old = image == "old" && needs_old && !has_old;
+                    let missing_new = image == "new" && needs_new && !has_new;
+                    assert!(
+                        missing_old || missing_new || !entity_known,
+                        "{view:?} {image} {r}"
+                    );
+                }
+                Err(e) => panic!("{view:?}: {e}"),
+            }
+        }
+        // What does decode is exactly the expected changes of that kind.
+        let keep = |c: &TableChange| {
+            let kind = match c {
+                TableChange::User(c) => c.kind(),
+                TableChange::Session(c) => c.kind(),
+                TableChange::Other(c) => c.kind(),
+                TableChange::OtherItem(o) => o.kind,
+            };
+            match view {
+                StreamViewType::NewImage => kind == ChangeKind::Inserted,
+                StreamViewType::OldImage => kind == ChangeKind::Removed,
+                _ => false,
+            }
+        };
+        let wanted: BTreeMap<_, Vec<TableChange>> = expected
+            .into_iter()
+            .map(|(k, v)| (k, v.into_iter().filter(keep).collect::<Vec<_>>()))
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        assert_eq!(decoded, wanted, "{view:?}");
+    }
+}
