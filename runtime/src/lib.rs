@@ -40,6 +40,8 @@ mod guarded;
 pub mod item;
 #[cfg(feature = "local")]
 pub mod local;
+#[cfg(feature = "local-streams")]
+mod local_streams;
 #[cfg(feature = "client")]
 mod query;
 #[cfg(feature = "client")]

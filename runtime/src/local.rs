@@ -106,6 +106,19 @@ impl DynamoDbLocal {
         &self,
         configure: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
     ) -> aws_sdk_dynamodb::Client {
+        let (region, credentials) = self.region_and_credentials();
+        let builder = aws_sdk_dynamodb::config::Builder::new()
+            .behavior_version(BehaviorVersion::latest())
+            .region(region)
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(credentials);
+        aws_sdk_dynamodb::Client::from_conf(configure(builder).build())
+    }
+
+    /// The region and credentials of clients for this endpoint: fixed test ones for
+    /// DynamoDB Local; for `DYNAMODB_ENDPOINT`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` when set.
+    pub(crate) fn region_and_credentials(&self) -> (Region, Credentials) {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let (region, key, secret) = match self.child {
             Some(_) => (
@@ -119,18 +132,9 @@ impl DynamoDbLocal {
                 env("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|| "dyngenlocal".into()),
             ),
         };
-        let builder = aws_sdk_dynamodb::config::Builder::new()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(region))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(Credentials::new(
-                key,
-                secret,
-                env("AWS_SESSION_TOKEN"),
-                None,
-                "dyngen-local",
-            ));
-        aws_sdk_dynamodb::Client::from_conf(configure(builder).build())
+        let credentials =
+            Credentials::new(key, secret, env("AWS_SESSION_TOKEN"), None, "dyngen-local");
+        (Region::new(region), credentials)
     }
 
     fn wait_ready(&self, limit: Duration) -> Result<(), LocalError> {

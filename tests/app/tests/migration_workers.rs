@@ -191,7 +191,7 @@ async fn four_processes_share_a_backfill_two_are_killed_and_every_item_is_writte
     }
     // The stream: at most one change per person from the backfill, and none for those
     // without a birth date.
-    let modified = stream_modifications(local.endpoint(), &table).await;
+    let modified = stream_modifications(local, &table).await;
     for (pk, n) in &modified {
         assert_eq!(*n, 1, "{pk} was written {n} times");
     }
@@ -219,69 +219,18 @@ fn wait(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
 }
 
 /// MODIFY records of person items on the table's stream, by partition key.
-async fn stream_modifications(endpoint: &str, table: &str) -> BTreeMap<String, usize> {
-    use aws_sdk_dynamodbstreams::config::{BehaviorVersion, Credentials, Region};
-    use aws_sdk_dynamodbstreams::types::{OperationType, ShardIteratorType};
-    let conf = aws_sdk_dynamodbstreams::config::Builder::new()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(
-            "dyngenlocal",
-            "dyngenlocal",
-            None,
-            None,
-            "t",
-        ))
-        .build();
-    let streams = aws_sdk_dynamodbstreams::Client::from_conf(conf);
-    let listed = streams
-        .list_streams()
-        .table_name(table)
-        .send()
-        .await
-        .unwrap();
-    let arn = listed.streams()[0].stream_arn().unwrap().to_string();
-    let described = streams
-        .describe_stream()
-        .stream_arn(&arn)
-        .send()
-        .await
-        .unwrap();
+async fn stream_modifications(
+    local: &dyngen_runtime::local::DynamoDbLocal,
+    table: &str,
+) -> BTreeMap<String, usize> {
+    let event = local.stream_event(table).await.unwrap();
     let mut out = BTreeMap::new();
-    for shard in described.stream_description().unwrap().shards() {
-        let mut iterator = streams
-            .get_shard_iterator()
-            .stream_arn(&arn)
-            .shard_id(shard.shard_id().unwrap())
-            .shard_iterator_type(ShardIteratorType::TrimHorizon)
-            .send()
-            .await
-            .unwrap()
-            .shard_iterator()
-            .map(str::to_string);
-        while let Some(it) = iterator {
-            let page = streams
-                .get_records()
-                .shard_iterator(it)
-                .send()
-                .await
-                .unwrap();
-            if page.records().is_empty() {
-                break;
-            }
-            for r in page.records() {
-                if r.event_name() != Some(&OperationType::Modify) {
-                    continue;
-                }
-                let keys = r.dynamodb().and_then(|d| d.keys()).unwrap();
-                if let Some(aws_sdk_dynamodbstreams::types::AttributeValue::S(pk)) = keys.get("pk")
-                    && pk.starts_with("person#")
-                {
-                    *out.entry(pk.clone()).or_insert(0) += 1;
-                }
-            }
-            iterator = page.next_shard_iterator().map(str::to_string);
+    for r in event.records.iter().filter(|r| r.event_name == "MODIFY") {
+        let keys: common::Item = r.change.keys.clone().into();
+        if let Some(aws_sdk_dynamodb::types::AttributeValue::S(pk)) = keys.get("pk")
+            && pk.starts_with("person#")
+        {
+            *out.entry(pk.clone()).or_insert(0) += 1;
         }
     }
     out

@@ -1,7 +1,7 @@
 //! `TableChange` on records captured from DynamoDB Local's stream: the same writes are
 //! made through the generated API on tables with each stream view type, the records are
-//! read with the Streams API, turned into the JSON a Lambda function receives, parsed with
-//! `aws_lambda_events`, and decoded. With both images every entity change decodes to what
+//! read with the Streams API as the Lambda event a function receives
+//! (`DynamoDbLocal::stream_event`), passed through that event's JSON, and decoded. With both images every entity change decodes to what
 //! the API returned; a view type that lacks an image the change needs gives
 //! `MissingImage`; dyngen's own items and another writer's are `OtherItem`s.
 
@@ -13,109 +13,18 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
     StreamSpecification, StreamViewType,
 };
-use aws_sdk_dynamodbstreams::types::AttributeValue as Sav;
 use dyngen_app_tests::streams::*;
 use dyngen_runtime::stream::{Change, ChangeKind, Event, StreamError};
 use serde_json::{Value, json};
 
-/// A stream attribute value in DynamoDB's JSON form, as Lambda receives it.
-fn av_json(v: &Sav) -> Value {
-    match v {
-        Sav::S(s) => json!({ "S": s }),
-        Sav::N(n) => json!({ "N": n }),
-        Sav::Bool(b) => json!({ "BOOL": b }),
-        Sav::Null(b) => json!({ "NULL": b }),
-        Sav::Ss(v) => json!({ "SS": v }),
-        Sav::Ns(v) => json!({ "NS": v }),
-        Sav::L(v) => json!({ "L": v.iter().map(av_json).collect::<Vec<_>>() }),
-        Sav::M(m) => json!({ "M": item_json(m) }),
-        other => panic!("the fixture stores no {other:?}"),
-    }
-}
-
-fn item_json(item: &std::collections::HashMap<String, Sav>) -> Value {
-    Value::Object(item.iter().map(|(k, v)| (k.clone(), av_json(v))).collect())
-}
-
-/// Every record of the table's stream, in the Lambda event's JSON form, shard by shard.
+/// Every record of the table's stream, as the JSON of a Lambda event's records.
 async fn stream_records(table: &str) -> Vec<Value> {
-    use aws_sdk_dynamodbstreams::config::{BehaviorVersion, Credentials, Region};
-    use aws_sdk_dynamodbstreams::types::ShardIteratorType;
-    let conf = aws_sdk_dynamodbstreams::config::Builder::new()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(common::local().endpoint())
-        .credentials_provider(Credentials::new(
-            "dyngenlocal",
-            "dyngenlocal",
-            None,
-            None,
-            "t",
-        ))
-        .build();
-    let streams = aws_sdk_dynamodbstreams::Client::from_conf(conf);
-    let listed = streams
-        .list_streams()
-        .table_name(table)
-        .send()
-        .await
-        .unwrap();
-    let arn = listed.streams()[0].stream_arn().unwrap().to_string();
-    let described = streams
-        .describe_stream()
-        .stream_arn(&arn)
-        .send()
-        .await
-        .unwrap();
-    let mut out = Vec::new();
-    for shard in described.stream_description().unwrap().shards() {
-        let mut iterator = streams
-            .get_shard_iterator()
-            .stream_arn(&arn)
-            .shard_id(shard.shard_id().unwrap())
-            .shard_iterator_type(ShardIteratorType::TrimHorizon)
-            .send()
-            .await
-            .unwrap()
-            .shard_iterator()
-            .map(str::to_string);
-        while let Some(it) = iterator {
-            let page = streams
-                .get_records()
-                .shard_iterator(it)
-                .send()
-                .await
-                .unwrap();
-            if page.records().is_empty() {
-                break;
-            }
-            for r in page.records() {
-                let d = r.dynamodb().unwrap();
-                let mut change = json!({
-                    "Keys": item_json(d.keys().unwrap()),
-                    "SequenceNumber": d.sequence_number(),
-                    "SizeBytes": d.size_bytes(),
-                    "StreamViewType": d.stream_view_type().map(|v| v.as_str()),
-                });
-                if let Some(i) = d.new_image() {
-                    change["NewImage"] = item_json(i);
-                }
-                if let Some(i) = d.old_image() {
-                    change["OldImage"] = item_json(i);
-                }
-                out.push(json!({
-                    "eventID": r.event_id(),
-                    "eventName": r.event_name().map(|n| n.as_str()),
-                    "eventSource": "aws:dynamodb",
-                    "eventVersion": "1.1",
-                    "awsRegion": "us-east-1",
-                    "dynamodb": change,
-                }));
-            }
-            iterator = page.next_shard_iterator().map(str::to_string);
-        }
-    }
-    out
+    let event = common::local().stream_event(table).await.unwrap();
+    event
+        .records
+        .iter()
+        .map(|r| serde_json::to_value(r).unwrap())
+        .collect()
 }
 
 /// One record's partition and sort key, for grouping changes by item.
