@@ -201,6 +201,19 @@ pub enum StreamView {
     KeysOnly,
 }
 
+/// How a timestamp attribute is written (any form is read).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StoredAs {
+    /// RFC 3339 text in UTC with milliseconds (`S`).
+    #[default]
+    Rfc3339,
+    /// Whole seconds since 1970 (`N`).
+    EpochSeconds,
+    /// Milliseconds since 1970 (`N`).
+    EpochMillis,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BillingMode {
@@ -329,6 +342,10 @@ pub struct Timestamps {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub updated: Option<Sp<String>>,
+    /// How both are written: `rfc3339` (default), `epoch_seconds` or `epoch_millis`.
+    #[serde(default)]
+    #[schemars(with = "Option<StoredAs>")]
+    pub stored_as: Option<Sp<StoredAs>>,
 }
 
 #[derive(Debug, serde::Deserialize, JsonSchema)]
@@ -380,6 +397,11 @@ pub struct AttributeSpec {
     #[serde(default)]
     #[schemars(with = "Option<bool>")]
     pub unique: Option<Sp<bool>>,
+    /// How a `timestamp` is written: `rfc3339` (default), `epoch_seconds` or
+    /// `epoch_millis`; every form is read.
+    #[serde(default)]
+    #[schemars(with = "Option<StoredAs>")]
+    pub stored_as: Option<Sp<StoredAs>>,
 }
 
 impl<'de> Deserialize<'de> for Attribute {

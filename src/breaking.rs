@@ -292,6 +292,24 @@ fn attributes(old: &Side, new: &Side, oi: usize, ni: usize, out: &mut Vec<Findin
                 "stored items without it fail to read; give it a default",
             ));
         }
+        if a.stored_as != b.stored_as && a.ty == Type::Timestamp && b.ty == Type::Timestamp {
+            out.push(finding(
+                "TIMESTAMP_FORM_CHANGED",
+                "STORAGE",
+                format!("`{}.{}` is now written as {}", o.name, a.name, stored_word(b.stored_as)),
+                old_span,
+                new_span,
+                "stored values keep the old form: they still read, but filters compare a number with text and skip them; rewrite the stored values",
+            ));
+        }
+    }
+}
+
+fn stored_word(form: crate::ast::StoredAs) -> &'static str {
+    match form {
+        crate::ast::StoredAs::Rfc3339 => "RFC 3339 text",
+        crate::ast::StoredAs::EpochSeconds => "epoch seconds",
+        crate::ast::StoredAs::EpochMillis => "epoch milliseconds",
     }
 }
 

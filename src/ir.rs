@@ -59,6 +59,17 @@ pub struct Table {
 }
 
 impl Table {
+    /// Partition and sort key attribute names of an index.
+    pub fn key_attributes(&self, index: IndexRef) -> (&str, Option<&str>) {
+        match index {
+            IndexRef::Primary => (&self.partition_key, self.sort_key.as_deref()),
+            IndexRef::Gsi(i) => {
+                let ix = &self.indexes[i];
+                (&ix.partition_key, ix.sort_key.as_deref())
+            }
+        }
+    }
+
     /// Whether queries on `index` may read consistently: the table and local indexes.
     pub fn consistent_reads(&self, index: IndexRef) -> bool {
         match index {
@@ -227,6 +238,8 @@ pub struct Attribute {
     pub default: Option<Literal>,
     pub doc: Option<String>,
     pub role: AttrRole,
+    /// How a timestamp is written (`stored_as`); `Rfc3339` for every other type.
+    pub stored_as: crate::ast::StoredAs,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -543,13 +556,7 @@ impl Schema {
 
     /// Partition and sort key attribute names of an index.
     pub fn key_attributes(&self, index: IndexRef) -> (&str, Option<&str>) {
-        match index {
-            IndexRef::Primary => (&self.table.partition_key, self.table.sort_key.as_deref()),
-            IndexRef::Gsi(i) => {
-                let ix = &self.table.indexes[i];
-                (&ix.partition_key, ix.sort_key.as_deref())
-            }
-        }
+        self.table.key_attributes(index)
     }
 
     /// The key attributes an entity's key writes as keys: not a local index's partition

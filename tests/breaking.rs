@@ -220,3 +220,21 @@ fn turning_key_escaping_off_is_a_key_change() {
     assert_eq!(out.status.code(), Some(1), "{report}");
     assert!(report.contains(":raw}"), "{report}");
 }
+
+/// A timestamp that changes its stored form still reads, but a filter then compares a
+/// number with text: `breaking` says so.
+#[test]
+fn a_timestamp_stored_in_another_form_is_reported() {
+    let tmp = project();
+    fs::copy(tmp.path().join("schema.yaml"), tmp.path().join("old.yaml")).unwrap();
+    edit(
+        tmp.path(),
+        "timestamps: { created: createdAt, updated: updatedAt }\n    version: version\n\n  User:",
+        "timestamps: { created: createdAt, updated: updatedAt, stored_as: epoch_millis }\n    version: version\n\n  User:",
+    );
+    let out = dyngen(tmp.path(), &["breaking", "--against", "old.yaml"]);
+    let report = text(&out.stdout) + &text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(report.contains("TIMESTAMP_FORM_CHANGED"), "{report}");
+    assert!(report.contains("Company.createdAt"), "{report}");
+}

@@ -27,6 +27,8 @@ pub trait Entity: Sized + Clone {
     /// The attribute stamped on every write, if any.
     const UPDATED_AT: Option<&'static str>;
     /// The optimistic-locking version attribute, if any.
+    /// How the creation and update times are stored (`timestamps: {stored_as: ..}`).
+    const TIMESTAMPS_STORED_AS: crate::TimestampForm = crate::TimestampForm::Rfc3339;
     const VERSION: Option<&'static str>;
     /// The entity's unique constraints: their guard items are kept in the same transaction
     /// as every write ([`crate::unique`]).

@@ -8,7 +8,6 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 
 use crate::entity::{CreatedAtKeys, Entity};
 use crate::error::{Error, sdk};
-use crate::item::Attr;
 use crate::item::Item;
 use crate::repo::{Expr, describe_key};
 use crate::table::Table;
@@ -268,7 +267,7 @@ fn stamped_for_put<E: Entity>(value: &E, old: Option<&Item>) -> E {
     let kept = old
         .zip(E::CREATED_AT)
         .and_then(|(o, c)| o.get(c))
-        .and_then(|av| Timestamp::from_av(av).ok());
+        .and_then(|av| E::TIMESTAMPS_STORED_AS.from_av(av).ok());
     match (E::CREATED_AT_KEYS, old) {
         (CreatedAtKeys::Primary, _) => stored.stamp(now, false, next),
         (_, None) => stored.stamp(now, true, next),

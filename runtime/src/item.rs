@@ -151,7 +151,7 @@ pub trait Reader {
     /// A TTL attribute: epoch seconds.
     #[inline]
     fn ttl(&mut self, name: &'static str) -> Result<Option<Timestamp>, ItemError> {
-        Ok(self.value::<EpochSeconds>(name)?.map(|e| e.0))
+        Ok(self.value::<TtlSeconds>(name)?.map(|e| e.0))
     }
 }
 
@@ -385,15 +385,19 @@ impl Attr for Timestamp {
         match av {
             AttributeValue::S(s) => Timestamp::parse(s)
                 .ok_or_else(|| invalid(format!("`{s}` is not an RFC 3339 timestamp"))),
+            AttributeValue::N(n) => Err(invalid(format!(
+                "`{n}` is a number, and this timestamp is declared as RFC 3339 text (`stored_as: epoch_seconds` or `epoch_millis` reads numbers)"
+            ))),
             _ => Err(wrong("S")),
         }
     }
 }
 
-/// A TTL value as stored: epoch seconds, read back into the range a [`Timestamp`] keeps.
-struct EpochSeconds(Timestamp);
+/// A TTL value as stored: epoch seconds (a number only, as DynamoDB's time to live reads
+/// it), read back into the range a [`Timestamp`] keeps.
+struct TtlSeconds(Timestamp);
 
-impl Attr for EpochSeconds {
+impl Attr for TtlSeconds {
     fn to_av(&self) -> AttributeValue {
         AttributeValue::N(self.0.unix_millis().div_euclid(1000).to_string())
     }
@@ -401,7 +405,7 @@ impl Attr for EpochSeconds {
         let secs = i64::from_av(av)?;
         secs.checked_mul(1000)
             .and_then(Timestamp::from_unix_millis)
-            .map(EpochSeconds)
+            .map(TtlSeconds)
             .ok_or_else(|| {
                 invalid(format!(
                     "{secs} epoch seconds is outside years 0000 to 9999"

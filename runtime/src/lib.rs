@@ -46,6 +46,8 @@ mod local_streams;
 mod query;
 #[cfg(feature = "client")]
 mod repo;
+#[cfg(feature = "client")]
+mod stored_time;
 #[cfg(feature = "streams")]
 pub mod stream;
 #[cfg(feature = "client")]
@@ -77,6 +79,7 @@ pub use {
         decode_page, entity_type,
     },
     repo::{Expr, Repo, describe_key},
+    stored_time::{EpochMillis, EpochSeconds, TimestampForm},
     table::{BatchRetry, Table, TableDesign},
     transaction::Transaction,
     unique::Unique,

@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::entity::Entity;
 use crate::error::Error;
-use crate::item::{Attr, Item};
+use crate::item::Item;
 use crate::repo::{Expr, describe_key};
 use crate::table::Table;
 use crate::value::Timestamp;
@@ -267,7 +267,7 @@ impl UpdateSpec {
         }
         if let Some(u) = E::UPDATED_AT {
             let n = expr.name(u);
-            let v = expr.value(self.now.to_av());
+            let v = expr.value(E::TIMESTAMPS_STORED_AS.to_av(&self.now));
             sets.push(format!("{n} = {v}"));
         }
         if let Some(ver) = E::VERSION {

@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 
 use crate::entity::{CreatedAtKeys, Entity};
 use crate::error::{Error, sdk};
-use crate::item::{Attr, Item};
+use crate::item::Item;
 use crate::repo::{Expr, describe_key};
 use crate::table::Table;
 use crate::value::Timestamp;
@@ -206,7 +206,7 @@ fn put_condition<E: Entity>(
     let created = |expr: &mut Expr| {
         let (attr, c) = E::CREATED_AT.zip(value.created_at())?;
         let n = expr.name(attr);
-        let v = expr.value(c.to_av());
+        let v = expr.value(E::TIMESTAMPS_STORED_AS.to_av(&c));
         Some(format!("{n} = {v}"))
     };
     let all = |parts: [Option<String>; 2]| {
@@ -341,7 +341,7 @@ async fn put_keeping_created<E: Entity>(
                 check_version::<E>(&old, expected, &value)?;
                 let created = E::CREATED_AT
                     .and_then(|c| old.get(c))
-                    .and_then(|av| Timestamp::from_av(av).ok());
+                    .and_then(|av| E::TIMESTAMPS_STORED_AS.from_av(av).ok());
                 value.set_created_at(created.unwrap_or(now));
                 assume_new = false;
             }

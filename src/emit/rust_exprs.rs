@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::templates::rust_str;
+use crate::ast::StoredAs;
 use crate::ir::{self, AttrRole, Literal, Part, PlaceholderFormat, Template, Type};
 use crate::validate::template_is_numeric;
 
@@ -74,9 +75,52 @@ pub fn field_type(attr: &ir::Attribute) -> String {
     }
 }
 
-pub fn field_view(attr: &ir::Attribute) -> FieldView {
+/// The runtime newtype a timestamp stored as an epoch number converts through, if any.
+pub fn stored_wrapper(attr: &ir::Attribute) -> Option<&'static str> {
+    match attr.stored_as {
+        StoredAs::Rfc3339 => None,
+        StoredAs::EpochSeconds => Some("rt::EpochSeconds"),
+        StoredAs::EpochMillis => Some("rt::EpochMillis"),
+    }
+}
+
+/// `rt::Attr::to_av` of a value of `attr` (`value`, a reference when `by_ref`): through
+/// the stored form's newtype for a timestamp stored as an epoch number.
+pub fn attr_av(attr: &ir::Attribute, value: &str, by_ref: bool) -> String {
+    match (stored_wrapper(attr), by_ref) {
+        (Some(w), true) => format!("rt::Attr::to_av(&{w}(*{value}))"),
+        (Some(w), false) => format!("rt::Attr::to_av(&{w}({value}))"),
+        (None, true) => format!("rt::Attr::to_av({value})"),
+        (None, false) => format!("rt::Attr::to_av(&{value})"),
+    }
+}
+
+/// `rt::TimestampForm::..` for an attribute stored as an epoch number.
+pub fn stored_form(attr: &ir::Attribute) -> Option<&'static str> {
+    match attr.stored_as {
+        StoredAs::Rfc3339 => None,
+        StoredAs::EpochSeconds => Some("rt::TimestampForm::EpochSeconds"),
+        StoredAs::EpochMillis => Some("rt::TimestampForm::EpochMillis"),
+    }
+}
+
+/// The statements that write a field onto `item`, and the expression that reads it.
+fn put_and_read(attr: &ir::Attribute) -> (String, String) {
     let name = rust_str(&attr.name);
     let ident = &attr.field_ident;
+    if let Some(w) = stored_wrapper(attr) {
+        return if attr.optional {
+            (
+                format!("rt::item::write_opt(&mut item, {name}, &self.{ident}.map({w}))"),
+                format!("cx.optional::<{w}>({name})?.map(|v| v.0)"),
+            )
+        } else {
+            (
+                format!("rt::item::write_attr(&mut item, {name}, &{w}(self.{ident}))"),
+                format!("cx.required::<{w}>({name})?.0"),
+            )
+        };
+    }
     let put = match (attr.role, attr.optional) {
         (AttrRole::Ttl, _) => format!("rt::item::write_ttl(&mut item, {name}, &self.{ident})"),
         (_, true) => format!("rt::item::write_opt(&mut item, {name}, &self.{ident})"),
@@ -96,6 +140,12 @@ pub fn field_view(attr: &ir::Attribute) -> FieldView {
         }
         (_, false, None) => format!("cx.required({name})?"),
     };
+    (put, read)
+}
+
+pub fn field_view(attr: &ir::Attribute) -> FieldView {
+    let ident = &attr.field_ident;
+    let (put, read) = put_and_read(attr);
     let (init, param) = constructor(attr);
     FieldView {
         name: attr.name.clone(),

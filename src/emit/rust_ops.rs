@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::rust_exprs::{field_type, key_value_expr, rust_type};
+use super::rust_exprs::{attr_av, field_type, key_value_expr, rust_type, stored_form};
 use super::templates::rust_str;
 use crate::ir::{self, AttrRole, IndexRef, Placeholder, Schema, SetterKind, Type};
 
@@ -13,6 +13,8 @@ pub struct RepoView {
     name: String,
     removable: Vec<String>,
     created_at_const: String,
+    /// `rt::TimestampForm::..` when the maintained timestamps are epoch numbers.
+    timestamps_stored_as: Option<String>,
     updated_at_const: String,
     version_const: String,
     version_expr: String,
@@ -102,6 +104,12 @@ fn key_input_checks(schema: &Schema, entity: &ir::Entity) -> Vec<String> {
     out
 }
 
+/// `rt::TimestampForm::..` when the entity's maintained timestamps are epoch numbers.
+fn timestamps_form(entity: &ir::Entity) -> Option<String> {
+    let stamped = entity.created_at.or(entity.updated_at)?;
+    stored_form(&entity.attributes[stamped]).map(str::to_string)
+}
+
 fn opt_str(name: Option<&str>) -> String {
     match name {
         Some(n) => format!("::core::option::Option::Some({})", rust_str(n)),
@@ -160,6 +168,7 @@ impl RepoView {
             name: entity.type_value.clone(),
             removable,
             created_at_const: opt_str(attr_name(entity.created_at)),
+            timestamps_stored_as: timestamps_form(entity),
             updated_at_const: opt_str(attr_name(entity.updated_at)),
             version_const: opt_str(attr_name(entity.version)),
             version_expr: match entity.version {
@@ -424,10 +433,11 @@ fn guard_statement(a: &ir::Attribute) -> String {
     let (name, f) = (rust_str(&a.name), &a.field_ident);
     if a.optional {
         format!(
-            "match &{f} {{ ::core::option::Option::Some(v) => self.spec.guard({name}, rt::Attr::to_av(v)), ::core::option::Option::None => self.spec.guard_absent({name}) }}"
+            "match &{f} {{ ::core::option::Option::Some(v) => self.spec.guard({name}, {}), ::core::option::Option::None => self.spec.guard_absent({name}) }}",
+            attr_av(a, "v", true)
         )
     } else {
-        format!("self.spec.guard({name}, rt::Attr::to_av(&{f}));")
+        format!("self.spec.guard({name}, {});", attr_av(a, f, false))
     }
 }
 
@@ -541,7 +551,7 @@ fn set_statement(attr: &ir::Attribute) -> String {
             "if {f}.is_empty() {{ self.spec.remove({name}); }} else {{ self.spec.set({name}, rt::Attr::to_av(&{f})); }}"
         )
     } else {
-        format!("self.spec.set({name}, rt::Attr::to_av(&{f}));")
+        format!("self.spec.set({name}, {});", attr_av(attr, f, false))
     }
 }
 

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::rust_exprs::{
-    FieldView, field_view, key_string_expr, key_value_expr, literal_expr, rust_type,
+    FieldView, attr_av, field_view, key_string_expr, key_value_expr, literal_expr, rust_type,
 };
 use super::templates::rust_str;
 use crate::ir::{
@@ -412,10 +412,11 @@ impl QueryParts<'_> {
             attr.ty.clone()
         };
         match (&f.value, &f.param_ident) {
+            // Timestamps have no constant form, so a constant needs no stored form.
             (Some(lit), _) => format!("rt::Attr::to_av(&{})", literal_expr(&ty, lit)),
             (None, Some(param)) => {
                 self.params.push(format!("{param}: {}", rust_type(&ty)));
-                format!("rt::Attr::to_av(&{param})")
+                attr_av(attr, param, false)
             }
             (None, None) => {
                 unreachable!("the validator gives every valued filter a value or a parameter")

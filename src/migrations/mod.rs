@@ -293,13 +293,19 @@ fn stream_view(v: crate::ast::StreamView) -> StreamView {
     }
 }
 
-fn input_type(ty: &Type) -> &'static str {
-    match ty {
+/// The type of a key input as the runner reads it from a stored item; a timestamp stored
+/// as an epoch number names its unit, which the stored number does not.
+fn input_type(attr: &ir::Attribute) -> &'static str {
+    match &attr.ty {
         Type::String => "string",
         Type::Integer => "integer",
         Type::Bool => "bool",
         Type::Date => "date",
-        Type::Timestamp => "timestamp",
+        Type::Timestamp => match attr.stored_as {
+            crate::ast::StoredAs::Rfc3339 => "timestamp",
+            crate::ast::StoredAs::EpochSeconds => "timestamp:epoch_seconds",
+            crate::ast::StoredAs::EpochMillis => "timestamp:epoch_millis",
+        },
         Type::Enum(_) => "enum",
         _ => unreachable!("the validator allows only key-compatible types in templates"),
     }
@@ -315,7 +321,7 @@ fn derived_key(attribute: &str, t: &ir::Template, e: &ir::Entity) -> DerivedKey 
             .map(|ph| {
                 (
                     e.attributes[ph.attr].name.clone(),
-                    input_type(&e.attributes[ph.attr].ty).to_string(),
+                    input_type(&e.attributes[ph.attr]).to_string(),
                 )
             })
             .collect(),

@@ -37,6 +37,7 @@ pub(super) fn lower_entities(
             key_spans.push((cx.span(name), None));
             keys.push(key);
         }
+        check_epoch_keys(cx, name, table, &attributes, &keys);
         let uniques = lower_uniques(cx, &entity.value, &attributes);
         let find = |role: ir::AttrRole| attributes.iter().position(|a| a.role == role);
         out.push(ir::Entity {
@@ -170,6 +171,7 @@ pub(super) fn lower_attributes(
             continue;
         };
         let (ty, optional, default, doc) = lower_attribute_type(cx, entity_type, name, attr);
+        let stored_as = attribute_form(cx, attr, &ty);
         attrs.push(ir::Attribute {
             name: name.value.clone(),
             field_ident,
@@ -178,11 +180,16 @@ pub(super) fn lower_attributes(
             default,
             doc,
             role: ir::AttrRole::Data,
+            stored_as,
         });
     }
     for (name, ty, role, doc) in managed_attributes(entity) {
         check_attribute_name(cx, name, "attribute");
         if let Some(field_ident) = fields.claim(cx, name) {
+            let stored_as = match ty {
+                Type::Timestamp => timestamps_form(entity),
+                _ => ast::StoredAs::default(),
+            };
             attrs.push(ir::Attribute {
                 name: name.value.clone(),
                 field_ident,
@@ -191,6 +198,7 @@ pub(super) fn lower_attributes(
                 default: None,
                 doc: Some(doc.to_string()),
                 role,
+                stored_as,
             });
         }
     }
@@ -318,6 +326,8 @@ fn ttl_attribute(
         default: None,
         doc: Some("When DynamoDB may delete the item (stored as epoch seconds).".into()),
         role: ir::AttrRole::Ttl,
+        // Written by its own rule (epoch seconds, as DynamoDB's time to live reads it).
+        stored_as: ast::StoredAs::default(),
     })
 }
 

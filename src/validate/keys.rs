@@ -71,21 +71,8 @@ fn lower_key(
     attrs: &[ir::Attribute],
     raw: bool,
 ) -> Option<ir::EntityKey> {
-    let (index_has_sk, pk_attr, sk_attr) = match index {
-        IndexRef::Primary => (
-            table.sort_key.is_some(),
-            table.partition_key.as_str(),
-            table.sort_key.as_deref(),
-        ),
-        IndexRef::Gsi(i) => {
-            let ix = &table.indexes[i];
-            (
-                ix.sort_key.is_some(),
-                ix.partition_key.as_str(),
-                ix.sort_key.as_deref(),
-            )
-        }
-    };
+    let (pk_attr, sk_attr) = table.key_attributes(index);
+    let index_has_sk = sk_attr.is_some();
     check_sort_template_present(cx, index_name, k, index_has_sk);
     let pk = parse_template(cx, &k.value.pk, attrs);
     let mut sk = match k.value.sk.as_ref().filter(|_| index_has_sk) {

@@ -21,6 +21,7 @@ mod patterns;
 mod projections;
 mod roles;
 mod sort_key;
+mod stored;
 mod table;
 mod unique;
 
@@ -35,6 +36,7 @@ use patterns::*;
 use projections::*;
 use roles::*;
 use sort_key::*;
+use stored::*;
 use table::*;
 use unique::*;
 

@@ -12,6 +12,7 @@ use crate::key::{
     Format, KeyPart, fits_padded, push_escaped, push_padded, push_year, raw_refusal,
     render_template,
 };
+use crate::stored_time::TimestampForm;
 use crate::value::{Date, HasYear, Timestamp};
 
 /// Renders a key template from an item's attributes, with the same encoding as the
@@ -50,6 +51,14 @@ fn push_stored(out: &mut String, ty: &str, value: &AttributeValue, format: Forma
         }
         ("date", AttributeValue::S(s)) => push_dated(out, &Date::parse(s)?, year),
         ("timestamp", AttributeValue::S(s)) => push_dated(out, &Timestamp::parse(s)?, year),
+        // Stored as an epoch number (or, by another writer, as text): read as generated
+        // code reads it, then rendered as every timestamp in a key is.
+        ("timestamp:epoch_seconds", v) => {
+            push_dated(out, &TimestampForm::EpochSeconds.from_av(v).ok()?, year)
+        }
+        ("timestamp:epoch_millis", v) => {
+            push_dated(out, &TimestampForm::EpochMillis.from_av(v).ok()?, year)
+        }
         ("integer", AttributeValue::N(n)) => {
             let n = n.parse::<i64>().ok()?;
             match format {
@@ -163,5 +172,30 @@ mod tests {
         );
         // Writes refuse such a value, so no backfill may make it a key either.
         assert_eq!(render(&key("a#{award:raw}"), &item("x#y")), None);
+    }
+
+    #[test]
+    fn an_epoch_timestamp_backfills_as_the_text_generated_code_renders() {
+        let key = |ty: &str| DerivedKey {
+            attribute: "gsi4pk".into(),
+            template: "seen#{at:year}#{at}".into(),
+            numeric: false,
+            inputs: [("at".to_string(), ty.to_string())].into(),
+        };
+        let item = |v: AttributeValue| HashMap::from([("at".to_string(), v)]);
+        let want = Some(AttributeValue::S(
+            "seen#2024#2024-02-29T12:00:00.000Z".into(),
+        ));
+        let millis = AttributeValue::N("1709208000000".into());
+        assert_eq!(
+            render(&key("timestamp:epoch_millis"), &item(millis.clone())),
+            want
+        );
+        let secs = AttributeValue::N("1709208000".into());
+        assert_eq!(render(&key("timestamp:epoch_seconds"), &item(secs)), want);
+        // Text another writer stored is read too; a number under a text timestamp is not.
+        let text = AttributeValue::S("2024-02-29T13:00:00+01:00".into());
+        assert_eq!(render(&key("timestamp:epoch_millis"), &item(text)), want);
+        assert_eq!(render(&key("timestamp"), &item(millis)), None);
     }
 }

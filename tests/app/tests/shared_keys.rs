@@ -267,3 +267,123 @@ async fn an_entity_that_escapes_takes_any_value_and_its_raw_placeholder_does_not
     labels.sort();
     assert_eq!(labels, ["#", "%23", "50%", "a#b"]);
 }
+
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+async fn raw_item(db: &Db, pk: &str) -> std::collections::HashMap<String, AttributeValue> {
+    db.client()
+        .get_item()
+        .table_name(db.table_name())
+        .key("pk", s(pk))
+        .key("sk", s(pk))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap()
+}
+
+/// `stored_as`: the other writer's epoch numbers (`Date.now()`, Unix seconds) read as the
+/// instants they are, and dyngen writes the same forms: on create, put, the setters, the
+/// maintained times of an update, and in a filter's comparison.
+#[tokio::test]
+async fn timestamps_stored_as_epoch_numbers_are_read_written_and_compared_as_numbers() {
+    let db = Db::new(common::client()).with_table_name(common::table("shared_epoch"));
+    db.create_table().await.unwrap();
+    let at = |text: &str| Timestamp::parse(text).unwrap();
+    // Theirs: a company with Unix seconds, a user seen at `Date.now()` milliseconds.
+    db.client()
+        .put_item()
+        .table_name(db.table_name())
+        .item("pk", s("COMPANY#acme"))
+        .item("sk", s("COMPANY#acme"))
+        .item("_et", s("company"))
+        .item("name", s("acme"))
+        .item("createdAt", n(1_709_208_000))
+        .item("updatedAt", s("2024-02-29T13:00:00+01:00"))
+        .send()
+        .await
+        .unwrap();
+    put_as_toolbox(&db, "u1", "acme").await;
+    db.client()
+        .update_item()
+        .table_name(db.table_name())
+        .key("pk", s("USER#u1"))
+        .key("sk", s("USER#u1"))
+        .update_expression("SET lastSeen = :t")
+        .expression_attribute_values(":t", n(1_709_208_000_123))
+        .send()
+        .await
+        .unwrap();
+    let key = CompanyKey {
+        name: "acme".into(),
+    };
+    let company = db.company().get(&key).await.unwrap().unwrap();
+    assert_eq!(company.created_at, at("2024-02-29T12:00:00Z"));
+    assert_eq!(
+        company.updated_at,
+        at("2024-02-29T12:00:00Z"),
+        "text reads too"
+    );
+    let user = db
+        .user()
+        .get(&UserKey { id: "u1".into() })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.last_seen, Some(at("2024-02-29T12:00:00.123Z")));
+
+    // Ours: a put keeps the stored creation time and writes both as seconds.
+    let put = db.company().put(&company).await.unwrap();
+    assert_eq!(put.created_at, company.created_at);
+    let raw = raw_item(&db, "COMPANY#acme").await;
+    assert_eq!(raw["createdAt"], n(1_709_208_000));
+    assert_eq!(
+        raw["updatedAt"],
+        n(put.updated_at.unix_millis().div_euclid(1000))
+    );
+    let created = db.company().create(&Company::new("globex")).await.unwrap();
+    let raw = raw_item(&db, "COMPANY#globex").await;
+    assert_eq!(
+        raw["createdAt"],
+        n(created.created_at.unix_millis().div_euclid(1000))
+    );
+
+    // A setter writes milliseconds, and the update's own time stamp stays text (`_md`).
+    let seen = at("2030-01-01T00:00:00.456Z");
+    db.user()
+        .update(&UserKey { id: "u1".into() })
+        .set_last_seen(seen)
+        .send()
+        .await
+        .unwrap();
+    let raw = raw_item(&db, "USER#u1").await;
+    assert_eq!(raw["lastSeen"], n(seen.unix_millis()));
+    assert!(matches!(&raw["_md"], AttributeValue::S(_)), "{raw:?}");
+
+    // The filter compares numbers with numbers: before, at and after the value.
+    let mut u2 = User::new("u2", "acme", "two");
+    u2.last_seen = Some(at("2020-01-01T00:00:00Z"));
+    db.user().create(&u2).await.unwrap();
+    let raw = raw_item(&db, "USER#u2").await;
+    assert_eq!(raw["lastSeen"], n(u2.last_seen.unwrap().unix_millis()));
+    for (since, want) in [
+        ("2019-12-31T23:59:59.999Z", vec!["u1", "u2"]),
+        ("2020-01-01T00:00:00Z", vec!["u1", "u2"]),
+        ("2020-01-01T00:00:00.001Z", vec!["u1"]),
+        ("2030-01-01T00:00:00.457Z", vec![]),
+    ] {
+        let mut ids: Vec<String> = db
+            .users_seen_since("acme", at(since))
+            .all()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.id)
+            .collect();
+        ids.sort();
+        assert_eq!(ids, want, "since {since}");
+    }
+}

@@ -83,6 +83,8 @@ async fn items_of_the_other_writer_are_read_and_ours_carry_its_type_values() {
         .item("sk", s("COMPANY#acme"))
         .item("_et", s("company"))
         .item("name", s("acme"))
+        .item("createdAt", AttributeValue::N("1709208000".into()))
+        .item("updatedAt", AttributeValue::N("1709208000".into()))
         .send()
         .await
         .unwrap();

@@ -1,0 +1,72 @@
+//! `stored_as`: timestamps written as epoch numbers, for tables other writers share. Only
+//! a scalar timestamp can take it, and not one that is an index's key attribute itself
+//! (an attribute key or a part of a multi-attribute key), whose DynamoDB type is `S`.
+
+#[allow(unused_imports)]
+use super::*;
+
+/// The stored form of a data attribute of type `ty`: its `stored_as`, or the default.
+pub(super) fn attribute_form(cx: &mut Cx, attr: &Sp<ast::Attribute>, ty: &Type) -> ast::StoredAs {
+    let ast::Attribute::Full(spec) = &attr.value else {
+        return ast::StoredAs::default();
+    };
+    let Some(form) = &spec.stored_as else {
+        return ast::StoredAs::default();
+    };
+    if *ty != Type::Timestamp {
+        let d = Diagnostic::error(
+            "dyngen::stored_as_not_timestamp",
+            "`stored_as` only applies to `type: timestamp`",
+        )
+        .label(cx.span(form), "on another type")
+        .help("remove `stored_as`, or make the attribute a timestamp");
+        cx.error(d);
+        return ast::StoredAs::default();
+    }
+    form.value
+}
+
+/// The stored form of the creation and update times.
+pub(super) fn timestamps_form(entity: &ast::Entity) -> ast::StoredAs {
+    entity
+        .timestamps
+        .as_ref()
+        .and_then(|t| t.value.stored_as.as_ref())
+        .map(|f| f.value)
+        .unwrap_or_default()
+}
+
+/// An epoch-stored timestamp cannot be an index's own key attribute: the index declares
+/// its key `S`, and the number would not be written as one.
+pub(super) fn check_epoch_keys(
+    cx: &mut Cx,
+    entity: &Sp<String>,
+    table: &ir::Table,
+    attrs: &[ir::Attribute],
+    keys: &[ir::EntityKey],
+) {
+    for key in keys {
+        let (pk_attr, sk_attr) = table.key_attributes(key.index);
+        let whole = |attr: &str, t: &ir::Template| matches!(t.parts.as_slice(), [Part::Placeholder(ph)] if ph.format.is_plain() && attrs[ph.attr].name == attr);
+        let stored_whole = key
+            .placeholders()
+            .filter(|ph| attrs[ph.attr].stored_as != ast::StoredAs::Rfc3339)
+            .find(|ph| {
+                key.composite
+                    || whole(pk_attr, &key.pk)
+                    || matches!((sk_attr, &key.sk), (Some(a), Some(t)) if whole(a, t) && t.placeholders().any(|p| p == *ph))
+            });
+        if let Some(ph) = stored_whole {
+            let d = Diagnostic::error(
+                "dyngen::stored_as_key",
+                format!(
+                    "`{}` is stored as an epoch number and is an index's key attribute itself",
+                    attrs[ph.attr].name
+                ),
+            )
+            .label(cx.span(entity), "entity")
+            .help("index key attributes are strings here; store the attribute as `rfc3339`, or use it in a key template (`at#{attr}`), which renders it as text");
+            cx.error(d);
+        }
+    }
+}
