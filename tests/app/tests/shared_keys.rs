@@ -198,7 +198,19 @@ async fn a_value_holding_the_delimiter_is_refused_by_every_path_before_the_reque
         .await
         .unwrap();
     let before = stored(&db).await;
-    for bad in ["x#y", "#", "x#", "#y", "a##b"] {
+    // The edges, and random values with `#` somewhere in them.
+    let mut rng = Rng(0x5eed_0002);
+    let mut bad_values: Vec<String> = ["x#y", "#", "x#", "#y", "a##b"].map(String::from).to_vec();
+    for _ in 0..20 {
+        let v = rng.value();
+        let at = v
+            .char_indices()
+            .map(|(i, _)| i)
+            .nth(rng.below(v.chars().count() + 1))
+            .unwrap_or(v.len());
+        bad_values.push(format!("{}#{}", &v[..at], &v[at..]));
+    }
+    for bad in bad_values.iter().map(String::as_str) {
         let key = UserKey { id: bad.into() };
         refused(db.user().create(&User::new(bad, "acme", "B")).await, "id");
         refused(db.user().put(&User::new(bad, "acme", "B")).await, "id");
@@ -369,6 +381,25 @@ async fn timestamps_stored_as_epoch_numbers_are_read_written_and_compared_as_num
     db.user().create(&u2).await.unwrap();
     let raw = raw_item(&db, "USER#u2").await;
     assert_eq!(raw["lastSeen"], n(u2.last_seen.unwrap().unix_millis()));
+    // Any instant of the range is stored as its milliseconds and reads back as itself.
+    let mut rng = Rng(0x5eed_0003);
+    let (lo, hi) = (
+        at("0000-01-01T00:00:00Z").unix_millis(),
+        at("9999-12-31T23:59:59.999Z").unix_millis(),
+    );
+    for i in 0..40 {
+        let millis =
+            lo + ((rng.below(1 << 30) as i64) << 18 | rng.below(1 << 18) as i64) % (hi - lo + 1);
+        let mut u = User::new(format!("r{i}"), "random", "r");
+        u.last_seen = Some(Timestamp::from_unix_millis(millis).unwrap());
+        db.user().create(&u).await.unwrap();
+        assert_eq!(
+            raw_item(&db, &format!("USER#r{i}")).await["lastSeen"],
+            n(millis)
+        );
+        let back = db.user().get(&u.key()).await.unwrap().unwrap();
+        assert_eq!(back.last_seen, u.last_seen);
+    }
     for (since, want) in [
         ("2019-12-31T23:59:59.999Z", vec!["u1", "u2"]),
         ("2020-01-01T00:00:00Z", vec!["u1", "u2"]),
