@@ -137,7 +137,11 @@ pub struct StreamReport {
     pub ignored: usize,
 }
 
-/// The table's name from `TABLE_NAME`, when the deployment sets it.
-pub fn table_name_from_env() -> Option<String> {
-    std::env::var("TABLE_NAME").ok().filter(|s| !s.is_empty())
+/// A deployed function's cold start: the client from the Lambda environment, and the
+/// table `TABLE_NAME` names (the schema's when it is unset).
+pub async fn cold_start_from_env() -> Result<App, dyngen_runtime::migrate::MigrateError> {
+    let config = aws_config::load_from_env().await;
+    let client = dyngen_runtime::aws_sdk_dynamodb::Client::new(&config);
+    let table = std::env::var("TABLE_NAME").ok().filter(|s| !s.is_empty());
+    cold_start(client, table.as_deref()).await
 }

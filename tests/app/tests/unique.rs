@@ -10,6 +10,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use common::Rng;
 use dyngen_app_tests::unique::*;
 use dyngen_runtime::Error;
 
@@ -298,20 +299,6 @@ fn clashes(model: &BTreeMap<String, Values>, id: &str, v: &Values) -> BTreeSet<&
         }
     }
     out
-}
-
-/// xorshift64*: a fixed seed gives the same sequence on every machine.
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
-    }
-    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
-        from[self.below(from.len())]
-    }
 }
 
 const IDS: &[&str] = &["1", "2", "3"];

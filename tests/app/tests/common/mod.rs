@@ -33,6 +33,22 @@ pub fn table(prefix: &str) -> String {
     unique_table_name(prefix)
 }
 
+/// xorshift64*: a fixed seed gives the same sequence on every machine.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
+    }
+
+    pub fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[self.below(from.len())]
+    }
+}
+
 /// Requests taken out of one call, by table, to be reported back as unprocessed.
 type Stash<T> = Arc<Mutex<Option<(String, Vec<T>)>>>;
 
