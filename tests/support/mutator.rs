@@ -67,6 +67,12 @@ const INSERTS: &[&str] = &[
     "provisioned",
     "unique",
     ", unique: true",
+    "{email:raw}",
+    ", escape: false",
+    ", stored_as: epoch_millis",
+    "stored_as",
+    "TableChange",
+    "Other",
 ];
 
 /// One edit of `text`: a line deleted, duplicated or swapped, a word replaced by another
