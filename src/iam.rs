@@ -18,6 +18,9 @@ use crate::migrations::Step;
 pub enum Resource {
     Table,
     Index(String),
+    /// The table's streams, whatever their label (`table/NAME/stream/*`): a stream that is
+    /// disabled and enabled again gets a new label.
+    Stream,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -339,10 +342,36 @@ fn all_constant(prefixes: impl Iterator<Item = Option<String>>) -> Option<Vec<St
     Some(set.into_iter().flatten().collect())
 }
 
-/// All policies, in a fixed order: app, migrations, then consumers by name.
-/// `steps`: every step of every migration, so the runner may apply each one.
+/// The policy of a stream's reader (a Lambda function's event source mapping, or any
+/// poller): the four DynamoDB Streams actions on the table's streams. Only for a table
+/// with a stream.
+pub fn stream_policy(schema: &Schema) -> Option<Policy> {
+    schema.table.stream?;
+    Some(Policy {
+        name: "stream".into(),
+        description:
+            "A reader of the table's stream, such as a Lambda function's event source mapping."
+                .into(),
+        statements: vec![Statement {
+            sid: "StreamRecords".into(),
+            actions: vec![
+                "DescribeStream",
+                "GetRecords",
+                "GetShardIterator",
+                "ListStreams",
+            ],
+            resources: vec![Resource::Stream],
+            leading_keys: None,
+            enforced: false,
+        }],
+    })
+}
+
+/// All policies, in a fixed order: app, migrations, the stream's reader, then consumers
+/// by name. `steps`: every step of every migration, so the runner may apply each one.
 pub fn policies(schema: &Schema, steps: &[&Step]) -> Vec<Policy> {
     let mut v = vec![app_policy(schema), migrations_policy(steps)];
+    v.extend(stream_policy(schema));
     v.extend(consumer_policies(schema));
     v
 }

@@ -16,14 +16,25 @@ impl DynamoDbLocal {
     /// Every record on `table`'s stream so far, oldest first within each shard, as one
     /// Lambda event. The table must have a stream.
     pub async fn stream_event(&self, table: &str) -> Result<Event, LocalError> {
+        self.stream_event_with(table, |b| b).await
+    }
+
+    /// [`DynamoDbLocal::stream_event`] with a Streams client configured further, e.g. with
+    /// an interceptor.
+    pub async fn stream_event_with(
+        &self,
+        table: &str,
+        configure: impl FnOnce(
+            aws_sdk_dynamodbstreams::config::Builder,
+        ) -> aws_sdk_dynamodbstreams::config::Builder,
+    ) -> Result<Event, LocalError> {
         let (region, credentials) = self.region_and_credentials();
-        let conf = aws_sdk_dynamodbstreams::config::Builder::new()
+        let builder = aws_sdk_dynamodbstreams::config::Builder::new()
             .behavior_version(BehaviorVersion::latest())
             .region(region)
             .endpoint_url(self.endpoint())
-            .credentials_provider(credentials)
-            .build();
-        let client = aws_sdk_dynamodbstreams::Client::from_conf(conf);
+            .credentials_provider(credentials);
+        let client = aws_sdk_dynamodbstreams::Client::from_conf(configure(builder).build());
         let listed = client
             .list_streams()
             .table_name(table)

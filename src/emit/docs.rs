@@ -241,6 +241,7 @@ fn policy_summary(p: &Policy) -> String {
                 .map(|r| match r {
                     Resource::Table => "the table".to_string(),
                     Resource::Index(i) => format!("index {i}"),
+                    Resource::Stream => "the table's streams".to_string(),
                 })
                 .collect();
             let mut t = format!("{} on {}", s.actions.join(", "), res.join(", "));

@@ -15,6 +15,7 @@ fn arn(r: &Resource) -> String {
     match r {
         Resource::Table => base.to_string(),
         Resource::Index(i) => format!("{base}/index/{i}"),
+        Resource::Stream => format!("{base}/stream/*"),
     }
 }
 

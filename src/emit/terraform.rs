@@ -25,6 +25,7 @@ fn resource(r: &Resource) -> String {
             "\"${{data.aws_dynamodb_table.this.arn}}/index/{}\"",
             hcl_inner(name)
         ),
+        Resource::Stream => "\"${data.aws_dynamodb_table.this.arn}/stream/*\"".to_string(),
     }
 }
 

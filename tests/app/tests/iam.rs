@@ -230,6 +230,32 @@ async fn the_migration_policy_allows_exactly_what_the_runner_calls() {
     );
 }
 
+/// The stream policy allows exactly what a reader of the stream calls (the calls Lambda's
+/// event source mapping makes: list, describe, iterate, read).
+#[tokio::test]
+async fn the_stream_policy_allows_exactly_what_a_stream_reader_calls() {
+    use dyngen_app_tests::streams;
+    let table = common::table("iam-stream");
+    let db = streams::Db::new(common::client()).with_table_name(&table);
+    db.migrate(&Default::default()).await.unwrap();
+    db.other().create(&streams::Other::new("o")).await.unwrap();
+    let rec = Recorder::default();
+    let event = common::local()
+        .stream_event_with(&table, |b| b.interceptor(rec.clone()))
+        .await
+        .unwrap();
+    assert!(!event.records.is_empty());
+    let allowed =
+        policy_pairs(&root().join("tests/fixtures/valid/streams/expected/iam/stream.json"));
+    assert_eq!(
+        rec.actions(),
+        allowed,
+        "recorded (left) and the stream policy (right)"
+    );
+    // A table without a stream gets no stream policy.
+    assert!(!root().join("generated/iam/stream.json").exists());
+}
+
 /// `@cdktf/hcl2json` (HashiCorp's HCL parser compiled to WebAssembly), installed once
 /// into the target directory.
 fn hcl2json() -> PathBuf {
@@ -281,6 +307,7 @@ fn every_terraform_file_parses_with_hashicorps_parser_and_matches_the_json_polic
         "migrate_v1",
         "migrate_v2",
         "migrate_v3",
+        "streams",
     ] {
         dirs.push(root().join("tests/fixtures/valid").join(f).join("expected"));
     }
@@ -306,14 +333,12 @@ fn every_terraform_file_parses_with_hashicorps_parser_and_matches_the_json_polic
             for st in doc[0]["statement"].as_array().unwrap() {
                 for a in st["actions"].as_array().unwrap() {
                     for r in st["resources"].as_array().unwrap() {
-                        let r = r.as_str().unwrap();
-                        let index = r.split_once("/index/").map(|(_, i)| i.to_string());
                         from_hcl.insert((
                             a.as_str()
                                 .unwrap()
                                 .trim_start_matches("dynamodb:")
                                 .to_string(),
-                            index,
+                            common::resource_part(r.as_str().unwrap()),
                         ));
                     }
                 }

@@ -214,6 +214,21 @@ impl Intercept for Recorder {
             op::update_table::UpdateTableInput => "UpdateTable",
             op::update_time_to_live::UpdateTimeToLiveInput => "UpdateTimeToLive",
         );
+        // The Streams API's actions act on a stream (`table/NAME/stream/LABEL`).
+        {
+            use aws_sdk_dynamodbstreams::operation as sop;
+            macro_rules! on_stream {
+                ($($ty:ty => $action:literal),* $(,)?) => {
+                    $(if input.downcast_ref::<$ty>().is_some() { self.add($action, Some(STREAM)); return Ok(()); })*
+                };
+            }
+            on_stream!(
+                sop::list_streams::ListStreamsInput => "ListStreams",
+                sop::describe_stream::DescribeStreamInput => "DescribeStream",
+                sop::get_shard_iterator::GetShardIteratorInput => "GetShardIterator",
+                sop::get_records::GetRecordsInput => "GetRecords",
+            );
+        }
         if let Some(q) = input.downcast_ref::<op::query::QueryInput>() {
             self.add("Query", q.index_name());
         } else if let Some(t) =
@@ -238,6 +253,18 @@ impl Intercept for Recorder {
     }
 }
 
+/// The "index" of a pair whose resource is the table's stream.
+pub const STREAM: &str = "<stream>";
+
+/// The second half of an (action, resource) pair: the index an ARN names, or
+/// [`STREAM`] for the table's streams, or `None` for the table.
+pub fn resource_part(arn: &str) -> Option<String> {
+    if arn.contains("/stream/") {
+        return Some(STREAM.to_string());
+    }
+    arn.split_once("/index/").map(|(_, i)| i.to_string())
+}
+
 /// A policy document's allowed (action, index) pairs, read from the generated IAM JSON.
 pub fn policy_pairs(path: &std::path::Path) -> BTreeSet<(String, Option<String>)> {
     let doc: serde_json::Value =
@@ -251,8 +278,10 @@ pub fn policy_pairs(path: &std::path::Path) -> BTreeSet<(String, Option<String>)
             for resource in st["Resource"].as_array().unwrap() {
                 let resource = resource.as_str().unwrap();
                 assert_ne!(resource, "*", "a `*` resource");
-                let index = resource.split_once("/index/").map(|(_, i)| i.to_string());
-                out.insert((action.trim_start_matches("dynamodb:").to_string(), index));
+                out.insert((
+                    action.trim_start_matches("dynamodb:").to_string(),
+                    resource_part(resource),
+                ));
             }
         }
     }
