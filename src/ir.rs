@@ -397,6 +397,13 @@ pub enum PlaceholderFormat {
     Raw,
 }
 
+/// Whether `template`, for the key attribute `key_attr`, is the attribute of that name,
+/// whole (`{GameTitle}` for the index key `GameTitle`): an attribute key.
+pub fn is_attribute_key(template: &Template, attrs: &[Attribute], key_attr: &str) -> bool {
+    matches!(template.parts.as_slice(), [Part::Placeholder(ph)]
+        if ph.format.is_plain() && attrs[ph.attr].name == key_attr)
+}
+
 impl PlaceholderFormat {
     /// The value itself, escaped or raw (not a year or a padding).
     pub fn is_plain(self) -> bool {
@@ -626,8 +633,7 @@ impl Entity {
     /// that name, whole (`{GameTitle}` for the index key `GameTitle`): an attribute key,
     /// stored once, as the attribute's own value, not as an escaped copy.
     pub fn attribute_key(&self, key_attr: &str, template: &Template) -> bool {
-        matches!(template.parts.as_slice(), [Part::Placeholder(ph)]
-            if ph.format.is_plain() && self.attributes[ph.attr].name == key_attr)
+        is_attribute_key(template, &self.attributes, key_attr)
     }
 
     /// The widths an attribute is zero-padded to in the entity's key templates.

@@ -325,3 +325,34 @@ fn every_warning_is_a_lint_that_lints_allow_silences() {
         }
     }
 }
+
+/// An epoch-stored timestamp is refused only where it is an index's key attribute itself,
+/// not in a key template beside another attribute that is.
+#[test]
+fn an_epoch_timestamp_in_a_template_beside_an_attribute_key_is_accepted() {
+    let schema = |sk: &str| {
+        format!(
+            "version: 1\ntable:\n  name: app\n  partition_key: pk\n  sort_key: sk\n  indexes:\n    byTenant: {{ partition_key: tenant, sort_key: seenAt }}\nentities:\n  Visit:\n    attributes:\n      id: string\n      tenant: string\n      seenAt: {{ type: timestamp, stored_as: epoch_millis }}\n    keys:\n      primary: {{ pk: \"VISIT#{{id}}\", sk: \"VISIT\" }}\n      byTenant: {{ pk: \"{{tenant}}\", sk: \"{sk}\" }}\n"
+        )
+    };
+    let codes = |sk: &str| {
+        let source = Source::new("s.yaml", schema(sk));
+        let compiled = dyngen::compile(&source);
+        compiled
+            .diagnostics
+            .iter()
+            .map(|d| d.code.to_string())
+            .collect::<Vec<_>>()
+    };
+    // `seenAt` is the index's sort key attribute: whole, it would be written as a number.
+    assert_eq!(codes("{seenAt}"), ["dyngen::stored_as_key"]);
+    // Named differently in the index, it is rendered into a template as text.
+    let renamed = |sk: &str| {
+        let source = Source::new(
+            "s.yaml",
+            schema(sk).replace("sort_key: seenAt", "sort_key: gsisk"),
+        );
+        dyngen::compile(&source).diagnostics.len()
+    };
+    assert_eq!(renamed("seen#{seenAt}"), 0);
+}

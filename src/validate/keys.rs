@@ -142,9 +142,7 @@ pub(super) fn check_attribute_keys(
                 continue;
             };
             let span = cx.span(name);
-            let whole = template.is_some_and(|t| {
-                matches!(t.parts.as_slice(), [Part::Placeholder(ph)] if ph.format.is_plain() && &attrs[ph.attr].name == key_attr)
-            });
+            let whole = template.is_some_and(|t| ir::is_attribute_key(t, attrs, key_attr));
             if !whole {
                 let d = Diagnostic::error("dyngen::attribute_key_template", format!("`{key_attr}` is index `{}`'s key attribute and an attribute of this entity, so it must be the entity's key there, whole: `{{{key_attr}}}`", ix.name))
                     .label(span, "attribute")
@@ -404,8 +402,7 @@ fn store_raw(
     key_attr: &str,
     span: Span,
 ) {
-    if matches!(t.parts.as_slice(), [Part::Placeholder(ph)] if ph.format.is_plain() && attrs[ph.attr].name == key_attr)
-    {
+    if ir::is_attribute_key(t, attrs, key_attr) {
         return;
     }
     let mut changed = false;

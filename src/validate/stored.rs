@@ -47,14 +47,17 @@ pub(super) fn check_epoch_keys(
 ) {
     for key in keys {
         let (pk_attr, sk_attr) = table.key_attributes(key.index);
-        let whole = |attr: &str, t: &ir::Template| matches!(t.parts.as_slice(), [Part::Placeholder(ph)] if ph.format.is_plain() && attrs[ph.attr].name == attr);
+        // `ph` is the whole of `t`, the template of the key attribute `attr`.
+        let whole = |ph: &Placeholder, attr: &str, t: &ir::Template| {
+            ir::is_attribute_key(t, attrs, attr) && t.placeholders().any(|p| p == ph)
+        };
         let stored_whole = key
             .placeholders()
             .filter(|ph| attrs[ph.attr].stored_as != ast::StoredAs::Rfc3339)
             .find(|ph| {
                 key.composite
-                    || whole(pk_attr, &key.pk)
-                    || matches!((sk_attr, &key.sk), (Some(a), Some(t)) if whole(a, t) && t.placeholders().any(|p| p == *ph))
+                    || whole(ph, pk_attr, &key.pk)
+                    || matches!((sk_attr, &key.sk), (Some(a), Some(t)) if whole(ph, a, t))
             });
         if let Some(ph) = stored_whole {
             let d = Diagnostic::error(
