@@ -75,13 +75,19 @@ pub fn field_type(attr: &ir::Attribute) -> String {
     }
 }
 
-/// The runtime newtype a timestamp stored as an epoch number converts through, if any.
-pub fn stored_wrapper(attr: &ir::Attribute) -> Option<&'static str> {
+/// The runtime's name for a timestamp's epoch form (`EpochSeconds`, `EpochMillis`): of
+/// its `Attr` newtype and of its `TimestampForm` variant alike. `None` for text.
+fn epoch_form(attr: &ir::Attribute) -> Option<&'static str> {
     match attr.stored_as {
         StoredAs::Rfc3339 => None,
-        StoredAs::EpochSeconds => Some("rt::EpochSeconds"),
-        StoredAs::EpochMillis => Some("rt::EpochMillis"),
+        StoredAs::EpochSeconds => Some("EpochSeconds"),
+        StoredAs::EpochMillis => Some("EpochMillis"),
     }
+}
+
+/// The runtime newtype a timestamp stored as an epoch number converts through, if any.
+pub fn stored_wrapper(attr: &ir::Attribute) -> Option<String> {
+    epoch_form(attr).map(|name| format!("rt::{name}"))
 }
 
 /// `rt::Attr::to_av` of a value of `attr` (`value`, a reference when `by_ref`): through
@@ -96,12 +102,8 @@ pub fn attr_av(attr: &ir::Attribute, value: &str, by_ref: bool) -> String {
 }
 
 /// `rt::TimestampForm::..` for an attribute stored as an epoch number.
-pub fn stored_form(attr: &ir::Attribute) -> Option<&'static str> {
-    match attr.stored_as {
-        StoredAs::Rfc3339 => None,
-        StoredAs::EpochSeconds => Some("rt::TimestampForm::EpochSeconds"),
-        StoredAs::EpochMillis => Some("rt::TimestampForm::EpochMillis"),
-    }
+pub fn stored_form(attr: &ir::Attribute) -> Option<String> {
+    epoch_form(attr).map(|name| format!("rt::TimestampForm::{name}"))
 }
 
 /// The statements that write a field onto `item`, and the expression that reads it.

@@ -107,7 +107,7 @@ fn key_input_checks(schema: &Schema, entity: &ir::Entity) -> Vec<String> {
 /// `rt::TimestampForm::..` when the entity's maintained timestamps are epoch numbers.
 fn timestamps_form(entity: &ir::Entity) -> Option<String> {
     let stamped = entity.created_at.or(entity.updated_at)?;
-    stored_form(&entity.attributes[stamped]).map(str::to_string)
+    stored_form(&entity.attributes[stamped])
 }
 
 fn opt_str(name: Option<&str>) -> String {
