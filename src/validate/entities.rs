@@ -37,7 +37,7 @@ pub(super) fn lower_entities(
             key_spans.push((cx.span(name), None));
             keys.push(key);
         }
-        check_epoch_keys(cx, name, table, &attributes, &keys);
+        check_epoch_keys(cx, name, &entity.value, table, &attributes, &keys);
         let uniques = lower_uniques(cx, &entity.value, &attributes);
         let find = |role: ir::AttrRole| attributes.iter().position(|a| a.role == role);
         out.push(ir::Entity {

@@ -41,6 +41,7 @@ pub(super) fn timestamps_form(entity: &ast::Entity) -> ast::StoredAs {
 pub(super) fn check_epoch_keys(
     cx: &mut Cx,
     entity: &Sp<String>,
+    declared: &ast::Entity,
     table: &ir::Table,
     attrs: &[ir::Attribute],
     keys: &[ir::EntityKey],
@@ -60,14 +61,26 @@ pub(super) fn check_epoch_keys(
                     || matches!((sk_attr, &key.sk), (Some(a), Some(t)) if whole(ph, a, t))
             });
         if let Some(ph) = stored_whole {
+            let name = &attrs[ph.attr].name;
+            // The attribute's `stored_as` (the entity's `timestamps:` for a maintained one).
+            let form = declared
+                .attributes
+                .iter()
+                .find(|(n, _)| &n.value == name)
+                .and_then(|(_, a)| match &a.value {
+                    ast::Attribute::Full(spec) => spec.stored_as.as_ref().map(|f| cx.span(f)),
+                    ast::Attribute::Short(_) => None,
+                })
+                .or_else(|| {
+                    let t = declared.timestamps.as_ref()?;
+                    t.value.stored_as.as_ref().map(|f| cx.span(f))
+                })
+                .unwrap_or_else(|| cx.span(entity));
             let d = Diagnostic::error(
                 "dyngen::stored_as_key",
-                format!(
-                    "`{}` is stored as an epoch number and is an index's key attribute itself",
-                    attrs[ph.attr].name
-                ),
+                format!("`{name}` is stored as an epoch number and is an index's key attribute itself"),
             )
-            .label(cx.span(entity), "entity")
+            .label(form, "stored as a number")
             .help("index key attributes are strings here; store the attribute as `rfc3339`, or use it in a key template (`at#{attr}`), which renders it as text");
             cx.error(d);
         }
