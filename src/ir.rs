@@ -397,6 +397,12 @@ pub enum PlaceholderFormat {
     Raw,
 }
 
+/// A key attribute holds one DynamoDB type for every entity: `N` where a template is a
+/// single integer placeholder, `S` otherwise.
+pub fn template_is_numeric(t: &Template, attrs: &[Attribute]) -> bool {
+    matches!(t.parts.as_slice(), [Part::Placeholder(p)] if p.format == PlaceholderFormat::Value && attrs[p.attr].ty == Type::Integer)
+}
+
 /// Whether `template`, for the key attribute `key_attr`, is the attribute of that name,
 /// whole (`{GameTitle}` for the index key `GameTitle`): an attribute key.
 pub fn is_attribute_key(template: &Template, attrs: &[Attribute], key_attr: &str) -> bool {

@@ -39,7 +39,7 @@ fn unpadded_numbers(schema: &ir::Schema, spans: &Spans, out: &mut Vec<Diagnostic
         let Some(sk) = entity.key_for(p.index).and_then(|k| k.sk.as_ref()) else {
             continue;
         };
-        let numeric_key = crate::validate::template_is_numeric(sk, &entity.attributes);
+        let numeric_key = crate::ir::template_is_numeric(sk, &entity.attributes);
         if attr.ty != ir::Type::Integer
             || range.format != ir::PlaceholderFormat::Value
             || numeric_key

@@ -8,8 +8,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 
 use crate::entity::{CreatedAtKeys, Entity};
 use crate::error::{Error, sdk};
+use crate::expr::{Expr, describe_key};
 use crate::item::Item;
-use crate::repo::{Expr, describe_key};
 use crate::table::Table;
 use crate::unique::{
     GuardTable, Role, Unique, build_action, guard_moves, guard_text, release_if_stale,

@@ -10,7 +10,9 @@
 //! - [`Table`], [`Repo`], [`Query`], [`BatchWrite`], [`Transaction`] and [`Error`]: the
 //!   operations (feature `client`, on by default);
 //! - [`migrate`]: the migration file model and the runner that applies migrations;
-//! - `local`: DynamoDB Local for tests (feature `local`).
+//! - `stream`: DynamoDB Streams records decoded into entities (feature `streams`);
+//! - `local`: DynamoDB Local for tests (feature `local`; its stream as Lambda events with
+//!   `local-streams`).
 //!
 //! Two schemas in one crate share these types: a [`Timestamp`] read through one is a
 //! [`Timestamp`] for the other.
@@ -35,6 +37,8 @@ mod entity;
 #[cfg(feature = "client")]
 mod error;
 #[cfg(feature = "client")]
+mod expr;
+#[cfg(feature = "client")]
 mod guarded;
 #[cfg(feature = "client")]
 pub mod item;
@@ -46,6 +50,8 @@ mod local_streams;
 mod query;
 #[cfg(feature = "client")]
 mod repo;
+#[cfg(feature = "client")]
+mod save;
 #[cfg(feature = "client")]
 mod stored_time;
 #[cfg(feature = "streams")]
@@ -73,17 +79,19 @@ pub use {
     batch::{BatchWrite, batch_get},
     entity::{CreatedAtKeys, Entity, EntityKey, ttl_passed},
     error::{CancellationReason, Error},
+    expr::{Expr, describe_key},
     item::{Attr, Item, ItemError, ItemErrorKind},
     query::{
         Cursor, IndexQuery, LenientPage, Page, Pager, Query, QuerySpec, TableQuery, decode_entity,
         decode_page, entity_type,
     },
-    repo::{Expr, Repo, describe_key},
+    repo::Repo,
+    save::update,
     stored_time::{EpochMillis, EpochSeconds, TimestampForm},
     table::{BatchRetry, Table, TableDesign},
     transaction::Transaction,
     unique::Unique,
-    update::{IntoUpdate, UpdateSpec, update},
+    update::{IntoUpdate, UpdateSpec},
 };
 
 /// The SDK this crate is built on, for generated code (so a schema's module names one

@@ -1,18 +1,17 @@
 //! Entities and their repositories: the traits every generated entity implements, and
 //! the writes and reads that keep maintained attributes (timestamps, version) true.
 
-use std::collections::HashMap;
 use std::marker::PhantomData;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::ReturnValue;
 
 use crate::batch::batch_get;
 use crate::entity::{Entity, key_item};
 use crate::error::{Error, sdk};
-use crate::item::{Item, key_text};
-use crate::table::{Table, TableDesign};
+use crate::item::Item;
+use crate::save::{create, put};
+use crate::table::Table;
 use crate::trace::{OpInfo, traced};
-use crate::write::{create, put};
 
 /// Create, read, update and delete items of one entity; from `Db::<entity>()`.
 pub struct Repo<'a, E> {
@@ -113,53 +112,6 @@ fn expired<E: Entity>(value: &E) -> bool {
     value
         .expires_at()
         .is_some_and(|t| crate::entity::ttl_passed(Some(t), crate::value::Timestamp::now()))
-}
-
-/// Shows a key for messages: `(pk, sk)`.
-pub fn describe_key(design: &TableDesign, key: &Item) -> String {
-    key_text(key, design.partition_key, design.sort_key)
-}
-
-/// Placeholder names and values for one expression; every attribute name is aliased,
-/// so reserved words (`name`, `type`, `status`) never break a request.
-#[derive(Default)]
-pub struct Expr {
-    pub names: HashMap<String, String>,
-    pub values: HashMap<String, AttributeValue>,
-    /// Attribute name → its placeholder, so a repeated name is found in constant time.
-    by_attr: HashMap<String, String>,
-}
-
-impl Expr {
-    /// The placeholder of an attribute name (`#n0`, …), the same one each time.
-    pub fn name(&mut self, attr: &str) -> String {
-        if let Some(k) = self.by_attr.get(attr) {
-            return k.clone();
-        }
-        let k = format!("#n{}", self.names.len());
-        self.names.insert(k.clone(), attr.to_string());
-        self.by_attr.insert(attr.to_string(), k.clone());
-        k
-    }
-    /// A new placeholder for a value (`:v0`, …).
-    pub fn value(&mut self, v: AttributeValue) -> String {
-        let k = format!(":v{}", self.values.len());
-        self.values.insert(k.clone(), v);
-        k
-    }
-    /// The maps for a request, moved out (DynamoDB rejects empty ones, so those are `None`).
-    #[allow(clippy::type_complexity)]
-    pub(crate) fn into_maps(
-        self,
-    ) -> (
-        Option<HashMap<String, String>>,
-        Option<HashMap<String, AttributeValue>>,
-    ) {
-        (
-            (!self.names.is_empty()).then_some(self.names),
-            (!self.values.is_empty()).then_some(self.values),
-        )
-    }
 }
 
 /// Reads one item by primary key.

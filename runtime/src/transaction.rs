@@ -2,8 +2,8 @@
 
 use crate::entity::{CreatedAtKeys, Entity, EntityKey};
 use crate::error::{CancellationReason, Error, sdk};
+use crate::expr::Expr;
 use crate::item::Item;
-use crate::repo::Expr;
 use crate::table::Table;
 use crate::unique::{GuardTable, Role, Unique, guard_moves, unchanged_since};
 use crate::update::IntoUpdate;

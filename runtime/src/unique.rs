@@ -9,9 +9,9 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
+use crate::expr::Expr;
 use crate::item::Item;
 use crate::key::push_escaped;
-use crate::repo::Expr;
 use crate::table::TableDesign;
 
 /// One unique constraint of an entity: these attributes' values, together, belong to at

@@ -6,8 +6,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::entity::Entity;
 use crate::error::Error;
+use crate::expr::{Expr, describe_key};
 use crate::item::Item;
-use crate::repo::{Expr, describe_key};
 use crate::table::Table;
 use crate::value::Timestamp;
 use crate::write::{conflict, send_update, version_matches};
@@ -313,19 +313,13 @@ impl UpdateSpec {
     }
 }
 
-/// Applies an update to an existing item and returns the item as stored afterwards.
-pub async fn update<E: Entity>(db: &Table, key: Item, spec: &UpdateSpec) -> Result<E, Error> {
-    let op = crate::trace::OpInfo::new("update", db.table_name(), E::ENTITY_TYPE);
-    crate::trace::traced(op, update_untraced(db, key, spec)).await
-}
-
-async fn update_untraced<E: Entity>(db: &Table, key: Item, spec: &UpdateSpec) -> Result<E, Error> {
-    if !E::UNIQUE.is_empty() {
-        let changes = spec.unique_changes::<E>()?;
-        if !changes.is_empty() {
-            return crate::guarded::update(db, key, spec, changes).await;
-        }
-    }
+/// Applies an update that changes no unique value to an existing item, and returns the
+/// item as stored afterwards.
+pub(crate) async fn update_plain<E: Entity>(
+    db: &Table,
+    key: Item,
+    spec: &UpdateSpec,
+) -> Result<E, Error> {
     let mut expr = Expr::default();
     let (update, cond) = spec.expression::<E>(&mut expr)?;
     let res = send_update(db, key.clone(), update, Some(cond), expr).await;

@@ -6,8 +6,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 
 use crate::entity::{CreatedAtKeys, Entity};
 use crate::error::{Error, sdk};
+use crate::expr::{Expr, describe_key};
 use crate::item::Item;
-use crate::repo::{Expr, describe_key};
 use crate::table::Table;
 use crate::value::Timestamp;
 
@@ -79,11 +79,9 @@ pub(crate) fn key_not_taken<E: Entity>()
     (cond, expr.into_maps().0)
 }
 
-/// Creates an item; fails with [`Error::AlreadyExists`] if its key is taken.
-pub async fn create<E: Entity>(db: &Table, value: &E) -> Result<E, Error> {
-    if !E::UNIQUE.is_empty() {
-        return crate::guarded::create(db, value).await;
-    }
+/// Creates an item of an entity without unique constraints; fails with
+/// [`Error::AlreadyExists`] if its key is taken.
+pub(crate) async fn create_plain<E: Entity>(db: &Table, value: &E) -> Result<E, Error> {
     let (stored, item) = as_created(value)?;
     let (cond, names) = key_not_taken::<E>();
     let res = db
@@ -234,11 +232,9 @@ fn put_condition<E: Entity>(
 /// Creates or replaces an item and returns it as stored. `createdAt` is the stored one for
 /// an existing item and the time of the write for a new one (unless it is part of the
 /// primary key, where the value's own names the item); with a version attribute, the
-/// stored version must equal the value's (a missing one counts as 0).
-pub async fn put<E: Entity>(db: &Table, value: &E) -> Result<E, Error> {
-    if !E::UNIQUE.is_empty() {
-        return crate::guarded::put(db, value).await;
-    }
+/// stored version must equal the value's (a missing one counts as 0). For an entity
+/// without unique constraints.
+pub(crate) async fn put_plain<E: Entity>(db: &Table, value: &E) -> Result<E, Error> {
     let expected = value.version();
     let now = Timestamp::now();
     let mut stamped = value.clone();

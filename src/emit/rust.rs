@@ -8,7 +8,7 @@ use minijinja::value::Serde;
 use serde::Serialize;
 
 use super::EmitError;
-use super::rust_exprs::{FieldView, field_view, key_value_expr, rust_type};
+use super::rust_exprs::{FieldView, field_view, key_value_expr, placeholder_type};
 use super::rust_ops::{RepoView, relationship_methods};
 use super::rust_query::{PatternView, pattern_method};
 use super::templates::render;
@@ -304,15 +304,6 @@ impl EntityView {
                 .unwrap_or_default(),
             capacity: entity.attributes.len() + 1 + 2 * entity.keys.len(),
         }
-    }
-}
-
-pub(super) fn placeholder_type(entity: &ir::Entity, ph: &ir::Placeholder) -> String {
-    match ph.format {
-        PlaceholderFormat::Value | PlaceholderFormat::Raw | PlaceholderFormat::Padded(_) => {
-            rust_type(&entity.attributes[ph.attr].ty)
-        }
-        PlaceholderFormat::Year => "i32".to_string(),
     }
 }
 

@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use super::templates::rust_str;
 use crate::ast::StoredAs;
+use crate::ir::template_is_numeric;
 use crate::ir::{self, AttrRole, Literal, Part, PlaceholderFormat, Template, Type};
-use crate::validate::template_is_numeric;
 
 #[derive(Serialize)]
 pub struct FieldView {
@@ -277,4 +277,14 @@ pub fn key_string_expr(parts: &[Part], value: &dyn Fn(&ir::Placeholder) -> Strin
     }
     code.push_str("s }");
     code
+}
+
+/// The Rust type of a key input: the attribute's own, or `i32` for a year.
+pub fn placeholder_type(entity: &ir::Entity, ph: &ir::Placeholder) -> String {
+    match ph.format {
+        PlaceholderFormat::Value | PlaceholderFormat::Raw | PlaceholderFormat::Padded(_) => {
+            rust_type(&entity.attributes[ph.attr].ty)
+        }
+        PlaceholderFormat::Year => "i32".to_string(),
+    }
 }

@@ -624,7 +624,7 @@ pub fn relationship_methods(schema: &Schema, r: &ir::Relationship) -> Option<Lin
             add_param(
                 &mut unlink_params,
                 &e.placeholder_ident(&ph),
-                super::rust::placeholder_type(e, &ph),
+                super::rust_exprs::placeholder_type(e, &ph),
             );
         }
     }

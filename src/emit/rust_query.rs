@@ -7,11 +7,11 @@ use super::rust_exprs::{
     FieldView, attr_av, field_view, key_string_expr, key_value_expr, literal_expr, rust_type,
 };
 use super::templates::rust_str;
+use crate::ir::template_is_numeric;
 use crate::ir::{
     self, CompareOp, FilterOp, IndexRef, Part, Placeholder, PlaceholderFormat, Schema,
     SortCondition, Type,
 };
-use crate::validate::template_is_numeric;
 
 #[derive(Serialize)]
 pub struct PatternView {

@@ -14,8 +14,8 @@ pub use dyngen_runtime::migrate::{
 };
 
 use crate::diag::{Diagnostic, Span};
+use crate::ir::template_is_numeric;
 use crate::ir::{self, IndexRef, Schema, Type};
-use crate::validate::template_is_numeric;
 
 mod unique;
 

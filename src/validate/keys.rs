@@ -443,12 +443,6 @@ pub(super) fn padding(text: &str) -> Option<PlaceholderFormat> {
 /// The candidate within edit distance 2, for "did you mean".
 pub(super) use crate::diag::closest;
 
-/// A key attribute holds one DynamoDB type for every entity: `N` where a template is a
-/// single integer placeholder, `S` otherwise.
-pub fn template_is_numeric(t: &ir::Template, attrs: &[ir::Attribute]) -> bool {
-    matches!(t.parts.as_slice(), [Part::Placeholder(p)] if p.format == PlaceholderFormat::Value && attrs[p.attr].ty == Type::Integer)
-}
-
 pub(super) fn check_key_attribute_types(
     cx: &mut Cx,
     table: &ir::Table,

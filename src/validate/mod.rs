@@ -40,8 +40,8 @@ use stored::*;
 use table::*;
 use unique::*;
 
+use crate::ir::template_is_numeric;
 pub use entities::type_word;
-pub use keys::template_is_numeric;
 
 /// DynamoDB's default quota of global secondary indexes per table.
 pub const MAX_GSIS: usize = 20;

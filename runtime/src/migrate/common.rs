@@ -426,3 +426,14 @@ pub(super) fn seq(name: &str) -> i64 {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0)
 }
+
+/// Provisioned throughput from `(read, write)` capacity units.
+pub(super) fn throughput(
+    c: (i64, i64),
+) -> Result<::aws_sdk_dynamodb::types::ProvisionedThroughput, MigrateError> {
+    ::aws_sdk_dynamodb::types::ProvisionedThroughput::builder()
+        .read_capacity_units(c.0)
+        .write_capacity_units(c.1)
+        .build()
+        .map_err(sdk)
+}

@@ -24,6 +24,8 @@ mod settings;
 #[cfg(feature = "client")]
 mod tables;
 #[cfg(feature = "client")]
+mod wait;
+#[cfg(feature = "client")]
 mod work;
 
 pub use model::{
@@ -37,6 +39,7 @@ pub use {
     code::{Change, CodeStep, ItemChange, StepError},
     common::{MigrateError, Options, PassProgress, Progress, Report},
     runner::{plan, rerun, run},
-    tables::{create_table, wait_active},
+    tables::create_table,
+    wait::wait_active,
     work::MIGRATED_ATTRIBUTE,
 };

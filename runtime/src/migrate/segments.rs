@@ -19,7 +19,7 @@ use super::common::{
 };
 use super::lease::{Held, Lease};
 use super::model::Migration;
-use super::tables::pause;
+use super::wait::pause;
 use super::work::Work;
 
 /// One pass: its checkpoint namespace and its number of segments.

@@ -4,10 +4,10 @@
 
 use aws_sdk_dynamodb::Client;
 
-use super::common::{MigrateError, Options, describe, sdk};
+use super::common::{MigrateError, Options, describe, sdk, throughput};
 use super::lease::Held;
 use super::model::{Capacity, Step, StreamView, TableDef};
-use super::tables::{throughput, wait_active_held};
+use super::wait::wait_active_held;
 
 /// The settings the first migration lists, on a table it created or found: what it turns
 /// on is made so, and what it leaves out is left as found (it never disables anything).

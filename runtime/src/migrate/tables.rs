@@ -1,12 +1,13 @@
 //! Table and index operations of the runner: CreateTable, UpdateTable for one index at a
-//! time, and waiting until everything is ACTIVE.
+//! time (waiting is in `wait`).
 
 use aws_sdk_dynamodb::Client;
 
-use super::common::{MigrateError, Options, describe, sdk, sleep};
+use super::common::{MigrateError, Options, describe, sdk, throughput};
 use super::lease::Held;
 use super::model::{IndexDef, KeyAttr, ProjectionDef, TableDef};
 use super::settings::reconcile_created;
+use super::wait::{pause, wait_active_held};
 
 /// `(read, write)` capacity of a provisioned table.
 fn provisioned(def: &TableDef) -> Option<(i64, i64)> {
@@ -62,16 +63,6 @@ fn projection(p: &ProjectionDef) -> ::aws_sdk_dynamodb::types::Projection {
             .set_non_key_attributes(Some(list.clone()))
             .build(),
     }
-}
-
-pub(super) fn throughput(
-    c: (i64, i64),
-) -> Result<::aws_sdk_dynamodb::types::ProvisionedThroughput, MigrateError> {
-    ::aws_sdk_dynamodb::types::ProvisionedThroughput::builder()
-        .read_capacity_units(c.0)
-        .write_capacity_units(c.1)
-        .build()
-        .map_err(sdk)
 }
 
 /// Creates the table with the given indexes unless it exists, and waits until it and
@@ -186,70 +177,6 @@ pub(super) async fn create_table_held(
     // CreateTable and the settings calls.
     reconcile_created(client, table, def, options, held).await?;
     Ok(created)
-}
-
-/// Polls until the table and every index are ACTIVE and none is being deleted (the SDK's
-/// waiter looks only at the table).
-pub async fn wait_active(
-    client: &Client,
-    table: &str,
-    options: &Options,
-) -> Result<(), MigrateError> {
-    wait_active_held(client, table, options, None).await
-}
-
-/// [`wait_active`], renewing the runner's lease at every poll and giving up after
-/// `options.wait_timeout`.
-pub(super) async fn wait_active_held(
-    client: &Client,
-    table: &str,
-    options: &Options,
-    held: Option<&Held<'_>>,
-) -> Result<(), MigrateError> {
-    use ::aws_sdk_dynamodb::types::{IndexStatus, TableStatus};
-    let started = ::std::time::Instant::now();
-    loop {
-        let t = describe(client, table).await?;
-        let ready = t.table_status() == Some(&TableStatus::Active)
-            && t.global_secondary_indexes()
-                .iter()
-                .all(|g| g.index_status() == Some(&IndexStatus::Active));
-        if ready {
-            return Ok(());
-        }
-        pause(
-            client,
-            table,
-            options,
-            held,
-            started,
-            "the table and its indexes to be ACTIVE",
-        )
-        .await?;
-    }
-}
-
-/// One poll interval of a wait: the lease renewed first (a lost lease stops the runner
-/// before its next write), and the wait refused once it has lasted `wait_timeout`.
-pub(super) async fn pause(
-    client: &Client,
-    table: &str,
-    options: &Options,
-    held: Option<&Held<'_>>,
-    started: ::std::time::Instant,
-    what: &str,
-) -> Result<(), MigrateError> {
-    if started.elapsed() > options.wait_timeout {
-        return Err(MigrateError::WaitTimeout {
-            waited_for: format!("{what} on {table}"),
-            waited: started.elapsed(),
-        });
-    }
-    if let Some(h) = held {
-        h.renew(client, table, options).await?;
-    }
-    sleep(client, options.poll).await;
-    Ok(())
 }
 
 async fn index_exists(client: &Client, table: &str, name: &str) -> Result<bool, MigrateError> {
