@@ -29,7 +29,22 @@ impl Rng {
 }
 
 const ENTITY_NAMES: &[&str] = &[
-    "User", "user", "Db", "Date", "Link", "A", "a", "Post", "PostKey", "Send", "Café", "Ωmega",
+    "User",
+    "user",
+    "Db",
+    "Date",
+    "Link",
+    "A",
+    "a",
+    "Post",
+    "PostKey",
+    "Send",
+    "Café",
+    "Ωmega",
+    // `TableChange` and its variant for items of no entity.
+    "Other",
+    "OtherItem",
+    "TableChange",
 ];
 const ATTR_NAMES: &[&str] = &[
     "a",
@@ -93,8 +108,19 @@ fn json(s: &str) -> String {
 /// One random schema: entities whose first attribute (a string) keys them, optional extra
 /// attributes, patterns on the primary index, and maybe a many-to-many relationship.
 fn random_schema(rng: &mut Rng) -> String {
-    let mut y = String::from(
-        "version: 1\ntable:\n  name: app\n  partition_key: pk\n  sort_key: sk\n  indexes:\n    gsi1: { partition_key: g1pk, sort_key: g1sk }\nentities:\n",
+    // Half the schemas decode their stream (`TableChange`, a variant per entity).
+    let streams = if rng.below(2) == 0 {
+        "  stream: new_and_old_images\n"
+    } else {
+        ""
+    };
+    let mut y = format!(
+        "version: 1\ntable:\n  name: app\n  partition_key: pk\n  sort_key: sk\n{streams}  indexes:\n    gsi1: {{ partition_key: g1pk, sort_key: g1sk }}\n{}entities:\n",
+        if streams.is_empty() {
+            ""
+        } else {
+            "rust: { streams: true }\n"
+        }
     );
     let n_entities = 1 + rng.below(3);
     let mut entities: Vec<(String, String)> = Vec::new();
@@ -268,14 +294,16 @@ fn assert_unique(map: &BTreeMap<String, usize>, what: &str, schema: &str) {
 #[test]
 fn random_schemas_never_produce_colliding_names() {
     let mut rng = Rng(0x5eed_d1e6);
-    let (mut accepted, mut refused) = (0, 0);
+    let (mut accepted, mut refused, mut streams) = (0, 0, 0);
     for _ in 0..1500 {
         let schema = random_schema(&mut rng);
         let source = Source::new("fuzz.yaml", schema.clone());
         match dyngen::builder_support::generate_files(&source, &[], false) {
             Ok((files, _)) => {
                 accepted += 1;
-                assert_no_collisions(&files.files["rust/dyngen.rs"], &schema);
+                let rust = &files.files["rust/dyngen.rs"];
+                streams += usize::from(rust.contains("pub enum TableChange"));
+                assert_no_collisions(rust, &schema);
             }
             Err(dyngen::Error::Schema { diagnostics, .. }) => {
                 refused += 1;
@@ -293,5 +321,9 @@ fn random_schemas_never_produce_colliding_names() {
     assert!(
         accepted > 40 && refused > 40,
         "accepted {accepted}, refused {refused}"
+    );
+    assert!(
+        streams > 20,
+        "{streams} accepted schemas decode their stream"
     );
 }

@@ -1590,13 +1590,7 @@ impl<'a> InvitationUpdate<'a> {
 
     /// Sets `expiresAt`.
     pub fn set_expires_at(mut self, expires_at: rt::Timestamp) -> Self {
-        self.spec
-            .set(
-                "expiresAt",
-                rt::aws_sdk_dynamodb::types::AttributeValue::N(
-                    expires_at.unix_millis().div_euclid(1000).to_string(),
-                ),
-            );
+        self.spec.set("expiresAt", rt::Attr::to_av(&rt::EpochSeconds(expires_at)));
         self
     }
 

@@ -4,6 +4,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 
+use crate::stored_time::TimestampForm;
 use crate::value::{Date, NumberSet, StringSet, Timestamp};
 
 /// A stored item: attribute name to value.
@@ -399,18 +400,13 @@ struct TtlSeconds(Timestamp);
 
 impl Attr for TtlSeconds {
     fn to_av(&self) -> AttributeValue {
-        AttributeValue::N(self.0.unix_millis().div_euclid(1000).to_string())
+        TimestampForm::EpochSeconds.to_av(&self.0)
     }
     fn from_av(av: &AttributeValue) -> Result<Self, ItemErrorKind> {
         let secs = i64::from_av(av)?;
-        secs.checked_mul(1000)
-            .and_then(Timestamp::from_unix_millis)
+        TimestampForm::EpochSeconds
+            .instant_after(secs)
             .map(TtlSeconds)
-            .ok_or_else(|| {
-                invalid(format!(
-                    "{secs} epoch seconds is outside years 0000 to 9999"
-                ))
-            })
     }
 }
 
@@ -418,10 +414,7 @@ impl Attr for TtlSeconds {
 #[inline]
 pub fn write_ttl(item: &mut Item, name: &str, value: &Option<Timestamp>) {
     if let Some(t) = value {
-        item.insert(
-            name.to_string(),
-            AttributeValue::N(t.unix_millis().div_euclid(1000).to_string()),
-        );
+        item.insert(name.to_string(), TimestampForm::EpochSeconds.to_av(t));
     }
 }
 

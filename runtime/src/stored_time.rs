@@ -33,19 +33,25 @@ impl TimestampForm {
     /// Reads a stored value: RFC 3339 text whatever the form, and a number in this form's
     /// unit (a number in an attribute declared as text is refused: its unit is unknown).
     pub fn from_av(self, av: &AttributeValue) -> Result<Timestamp, ItemErrorKind> {
-        let per_unit = match (self, av) {
-            (_, AttributeValue::S(_)) | (TimestampForm::Rfc3339, _) => {
-                return Timestamp::from_av(av);
+        match (self, av) {
+            (_, AttributeValue::S(_)) | (TimestampForm::Rfc3339, _) => Timestamp::from_av(av),
+            (_, AttributeValue::N(n)) => {
+                let count: i64 = n.parse().map_err(|_| ItemErrorKind::Invalid {
+                    reason: format!("`{n}` is not a whole number of epoch {}", self.unit()),
+                })?;
+                self.instant_after(count)
             }
-            (TimestampForm::EpochSeconds, _) => 1000,
-            (TimestampForm::EpochMillis, _) => 1,
+            _ => Err(ItemErrorKind::WrongType { expected: "N" }),
+        }
+    }
+
+    /// The instant `count` of this form's units after 1970, when it lies in years 0000 to
+    /// 9999 (the TTL reader shares it).
+    pub(crate) fn instant_after(self, count: i64) -> Result<Timestamp, ItemErrorKind> {
+        let per_unit = match self {
+            TimestampForm::EpochSeconds => 1000,
+            _ => 1,
         };
-        let AttributeValue::N(n) = av else {
-            return Err(ItemErrorKind::WrongType { expected: "N" });
-        };
-        let count: i64 = n.parse().map_err(|_| ItemErrorKind::Invalid {
-            reason: format!("`{n}` is not a whole number of epoch {}", self.unit()),
-        })?;
         count
             .checked_mul(per_unit)
             .and_then(Timestamp::from_unix_millis)

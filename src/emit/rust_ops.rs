@@ -543,9 +543,7 @@ fn set_statement(attr: &ir::Attribute) -> String {
     let name = rust_str(&attr.name);
     let f = &attr.field_ident;
     if attr.role == AttrRole::Ttl {
-        format!(
-            "self.spec.set({name}, rt::aws_sdk_dynamodb::types::AttributeValue::N({f}.unix_millis().div_euclid(1000).to_string()));"
-        )
+        format!("self.spec.set({name}, rt::Attr::to_av(&rt::EpochSeconds({f})));")
     } else if matches!(attr.ty, Type::StringSet | Type::NumberSet) {
         format!(
             "if {f}.is_empty() {{ self.spec.remove({name}); }} else {{ self.spec.set({name}, rt::Attr::to_av(&{f})); }}"

@@ -83,16 +83,8 @@ async fn the_multi_attribute_index_answers_as_the_concatenated_one_it_replaces()
         assert_eq!(legacy, bracket, "region {region}");
     }
     // The items carry the attributes once, and no derived copies for the new index.
-    let raw = db
-        .client()
-        .get_item()
-        .table_name(db.table_name())
-        .key("pk", AttributeValue::S("MATCH#a".into()))
-        .key("sk", AttributeValue::S("MATCH".into()))
-        .send()
+    let raw = common::stored_item(db.client(), db.table_name(), "MATCH#a", "MATCH")
         .await
-        .unwrap()
-        .item
         .unwrap();
     assert_eq!(raw["round"], AttributeValue::N("2".into()));
     assert_eq!(raw["region"], AttributeValue::S("eu".into()));

@@ -110,17 +110,14 @@ async fn any_value_without_the_delimiter_names_one_item_whichever_side_wrote_it(
                 .create(&User::new(id.clone(), company.clone(), "rust"))
                 .await
                 .unwrap();
-            let raw = db
-                .client()
-                .get_item()
-                .table_name(db.table_name())
-                .key("pk", s(&format!("USER#{id}")))
-                .key("sk", s(&format!("USER#{id}")))
-                .send()
-                .await
-                .unwrap()
-                .item
-                .expect("stored at the raw key");
+            let raw = common::stored_item(
+                db.client(),
+                db.table_name(),
+                &format!("USER#{id}"),
+                &format!("USER#{id}"),
+            )
+            .await
+            .expect("stored at the raw key");
             assert_eq!(raw["gsi1pk"], s(&format!("COMPANY#{company}")));
             assert_eq!(raw["_et"], s("user"));
             // The other writer's update of our item lands on it, not beside it.
@@ -275,16 +272,9 @@ fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-async fn raw_item(db: &Db, pk: &str) -> std::collections::HashMap<String, AttributeValue> {
-    db.client()
-        .get_item()
-        .table_name(db.table_name())
-        .key("pk", s(pk))
-        .key("sk", s(pk))
-        .send()
+async fn raw_item(db: &Db, pk: &str) -> common::Item {
+    common::stored_item(db.client(), db.table_name(), pk, pk)
         .await
-        .unwrap()
-        .item
         .unwrap()
 }
 

@@ -48,16 +48,8 @@ async fn items_of_the_other_writer_are_read_and_ours_carry_its_type_values() {
         .create(&User::new("u2", "acme", "From Rust"))
         .await
         .unwrap();
-    let raw = db
-        .client()
-        .get_item()
-        .table_name(db.table_name())
-        .key("pk", s("USER#u2"))
-        .key("sk", s("USER#u2"))
-        .send()
+    let raw = common::stored_item(db.client(), db.table_name(), "USER#u2", "USER#u2")
         .await
-        .unwrap()
-        .item
         .unwrap();
     assert_eq!(raw["_et"], s("user"));
     assert!(raw.contains_key("_ct") && raw.contains_key("_md"));

@@ -46,16 +46,7 @@ fn task(owner: &str, id: &str, due: Option<Date>) -> Task {
 }
 
 async fn raw(db: &Db, pk: &str, sk: &str) -> Option<dyngen_runtime::Item> {
-    db.client()
-        .get_item()
-        .table_name(db.table_name())
-        .key("pk", AttributeValue::S(pk.into()))
-        .key("sk", AttributeValue::S(sk.into()))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item
+    common::stored_item(db.client(), db.table_name(), pk, sk).await
 }
 
 async fn assert_invariants(db: &Db) {

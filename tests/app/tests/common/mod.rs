@@ -33,6 +33,27 @@ pub fn table(prefix: &str) -> String {
     unique_table_name(prefix)
 }
 
+/// The item stored under `(pk, sk)` (string keys), read consistently through the SDK as
+/// another writer would see it.
+pub async fn stored_item(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    pk: &str,
+    sk: &str,
+) -> Option<Item> {
+    use aws_sdk_dynamodb::types::AttributeValue::S;
+    client
+        .get_item()
+        .table_name(table)
+        .key("pk", S(pk.into()))
+        .key("sk", S(sk.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+}
+
 /// xorshift64*: a fixed seed gives the same sequence on every machine.
 pub struct Rng(pub u64);
 
