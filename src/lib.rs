@@ -18,6 +18,7 @@ pub mod emit;
 mod error;
 pub mod iam;
 pub mod ir;
+pub mod keyspace;
 pub mod lints;
 pub mod migrations;
 pub mod names;

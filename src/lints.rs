@@ -13,6 +13,7 @@ pub const LINTS: &[&str] = &[
     "hot_partition",
     "renamed_type",
     "unpadded_number",
+    "unreachable_entity",
 ];
 
 pub fn lint(schema: &ir::Schema, spans: &Spans) -> Vec<Diagnostic> {
@@ -58,48 +59,39 @@ fn unpadded_numbers(schema: &ir::Schema, spans: &Spans, out: &mut Vec<Diagnostic
     }
 }
 
-/// One of two literal prefixes starts the other, so values built from them may meet.
-fn prefixes_overlap(a: &ir::Template, b: &ir::Template) -> bool {
-    match (a.is_constant(), b.is_constant()) {
-        (true, true) => a.source == b.source,
-        (true, false) => a.source.starts_with(b.literal_prefix()),
-        (false, true) => b.source.starts_with(a.literal_prefix()),
-        (false, false) => {
-            a.literal_prefix().starts_with(b.literal_prefix())
-                || b.literal_prefix().starts_with(a.literal_prefix())
-        }
-    }
-}
-
+/// Entities whose items a pattern's key condition can match besides its own (the reads
+/// pay for them and skip them by type), and entities of a collection it can never match.
+/// Both come from the key space's one decision ([`crate::keyspace::KeySpace::reach`]).
 fn prefix_collisions(schema: &ir::Schema, spans: &Spans, out: &mut Vec<Diagnostic>) {
-    for (i, a) in schema.entities.iter().enumerate() {
-        for (j, b) in schema.entities.iter().enumerate().skip(i + 1) {
-            for (ki, ka) in a.keys.iter().enumerate() {
-                if schema.is_composite(ka.index) {
-                    continue;
-                }
-                let Some(kj) = b.keys.iter().position(|k| k.index == ka.index) else {
-                    continue;
-                };
-                let kb = &b.keys[kj];
-                let (Some(sa), Some(sb)) = (&ka.sk, &kb.sk) else {
-                    continue;
-                };
-                if prefixes_overlap(&ka.pk, &kb.pk) && prefixes_overlap(sa, sb) {
-                    let span_a = spans.keys[i][ki].1.unwrap_or(spans.keys[i][ki].0);
-                    let span_b = spans.keys[j][kj].1.unwrap_or(spans.keys[j][kj].0);
-                    out.push(
-                        Diagnostic::warning(
-                            "dyngen::key_prefix_collision",
-                            format!("`{}` and `{}` may share a partition of `{}` with overlapping sort keys (`{}` / `{}`)", a.name, b.name, schema.index_name(ka.index), sa.source, sb.source),
-                        )
-                        .label(span_b, "this sort key")
-                        .label(span_a, "overlaps this one")
-                        .help("give each entity a distinct literal sort-key prefix (e.g. `user#` and `member#`), so a begins_with query reads one entity")
-                        .about(&a.name)
-                        .about(&b.name),
-                    );
-                }
+    let space = crate::keyspace::KeySpace::new(&schema.table, &schema.entities, &schema.patterns);
+    for (pi, p) in schema.patterns.iter().enumerate() {
+        let reach = space.reach(p);
+        // A collection without a sort condition reads its whole partition by design.
+        let whole_partition = p.entities.len() > 1 && p.sort == SortCondition::None;
+        for (e, witness) in reach.others.iter().filter(|_| !whole_partition) {
+            let other = &schema.entities[*e];
+            out.push(
+                Diagnostic::warning(
+                    "dyngen::key_prefix_collision",
+                    format!("`{}` on `{}` can also read `{}` items (for example the key {witness}); they cost reads and are skipped", p.name, schema.index_name(p.index), other.name),
+                )
+                .label(spans.pattern_sort[pi], "key condition")
+                .help("give each entity a distinct literal sort-key prefix (e.g. `user#` and `member#`), so the condition reads one entity")
+                .about(&p.name)
+                .about(&other.name),
+            );
+        }
+        if reach.unreachable.len() < p.entities.len() {
+            for e in &reach.unreachable {
+                out.push(
+                    Diagnostic::warning(
+                        "dyngen::unreachable_entity",
+                        format!("`{}`'s key condition never matches a `{}` item, so its results never hold one", p.name, schema.entities[*e].name),
+                    )
+                    .label(spans.pattern_sort[pi], "key condition")
+                    .help("drop the entity from the pattern, or widen the condition")
+                    .about(&p.name),
+                );
             }
         }
     }

@@ -13,6 +13,7 @@ use crate::naming;
 mod composite;
 mod entities;
 mod filters;
+mod key_space;
 mod keys;
 mod leading;
 mod links;
@@ -28,6 +29,7 @@ mod unique;
 use composite::*;
 use entities::*;
 use filters::*;
+use key_space::*;
 use keys::*;
 use leading::*;
 use links::*;
@@ -106,10 +108,10 @@ fn check_all(
     check_unique_table_keys(&mut cx, file, &table, &entities);
     check_composite_types(&mut cx, file, &table, &entities);
     check_entity_key_templates(&mut cx, &table, &entities, &spans);
-    check_primary_key_overlap(&mut cx, &entities, &spans);
     check_projection_names(&mut cx, &file.table.value, &entities);
     check_pattern_consumers(&mut cx, file);
     check_lint_names(&mut cx, file);
+    check_key_space(&mut cx, &table, &entities, &patterns, &spans);
 
     if cx.diags.iter().any(Diagnostic::is_error) {
         return (None, cx.diags);

@@ -147,37 +147,6 @@ pub(super) fn check_entity_key_templates(
     }
 }
 
-/// Two entities whose primary keys can render equal overwrite each other's items.
-pub(super) fn check_primary_key_overlap(cx: &mut Cx, entities: &[ir::Entity], spans: &Spans) {
-    for (i, a) in entities.iter().enumerate() {
-        for (j, b) in entities.iter().enumerate().skip(i + 1) {
-            let (Some(ka), Some(kb)) = (a.lowered_primary_key(), b.lowered_primary_key()) else {
-                continue;
-            };
-            let (Some(sa), Some(sb)) = (&ka.sk, &kb.sk) else {
-                continue;
-            };
-            if same_shape(&ka.pk, &a.attributes, &kb.pk, &b.attributes)
-                && same_shape(sa, &a.attributes, sb, &b.attributes)
-            {
-                let span_a = spans.keys[i][0].1.unwrap_or(spans.keys[i][0].0);
-                let span_b = spans.keys[j][0].1.unwrap_or(spans.keys[j][0].0);
-                let d = Diagnostic::error(
-                    "dyngen::primary_key_overlap",
-                    format!(
-                        "`{}` and `{}` have primary keys of one shape (`{}` / `{}`), so their items overwrite each other",
-                        a.name, b.name, ka.pk.source, sa.source
-                    ),
-                )
-                .label(span_b, "this key")
-                .label(span_a, "renders like this one")
-                .help("give each entity a distinct literal in its sort key, e.g. `user#{email}` and `member#{email}`");
-                cx.error(d);
-            }
-        }
-    }
-}
-
 /// Every name an `include` projection lists is an attribute of some entity (a typo would
 /// project nothing and leave the index without the attribute its readers expect).
 pub(super) fn check_projection_names(cx: &mut Cx, t: &ast::Table, entities: &[ir::Entity]) {
