@@ -209,6 +209,34 @@ fn matches_nothing(key_condition: &str, values: &Values) -> bool {
             .any(|(k, v)| equality_part(k) && empty(Some(v)))
 }
 
+impl QuerySpec {
+    /// The key condition to send. `begins_with` an empty prefix (an input that rendered
+    /// empty) matches every sort key, and DynamoDB refuses it: the query then reads the
+    /// partition, dropping the sort key's name and value.
+    fn without_empty_prefix(
+        &self,
+        names: &mut HashMap<String, String>,
+        values: &mut HashMap<String, AttributeValue>,
+    ) -> &'static str {
+        const BEGINS: &str = " AND begins_with(#sk, :sk)";
+        let empty = matches!(values.get(":sk"), Some(AttributeValue::S(s)) if s.is_empty());
+        match self.key_condition.strip_suffix(BEGINS) {
+            Some(partition) if empty => {
+                values.remove(":sk");
+                let elsewhere = [self.filter, self.projection]
+                    .iter()
+                    .flatten()
+                    .any(|e| e.contains("#sk"));
+                if !elsewhere {
+                    names.remove("#sk");
+                }
+                partition
+            }
+            _ => self.key_condition,
+        }
+    }
+}
+
 /// `between` needs its lower bound at or below its upper one (DynamoDB rejects the request
 /// otherwise); compared as DynamoDB does, strings by their UTF-8 bytes.
 fn check_range(pattern: &'static str, values: &Values) -> Result<(), Error> {
@@ -304,6 +332,7 @@ impl QuerySpec {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect();
+        let key_condition = self.without_empty_prefix(&mut names, &mut values);
         let filter = match self.unexpired {
             Some(ttl) => {
                 names.insert(UNEXPIRED_NAME.into(), ttl.into());
@@ -323,7 +352,7 @@ impl QuerySpec {
             .query()
             .table_name(db.table_name())
             .set_index_name(self.index.map(str::to_string))
-            .key_condition_expression(self.key_condition)
+            .key_condition_expression(key_condition)
             .set_filter_expression(filter)
             .set_projection_expression(self.projection.map(str::to_string))
             .set_expression_attribute_names(Some(names))

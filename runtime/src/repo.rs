@@ -9,6 +9,7 @@ use crate::batch::batch_get;
 use crate::entity::{Entity, key_item};
 use crate::error::{Error, sdk};
 use crate::item::Item;
+use crate::query::decode_entity;
 use crate::save::{create, put};
 use crate::table::Table;
 use crate::trace::{OpInfo, traced};
@@ -97,8 +98,9 @@ impl<'a, E: Entity> Repo<'a, E> {
         let items = traced(self.op("batch_get"), batch_get(self.db, keys, false)).await?;
         let mut out = Vec::with_capacity(items.len());
         for item in items {
-            let value = E::from_item_owned(item)?;
-            if !expired(&value) {
+            // An item of another entity at this key (another writer's) is absent, as
+            // patterns skip it.
+            if let Some(value) = decode_entity::<E>(item)?.filter(|v| !expired(v)) {
                 out.push(value);
             }
         }
@@ -127,11 +129,10 @@ pub async fn get<E: Entity>(db: &Table, key: Item, consistent: bool) -> Result<O
         .await
         .map_err(sdk)?;
     crate::trace::consumed(out.consumed_capacity());
+    // An item of another entity at this key (another writer's) is absent, as patterns
+    // skip it.
     match out.item {
-        Some(item) => {
-            let value = E::from_item_owned(item)?;
-            Ok((!expired(&value)).then_some(value))
-        }
+        Some(item) => Ok(decode_entity::<E>(item)?.filter(|v| !expired(v))),
         None => Ok(None),
     }
 }

@@ -280,6 +280,22 @@ pub type NumberSet = ::std::collections::BTreeSet<i64>;
 /// The largest integer a JavaScript number holds exactly (2^53 − 1).
 pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
+/// Checks floats for a table with `safe_integers`: DynamoDB stores a number without a
+/// fraction as an integer (`1e21` as `1000000000000000000000`), so a float beyond
+/// ±(2^53 − 1) reads back as an integer JavaScript cannot hold exactly. Not-a-number and
+/// infinities are DynamoDB's own refusals and are left to it.
+pub fn check_safe_floats<'a>(values: impl IntoIterator<Item = &'a f64>) -> Result<(), String> {
+    match values
+        .into_iter()
+        .find(|v| v.is_finite() && v.abs() > MAX_SAFE_INTEGER as f64)
+    {
+        Some(v) => Err(format!(
+            "{v:e} is beyond ±{MAX_SAFE_INTEGER}, and DynamoDB stores it as an integer a JavaScript reader of the table cannot hold exactly"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Checks integers against the range JavaScript numbers hold exactly, ±(2^53 − 1), for a
 /// table with `safe_integers`: `Err` names the first one outside it.
 pub fn check_safe<'a>(values: impl IntoIterator<Item = &'a i64>) -> Result<(), String> {

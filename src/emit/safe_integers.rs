@@ -5,16 +5,31 @@
 use super::templates::rust_str;
 use crate::ir::{self, AttrRole, Schema, Type};
 
-/// The integers in a value of `ty` at `place`, as an iterator of `&i64`; `by_ref`: `place`
-/// is already a reference. `None` for types that hold no integers.
-fn integers(ty: &Type, place: &str, by_ref: bool) -> Option<String> {
+/// The numbers in a value of `ty` at `place`, as the runtime check that takes them
+/// (`check_safe` for `&i64`, `check_safe_floats` for `&f64`) and an iterator over them;
+/// `by_ref`: `place` is already a reference. `None` for types that hold no numbers.
+fn numbers(ty: &Type, place: &str, by_ref: bool) -> Option<String> {
     let amp = if by_ref { "" } else { "&" };
-    match ty {
-        Type::Integer => Some(format!("::core::iter::once({amp}{place})")),
-        Type::NumberSet => Some(format!("{place}.iter()")),
-        Type::List(t) if **t == Type::Integer => Some(format!("{place}.iter()")),
-        Type::Map(t) if **t == Type::Integer => Some(format!("{place}.values()")),
-        _ => None,
+    let (check, values) = match ty {
+        Type::Integer => ("check_safe", format!("::core::iter::once({amp}{place})")),
+        Type::Float => (
+            "check_safe_floats",
+            format!("::core::iter::once({amp}{place})"),
+        ),
+        Type::NumberSet => ("check_safe", format!("{place}.iter()")),
+        Type::List(t) | Type::Map(t) if !matches!(**t, Type::Integer | Type::Float) => return None,
+        Type::List(t) => (checker(t), format!("{place}.iter()")),
+        Type::Map(t) => (checker(t), format!("{place}.values()")),
+        _ => return None,
+    };
+    Some(format!("rt::value::{check}({values})"))
+}
+
+fn checker(element: &Type) -> &'static str {
+    if *element == Type::Float {
+        "check_safe_floats"
+    } else {
+        "check_safe"
     }
 }
 
@@ -32,16 +47,15 @@ pub fn value_checks(schema: &Schema, entity: &ir::Entity) -> Vec<String> {
     {
         let name = rust_str(&a.name);
         let f = &a.field_ident;
-        let check =
-            |values: String| format!("rt::value::check_safe({values}).map_err(|r| ({name}, r))?;");
+        let check = |call: String| format!("{call}.map_err(|r| ({name}, r))?;");
         if a.optional {
-            if let Some(values) = integers(&a.ty, "v", true) {
+            if let Some(values) = numbers(&a.ty, "v", true) {
                 out.push(format!(
                     "if let ::core::option::Option::Some(v) = &self.{f} {{ {} }}",
                     check(values)
                 ));
             }
-        } else if let Some(values) = integers(&a.ty, &format!("self.{f}"), false) {
+        } else if let Some(values) = numbers(&a.ty, &format!("self.{f}"), false) {
             out.push(check(values));
         }
     }
@@ -54,9 +68,9 @@ pub fn setter_check(schema: &Schema, attr: &ir::Attribute, param: &str, ty: &Typ
     if !schema.table.safe_integers {
         return String::new();
     }
-    match integers(ty, param, false) {
-        Some(values) => format!(
-            "if let ::core::result::Result::Err(r) = rt::value::check_safe({values}) {{ self.spec.refuse_value({}, r); }}",
+    match numbers(ty, param, false) {
+        Some(call) => format!(
+            "if let ::core::result::Result::Err(r) = {call} {{ self.spec.refuse_value({}, r); }}",
             rust_str(&attr.name)
         ),
         None => String::new(),

@@ -30,6 +30,7 @@ pub(super) fn lower_entities(
         let mut key_spans = Vec::new();
         let mut keys = lower_keys(cx, name, &entity.value, table, &attributes, &mut key_spans);
         check_attribute_keys(cx, &entity.value, table, &attributes, &keys);
+        check_version_not_key(cx, &entity.value, table);
         check_stamped_keys(cx, &attributes, &keys, &key_spans);
         // Keys on multi-attribute indexes are the attributes themselves: added after the
         // template checks, which do not apply to them.
@@ -172,6 +173,9 @@ pub(super) fn lower_attributes(
         };
         let (ty, optional, default, doc) = lower_attribute_type(cx, entity_type, name, attr);
         let stored_as = attribute_form(cx, attr, &ty);
+        if table.safe_integers {
+            check_safe_default(cx, attr, default.as_ref());
+        }
         attrs.push(ir::Attribute {
             name: name.value.clone(),
             field_ident,
@@ -295,6 +299,47 @@ fn managed_attributes(
         ));
     }
     out
+}
+
+/// With `safe_integers`, a default is a value like any other: one JavaScript cannot hold
+/// exactly would be refused on every write that takes it.
+fn check_safe_default(cx: &mut Cx, attr: &Sp<ast::Attribute>, default: Option<&Literal>) {
+    let unsafe_value = match default {
+        Some(Literal::Integer(n)) => dyngen_runtime::value::check_safe([n]).err(),
+        Some(Literal::Float(f)) => dyngen_runtime::value::check_safe_floats([f]).err(),
+        _ => None,
+    };
+    if let Some(why) = unsafe_value {
+        let d = Diagnostic::error("dyngen::unsafe_default", format!("the default {why}"))
+            .label(cx.span(attr), "default")
+            .help("the table has `safe_integers: true`; give a default within ±9007199254740991");
+        cx.error(d);
+    }
+}
+
+/// The version is a number dyngen rewrites on every write; named like an index key
+/// attribute it would be written into the key (a number where the key holds text, or an
+/// index entry that moves on every write), so every write would fail or misplace the item.
+fn check_version_not_key(cx: &mut Cx, entity: &ast::Entity, table: &ir::Table) {
+    let Some(v) = &entity.version else { return };
+    let key_attrs = table.indexes.iter().flat_map(|ix| {
+        let composite = ix
+            .composite
+            .iter()
+            .flat_map(|c| c.partition.iter().chain(&c.sort));
+        std::iter::once(&ix.partition_key)
+            .chain(ix.sort_key.as_ref())
+            .chain(composite)
+    });
+    if let Some(ix) = key_attrs.into_iter().find(|a| **a == v.value) {
+        let d = Diagnostic::error(
+            "dyngen::version_is_key",
+            format!("the version attribute `{ix}` is an index key attribute"),
+        )
+        .label(cx.span(v), "version")
+        .help("name the version attribute something no index uses as a key, e.g. `version`");
+        cx.error(d);
+    }
 }
 
 /// The entity's TTL field, named by the table's `ttl_attribute`. The TTL attribute is

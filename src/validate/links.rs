@@ -154,9 +154,11 @@ fn relationship_entity(
     found
 }
 
-/// The relationship items of a many-to-many live in the partitions of its two ends, one
-/// each: an item's partition key has the shape of a partition key of the end it belongs to.
-/// Items unrelated to the ends would link nothing a pattern of either end can read.
+/// The relationship items of a many-to-many link their ends by identity: one item's
+/// partition is keyed by the `from` end's identity, the other's by the `to` end's, wherever
+/// the ends themselves are stored (a user kept in its company's partition is still keyed
+/// by its own `user#{email}` in its sort key). Anything else links nothing a reader of
+/// either end can find.
 fn check_through_related(
     cx: &mut Cx,
     r: &ast::Relationship,
@@ -171,32 +173,46 @@ fn check_through_related(
     {
         return;
     }
-    let in_partition_of = |item: usize, end: usize| {
+    let keyed_by = |item: usize, end: usize| {
         let pk = &entities[item].primary_key().pk;
-        entities[end].keys.iter().any(|k| {
-            same_shape(
-                pk,
-                &entities[item].attributes,
-                &k.pk,
-                &entities[end].attributes,
-            )
-        })
+        identity_templates(&entities[end])
+            .any(|t| same_shape(pk, &entities[item].attributes, t, &entities[end].attributes))
     };
-    let related = (in_partition_of(a, from) && in_partition_of(b, to))
-        || (in_partition_of(a, to) && in_partition_of(b, from));
+    let related = (keyed_by(a, from) && keyed_by(b, to)) || (keyed_by(a, to) && keyed_by(b, from));
     if related {
         return;
     }
     let d = Diagnostic::error(
         "dyngen::through_unrelated",
         format!(
-            "`{}` and `{}` do not live in the partitions of `{}` and `{}`",
+            "`{}` and `{}` are not keyed one by `{}`'s identity and one by `{}`'s",
             entities[a].name, entities[b].name, entities[from].name, entities[to].name
         ),
     )
     .label(cx.span(&r.kind), "many_to_many")
-    .help("each relationship item's partition key must have the shape of a partition key (of any index) of one end, one item per end, e.g. `company#{companyName}` beside a company's `company#{name}`");
+    .help("key one relationship item's partition like a template that identifies one end and the other's like one identifying the other end, e.g. `company#{companyName}` for a company keyed `company#{name}` and `user#{email}` for a user whose sort key is `user#{email}`");
     cx.error(d);
+}
+
+/// The templates of an entity (any index, partition or sort) that identify one of its
+/// items: those holding every placeholder of its primary sort key, or of its primary
+/// partition key when the sort key is constant. A partition the entity shares with others
+/// of its kind (a user's company) is not its identity.
+fn identity_templates(e: &ir::Entity) -> impl Iterator<Item = &ir::Template> {
+    let primary = e.primary_key();
+    let identity: Vec<usize> = match primary.sk.as_ref().filter(|t| !t.is_constant()) {
+        Some(sk) => sk.placeholders().map(|p| p.attr).collect(),
+        None => primary.pk.placeholders().map(|p| p.attr).collect(),
+    };
+    e.keys
+        .iter()
+        .flat_map(|k| std::iter::once(&k.pk).chain(k.sk.as_ref()))
+        .filter(move |t| {
+            !t.is_constant()
+                && identity
+                    .iter()
+                    .all(|a| t.placeholders().any(|p| p.attr == *a))
+        })
 }
 
 /// A one-to-many relationship has no relationship items; a many-to-many has two, one per

@@ -667,7 +667,7 @@ pub(super) fn sort_condition(
         if p.sort.is_some() {
             let d = Diagnostic::error(
                 "dyngen::collection_sort",
-                "an item collection reads the whole partition; it takes no sort condition",
+                "`sort` bounds a placeholder of one entity's sort key, and an item collection's entities share none to bound",
             )
             .label(op_span, "sort condition")
             .help("remove `sort`, or bound the collection's sort key with literals: `sort_key: {begins_with: \"ISSUE#\"}`");
@@ -729,6 +729,11 @@ impl SortKeyShape<'_> {
     }
 
     fn begins_with(&self, cx: &mut Cx) -> ir::SortCondition {
+        // Nothing given before the first open placeholder: the prefix is empty, which
+        // DynamoDB refuses, and every key starts with it: read the partition.
+        if self.leading == 0 && self.sk.literal_prefix().is_empty() && !self.phs.is_empty() {
+            return ir::SortCondition::None;
+        }
         if template_is_numeric(self.sk, &self.first.attributes) {
             let d = Diagnostic::error(
                 "dyngen::begins_with_on_number",

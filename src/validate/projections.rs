@@ -19,12 +19,30 @@ pub(super) fn check_index_projection(
 ) {
     let IndexRef::Gsi(g) = index else { return };
     let ix = &table.indexes[g];
-    let available: Option<&[String]> = match &ix.projection {
+    // Every index holds its own key attributes and the table's, whatever it projects: an
+    // attribute key (an entity's own `GameTitle`) is readable from a keys-only index.
+    let mut available: Vec<String> = match &ix.projection {
         ir::Projection::All => return,
-        ir::Projection::KeysOnly => Some(&[]),
-        ir::Projection::Include(list) => Some(list),
+        ir::Projection::KeysOnly => Vec::new(),
+        ir::Projection::Include(list) => list.clone(),
     };
-    let available = available.unwrap_or_default();
+    let composite = ix
+        .composite
+        .iter()
+        .flat_map(|c| c.partition.iter().chain(&c.sort));
+    available.extend(
+        [
+            Some(&ix.partition_key),
+            ix.sort_key.as_ref(),
+            Some(&table.partition_key),
+            table.sort_key.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(composite)
+        .cloned(),
+    );
+    let available = available.as_slice();
     match projection {
         None => {
             let missing: Vec<&str> = ents

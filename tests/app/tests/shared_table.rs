@@ -205,6 +205,34 @@ async fn integers_a_javascript_reader_would_lose_are_refused_before_the_request(
     assert!(refused(&members), "{members:?}");
     let ok = db.user().update(&key).add_points(1).send().await.unwrap();
     assert_eq!(ok.points, -max + 1);
+    // Floats DynamoDB would store as unsafe integers, on create and in setters.
+    let score = |r: &Result<User, Error>| {
+        matches!(
+            r,
+            Err(Error::InvalidValue {
+                attribute: "score",
+                ..
+            })
+        )
+    };
+    let mut f = User::new("f", "acme", "F");
+    f.score = Some(1e21);
+    assert!(score(&db.user().create(&f).await));
+    f.score = Some(-(max as f64) - 2.0);
+    assert!(score(&db.user().create(&f).await));
+    f.score = Some(max as f64);
+    db.user().create(&f).await.unwrap();
+    let fkey = UserKey { id: "f".into() };
+    let set = db.user().update(&fkey).set_score(1e300).send().await;
+    assert!(score(&set), "{set:?}");
+    let set = db
+        .user()
+        .update(&fkey)
+        .set_score(0.25)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.score, Some(0.25));
 
     // Reading is not restricted: a larger number another writer stored reads back.
     db.client()
@@ -218,4 +246,49 @@ async fn integers_a_javascript_reader_would_lose_are_refused_before_the_request(
         .await
         .unwrap();
     assert_eq!(db.user().get(&key).await.unwrap().unwrap().points, 1 << 60);
+}
+
+/// Reads by key check the entity type as patterns do: an item the other writer stored at
+/// a user's key with another type value (or none) is absent from get, get_consistent and
+/// batch_get, never decoded as a user.
+#[tokio::test]
+async fn reads_by_key_return_only_items_of_their_entity() {
+    let db = Db::new(common::client()).with_table_name(common::table("shared_ident"));
+    db.create_table().await.unwrap();
+    let foreign = |id: &str, et: Option<&str>| {
+        let mut put = db
+            .client()
+            .put_item()
+            .table_name(db.table_name())
+            .item("pk", s(&format!("USER#{id}")))
+            .item("sk", s(&format!("USER#{id}")))
+            .item("id", s(id))
+            .item("company", s("acme"))
+            .item("name", s("not a user"));
+        if let Some(et) = et {
+            put = put.item("_et", s(et));
+        }
+        put.send()
+    };
+    foreign("a1", Some("admin")).await.unwrap();
+    foreign("a2", None).await.unwrap();
+    db.user()
+        .create(&User::new("u1", "acme", "A user"))
+        .await
+        .unwrap();
+    let key = |id: &str| UserKey { id: id.into() };
+    for id in ["a1", "a2"] {
+        assert_eq!(db.user().get(&key(id)).await.unwrap(), None, "{id}");
+        assert_eq!(db.user().get_consistent(&key(id)).await.unwrap(), None);
+    }
+    let got = db
+        .user()
+        .batch_get(&[key("a1"), key("u1"), key("a2")])
+        .await
+        .unwrap();
+    assert_eq!(
+        got.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
+        ["u1"]
+    );
+    assert!(db.user().get(&key("u1")).await.unwrap().is_some());
 }
