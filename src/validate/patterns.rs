@@ -729,11 +729,6 @@ impl SortKeyShape<'_> {
     }
 
     fn begins_with(&self, cx: &mut Cx) -> ir::SortCondition {
-        // Nothing given before the first open placeholder: the prefix is empty, which
-        // DynamoDB refuses, and every key starts with it: read the partition.
-        if self.leading == 0 && self.sk.literal_prefix().is_empty() && !self.phs.is_empty() {
-            return ir::SortCondition::None;
-        }
         if template_is_numeric(self.sk, &self.first.attributes) {
             let d = Diagnostic::error(
                 "dyngen::begins_with_on_number",
@@ -745,6 +740,11 @@ impl SortKeyShape<'_> {
             .label(self.op_span, "begins_with")
             .help("use `between`, `lt`, `lte`, `gt` or `gte` on a number sort key");
             cx.error(d);
+        }
+        // Nothing given before the first open placeholder: the prefix is empty, which
+        // DynamoDB refuses, and every key starts with it: read the partition.
+        if self.leading == 0 && self.sk.literal_prefix().is_empty() && !self.phs.is_empty() {
+            return ir::SortCondition::None;
         }
         ir::SortCondition::BeginsWith
     }
