@@ -197,10 +197,8 @@ fn renderings(pieces: &[Piece]) -> Vec<(String, Vec<String>)> {
                 })
             })
             .filter(|(s, _)| s.chars().count() <= 8)
+            .take(30_000)
             .collect();
-        if acc.len() > 60_000 {
-            acc.truncate(60_000);
-        }
     }
     acc
 }
