@@ -300,7 +300,7 @@ fn the_procedure_agrees_with_brute_force_on_small_alphabets() {
 mod random_keys;
 
 #[test]
-fn accepted_random_schemas_never_render_one_key_for_two_items() {
+fn accepted_random_schemas_keep_keys_apart_and_patterns_within_their_reach() {
     random_keys::run(
         env_or("DYNGEN_KEYSPACE_SEED", 0x5eed_1234),
         // Cheap cases (a compile and a small enumeration each): four times as many.

@@ -152,50 +152,190 @@ fn identity(key: &ir::EntityKey, values: &[Value]) -> Vec<String> {
 
 type Key = (String, Option<String>);
 
+/// One rendered item: its entity, its key, and the values it was rendered from.
+struct Item {
+    entity: usize,
+    key: Key,
+    values: Vec<Value>,
+}
+
+/// Every item the enumeration renders for an entity (values a write would refuse, and
+/// keys that render empty, are skipped as the runtime refuses them).
+fn items(e: usize, entity: &ir::Entity) -> Vec<Item> {
+    let key = entity.primary_key();
+    combinations(entity)
+        .into_iter()
+        .filter_map(|values| {
+            let pk = render(&key.pk, &values)?;
+            let sk = match &key.sk {
+                Some(t) => Some(render(t, &values)?),
+                None => None,
+            };
+            Some(Item {
+                entity: e,
+                key: (pk, sk),
+                values,
+            })
+        })
+        .collect()
+}
+
+/// No two different (entity, values) share a key, and none spells dyngen's prefix.
+fn check_injective(case: usize, text: &str, schema: &ir::Schema, all: &[Item]) {
+    let mut seen: HashMap<&Key, (usize, Vec<String>)> = HashMap::new();
+    for item in all {
+        let (pk, sk) = &item.key;
+        assert!(
+            !pk.starts_with("#dyngen"),
+            "case {case}: `{pk}` forges dyngen's items\n{text}"
+        );
+        let who = (
+            item.entity,
+            identity(schema.entities[item.entity].primary_key(), &item.values),
+        );
+        if let Some(other) = seen.get(&item.key)
+            && *other != who
+        {
+            panic!("case {case}: {other:?} and {who:?} both render {pk:?} / {sk:?}\n{text}");
+        }
+        seen.insert(&item.key, who);
+    }
+}
+
+/// The sort-key condition a pattern sends for the values of one of its entity's items:
+/// `None` reads the partition, else the sort key equals or starts with the text.
+fn sort_condition(
+    p: &ir::Pattern,
+    sk: Option<&ir::Template>,
+    values: &[Value],
+) -> Option<(bool, String)> {
+    let sk = sk?;
+    let given = |ph: &ir::Placeholder| p.inputs.iter().any(|i| i.placeholder.attr == ph.attr);
+    let prefix = |parts: &[Part]| {
+        render(
+            &ir::Template {
+                source: String::new(),
+                parts: parts.to_vec(),
+            },
+            values,
+        )
+    };
+    match p.sort {
+        ir::SortCondition::Equals => Some((true, render(sk, values)?)),
+        ir::SortCondition::BeginsWith => {
+            let open = sk
+                .parts
+                .iter()
+                .position(|part| matches!(part, Part::Placeholder(ph) if !given(ph)));
+            Some((
+                false,
+                prefix(&sk.parts[..open.unwrap_or(sk.parts.len())]).unwrap_or_default(),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Every entity whose items some query of `p` returns (by key alone) is one the model
+/// says it reaches: the pattern's own, or one of `reach.others`.
+fn check_reach(case: usize, text: &str, schema: &ir::Schema, all: &[Item]) {
+    let mut partitions: HashMap<&str, Vec<&Item>> = HashMap::new();
+    for item in all {
+        partitions
+            .entry(item.key.0.as_str())
+            .or_default()
+            .push(item);
+    }
+    let space = dyngen::keyspace::KeySpace::new(&schema.table, &schema.entities, &schema.patterns);
+    for p in &schema.patterns {
+        let e = p.entities[0];
+        let reach = space.reach(p);
+        let allowed = |f: usize| f == e || reach.others.iter().any(|(o, _)| *o == f);
+        let sk = schema.entities[e].primary_key().sk.as_ref();
+        for item in all.iter().filter(|i| i.entity == e).step_by(7).take(60) {
+            let cond = sort_condition(p, sk, &item.values);
+            for other in &partitions[item.key.0.as_str()] {
+                let hit = match (&cond, &other.key.1) {
+                    (None, _) => true,
+                    (Some((true, v)), Some(s)) => s == v,
+                    (Some((false, v)), Some(s)) => s.starts_with(v.as_str()),
+                    (Some(_), None) => true,
+                };
+                assert!(
+                    !hit || allowed(other.entity),
+                    "case {case}: `{}` reads {:?} of E{}, which the model says it cannot\n{text}",
+                    p.name,
+                    other.key,
+                    other.entity
+                );
+            }
+        }
+    }
+}
+
+/// A pattern per entity on its primary key: its partition-key inputs given, the sort key
+/// left to dyngen's default condition.
+fn patterns(schema_text: &str) -> String {
+    let compiled = dyngen::compile(&Source::new("random.yaml", schema_text));
+    let Some(schema) = compiled.schema else {
+        return String::new();
+    };
+    let mut out = String::from("access_patterns:\n");
+    for e in &schema.entities {
+        // Inputs are written as placeholders are (`d:year`, `n:03`), each once; a raw
+        // value is given by its name.
+        let mut inputs: Vec<String> = Vec::new();
+        for ph in e.primary_key().pk.placeholders() {
+            let suffix = match ph.format {
+                ir::PlaceholderFormat::Raw => String::new(),
+                f => f.suffix(),
+            };
+            let input = format!("\"{}{suffix}\"", e.attributes[ph.attr].name);
+            if !inputs.contains(&input) {
+                inputs.push(input);
+            }
+        }
+        out.push_str(&format!(
+            "  of{}:\n    entity: {}\n    inputs: [{}]\n",
+            e.name,
+            e.name,
+            inputs.join(", ")
+        ));
+    }
+    out
+}
+
 pub fn run(seed: u64, cases: usize) {
     let mut rng = Rng(seed ^ 0x9e37_79b9);
-    let (mut accepted, mut refused) = (0, 0);
+    let (mut accepted, mut refused, mut with_patterns) = (0, 0, 0);
     for case in 0..cases {
-        let text = schema(&mut rng);
-        let compiled = dyngen::compile(&Source::new("random.yaml", &text));
-        let Some(schema) = compiled.schema else {
+        let mut text = schema(&mut rng);
+        let Some(schema) = dyngen::compile(&Source::new("random.yaml", &text)).schema else {
             refused += 1;
             continue;
         };
         accepted += 1;
-        let mut seen: HashMap<Key, (usize, Vec<String>)> = HashMap::new();
-        for (e, entity) in schema.entities.iter().enumerate() {
-            let key = entity.primary_key();
-            for values in combinations(entity) {
-                let Some(pk) = render(&key.pk, &values) else {
-                    continue;
-                };
-                let sk = match &key.sk {
-                    Some(t) => match render(t, &values) {
-                        Some(s) => Some(s),
-                        None => continue,
-                    },
-                    None => None,
-                };
-                assert!(
-                    !pk.starts_with("#dyngen"),
-                    "case {case}: `{pk}` forges dyngen's items\n{text}"
-                );
-                let who = (e, identity(key, &values));
-                if let Some(other) = seen.get(&(pk.clone(), sk.clone()))
-                    && *other != who
-                {
-                    panic!(
-                        "case {case}: {other:?} and {who:?} both render {pk:?} / {sk:?}\n{text}"
-                    );
-                }
-                seen.insert((pk, sk), who);
-            }
+        let all: Vec<Item> = schema
+            .entities
+            .iter()
+            .enumerate()
+            .flat_map(|(e, x)| items(e, x))
+            .collect();
+        check_injective(case, &text, &schema, &all);
+        // The same schema with patterns (accepted unless a pattern can reach nothing).
+        text.push_str(&patterns(&text));
+        if let Some(schema) = dyngen::compile(&Source::new("random.yaml", &text)).schema {
+            with_patterns += 1;
+            check_reach(case, &text, &schema, &all);
         }
     }
-    eprintln!("{accepted} accepted, {refused} refused");
+    eprintln!("{accepted} accepted ({with_patterns} with patterns), {refused} refused");
     assert!(
         accepted * 10 > cases && refused * 10 > cases,
         "{accepted} accepted, {refused} refused of {cases}"
+    );
+    assert!(
+        with_patterns * 2 > accepted,
+        "{with_patterns} of {accepted} with patterns"
     );
 }
