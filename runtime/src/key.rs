@@ -55,6 +55,15 @@ pub fn raw_refusal(value: &str) -> Option<String> {
     })
 }
 
+/// Why an integer cannot be a table's numeric partition key: dyngen keeps its own items
+/// (the migration ledger and lock) under negative partition keys of such a table, so an
+/// entity's item there could overwrite them. `None` for 0 and above.
+pub fn partition_number_refusal(n: i64) -> Option<String> {
+    (n < 0).then(|| {
+        format!("{n} is negative; a numeric partition key holds 0 and above (dyngen keeps its own items under negative ones)")
+    })
+}
+
 /// The most common key shape, a literal then one value: `company#{name}`.
 #[inline]
 pub fn key1(literal: &str, value: &(impl KeyPart + ?Sized)) -> String {

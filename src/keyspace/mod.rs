@@ -72,7 +72,18 @@ impl<'s> KeySpace<'s> {
 
     /// The language of entity `e`'s template `t` for the key attribute `attr`.
     fn language(&self, e: usize, t: &ir::Template, attr: &str) -> Nfa {
-        self.nfa(&pieces(t, &self.entities[e], attr))
+        self.nfa(&self.pieces(e, t, attr))
+    }
+
+    /// What template `t` of entity `e` renders for the key attribute `attr`. The table's
+    /// partition key as a number holds 0 and above: writes refuse negative values, which
+    /// dyngen's own items use ([`RESERVED_PREFIX`]'s numeric counterpart).
+    pub fn pieces(&self, e: usize, t: &ir::Template, attr: &str) -> Vec<Piece> {
+        let entity = &self.entities[e];
+        if attr == self.table.partition_key && ir::template_is_numeric(t, &entity.attributes) {
+            return vec![Piece::Natural];
+        }
+        pieces(t, entity, attr)
     }
 
     /// A key that template `t` of entity `e` renders from two different sets of values,
@@ -102,10 +113,18 @@ impl<'s> KeySpace<'s> {
     }
 
     /// A partition key of entity `e` that starts with [`RESERVED_PREFIX`], the prefix of
-    /// dyngen's own items, or `None` when no value can forge one.
+    /// dyngen's own items (or, on a table whose partition key is a number, is negative),
+    /// or `None` when no value can forge one.
     pub fn reserved_overlap(&self, e: usize) -> Option<String> {
         let key = self.entities[e].lowered_primary_key()?;
         let reserved = self.nfa(&[Piece::Literal(RESERVED_PREFIX.into()), Piece::Any]);
+        let reserved_number = self.nfa(&[Piece::Literal("-".into()), Piece::Any]);
+        if ir::template_is_numeric(&key.pk, &self.entities[e].attributes) {
+            return self
+                .language(e, &key.pk, &self.table.partition_key)
+                .intersect(&reserved_number)
+                .witness(&self.alphabet);
+        }
         self.language(e, &key.pk, &self.table.partition_key)
             .intersect(&reserved)
             .witness(&self.alphabet)

@@ -119,3 +119,9 @@ pub mod shared {
 pub mod streams {
     include!(concat!(env!("OUT_DIR"), "/streams/rust/dyngen.rs"));
 }
+
+/// A table keyed by numbers: negative partition keys are dyngen's own.
+#[rustfmt::skip]
+pub mod numeric_keys {
+    include!(concat!(env!("OUT_DIR"), "/numeric_keys/rust/dyngen.rs"));
+}
