@@ -48,3 +48,24 @@ async fn negative_partition_numbers_are_refused_and_the_ledger_survives() {
     let again = db.migrate(&Default::default()).await.unwrap();
     assert_eq!((again.applied.len(), again.already_applied), (0, 1));
 }
+
+/// `begins_with` an input that renders empty: DynamoDB refuses an empty prefix, so the
+/// query reads the partition instead (every key starts with the empty string).
+#[tokio::test]
+async fn an_empty_begins_with_prefix_reads_the_partition() {
+    let db = Db::new(common::client()).with_table_name(common::table("numeric_prefix"));
+    db.migrate(&Default::default()).await.unwrap();
+    for label in ["red", "rust", "blue"] {
+        db.tag().create(&Tag::new(1, label)).await.unwrap();
+    }
+    db.tag().create(&Tag::new(2, "red")).await.unwrap();
+    let labels = |tags: Vec<Tag>| {
+        let mut l: Vec<String> = tags.into_iter().map(|t| t.label).collect();
+        l.sort();
+        l
+    };
+    let r = db.tags_starting(1, "r").all().await.unwrap();
+    assert_eq!(labels(r), ["red", "rust"]);
+    let all = db.tags_starting(1, "").all().await.unwrap();
+    assert_eq!(labels(all), ["blue", "red", "rust"]);
+}
