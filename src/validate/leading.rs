@@ -93,7 +93,7 @@ mod tests {
             "*",
             "${aws:PrincipalTag/t}*",
             "a?${aws:username}",
-            "${aws:x",
+            "${aws:x*",
             "${a}${b}?",
         ] {
             assert!(holds_wildcard(v), "{v}");
