@@ -356,3 +356,50 @@ fn an_epoch_timestamp_in_a_template_beside_an_attribute_key_is_accepted() {
     };
     assert_eq!(renamed("seen#{seenAt}"), 0);
 }
+
+/// An index always holds its own key attributes and the table's: an attribute key is
+/// readable from a keys-only index, while an attribute it does not hold is still refused.
+#[test]
+fn keys_only_indexes_project_their_attribute_keys() {
+    let schema = |projection: &str| {
+        format!(
+            "version: 1\ntable:\n  name: app\n  partition_key: pk\n  sort_key: sk\n  indexes:\n    byGame: {{ partition_key: GameTitle, sort_key: TopScore, projection: keys_only }}\nentities:\n  Score:\n    attributes: {{ user: string, GameTitle: string, TopScore: integer }}\n    keys:\n      primary: {{ pk: \"U#{{user}}\", sk: \"G#{{GameTitle}}\" }}\n      byGame: {{ pk: \"{{GameTitle}}\", sk: \"{{TopScore}}\" }}\naccess_patterns:\n  topScores:\n    entity: Score\n    index: byGame\n    inputs: [GameTitle]\n{projection}"
+        )
+    };
+    let codes = |text: String| {
+        dyngen::compile(&Source::new("k.yaml", text))
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| (d.code, d.message.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(codes(schema("    projection: [GameTitle, TopScore]\n")), []);
+    let whole = codes(schema(""));
+    assert_eq!(whole.len(), 1, "{whole:?}");
+    assert_eq!(whole[0].0, "dyngen::index_projection_too_narrow");
+    assert!(
+        whole[0].1.contains("`user`") && !whole[0].1.contains("GameTitle"),
+        "{whole:?}"
+    );
+    let user = codes(schema("    projection: [GameTitle, user]\n"));
+    assert_eq!(
+        user.iter().map(|c| c.0).collect::<Vec<_>>(),
+        ["dyngen::attribute_not_projected"]
+    );
+}
+
+/// The seed's many-to-many: users kept in their company's partition, linked through an
+/// item keyed by the user's identity (its sort key), is accepted with no index that
+/// partitions by user.
+#[test]
+fn many_to_many_links_by_identity_wherever_the_ends_live() {
+    let text = "version: 1\ntable: { name: app, partition_key: pk, sort_key: sk }\nentities:\n  Company:\n    attributes: { id: string }\n    keys:\n      primary: { pk: \"COMPANY#{id}\", sk: \"COMPANY#\" }\n  User:\n    attributes: { companyId: string, id: string }\n    keys:\n      primary: { pk: \"COMPANY#{companyId}\", sk: \"USER#{id}\" }\n  CompanyUser:\n    attributes: { companyId: string, userId: string }\n    keys:\n      primary: { pk: \"COMPANY#{companyId}\", sk: \"MEMBER#{userId}\" }\n  UserCompany:\n    attributes: { userId: string, companyId: string }\n    keys:\n      primary: { pk: \"USER#{userId}\", sk: \"COMPANY#{companyId}\" }\nrelationships:\n  membership: { kind: many_to_many, from: Company, to: User, through: [CompanyUser, UserCompany] }\n";
+    let compiled = dyngen::compile(&Source::new("m.yaml", text));
+    let errors: Vec<_> = compiled
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}

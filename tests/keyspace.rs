@@ -19,25 +19,8 @@ use dyngen::keyspace::lang::{Alphabet, Bound, Nfa, Piece};
 use dyngen_runtime::key::{KeyPart, push_escaped, push_padded, push_year};
 use dyngen_runtime::value::Date;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len())]
-    }
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-}
+mod common;
+use common::Rng;
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)

@@ -10,23 +10,8 @@ use std::collections::BTreeMap;
 
 use dyngen::diag::Source;
 
-/// A small deterministic generator (xorshift), so a failure reproduces from its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
-        from[self.below(from.len())]
-    }
-}
+mod common;
+use common::Rng;
 
 const ENTITY_NAMES: &[&str] = &[
     "User",
@@ -139,7 +124,7 @@ fn random_schema(rng: &mut Rng) -> String {
             if attrs.contains(&a) {
                 continue; // a YAML key twice is a different mistake
             }
-            let ty = rng.pick(TYPES);
+            let ty = *rng.pick(TYPES);
             let optional = rng.below(3) == 0;
             y.push_str(&format!(
                 "      {}: {{ type: {ty}, optional: {optional} }}\n",
@@ -176,7 +161,7 @@ fn random_schema(rng: &mut Rng) -> String {
         let (entity, key_attr) = &entities[rng.below(entities.len())];
         y.push_str(&format!(
             "  {}: {{ entity: {}, inputs: [{}] }}\n",
-            json(rng.pick(PATTERN_NAMES)),
+            json(*rng.pick(PATTERN_NAMES)),
             json(entity),
             json(key_attr)
         ));
@@ -184,7 +169,7 @@ fn random_schema(rng: &mut Rng) -> String {
     if entities.len() >= 2 && rng.below(2) == 0 {
         y.push_str(&format!(
             "relationships:\n  {}: {{ kind: many_to_many, from: {}, to: {}, through: [{}, {}] }}\n",
-            json(rng.pick(&["membership", "a", "A", "to_tags"])),
+            json(*rng.pick(&["membership", "a", "A", "to_tags"])),
             json(&entities[0].0),
             json(&entities[1].0),
             json(&entities[0].0),
