@@ -591,6 +591,30 @@ impl Schema {
         (pk, sk)
     }
 
+    /// The templates of `key` whose key attributes the entity's writes compute
+    /// ([`Schema::written_key_attributes`]).
+    pub fn written_templates<'k>(&self, entity: &Entity, key: &'k EntityKey) -> Vec<&'k Template> {
+        let (pk, sk) = self.written_key_attributes(entity, key);
+        pk.map(|_| &key.pk)
+            .into_iter()
+            .chain(sk.and(key.sk.as_ref()))
+            .collect()
+    }
+
+    /// The keys whose written templates use `attr`: those a setter of `attr` rewrites
+    /// (and a remover removes). An attribute key is the attribute itself, never rewritten.
+    pub fn keys_writing<'e>(
+        &self,
+        entity: &'e Entity,
+        attr: usize,
+    ) -> impl Iterator<Item = &'e EntityKey> {
+        entity.keys_using(attr).filter(move |k| {
+            self.written_templates(entity, k)
+                .iter()
+                .any(|t| t.placeholders().any(|p| p.attr == attr))
+        })
+    }
+
     /// Every attribute name that belongs to some key (table or index).
     /// Whether `index` has a multi-attribute key (its keys are the entities' attributes,
     /// compared attribute by attribute, never as text).

@@ -282,7 +282,10 @@ fn setter_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Set
         SetterKind::Set => return set_view(schema, entity, setter),
         SetterKind::Remove => {
             let mut body = format!("self.spec.remove({name});");
-            for k in entity.keys_using(setter.attr).filter(|k| k.sparse) {
+            for k in schema
+                .keys_writing(entity, setter.attr)
+                .filter(|k| k.sparse)
+            {
                 body.push_str(&remove_key_statements(schema, entity, k));
             }
             let doc = format!(
@@ -342,8 +345,8 @@ use super::safe_integers::setter_check as safe;
 fn set_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> SetterView {
     let ai = setter.attr;
     let attr = &entity.attributes[ai];
-    let affected: Vec<&ir::EntityKey> = entity.keys_using(ai).collect();
-    let extras = setter_extras(entity, ai, &affected);
+    let affected: Vec<&ir::EntityKey> = schema.keys_writing(entity, ai).collect();
+    let extras = setter_extras(schema, entity, ai, &affected);
     let optional = |x: usize| entity.attributes[x].optional;
     let value_of = |ph: &Placeholder| -> String {
         if Some(ph.attr) == entity.updated_at {
@@ -522,12 +525,20 @@ fn touch_statements(schema: &Schema, entity: &ir::Entity) -> String {
 }
 
 /// Attributes the affected key templates need besides the set one that the update's key
-/// struct does not give (the update time is the update's own).
-fn setter_extras(entity: &ir::Entity, set: usize, affected: &[&ir::EntityKey]) -> Vec<usize> {
+/// struct does not give (the update time is the update's own). Only templates the update
+/// writes count: an attribute key (`{status}` for the key attribute `status`) is the
+/// attribute itself, which this setter does not rewrite.
+fn setter_extras(
+    schema: &Schema,
+    entity: &ir::Entity,
+    set: usize,
+    affected: &[&ir::EntityKey],
+) -> Vec<usize> {
     let primary = entity.primary_key().distinct_placeholders();
     let mut extras: Vec<usize> = Vec::new();
     for k in affected {
-        for ph in k.placeholders() {
+        let written = schema.written_templates(entity, k);
+        for ph in written.into_iter().flat_map(ir::Template::placeholders) {
             let stamped = Some(ph.attr) == entity.updated_at;
             if ph.attr != set && !stamped && !primary.contains(ph) && !extras.contains(&ph.attr) {
                 extras.push(ph.attr);

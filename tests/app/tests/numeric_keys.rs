@@ -69,3 +69,49 @@ async fn an_empty_begins_with_prefix_reads_the_partition() {
     let all = db.tags_starting(1, "").all().await.unwrap();
     assert_eq!(labels(all), ["blue", "red", "rust"]);
 }
+
+/// An index keyed by the entity's own optional enum (an attribute key): its setters write
+/// only what they change (`set_due` needs no status, `set_status` no due date), and the
+/// item is in the index exactly when it has a status and a due date.
+#[tokio::test]
+async fn an_attribute_key_index_follows_its_setters() {
+    let db = Db::new(common::client()).with_table_name(common::table("numeric_status"));
+    db.migrate(&Default::default()).await.unwrap();
+    let date = |d| dyngen_runtime::Date::new(2030, 1, d).unwrap();
+    let mut tag = Tag::new(1, "t");
+    tag.status = Some(TagStatus::Open);
+    db.tag().create(&tag).await.unwrap();
+    let key = TagKey {
+        player_id: 1,
+        label: "t".into(),
+    };
+    let open = || async {
+        db.tags_by_status(TagStatus::Open)
+            .all()
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(open().await, 0, "no due date: not in the index");
+    db.tag().update(&key).set_due(date(2)).send().await.unwrap();
+    assert_eq!(open().await, 1);
+    db.tag().update(&key).remove_status().send().await.unwrap();
+    assert_eq!(open().await, 0);
+    db.tag()
+        .update(&key)
+        .set_status(TagStatus::Closed)
+        .send()
+        .await
+        .unwrap();
+    let closed = db.tags_by_status(TagStatus::Closed).all().await.unwrap();
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0].due, Some(date(2)));
+    db.tag().update(&key).remove_due().send().await.unwrap();
+    assert!(
+        db.tags_by_status(TagStatus::Closed)
+            .all()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
