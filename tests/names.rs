@@ -161,7 +161,7 @@ fn random_schema(rng: &mut Rng) -> String {
         let (entity, key_attr) = &entities[rng.below(entities.len())];
         y.push_str(&format!(
             "  {}: {{ entity: {}, inputs: [{}] }}\n",
-            json(*rng.pick(PATTERN_NAMES)),
+            json(rng.pick::<&str>(PATTERN_NAMES)),
             json(entity),
             json(key_attr)
         ));
@@ -169,7 +169,7 @@ fn random_schema(rng: &mut Rng) -> String {
     if entities.len() >= 2 && rng.below(2) == 0 {
         y.push_str(&format!(
             "relationships:\n  {}: {{ kind: many_to_many, from: {}, to: {}, through: [{}, {}] }}\n",
-            json(*rng.pick(&["membership", "a", "A", "to_tags"])),
+            json(rng.pick::<&str>(&["membership", "a", "A", "to_tags"])),
             json(&entities[0].0),
             json(&entities[1].0),
             json(&entities[0].0),

@@ -195,8 +195,9 @@ fn check_injective(case: usize, text: &str, schema: &ir::Schema, all: &[Item]) {
         let (pk, sk) = &item.key;
         let entity = &schema.entities[item.entity];
         let numeric = ir::template_is_numeric(&entity.primary_key().pk, &entity.attributes);
+        let reserved = pk.starts_with("#dyngen") || (numeric && pk.starts_with('-'));
         assert!(
-            !pk.starts_with("#dyngen") && !(numeric && pk.starts_with('-')),
+            !reserved,
             "case {case}: `{pk}` forges dyngen's items\n{text}"
         );
         let who = (
