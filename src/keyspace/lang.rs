@@ -335,6 +335,8 @@ impl Nfa {
                         }
                     }
                 }
+                // Sorted by symbol, so products can walk two states' moves together.
+                out.sort_unstable();
                 nfa.trans[id] = out;
             }
         }
@@ -351,20 +353,18 @@ impl Nfa {
         };
         while let Some((p, q)) = queue.pop_front() {
             let from = ids[&(p, q)];
-            for &(s, p2) in &self.trans[p] {
-                for &(_, q2) in other.trans[q].iter().filter(|(s2, _)| *s2 == s) {
-                    let next = ids.len();
-                    let to = *ids.entry((p2, q2)).or_insert_with(|| {
-                        queue.push_back((p2, q2));
-                        next
-                    });
-                    if to == next {
-                        out.accept.push(self.accept[p2] && other.accept[q2]);
-                        out.trans.push(Vec::new());
-                    }
-                    out.trans[from].push((s, to));
+            joint_moves(&self.trans[p], &other.trans[q], |s, p2, q2| {
+                let next = ids.len();
+                let to = *ids.entry((p2, q2)).or_insert_with(|| {
+                    queue.push_back((p2, q2));
+                    next
+                });
+                if to == next {
+                    out.accept.push(self.accept[p2] && other.accept[q2]);
+                    out.trans.push(Vec::new());
                 }
-            }
+                out.trans[from].push((s, to));
+            });
         }
         out
     }
@@ -414,17 +414,15 @@ impl Nfa {
         while i < order.len() {
             let (p, q) = (order[i] / n, order[i] % n);
             i += 1;
-            for &(s, p2) in &self.trans[p] {
-                for &(_, q2) in self.trans[q].iter().filter(|(s2, _)| *s2 == s) {
-                    let to = pair(p2, q2);
-                    edges.push((pair(p, q), s, to));
-                    if !seen[to] {
-                        seen[to] = true;
-                        parent.insert(to, (pair(p, q), s));
-                        order.push(to);
-                    }
+            joint_moves(&self.trans[p], &self.trans[q], |s, p2, q2| {
+                let to = pair(p2, q2);
+                edges.push((pair(p, q), s, to));
+                if !seen[to] {
+                    seen[to] = true;
+                    parent.insert(to, (pair(p, q), s));
+                    order.push(to);
                 }
-            }
+            });
         }
         // From which reached pairs an accepting pair can be reached, and how.
         let mut onward: HashMap<usize, (usize, Sym)> = HashMap::new();
@@ -461,6 +459,29 @@ impl Nfa {
             at = next;
         }
         Some(spell(a, &syms))
+    }
+}
+
+/// Calls `f(symbol, a's target, b's target)` for every pair of moves on one symbol; both
+/// lists are sorted by symbol, so they are walked together once.
+fn joint_moves(a: &[(Sym, usize)], b: &[(Sym, usize)], mut f: impl FnMut(Sym, usize, usize)) {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (sa, sb) = (a[i].0, b[j].0);
+        if sa < sb {
+            i += 1;
+        } else if sb < sa {
+            j += 1;
+        } else {
+            let i_end = i + a[i..].iter().take_while(|m| m.0 == sa).count();
+            let j_end = j + b[j..].iter().take_while(|m| m.0 == sa).count();
+            for x in &a[i..i_end] {
+                for y in &b[j..j_end] {
+                    f(sa, x.1, y.1);
+                }
+            }
+            (i, j) = (i_end, j_end);
+        }
     }
 }
 

@@ -24,6 +24,56 @@ pub struct KeySpace<'s> {
     table: &'s ir::Table,
     entities: &'s [ir::Entity],
     alphabet: Alphabet,
+    /// Per entity, per key (multi-attribute keys excluded): its templates' languages,
+    /// built once.
+    keys: Vec<Vec<KeyLangs>>,
+}
+
+/// The languages of one entity key's templates.
+struct KeyLangs {
+    index: IndexRef,
+    pk: Lang,
+    sk: Option<Lang>,
+}
+
+/// A language with the literal text every string of it starts with: two languages whose
+/// prefixes disagree (neither starts the other) share no string, which settles most
+/// pairs of a schema without building their product.
+struct Lang {
+    nfa: Nfa,
+    prefix: String,
+    /// Every string (a condition that does not restrict).
+    universal: bool,
+}
+
+impl Lang {
+    fn new(pieces: &[Piece], a: &Alphabet) -> Lang {
+        let prefix = pieces
+            .iter()
+            .map_while(|p| match p {
+                Piece::Literal(l) => Some(l.as_str()),
+                _ => None,
+            })
+            .collect();
+        Lang {
+            nfa: Nfa::concat(pieces, a),
+            prefix,
+            universal: pieces == [Piece::Any],
+        }
+    }
+
+    /// Whether the prefixes agree (one starts the other); when not, nothing is shared.
+    fn agrees(&self, other: &Lang) -> bool {
+        self.prefix.starts_with(&other.prefix) || other.prefix.starts_with(&self.prefix)
+    }
+
+    /// The strings both languages hold, or `None` when their prefixes already disagree.
+    fn meet(&self, other: &Lang) -> Option<Nfa> {
+        if other.universal {
+            return Some(self.nfa.clone());
+        }
+        self.agrees(other).then(|| self.nfa.intersect(&other.nfa))
+    }
 }
 
 /// Which entities a pattern's key condition can match.
@@ -59,20 +109,53 @@ impl<'s> KeySpace<'s> {
                 chars.extend(fixed_text(&e.attributes[ph.attr], ph.format, lit).chars());
             }
         }
-        KeySpace {
+        let mut space = KeySpace {
             table,
             entities,
             alphabet: Alphabet::new(chars),
-        }
+            keys: Vec::new(),
+        };
+        space.keys = (0..entities.len()).map(|e| space.key_langs(e)).collect();
+        space
+    }
+
+    fn key_langs(&self, e: usize) -> Vec<KeyLangs> {
+        let entity = &self.entities[e];
+        entity
+            .keys
+            .iter()
+            .filter(|k| !k.composite)
+            .map(|k| {
+                let (pk, sk) = self.table.key_attributes(k.index);
+                KeyLangs {
+                    index: k.index,
+                    pk: self.lang(&self.pieces(e, &k.pk, pk)),
+                    sk: k
+                        .sk
+                        .as_ref()
+                        .zip(sk)
+                        .map(|(t, attr)| self.lang(&self.pieces(e, t, attr))),
+                }
+            })
+            .collect()
+    }
+
+    fn lang(&self, pieces: &[Piece]) -> Lang {
+        Lang::new(pieces, &self.alphabet)
     }
 
     fn nfa(&self, pieces: &[Piece]) -> Nfa {
         Nfa::concat(pieces, &self.alphabet)
     }
 
-    /// The language of entity `e`'s template `t` for the key attribute `attr`.
-    fn language(&self, e: usize, t: &ir::Template, attr: &str) -> Nfa {
-        self.nfa(&self.pieces(e, t, attr))
+    /// The languages of entity `e`'s key on `index`, if it has one the model covers.
+    fn langs_on(&self, e: usize, index: IndexRef) -> Option<&KeyLangs> {
+        self.keys[e].iter().find(|k| k.index == index)
+    }
+
+    /// A witness of the strings two languages share.
+    fn shared(&self, a: &Lang, b: &Lang) -> Option<String> {
+        a.meet(b)?.witness(&self.alphabet)
     }
 
     /// What template `t` of entity `e` renders for the key attribute `attr`. The table's
@@ -89,45 +172,40 @@ impl<'s> KeySpace<'s> {
     /// A key that template `t` of entity `e` renders from two different sets of values,
     /// or `None` when its rendering is injective.
     pub fn ambiguity(&self, e: usize, t: &ir::Template, attr: &str) -> Option<String> {
-        self.language(e, t, attr).ambiguity(&self.alphabet)
+        self.nfa(&self.pieces(e, t, attr)).ambiguity(&self.alphabet)
     }
 
     /// The primary key (partition, sort) that items of entities `a` and `b` can both
     /// have, or `None` when no item of one can ever overwrite an item of the other.
     pub fn primary_overlap(&self, a: usize, b: usize) -> Option<(String, Option<String>)> {
+        self.entities[a].lowered_primary_key()?;
+        self.entities[b].lowered_primary_key()?;
         let (ka, kb) = (
-            self.entities[a].lowered_primary_key()?,
-            self.entities[b].lowered_primary_key()?,
+            self.langs_on(a, IndexRef::Primary)?,
+            self.langs_on(b, IndexRef::Primary)?,
         );
-        let (pk, sk) = (&self.table.partition_key, self.table.sort_key.as_deref());
-        let meet = |x: &ir::Template, y: &ir::Template, attr: &str| {
-            self.language(a, x, attr)
-                .intersect(&self.language(b, y, attr))
-                .witness(&self.alphabet)
+        // Both sort keys first: they tell most entities apart.
+        let sk_witness = match (&ka.sk, &kb.sk) {
+            (Some(x), Some(y)) => Some(self.shared(x, y)?),
+            _ => None,
         };
-        let pk_witness = meet(&ka.pk, &kb.pk, pk)?;
-        match (&ka.sk, &kb.sk, sk) {
-            (Some(x), Some(y), Some(attr)) => Some((pk_witness, Some(meet(x, y, attr)?))),
-            _ => Some((pk_witness, None)),
-        }
+        Some((self.shared(&ka.pk, &kb.pk)?, sk_witness))
     }
 
     /// A partition key of entity `e` that starts with [`RESERVED_PREFIX`], the prefix of
     /// dyngen's own items (or, on a table whose partition key is a number, is negative),
     /// or `None` when no value can forge one.
     pub fn reserved_overlap(&self, e: usize) -> Option<String> {
-        let key = self.entities[e].lowered_primary_key()?;
-        let reserved = self.nfa(&[Piece::Literal(RESERVED_PREFIX.into()), Piece::Any]);
-        let reserved_number = self.nfa(&[Piece::Literal("-".into()), Piece::Any]);
-        if ir::template_is_numeric(&key.pk, &self.entities[e].attributes) {
-            return self
-                .language(e, &key.pk, &self.table.partition_key)
-                .intersect(&reserved_number)
-                .witness(&self.alphabet);
-        }
-        self.language(e, &key.pk, &self.table.partition_key)
-            .intersect(&reserved)
-            .witness(&self.alphabet)
+        self.entities[e].lowered_primary_key()?;
+        let key = self.langs_on(e, IndexRef::Primary)?;
+        let numeric = self.entities[e]
+            .lowered_primary_key()
+            .is_some_and(|k| ir::template_is_numeric(&k.pk, &self.entities[e].attributes));
+        let reserved = match numeric {
+            true => self.lang(&[Piece::Literal("-".into()), Piece::Any]),
+            false => self.lang(&[Piece::Literal(RESERVED_PREFIX.into()), Piece::Any]),
+        };
+        self.shared(&key.pk, &reserved)
     }
 
     /// Which entities pattern `p`'s key condition can match on its index. Multi-attribute
@@ -142,30 +220,30 @@ impl<'s> KeySpace<'s> {
             return reach;
         };
         let (pk_attr, sk_attr) = self.table.key_attributes(p.index);
-        let pk_cond = self.nfa(&condition_pieces(&key.pk, first, pk_attr, p, None));
-        let sk_conds: Vec<Nfa> = match (&key.sk, sk_attr) {
+        let pk_cond = self.lang(&condition_pieces(&key.pk, first, pk_attr, p, None));
+        let sk_conds: Vec<Lang> = match (&key.sk, sk_attr) {
             (Some(sk), Some(attr)) => sort_conditions(sk, first, attr, p)
                 .iter()
-                .map(|c| self.nfa(c))
+                .map(|c| self.lang(c))
                 .collect(),
             _ => Vec::new(),
         };
-        for (e, entity) in self.entities.iter().enumerate() {
-            let Some(k) = entity.key_for(p.index).filter(|k| !k.composite) else {
+        for e in 0..self.entities.len() {
+            let Some(k) = self.langs_on(e, p.index) else {
                 continue;
             };
-            let pk = self.language(e, &k.pk, pk_attr).intersect(&pk_cond);
-            let mut sk =
-                k.sk.as_ref()
-                    .zip(sk_attr)
-                    .map(|(t, attr)| self.language(e, t, attr));
-            for c in &sk_conds {
-                sk = sk.map(|s| s.intersect(c));
-            }
-            let witness = pk.witness(&self.alphabet).and_then(|w| match &sk {
-                Some(s) => s.witness(&self.alphabet).map(|s| format!("`{w}` / `{s}`")),
-                None => Some(format!("`{w}`")),
-            });
+            // Settled by the literal prefixes alone for most entities of a schema.
+            let agrees = k.pk.agrees(&pk_cond);
+            let witness = agrees
+                .then(|| self.sort_witness(k.sk.as_ref(), &sk_conds))
+                .flatten()
+                .and_then(|sk| {
+                    let pk = self.shared(&k.pk, &pk_cond)?;
+                    Some(match sk {
+                        Some(sk) => format!("`{pk}` / `{sk}`"),
+                        None => format!("`{pk}`"),
+                    })
+                });
             match (p.entities.contains(&e), witness) {
                 (true, None) => reach.unreachable.push(e),
                 (false, Some(w)) => reach.others.push((e, w)),
@@ -173,6 +251,23 @@ impl<'s> KeySpace<'s> {
             }
         }
         reach
+    }
+
+    /// A sort key of `sk` that meets every condition: `Some(None)` when there is nothing
+    /// to meet (no sort key, or no condition), `None` when no key meets them.
+    fn sort_witness(&self, sk: Option<&Lang>, conds: &[Lang]) -> Option<Option<String>> {
+        let Some(sk) = sk else { return Some(None) };
+        let Some((first, rest)) = conds.split_first() else {
+            return Some(sk.nfa.witness(&self.alphabet));
+        };
+        if conds.iter().any(|c| !sk.agrees(c)) {
+            return None;
+        }
+        let mut both = sk.meet(first)?;
+        for c in rest.iter().filter(|c| !c.universal) {
+            both = both.intersect(&c.nfa);
+        }
+        both.witness(&self.alphabet).map(Some)
     }
 }
 
