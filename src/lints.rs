@@ -1,5 +1,7 @@
-//! Warnings about designs that work but will hurt: keys of different entities that can
-//! collide, prefixes that match more than intended, and hot partitions.
+//! Warnings about designs that work but will hurt: prefixes that match more than intended,
+//! hot partitions, unpadded ranges. The key space's own warnings (`key_prefix_collision`,
+//! `unreachable_entity`) come with its errors, from one pass of its model
+//! (`validate::key_space`); their levels are applied with these.
 
 use crate::diag::Diagnostic;
 use crate::ir::{self, Part, SortCondition};
@@ -18,7 +20,6 @@ pub const LINTS: &[&str] = &[
 
 pub fn lint(schema: &ir::Schema, spans: &Spans) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    prefix_collisions(schema, spans, &mut out);
     over_matching_prefixes(schema, spans, &mut out);
     constant_partition_keys(schema, spans, &mut out);
     unpadded_numbers(schema, spans, &mut out);
@@ -56,44 +57,6 @@ fn unpadded_numbers(schema: &ir::Schema, spans: &Spans, out: &mut Vec<Diagnostic
             .help(format!("zero-pad it in the template, e.g. `{{{}:07}}` (7 digits; values 0 to 9999999)", attr.name))
             .about(&p.name),
         );
-    }
-}
-
-/// Entities whose items a pattern's key condition can match besides its own (the reads
-/// pay for them and skip them by type), and entities of a collection it can never match.
-/// Both come from the key space's one decision ([`crate::keyspace::KeySpace::reach`]).
-fn prefix_collisions(schema: &ir::Schema, spans: &Spans, out: &mut Vec<Diagnostic>) {
-    let space = crate::keyspace::KeySpace::new(&schema.table, &schema.entities, &schema.patterns);
-    for (pi, p) in schema.patterns.iter().enumerate() {
-        let reach = space.reach(p);
-        // A collection without a sort condition reads its whole partition by design.
-        let whole_partition = p.entities.len() > 1 && p.sort == SortCondition::None;
-        for (e, witness) in reach.others.iter().filter(|_| !whole_partition) {
-            let other = &schema.entities[*e];
-            out.push(
-                Diagnostic::warning(
-                    "dyngen::key_prefix_collision",
-                    format!("`{}` on `{}` can also read `{}` items (for example the key {witness}); they cost reads and are skipped", p.name, schema.index_name(p.index), other.name),
-                )
-                .label(spans.pattern_sort[pi], "key condition")
-                .help("give each entity a distinct literal sort-key prefix (e.g. `user#` and `member#`), so the condition reads one entity")
-                .about(&p.name)
-                .about(&other.name),
-            );
-        }
-        if reach.unreachable.len() < p.entities.len() {
-            for e in &reach.unreachable {
-                out.push(
-                    Diagnostic::warning(
-                        "dyngen::unreachable_entity",
-                        format!("`{}`'s key condition never matches a `{}` item, so its results never hold one", p.name, schema.entities[*e].name),
-                    )
-                    .label(spans.pattern_sort[pi], "key condition")
-                    .help("drop the entity from the pattern, or widen the condition")
-                    .about(&p.name),
-                );
-            }
-        }
     }
 }
 

@@ -20,21 +20,72 @@ pub(super) fn check_key_space(
     check_primary_overlaps(cx, &space, entities, spans);
     for (e, entity) in entities.iter().enumerate() {
         if let Some(w) = space.reserved_overlap(e) {
-            let d = Diagnostic::error("dyngen::reserved_key_prefix", format!("a `{}` item can have the partition key `{w}`, which starts with `{}`, the prefix of dyngen's own items (migration ledger, lock, unique guards)", entity.name, keyspace::RESERVED_PREFIX))
+            let d = Diagnostic::error("dyngen::reserved_key_prefix", format!("a `{}` item can have the partition key `{w}`, which is dyngen's own (its migration ledger, lock and unique guards are keyed `{}...`, or negative on a numeric key)", entity.name, keyspace::RESERVED_PREFIX))
                 .label(spans.keys[e][0].0, "partition key template")
                 .help("start the template with a literal such as `user#`, so no value can spell dyngen's items");
             cx.error(d);
         }
     }
     for (pi, p) in patterns.iter().enumerate() {
-        let reach = space.reach(p);
-        // Some of several entities unreachable is a lint (`unreachable_entity`).
-        if reach.unreachable.len() == p.entities.len() {
-            let d = Diagnostic::error("dyngen::unreachable_pattern", format!("`{}`'s key condition can never match an item of its {} on `{}`, so it always returns nothing", p.name, if p.entities.len() == 1 { "entity" } else { "entities" }, table.index_name(p.index)))
-                .label(spans.pattern_sort[pi], "key condition")
-                .help("make the condition cover the entities' keys (a `sort_key` bound their sort templates can meet)");
-            cx.error(d);
-        }
+        check_reach(
+            cx,
+            &space.reach(p),
+            p,
+            table,
+            entities,
+            spans.pattern_sort[pi],
+        );
+    }
+}
+
+/// What a pattern's key condition reaches: none of its entities is an error; some of them
+/// (`unreachable_entity`), or another entity's items (`key_prefix_collision`, with a key
+/// it would read; they cost reads and are skipped by type), are lints.
+fn check_reach(
+    cx: &mut Cx,
+    reach: &keyspace::Reach,
+    p: &ir::Pattern,
+    table: &ir::Table,
+    entities: &[ir::Entity],
+    span: Span,
+) {
+    if reach.unreachable.len() == p.entities.len() {
+        let d = Diagnostic::error("dyngen::unreachable_pattern", format!("`{}`'s key condition can never match an item of its {} on `{}`, so it always returns nothing", p.name, if p.entities.len() == 1 { "entity" } else { "entities" }, table.index_name(p.index)))
+            .label(span, "key condition")
+            .help("make the condition cover the entities' keys (a `sort_key` bound their sort templates can meet)");
+        cx.error(d);
+        return;
+    }
+    for e in &reach.unreachable {
+        cx.warn(
+            Diagnostic::warning(
+                "dyngen::unreachable_entity",
+                format!(
+                    "`{}`'s key condition never matches a `{}` item, so its results never hold one",
+                    p.name, entities[*e].name
+                ),
+            )
+            .label(span, "key condition")
+            .help("drop the entity from the pattern, or widen the condition")
+            .about(&p.name),
+        );
+    }
+    // A collection without a sort condition reads its whole partition by design.
+    if p.entities.len() > 1 && p.sort == ir::SortCondition::None {
+        return;
+    }
+    for (e, witness) in &reach.others {
+        let other = &entities[*e];
+        cx.warn(
+            Diagnostic::warning(
+                "dyngen::key_prefix_collision",
+                format!("`{}` on `{}` can also read `{}` items (for example the key {witness}); they cost reads and are skipped", p.name, table.index_name(p.index), other.name),
+            )
+            .label(span, "key condition")
+            .help("give each entity a distinct literal sort-key prefix (e.g. `user#` and `member#`), so the condition reads one entity")
+            .about(&p.name)
+            .about(&other.name),
+        );
     }
 }
 

@@ -67,6 +67,10 @@ impl Cx<'_> {
     fn error(&mut self, d: Diagnostic) {
         self.diags.push(d);
     }
+    /// A lint found while checking (its level is applied with the others').
+    fn warn(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
 }
 
 /// Checks a parsed schema and lowers it. Returns the IR (if there was no error) and every
