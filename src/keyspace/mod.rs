@@ -172,6 +172,10 @@ impl<'s> KeySpace<'s> {
     /// A key that template `t` of entity `e` renders from two different sets of values,
     /// or `None` when its rendering is injective.
     pub fn ambiguity(&self, e: usize, t: &ir::Template, attr: &str) -> Option<String> {
+        // With one placeholder, the literals around it are fixed: one split only.
+        if t.placeholders().nth(1).is_none() {
+            return None;
+        }
         self.nfa(&self.pieces(e, t, attr)).ambiguity(&self.alphabet)
     }
 
