@@ -6,7 +6,7 @@
 //!    witnesses. Whatever the enumeration finds (a shared key, a key with two splits) the
 //!    procedure must find, and every witness it gives must be real.
 //! 2. Random schemas over the template grammar (literals, escaped and raw text, integers
-//!    plain and padded, enums, booleans, dates and years; tables with and without a sort
+//!    plain and padded, enums, booleans, dates, timestamps and years; tables with and without a sort
 //!    key), compiled by dyngen: for every accepted one, keys rendered with the runtime's
 //!    own encoder from random values never meet for two different (entity, values), and
 //!    never spell dyngen's reserved prefix.
@@ -312,6 +312,8 @@ pub fn render_value(value: &random_keys::Value, format: &str) -> Option<String> 
         (Value::Bool(b), _) => b.push_key(&mut out),
         (Value::Date(d), "year") => push_year(&mut out, d),
         (Value::Date(d), _) => d.push_key(&mut out),
+        (Value::Time(t), "year") => push_year(&mut out, t),
+        (Value::Time(t), _) => t.push_key(&mut out),
     }
     Some(out)
 }

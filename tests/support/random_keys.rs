@@ -15,12 +15,13 @@ pub enum Value {
     Int(i64),
     Bool(bool),
     Date(dyngen_runtime::value::Date),
+    Time(dyngen_runtime::value::Timestamp),
 }
 
-const ATTRIBUTES: &str = "{ s1: string, s2: string, n: integer, e: { type: enum, values: [a, a-b, x] }, b: bool, d: date }";
+const ATTRIBUTES: &str = "{ s1: string, s2: string, n: integer, e: { type: enum, values: [a, a-b, x] }, b: bool, d: date, t: timestamp }";
 const PLACEHOLDERS: &[&str] = &[
     "{s1}", "{s1:raw}", "{s2}", "{s2:raw}", "{n}", "{n:03}", "{e}", "{e:raw}", "{b}", "{d}",
-    "{d:year}",
+    "{d:year}", "{t}", "{t:year}",
 ];
 const LITERALS: &[&str] = &[
     "U", "#", "-", "-", ".", "U#", "x#", ".", "1", "#U", "a", "#-",
@@ -82,6 +83,14 @@ fn domain(attr: &ir::Attribute) -> Vec<Value> {
             .map(Value::Int)
             .to_vec(),
         ir::Type::Bool => vec![Value::Bool(true), Value::Bool(false)],
+        ir::Type::Timestamp => [0, 1, -86_400_000, 253_402_300_799_999]
+            .iter()
+            .map(|&ms| {
+                Value::Time(
+                    dyngen_runtime::value::Timestamp::from_unix_millis(ms).expect("in range"),
+                )
+            })
+            .collect(),
         _ => (0..4).map(|i| Value::Date(date(i))).collect(),
     }
 }
@@ -145,6 +154,7 @@ fn identity(key: &ir::EntityKey, values: &[Value]) -> Vec<String> {
         .iter()
         .map(|ph| match (&values[ph.attr], ph.format) {
             (Value::Date(d), PlaceholderFormat::Year) => d.to_string()[..4].to_string(),
+            (Value::Time(t), PlaceholderFormat::Year) => t.to_string()[..4].to_string(),
             (v, _) => format!("{v:?}"),
         })
         .collect()
