@@ -173,9 +173,7 @@ impl<'s> KeySpace<'s> {
     /// or `None` when its rendering is injective.
     pub fn ambiguity(&self, e: usize, t: &ir::Template, attr: &str) -> Option<String> {
         // With one placeholder, the literals around it are fixed: one split only.
-        if t.placeholders().nth(1).is_none() {
-            return None;
-        }
+        t.placeholders().nth(1)?;
         self.nfa(&self.pieces(e, t, attr)).ambiguity(&self.alphabet)
     }
 
