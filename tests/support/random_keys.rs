@@ -41,11 +41,17 @@ fn template(rng: &mut Rng) -> String {
 
 fn schema(rng: &mut Rng) -> String {
     let sort = rng.chance(70);
+    let index = rng.chance(50);
     let mut text = format!(
-        "version: 1\ntable: {{ name: tbl, partition_key: pk{}{} }}\nentities:\n",
+        "version: 1\ntable: {{ name: tbl, partition_key: pk{}{}{} }}\nentities:\n",
         if sort { ", sort_key: sk" } else { "" },
         if rng.chance(20) {
             ", escape: false"
+        } else {
+            ""
+        },
+        if index {
+            ", indexes: { gsi1: { partition_key: g1pk, sort_key: g1sk } }"
         } else {
             ""
         },
@@ -60,6 +66,13 @@ fn schema(rng: &mut Rng) -> String {
             "  E{e}:\n    attributes: {ATTRIBUTES}\n    keys:\n      primary: {{ pk: \"{}\"{sk} }}\n",
             template(rng)
         ));
+        if index && rng.chance(70) {
+            text.push_str(&format!(
+                "      gsi1: {{ pk: \"{}\", sk: \"{}\" }}\n",
+                template(rng),
+                template(rng)
+            ));
+        }
     }
     text
 }
@@ -166,6 +179,9 @@ type Key = (String, Option<String>);
 struct Item {
     entity: usize,
     key: Key,
+    /// The item's key on `gsi1`, when it has one there (a key that renders empty leaves
+    /// it out, as writes do).
+    index_key: Option<Key>,
     values: Vec<Value>,
 }
 
@@ -189,9 +205,20 @@ fn items(e: usize, entity: &ir::Entity) -> Vec<Item> {
                 Some(t) => Some(render(t, &values)?),
                 None => None,
             };
+            let index_key = entity
+                .keys
+                .iter()
+                .find(|k| k.index == ir::IndexRef::Gsi(0))
+                .and_then(|k| {
+                    Some((
+                        render(&k.pk, &values)?,
+                        Some(render(k.sk.as_ref()?, &values)?),
+                    ))
+                });
             Some(Item {
                 entity: e,
                 key: (pk, sk),
+                index_key,
                 values,
             })
         })
@@ -260,42 +287,56 @@ fn sort_condition(
 /// Every entity whose items some query of `p` returns (by key alone) is one the model
 /// says it reaches: the pattern's own, or one of `reach.others`.
 fn check_reach(case: usize, text: &str, schema: &ir::Schema, all: &[Item]) {
-    let mut partitions: HashMap<&str, Vec<&Item>> = HashMap::new();
-    for item in all {
-        partitions
-            .entry(item.key.0.as_str())
-            .or_default()
-            .push(item);
-    }
+    // An item's key on the pattern's index, if it is in that index.
+    let key_on = |item: &'_ Item, index: ir::IndexRef| -> Option<Key> {
+        match index {
+            ir::IndexRef::Primary => Some(item.key.clone()),
+            _ => item.index_key.clone(),
+        }
+    };
     let space = dyngen::keyspace::KeySpace::new(&schema.table, &schema.entities, &schema.patterns);
     for p in &schema.patterns {
+        let mut partitions: HashMap<String, Vec<(Key, usize)>> = HashMap::new();
+        for item in all {
+            if let Some(k) = key_on(item, p.index) {
+                partitions
+                    .entry(k.0.clone())
+                    .or_default()
+                    .push((k, item.entity));
+            }
+        }
         let e = p.entities[0];
         let reach = space.reach(p);
         let allowed = |f: usize| f == e || reach.others.iter().any(|(o, _)| *o == f);
-        let sk = schema.entities[e].primary_key().sk.as_ref();
-        for item in all.iter().filter(|i| i.entity == e).step_by(7).take(60) {
-            let cond = sort_condition(p, sk, &item.values);
-            for other in &partitions[item.key.0.as_str()] {
-                let hit = match (&cond, &other.key.1) {
+        let own = schema.entities[e]
+            .key_for(p.index)
+            .expect("the pattern's index");
+        let mine = all.iter().filter(|i| i.entity == e);
+        for (item, key) in mine
+            .filter_map(|i| Some((i, key_on(i, p.index)?)))
+            .step_by(7)
+            .take(60)
+        {
+            let cond = sort_condition(p, own.sk.as_ref(), &item.values);
+            for (other, entity) in &partitions[key.0.as_str()] {
+                let hit = match (&cond, &other.1) {
                     (None, _) => true,
                     (Some((true, v)), Some(s)) => s == v,
                     (Some((false, v)), Some(s)) => s.starts_with(v.as_str()),
                     (Some(_), None) => true,
                 };
                 assert!(
-                    !hit || allowed(other.entity),
-                    "case {case}: `{}` reads {:?} of E{}, which the model says it cannot\n{text}",
+                    !hit || allowed(*entity),
+                    "case {case}: `{}` reads {other:?} of E{entity}, which the model says it cannot\n{text}",
                     p.name,
-                    other.key,
-                    other.entity
                 );
             }
         }
     }
 }
 
-/// A pattern per entity on its primary key: its partition-key inputs given, the sort key
-/// left to dyngen's default condition.
+/// A pattern per entity and index it has a key on: its partition-key inputs given, the
+/// sort key left to dyngen's default condition.
 fn patterns(schema_text: &str) -> String {
     let compiled = dyngen::compile(&Source::new("random.yaml", schema_text));
     let Some(schema) = compiled.schema else {
@@ -303,32 +344,35 @@ fn patterns(schema_text: &str) -> String {
     };
     let mut out = String::from("access_patterns:\n");
     for e in &schema.entities {
-        // Inputs are written as placeholders are (`d:year`, `n:03`), each once; a raw
-        // value is given by its name.
-        let mut inputs: Vec<String> = Vec::new();
-        for ph in e.primary_key().pk.placeholders() {
-            let suffix = match ph.format {
-                ir::PlaceholderFormat::Raw => String::new(),
-                f => f.suffix(),
-            };
-            let input = format!("\"{}{suffix}\"", e.attributes[ph.attr].name);
-            if !inputs.contains(&input) {
-                inputs.push(input);
+        for k in &e.keys {
+            // Inputs are written as placeholders are (`d:year`, `n:03`), each once; a
+            // raw value is given by its name.
+            let mut inputs: Vec<String> = Vec::new();
+            for ph in k.pk.placeholders() {
+                let suffix = match ph.format {
+                    ir::PlaceholderFormat::Raw => String::new(),
+                    f => f.suffix(),
+                };
+                let input = format!("\"{}{suffix}\"", e.attributes[ph.attr].name);
+                if !inputs.contains(&input) {
+                    inputs.push(input);
+                }
             }
+            let index = schema.index_name(k.index);
+            out.push_str(&format!(
+                "  {index}Of{}:\n    entity: {}\n    index: {index}\n    inputs: [{}]\n",
+                e.name,
+                e.name,
+                inputs.join(", ")
+            ));
         }
-        out.push_str(&format!(
-            "  of{}:\n    entity: {}\n    inputs: [{}]\n",
-            e.name,
-            e.name,
-            inputs.join(", ")
-        ));
     }
     out
 }
 
 pub fn run(seed: u64, cases: usize) {
     let mut rng = Rng(seed ^ 0x9e37_79b9);
-    let (mut accepted, mut refused, mut with_patterns) = (0, 0, 0);
+    let (mut accepted, mut refused, mut with_patterns, mut on_index) = (0, 0, 0, 0);
     for case in 0..cases {
         let mut text = schema(&mut rng);
         let Some(schema) = dyngen::compile(&Source::new("random.yaml", &text)).schema else {
@@ -347,10 +391,18 @@ pub fn run(seed: u64, cases: usize) {
         text.push_str(&patterns(&text));
         if let Some(schema) = dyngen::compile(&Source::new("random.yaml", &text)).schema {
             with_patterns += 1;
+            on_index += schema
+                .patterns
+                .iter()
+                .filter(|p| p.index != ir::IndexRef::Primary)
+                .count();
             check_reach(case, &text, &schema, &all);
         }
     }
-    eprintln!("{accepted} accepted ({with_patterns} with patterns), {refused} refused");
+    eprintln!(
+        "{accepted} accepted ({with_patterns} with patterns, {on_index} of them on gsi1), {refused} refused"
+    );
+    assert!(on_index * 5 > with_patterns, "{on_index} index patterns");
     assert!(
         accepted * 10 > cases && refused * 10 > cases,
         "{accepted} accepted, {refused} refused of {cases}"
