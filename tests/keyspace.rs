@@ -6,10 +6,12 @@
 //!    witnesses. Whatever the enumeration finds (a shared key, a key with two splits) the
 //!    procedure must find, and every witness it gives must be real.
 //! 2. Random schemas over the template grammar (literals, escaped and raw text, integers
-//!    plain and padded, enums, booleans, dates, timestamps and years; tables with and without a sort
-//!    key), compiled by dyngen: for every accepted one, keys rendered with the runtime's
-//!    own encoder from random values never meet for two different (entity, values), and
-//!    never spell dyngen's reserved prefix.
+//!    plain and padded, enums, booleans, dates, timestamps and years; tables with and
+//!    without a sort key, with and without a global index), compiled by dyngen: for every
+//!    accepted one, keys rendered with the runtime's own encoder from every combination of
+//!    small value domains never meet for two different (entity, values) and never spell
+//!    dyngen's reserved keys; and with a pattern per entity and index, every entity whose
+//!    items a query returns by key alone is one the model says the pattern reaches.
 //!
 //! `DYNGEN_KEYSPACE_CASES` and `DYNGEN_KEYSPACE_SEED` change the run.
 
