@@ -11,6 +11,18 @@ fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
+/// A put of the other writer's user item `USER#{id}` (its key only; add attributes).
+fn other_writers_user(
+    db: &Db,
+    id: &str,
+) -> aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder {
+    db.client()
+        .put_item()
+        .table_name(db.table_name())
+        .item("pk", s(&format!("USER#{id}")))
+        .item("sk", s(&format!("USER#{id}")))
+}
+
 #[tokio::test]
 async fn items_of_the_other_writer_are_read_and_ours_carry_its_type_values() {
     let db = Db::new(common::client()).with_table_name(common::table("shared"));
@@ -102,12 +114,7 @@ async fn an_item_that_does_not_decode_is_reported_by_key_without_failing_the_pag
         ("x", None, "2024-01-02T03:04:05.000Z"),
         ("y", Some("Y"), "Jan 2 2024"),
     ] {
-        let mut put = db
-            .client()
-            .put_item()
-            .table_name(db.table_name())
-            .item("pk", s(&format!("USER#{id}")))
-            .item("sk", s(&format!("USER#{id}")))
+        let mut put = other_writers_user(&db, id)
             .item("gsi1pk", s("COMPANY#acme"))
             .item("gsi1sk", s(&format!("USER#{id}")))
             .item("_et", s("user"))
@@ -256,12 +263,7 @@ async fn reads_by_key_return_only_items_of_their_entity() {
     let db = Db::new(common::client()).with_table_name(common::table("shared_ident"));
     db.create_table().await.unwrap();
     let foreign = |id: &str, et: Option<&str>| {
-        let mut put = db
-            .client()
-            .put_item()
-            .table_name(db.table_name())
-            .item("pk", s(&format!("USER#{id}")))
-            .item("sk", s(&format!("USER#{id}")))
+        let mut put = other_writers_user(&db, id)
             .item("id", s(id))
             .item("company", s("acme"))
             .item("name", s("not a user"));
