@@ -6,7 +6,10 @@ use dyngen_app_tests::example as db;
 
 use db::{Db, Error, User, UserKey};
 
-async fn example(client: aws_sdk_dynamodb::Client, new_user: User) -> Result<(), Error> {
+async fn example(
+    client: dyngen_runtime::aws_sdk_dynamodb::Client,
+    new_user: User,
+) -> Result<(), Error> {
     let db = Db::new(client).with_table_name(common::table("readme"));
     db.create_table().await?;
     let alice = db.user().create(&new_user).await?;
