@@ -591,13 +591,17 @@ impl Schema {
         (pk, sk)
     }
 
-    /// The templates of `key` whose key attributes the entity's writes compute
+    /// The key attributes the entity's writes compute for `key`, each with its template
     /// ([`Schema::written_key_attributes`]).
-    pub fn written_templates<'k>(&self, entity: &Entity, key: &'k EntityKey) -> Vec<&'k Template> {
+    pub fn written_keys<'s, 'k>(
+        &'s self,
+        entity: &Entity,
+        key: &'k EntityKey,
+    ) -> Vec<(&'s str, &'k Template)> {
         let (pk, sk) = self.written_key_attributes(entity, key);
-        pk.map(|_| &key.pk)
+        pk.map(|a| (a, &key.pk))
             .into_iter()
-            .chain(sk.and(key.sk.as_ref()))
+            .chain(sk.zip(key.sk.as_ref()))
             .collect()
     }
 
@@ -609,9 +613,9 @@ impl Schema {
         attr: usize,
     ) -> impl Iterator<Item = &'e EntityKey> {
         entity.keys_using(attr).filter(move |k| {
-            self.written_templates(entity, k)
+            self.written_keys(entity, k)
                 .iter()
-                .any(|t| t.placeholders().any(|p| p.attr == attr))
+                .any(|(_, t)| t.placeholders().any(|p| p.attr == attr))
         })
     }
 
@@ -685,6 +689,16 @@ impl Entity {
         self.keys
             .iter()
             .filter(move |k| !k.composite && k.uses(attr))
+    }
+
+    /// The placeholder of a primary partition key that is a number (`pk: "{id}"` over an
+    /// integer): it holds 0 and above, since dyngen keeps its own items under negative
+    /// partition keys of such a table.
+    pub fn numeric_partition_key(&self) -> Option<&Placeholder> {
+        let pk = &self.lowered_primary_key()?.pk;
+        template_is_numeric(pk, &self.attributes)
+            .then(|| pk.placeholders().next())
+            .flatten()
     }
 
     pub fn primary_key(&self) -> &EntityKey {

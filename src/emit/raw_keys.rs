@@ -33,8 +33,10 @@ fn refuse_in(attr: &ir::Attribute, place: &str) -> String {
 /// Statements of the entity's `check_key_inputs`: every raw string of every key, and a
 /// numeric partition key's sign.
 pub fn entity_checks(entity: &ir::Entity) -> Vec<String> {
-    let numeric = numeric_partition(entity)
-        .map(|(a, _)| refuse_negative(a, &format!("self.{}", a.field_ident)));
+    let numeric = entity.numeric_partition_key().map(|ph| {
+        let a = &entity.attributes[ph.attr];
+        refuse_negative(a, &format!("self.{}", a.field_ident))
+    });
     raw_strings(entity, entity.keys.iter())
         .into_iter()
         .map(|i| {
@@ -65,28 +67,17 @@ pub fn key_checks(entity: &ir::Entity) -> Vec<String> {
             let place = format!("&self.{}", entity.placeholder_ident(ph));
             refuse_in(&entity.attributes[ph.attr], &place)
         })
-        .chain(
-            numeric_partition(entity).map(|(a, ph)| {
-                refuse_negative(a, &format!("self.{}", entity.placeholder_ident(ph)))
-            }),
-        )
+        .chain(entity.numeric_partition_key().map(|ph| {
+            let place = format!("self.{}", entity.placeholder_ident(ph));
+            refuse_negative(&entity.attributes[ph.attr], &place)
+        }))
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect()
 }
 
-/// The integer attribute that is the table's partition key as a number (`pk: "{id}"`),
-/// with its placeholder: its values must not be negative
-/// (`rt::key::partition_number_refusal`).
-fn numeric_partition(entity: &ir::Entity) -> Option<(&ir::Attribute, &ir::Placeholder)> {
-    let pk = &entity.primary_key().pk;
-    if !ir::template_is_numeric(pk, &entity.attributes) {
-        return None;
-    }
-    let ph = pk.placeholders().next()?;
-    Some((&entity.attributes[ph.attr], ph))
-}
-
+/// `return Err((attribute, why))` when the number at `place` is negative
+/// (`rt::key::partition_number_refusal`; see `ir::Entity::numeric_partition_key`).
 fn refuse_negative(attr: &ir::Attribute, place: &str) -> String {
     format!(
         "if let ::core::option::Option::Some(r) = rt::key::partition_number_refusal({place}) {{ return ::core::result::Result::Err(({}, r)); }}",

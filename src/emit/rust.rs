@@ -321,14 +321,9 @@ fn placeholder_from_entity(entity: &ir::Entity, ph: &ir::Placeholder) -> String 
 /// The statement that writes one index's key attributes onto an item. For a sparse index,
 /// the attributes are written only when every optional input is present.
 fn key_write(schema: &Schema, entity: &ir::Entity, key: &ir::EntityKey) -> String {
-    let (pk_attr, sk_attr) = schema.written_key_attributes(entity, key);
     // The key attributes this key writes (a local index's partition key and attribute
     // keys are written otherwise), each with its template.
-    let written: Vec<(&str, &ir::Template)> = pk_attr
-        .map(|a| (a, &key.pk))
-        .into_iter()
-        .chain(sk_attr.zip(key.sk.as_ref()))
-        .collect();
+    let written = schema.written_keys(entity, key);
     // Optional inputs of the written templates: bound once, the keys written only when all
     // are present (a sparse index).
     let mut optional: Vec<usize> = written

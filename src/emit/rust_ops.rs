@@ -484,24 +484,17 @@ fn set_key_statements(
     spec: &str,
     value_of: &dyn Fn(&Placeholder) -> String,
 ) -> String {
-    let (pk_attr, sk_attr) = schema.written_key_attributes(entity, k);
-    let mut out = pk_attr
-        .map(|pk_attr| {
+    schema
+        .written_keys(entity, k)
+        .into_iter()
+        .map(|(attr, t)| {
             format!(
                 "{spec}.set({}, {});",
-                rust_str(pk_attr),
-                key_value_expr(&k.pk, entity, value_of)
+                rust_str(attr),
+                key_value_expr(t, entity, value_of)
             )
         })
-        .unwrap_or_default();
-    if let (Some(sa), Some(st)) = (sk_attr, &k.sk) {
-        out.push_str(&format!(
-            "{spec}.set({}, {});",
-            rust_str(sa),
-            key_value_expr(st, entity, value_of)
-        ));
-    }
-    out
+        .collect()
 }
 
 /// The statements an update's `into_parts` runs: every index key built from the update
@@ -537,8 +530,8 @@ fn setter_extras(
     let primary = entity.primary_key().distinct_placeholders();
     let mut extras: Vec<usize> = Vec::new();
     for k in affected {
-        let written = schema.written_templates(entity, k);
-        for ph in written.into_iter().flat_map(ir::Template::placeholders) {
+        let written = schema.written_keys(entity, k);
+        for ph in written.into_iter().flat_map(|(_, t)| t.placeholders()) {
             let stamped = Some(ph.attr) == entity.updated_at;
             if ph.attr != set && !stamped && !primary.contains(ph) && !extras.contains(&ph.attr) {
                 extras.push(ph.attr);

@@ -163,7 +163,7 @@ impl<'s> KeySpace<'s> {
     /// dyngen's own items use ([`RESERVED_PREFIX`]'s numeric counterpart).
     pub fn pieces(&self, e: usize, t: &ir::Template, attr: &str) -> Vec<Piece> {
         let entity = &self.entities[e];
-        if attr == self.table.partition_key && ir::template_is_numeric(t, &entity.attributes) {
+        if attr == self.table.partition_key && entity.numeric_partition_key().is_some() {
             return vec![Piece::Natural];
         }
         pieces(t, entity, attr)
@@ -200,9 +200,7 @@ impl<'s> KeySpace<'s> {
     pub fn reserved_overlap(&self, e: usize) -> Option<String> {
         self.entities[e].lowered_primary_key()?;
         let key = self.langs_on(e, IndexRef::Primary)?;
-        let numeric = self.entities[e]
-            .lowered_primary_key()
-            .is_some_and(|k| ir::template_is_numeric(&k.pk, &self.entities[e].attributes));
+        let numeric = self.entities[e].numeric_partition_key().is_some();
         let reserved = match numeric {
             true => self.lang(&[Piece::Literal("-".into()), Piece::Any]),
             false => self.lang(&[Piece::Literal(RESERVED_PREFIX.into()), Piece::Any]),
