@@ -148,9 +148,11 @@ impl BatchWrite<'_> {
         }
         let db = self.db;
         let mut failed = Vec::new();
+        let mut written = Vec::new();
         let mut requests = self.requests.into_iter();
         loop {
-            // The requests are moved into each batch of 25, never copied.
+            // The requests are moved into each batch of 25; the copy kept says what was
+            // written if a later request fails.
             let mut pending: Vec<WriteRequest> = requests.by_ref().take(25).collect();
             if pending.is_empty() {
                 break;
@@ -165,18 +167,23 @@ impl BatchWrite<'_> {
                     db.backoff(attempt).await;
                 }
                 attempt += 1;
-                let out = db
+                let sent = pending.clone();
+                let res = db
                     .client()
                     .batch_write_item()
                     .request_items(db.table_name(), ::std::mem::take(&mut pending))
                     .set_return_consumed_capacity(crate::trace::capacity_mode())
                     .send()
-                    .await
-                    .map_err(sdk)?;
+                    .await;
+                let out = match res {
+                    Ok(out) => out,
+                    Err(e) => return Err(interrupted(e, written, sent, requests.collect())),
+                };
                 crate::trace::consumed(out.consumed_capacity());
                 if let Some(mut unprocessed) = out.unprocessed_items {
                     pending = unprocessed.remove(db.table_name()).unwrap_or_default();
                 }
+                written.extend(sent.into_iter().filter(|r| !pending.contains(r)));
             }
         }
         if failed.is_empty() {
@@ -187,5 +194,34 @@ impl BatchWrite<'_> {
                 unprocessed_writes: failed,
             })
         }
+    }
+}
+
+/// A batch stopped by a failed request: the SDK's error if nothing was written and the
+/// request surely was not, else [`Error::BatchInterrupted`] with what was written, what
+/// may have been, and what was never sent.
+fn interrupted(
+    e: ::aws_sdk_dynamodb::error::SdkError<
+        ::aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemError,
+        ::aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
+    written: Vec<WriteRequest>,
+    sent: Vec<WriteRequest>,
+    unsent: Vec<WriteRequest>,
+) -> Error {
+    let lost = crate::deliver::answer_lost(&e);
+    if written.is_empty() && !lost {
+        return sdk(e);
+    }
+    let (uncertain, unsent) = if lost {
+        (sent, unsent)
+    } else {
+        (Vec::new(), sent.into_iter().chain(unsent).collect())
+    };
+    Error::BatchInterrupted {
+        written,
+        uncertain,
+        unsent,
+        cause: Box::new(e.into()),
     }
 }

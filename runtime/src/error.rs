@@ -82,6 +82,36 @@ pub enum Error {
         unprocessed_keys: Vec<Item>,
         unprocessed_writes: Vec<WriteRequest>,
     },
+    /// A batch write stopped part-way by a failure that retries did not overcome: what was
+    /// written, what may have been (the request whose answer was lost), and what was never
+    /// sent. Sending `uncertain` and `unsent` again is safe: batch puts and deletes set
+    /// state, they do not accumulate.
+    BatchInterrupted {
+        written: Vec<WriteRequest>,
+        uncertain: Vec<WriteRequest>,
+        unsent: Vec<WriteRequest>,
+        cause: ::std::boxed::Box<::aws_sdk_dynamodb::Error>,
+    },
+    /// A write whose answer was lost (a timeout, a broken connection, a server error) on
+    /// every attempt that could tell, and whose effect the table cannot show: it was
+    /// applied once, or not at all. Never applied twice.
+    Ambiguous {
+        entity: &'static str,
+        key: String,
+        /// The operation: `create`, `put`, `update`, `delete`, `transaction`.
+        operation: &'static str,
+        /// Whether sending the same call again is safe: true for writes that set state
+        /// (create, put, delete, an update with an expected version), false for those
+        /// that accumulate (counters, appends, a version bump without an expected version)
+        /// and for transactions.
+        retry_safe: bool,
+        /// `true`: a retry was answered, and the item held another write's token (or
+        /// there was no item), so the table cannot tell whether this write came first.
+        /// `false`: no attempt after the lost answer was answered (the retries ran out).
+        table_checked: bool,
+        /// The failure that lost the answer.
+        cause: Option<::std::boxed::Box<::aws_sdk_dynamodb::Error>>,
+    },
     /// The transaction was cancelled; one reason per action, in the order they were added.
     TransactionCanceled { reasons: Vec<CancellationReason> },
     /// A table operation of the migration runner failed for a reason of its own.
@@ -178,6 +208,7 @@ impl ::std::fmt::Display for Error {
                 }
                 Ok(())
             }
+            Error::BatchInterrupted { .. } | Error::Ambiguous { .. } => self.fmt_lost(f),
             Error::Migration(m) => write!(f, "migration: {m}"),
             Error::Sdk(e) => write_sdk_error(f, e),
         }
@@ -185,6 +216,72 @@ impl ::std::fmt::Display for Error {
 }
 
 impl Error {
+    /// Whether the operation may have been applied although it failed: an answer was lost.
+    /// The table shows the outcome ([`Error::Ambiguous`]) or the listed requests may have
+    /// been written ([`Error::BatchInterrupted`]).
+    pub fn is_ambiguous(&self) -> bool {
+        match self {
+            Error::Ambiguous { .. } => true,
+            Error::BatchInterrupted { uncertain, .. } => !uncertain.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// Whether sending the same call again cannot apply its change twice. False only for
+    /// an [`Error::Ambiguous`] write that accumulates (a counter, an append, a transaction):
+    /// read the item and decide. Every other error left the table unchanged, or concerns
+    /// writes that set state.
+    pub fn is_retry_safe(&self) -> bool {
+        !matches!(
+            self,
+            Error::Ambiguous {
+                retry_safe: false,
+                ..
+            }
+        )
+    }
+
+    fn fmt_lost(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Error::Ambiguous {
+                entity,
+                key,
+                operation,
+                cause,
+                ..
+            } => {
+                write!(
+                    f,
+                    "{operation} of {entity} {key}: the answer was lost; it was applied once or not at all"
+                )?;
+                match cause {
+                    Some(c) => {
+                        f.write_str(" (")?;
+                        write_sdk_error(f, c)?;
+                        f.write_str(")")
+                    }
+                    None => Ok(()),
+                }
+            }
+            Error::BatchInterrupted {
+                written,
+                uncertain,
+                unsent,
+                cause,
+            } => {
+                write!(
+                    f,
+                    "batch interrupted: {} writes done, {} may be, {} not sent: ",
+                    written.len(),
+                    uncertain.len(),
+                    unsent.len()
+                )?;
+                write_sdk_error(f, cause)
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn fmt_unique(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         match self {
             Error::UniqueViolation {
@@ -206,7 +303,8 @@ impl ::std::error::Error for Error {
     fn source(&self) -> Option<&(dyn ::std::error::Error + 'static)> {
         match self {
             Error::InvalidItem(e) => Some(e),
-            Error::Sdk(e) => Some(e.as_ref()),
+            Error::Sdk(e) | Error::BatchInterrupted { cause: e, .. } => Some(e.as_ref()),
+            Error::Ambiguous { cause: Some(e), .. } => Some(e.as_ref()),
             _ => None,
         }
     }

@@ -15,7 +15,7 @@ pub fn describe_key(design: &TableDesign, key: &Item) -> String {
 
 /// Placeholder names and values for one expression; every attribute name is aliased,
 /// so reserved words (`name`, `type`, `status`) never break a request.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Expr {
     pub names: HashMap<String, String>,
     pub values: HashMap<String, AttributeValue>,

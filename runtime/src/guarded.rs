@@ -80,7 +80,8 @@ async fn send_once(
     };
     let Some(TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error()
     else {
-        return Err(sdk(e));
+        let what = format!("an item and its {} unique guard changes", roles.len() - 1);
+        return Err(crate::deliver::transaction_failed(e, what));
     };
     let reasons = c.cancellation_reasons();
     let failed = reasons

@@ -33,6 +33,8 @@ pub mod jiff_interop;
 #[cfg(feature = "client")]
 mod batch;
 #[cfg(feature = "client")]
+mod deliver;
+#[cfg(feature = "client")]
 mod entity;
 #[cfg(feature = "client")]
 mod error;
@@ -70,6 +72,11 @@ mod update;
 mod write;
 
 pub use value::{Date, NumberSet, StringSet, Timestamp};
+
+/// The attribute every single-request write (PutItem, UpdateItem) stores its call's token
+/// in: 8 random bytes, 11 bytes of item size with the name. A write retried after a lost
+/// answer recognises its own result by it. Reserved: no schema attribute may use it.
+pub const WRITE_TOKEN_ATTRIBUTE: &str = "_dw";
 
 /// serde, for generated code that derives its traits (`rust: {serde: true}` in the schema).
 pub use serde;

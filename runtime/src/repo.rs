@@ -6,13 +6,16 @@ use std::marker::PhantomData;
 use aws_sdk_dynamodb::types::ReturnValue;
 
 use crate::batch::batch_get;
+use crate::deliver::{Call, deliver};
 use crate::entity::{Entity, key_item};
 use crate::error::{Error, sdk};
+use crate::expr::describe_key;
 use crate::item::Item;
 use crate::query::decode_entity;
 use crate::save::{create, put};
 use crate::table::Table;
 use crate::trace::{OpInfo, traced};
+use crate::write::write_failed;
 
 /// Create, read, update and delete items of one entity; from `Db::<entity>()`.
 pub struct Repo<'a, E> {
@@ -137,24 +140,44 @@ pub async fn get<E: Entity>(db: &Table, key: Item, consistent: bool) -> Result<O
     }
 }
 
-/// Deletes one item; returns it as it was, if it existed.
+/// Deletes one item; returns it as it was, if it existed. If an attempt's answer was lost
+/// and the retry finds no item, the delete may have removed it or found it gone:
+/// [`Error::Ambiguous`] (safe to retry; the item is absent either way at that moment).
 pub async fn delete<E: Entity>(db: &Table, key: Item) -> Result<Option<E>, Error> {
     if !E::UNIQUE.is_empty() {
         return crate::guarded::delete(db, key).await;
     }
-    let out = db
-        .client()
-        .delete_item()
-        .table_name(db.table_name())
-        .set_key(Some(key))
-        .return_values(ReturnValue::AllOld)
-        .set_return_consumed_capacity(crate::trace::capacity_mode())
-        .send()
-        .await
-        .map_err(sdk)?;
+    let mut call = Call::new();
+    // A delete carries no token (it leaves no item to hold one), and sending it again
+    // cannot remove more than the item: every retry is the same request.
+    let res = deliver(db, &mut call, false, |client, _| {
+        client
+            .delete_item()
+            .table_name(db.table_name())
+            .set_key(Some(key.clone()))
+            .return_values(ReturnValue::AllOld)
+            .set_return_consumed_capacity(crate::trace::capacity_mode())
+            .send()
+    })
+    .await;
+    let desc = || describe_key(E::DESIGN, &key);
+    let out = match res {
+        Ok(out) => out,
+        Err(e) => {
+            return Err(write_failed(
+                &mut call,
+                e,
+                E::ENTITY_TYPE,
+                desc,
+                "delete",
+                true,
+            ));
+        }
+    };
     crate::trace::consumed(out.consumed_capacity());
     match out.attributes {
         Some(item) => Ok(Some(E::from_item_owned(item)?)),
+        None if call.maybe_applied() => Err(call.ambiguous(E::ENTITY_TYPE, desc(), "delete", true)),
         None => Ok(None),
     }
 }

@@ -24,6 +24,10 @@ pub struct TableDesign {
 #[derive(Debug, Clone)]
 pub struct Table {
     client: Client,
+    /// The same client with the SDK's retries off, for single-request writes: they are
+    /// retried by [`crate::deliver`], which knows what a lost answer may have done.
+    writer: Client,
+    write_retry: WriteRetry,
     name: String,
     design: &'static TableDesign,
     retry: BatchRetry,
@@ -50,10 +54,55 @@ impl Default for BatchRetry {
     }
 }
 
+/// How single-request writes retry: the client's own retry policy (attempts and backoff),
+/// applied by the runtime instead of the SDK.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct WriteRetry {
+    pub max_attempts: u32,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl WriteRetry {
+    fn of(client: &Client) -> Self {
+        let standard = aws_sdk_dynamodb::config::retry::RetryConfig::standard();
+        let config = client.config().retry_config().unwrap_or(&standard);
+        WriteRetry {
+            max_attempts: config.max_attempts().max(1),
+            initial_backoff: config.initial_backoff(),
+            max_backoff: config.max_backoff(),
+        }
+    }
+
+    /// Waits before retry number `attempt` (1 for the first retry), as the SDK's standard
+    /// policy does: exponential backoff with full jitter, capped.
+    pub async fn sleep(&self, db: &Table, attempt: u32) {
+        let exp = self
+            .initial_backoff
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let cap = exp.min(self.max_backoff);
+        db.sleep(Duration::from_millis(jitter(cap.as_millis() as u64)))
+            .await;
+    }
+}
+
+/// `client` with the SDK's retries off (everything else, the connection pool included, is
+/// shared).
+fn without_retries(client: &Client) -> Client {
+    let config = client
+        .config()
+        .to_builder()
+        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+        .build();
+    Client::from_conf(config)
+}
+
 impl Table {
     /// A handle on the design's default table.
     pub fn new(client: Client, design: &'static TableDesign) -> Self {
         Table {
+            writer: without_retries(&client),
+            write_retry: WriteRetry::of(&client),
             client,
             name: design.name.to_string(),
             design,
@@ -78,6 +127,16 @@ impl Table {
         &self.client
     }
 
+    /// The client single-request writes are sent on (the SDK's retries off).
+    pub(crate) fn writer(&self) -> &Client {
+        &self.writer
+    }
+
+    /// How single-request writes retry.
+    pub(crate) fn write_retry(&self) -> WriteRetry {
+        self.write_retry
+    }
+
     /// The name of the table requests go to.
     pub fn table_name(&self) -> &str {
         &self.name
@@ -96,13 +155,18 @@ impl Table {
     /// Waits before retry number `attempt` (1 for the first retry): exponential backoff
     /// capped at `max_delay`, with full jitter, on the SDK's own sleep.
     pub(crate) async fn backoff(&self, attempt: u32) {
-        use aws_sdk_dynamodb::config::AsyncSleep;
         let exp = self
             .retry
             .base_delay
             .saturating_mul(1u32 << attempt.min(16));
         let cap = exp.min(self.retry.max_delay);
-        let delay = Duration::from_millis(jitter(cap.as_millis() as u64));
+        self.sleep(Duration::from_millis(jitter(cap.as_millis() as u64)))
+            .await;
+    }
+
+    /// Sleeps on the SDK's own sleep (none configured: no wait).
+    async fn sleep(&self, delay: Duration) {
+        use aws_sdk_dynamodb::config::AsyncSleep;
         if let Some(sleep) = self.client.config().sleep_impl() {
             sleep.sleep(delay).await;
         }

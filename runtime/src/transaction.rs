@@ -1,7 +1,7 @@
 //! Transactions: actions over any entities of one table, applied all or nothing.
 
 use crate::entity::{CreatedAtKeys, Entity, EntityKey};
-use crate::error::{CancellationReason, Error, sdk};
+use crate::error::{CancellationReason, Error};
 use crate::expr::Expr;
 use crate::item::Item;
 use crate::table::Table;
@@ -355,7 +355,10 @@ impl<'a> Transaction<'a> {
                         .collect();
                     Err(Error::TransactionCanceled { reasons })
                 }
-                _ => Err(sdk(e)),
+                _ => Err(crate::deliver::transaction_failed(
+                    e,
+                    self.labels.join(", "),
+                )),
             },
         }
     }

@@ -4,13 +4,14 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use crate::deliver::Call;
 use crate::entity::Entity;
 use crate::error::Error;
 use crate::expr::{Expr, describe_key};
 use crate::item::Item;
 use crate::table::Table;
 use crate::value::Timestamp;
-use crate::write::{conflict, send_update, version_matches};
+use crate::write::{UpdateRequest, conflict, send_update, version_matches, write_failed};
 
 /// A generated update builder: the key of the item and the update collected so far.
 pub trait IntoUpdate {
@@ -307,6 +308,20 @@ impl UpdateSpec {
         Ok((update.join(" "), cond))
     }
 
+    /// Whether applying this update twice would count twice: it adds to a number, appends
+    /// to a list, or bumps the version without expecting one (an expected version makes a
+    /// second application fail instead). Setting, removing and set changes do not.
+    pub(crate) fn accumulates<E: Entity>(&self) -> bool {
+        if self.expect_version.is_some() && E::VERSION.is_some() {
+            return false;
+        }
+        E::VERSION.is_some()
+            || self
+                .actions
+                .iter()
+                .any(|(_, a)| matches!(a, Action::Append(_) | Action::Add(AttributeValue::N(_))))
+    }
+
     /// The attributes guarded by this update, for telling which one failed.
     pub(crate) fn guarded(&self) -> impl Iterator<Item = (&'static str, Option<&AttributeValue>)> {
         self.guards.iter().map(|(n, v)| (*n, v.as_ref()))
@@ -314,7 +329,8 @@ impl UpdateSpec {
 }
 
 /// Applies an update that changes no unique value to an existing item, and returns the
-/// item as stored afterwards.
+/// item as stored afterwards. After a lost answer, an update that finds its own write
+/// reports it done with the item as found.
 pub(crate) async fn update_plain<E: Entity>(
     db: &Table,
     key: Item,
@@ -322,21 +338,51 @@ pub(crate) async fn update_plain<E: Entity>(
 ) -> Result<E, Error> {
     let mut expr = Expr::default();
     let (update, cond) = spec.expression::<E>(&mut expr)?;
-    let res = send_update(db, key.clone(), update, Some(cond), expr).await;
-    match res {
+    let accumulates = spec.accumulates::<E>();
+    let mut call = Call::new();
+    let request = UpdateRequest {
+        key: key.clone(),
+        update,
+        condition: Some(cond),
+        expr,
+        accumulates,
+    };
+    let desc = || describe_key(E::DESIGN, &key);
+    match send_update(db, &mut call, request).await {
         Ok(out) => match out.attributes {
             Some(item) => Ok(E::from_item_owned(item)?),
             None => Err(Error::NotFound {
                 entity: E::ENTITY_TYPE,
-                key: describe_key(E::DESIGN, &key),
+                key: desc(),
             }),
         },
-        Err(e) => Err(conflict::<E>(
-            e,
-            &key,
-            spec.expected_version(),
-            spec.guarded(),
-            true,
-        )),
+        Err(e) => {
+            use ::aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+            let Some(UpdateItemError::ConditionalCheckFailedException(c)) = e.as_service_error()
+            else {
+                return Err(write_failed(
+                    &mut call,
+                    e,
+                    E::ENTITY_TYPE,
+                    desc,
+                    "update",
+                    !accumulates,
+                ));
+            };
+            if call.is_own(c.item()) {
+                let found = c.item().cloned().unwrap_or_default();
+                return Ok(E::from_item_owned(found)?);
+            }
+            if call.maybe_applied() {
+                return Err(call.ambiguous(E::ENTITY_TYPE, desc(), "update", !accumulates));
+            }
+            Err(conflict::<E>(
+                e,
+                &key,
+                spec.expected_version(),
+                spec.guarded(),
+                true,
+            ))
+        }
     }
 }

@@ -4,6 +4,7 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
+use crate::deliver::{Call, Resend, condition as condition_for, deliver};
 use crate::entity::{CreatedAtKeys, Entity};
 use crate::error::{Error, sdk};
 use crate::expr::{Expr, describe_key};
@@ -80,37 +81,87 @@ pub(crate) fn key_not_taken<E: Entity>()
 }
 
 /// Creates an item of an entity without unique constraints; fails with
-/// [`Error::AlreadyExists`] if its key is taken.
+/// [`Error::AlreadyExists`] if its key is taken. A retry after a lost answer that finds
+/// this call's own item reports the create done.
 pub(crate) async fn create_plain<E: Entity>(db: &Table, value: &E) -> Result<E, Error> {
-    let (stored, item) = as_created(value)?;
+    let (stored, mut item) = as_created(value)?;
+    let mut call = Call::new();
+    call.stamp_item(&mut item);
     let (cond, names) = key_not_taken::<E>();
-    let res = db
-        .client()
-        .put_item()
-        .table_name(db.table_name())
-        .set_item(Some(item))
-        .condition_expression(cond)
-        .set_expression_attribute_names(names)
-        .set_return_consumed_capacity(crate::trace::capacity_mode())
-        .send()
-        .await;
+    let res = deliver(db, &mut call, false, |client, how| {
+        // The key condition alone keeps a retry from applying twice; after a lost answer
+        // the item comes back with a failure, to be recognised.
+        let lost = how != Resend::AsIs;
+        client
+            .put_item()
+            .table_name(db.table_name())
+            .set_item(Some(item.clone()))
+            .condition_expression(cond.clone())
+            .set_expression_attribute_names(names.clone())
+            .set_return_values_on_condition_check_failure(
+                lost.then_some(ReturnValuesOnConditionCheckFailure::AllOld),
+            )
+            .set_return_consumed_capacity(crate::trace::capacity_mode())
+            .send()
+    })
+    .await;
+    let key = || describe_key(E::DESIGN, &stored.key_item());
     match res {
         Ok(out) => {
             crate::trace::consumed(out.consumed_capacity());
             Ok(stored)
         }
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-        {
-            // Described only when needed: the success path formats nothing.
-            Err(Error::AlreadyExists {
-                entity: E::ENTITY_TYPE,
-                key: describe_key(E::DESIGN, &stored.key_item()),
-            })
+        Err(e) => {
+            use ::aws_sdk_dynamodb::operation::put_item::PutItemError;
+            match e.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(c)) => {
+                    if call.is_own(c.item()) {
+                        Ok(stored)
+                    } else if call.maybe_applied() {
+                        Err(call.ambiguous(E::ENTITY_TYPE, key(), "create", true))
+                    } else {
+                        // Described only when needed: the success path formats nothing.
+                        Err(Error::AlreadyExists {
+                            entity: E::ENTITY_TYPE,
+                            key: key(),
+                        })
+                    }
+                }
+                _ => Err(write_failed(
+                    &mut call,
+                    e,
+                    E::ENTITY_TYPE,
+                    key,
+                    "create",
+                    true,
+                )),
+            }
         }
-        Err(e) => Err(sdk(e)),
     }
+}
+
+/// A write's failure other than its condition: [`Error::Ambiguous`] if an attempt's answer
+/// was lost (this one's or an earlier one's), else the SDK's error.
+pub(crate) fn write_failed<E>(
+    call: &mut Call,
+    e: ::aws_sdk_dynamodb::error::SdkError<E, ::aws_sdk_dynamodb::config::http::HttpResponse>,
+    entity: &'static str,
+    key: impl FnOnce() -> String,
+    operation: &'static str,
+    retry_safe: bool,
+) -> Error
+where
+    E: ::aws_sdk_dynamodb::error::ProvideErrorMetadata,
+    ::aws_sdk_dynamodb::Error: From<
+        ::aws_sdk_dynamodb::error::SdkError<E, ::aws_sdk_dynamodb::config::http::HttpResponse>,
+    >,
+{
+    if crate::deliver::answer_lost(&e) {
+        call.lost = Some(e.into());
+    } else if !call.maybe_applied() {
+        return sdk(e);
+    }
+    call.unanswered(entity, key(), operation, retry_safe)
 }
 
 /// Which items a put may land on, and what it does with `createdAt`.
@@ -259,7 +310,9 @@ pub(crate) async fn put_plain<E: Entity>(db: &Table, value: &E) -> Result<E, Err
 /// A put that replaces the whole item with the value (nothing stored is kept), as one
 /// PutItem that returns nothing: what is stored is exactly the value.
 async fn put_whole<E: Entity>(db: &Table, value: E, expected: Option<i64>) -> Result<E, Error> {
-    let item = item_of(&value)?;
+    let mut item = item_of(&value)?;
+    let mut call = Call::new();
+    call.stamp_item(&mut item);
     let mut expr = Expr::default();
     let condition = match (E::VERSION, expected) {
         (Some(ver), Some(e)) => {
@@ -269,19 +322,23 @@ async fn put_whole<E: Entity>(db: &Table, value: E, expected: Option<i64>) -> Re
         }
         _ => None,
     };
-    let (names, values) = expr.into_maps();
-    let res = db
-        .client()
-        .put_item()
-        .table_name(db.table_name())
-        .set_item(Some(item))
-        .set_condition_expression(condition)
-        .set_expression_attribute_names(names)
-        .set_expression_attribute_values(values)
-        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-        .set_return_consumed_capacity(crate::trace::capacity_mode())
-        .send()
-        .await;
+    let token = call.token().clone();
+    let res = deliver(db, &mut call, false, |client, how| {
+        let mut expr = expr.clone();
+        let condition = condition_for(&token, &mut expr, condition.as_deref(), how);
+        let (names, values) = expr.into_maps();
+        client
+            .put_item()
+            .table_name(db.table_name())
+            .set_item(Some(item.clone()))
+            .set_condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .set_return_consumed_capacity(crate::trace::capacity_mode())
+            .send()
+    })
+    .await;
     match res {
         Ok(out) => {
             crate::trace::consumed(out.consumed_capacity());
@@ -289,11 +346,18 @@ async fn put_whole<E: Entity>(db: &Table, value: E, expected: Option<i64>) -> Re
         }
         Err(e) => {
             use ::aws_sdk_dynamodb::operation::put_item::PutItemError;
+            let key = || describe_key(E::DESIGN, &value.key_item());
             let Some(PutItemError::ConditionalCheckFailedException(c)) = e.as_service_error()
             else {
-                return Err(sdk(e));
+                return Err(write_failed(&mut call, e, E::ENTITY_TYPE, key, "put", true));
             };
-            Err(put_refused(c.item(), expected, &value))
+            if call.is_own(c.item()) {
+                Ok(value)
+            } else if call.maybe_applied() {
+                Err(call.ambiguous(E::ENTITY_TYPE, key(), "put", true))
+            } else {
+                Err(put_refused(c.item(), expected, &value))
+            }
         }
     }
 }
@@ -322,6 +386,8 @@ async fn put_keeping_created<E: Entity>(
 ) -> Result<E, Error> {
     const ATTEMPTS: usize = 4;
     let mut assume_new = false;
+    // One call for every attempt: a lost answer to one of them is recognised by the next.
+    let mut call = Call::new();
     for _ in 0..ATTEMPTS {
         let case = if assume_new {
             value.stamp(now, true, expected.map(|v| v + 1));
@@ -330,7 +396,7 @@ async fn put_keeping_created<E: Entity>(
             value.stamp(now, false, expected.map(|v| v + 1));
             PutCase::ExistingWithCreated
         };
-        match put_request(db, &value, expected, case).await? {
+        match put_request(db, &mut call, &value, expected, case).await? {
             Ok(stored) => return Ok(stored),
             Err(None) => assume_new = !assume_new,
             Err(Some(old)) => {
@@ -379,23 +445,32 @@ async fn put_once<E: Entity>(
     expected: Option<i64>,
     case: PutCase,
 ) -> Result<E, Error> {
-    match put_request(db, value, expected, case).await? {
+    match put_request(db, &mut Call::new(), value, expected, case).await? {
         Ok(stored) => Ok(stored),
         Err(old) => Err(put_refused(old.as_ref(), expected, value)),
     }
 }
 
 /// Sends one put. `Ok(Err(old))`: its condition failed, with the item as it was (`None`:
-/// there was none).
+/// there was none). A failed condition that finds this call's own write is its success.
 async fn put_request<E: Entity>(
     db: &Table,
+    call: &mut Call,
     value: &E,
     expected: Option<i64>,
     case: PutCase,
 ) -> Result<Result<E, Option<Item>>, Error> {
     let parts = put_parts(value, expected, case)?;
-    let res = send_update(db, parts.key, parts.update, parts.condition, parts.expr).await;
-    match res {
+    let key = parts.key.clone();
+    let request = UpdateRequest {
+        key: parts.key,
+        update: parts.update,
+        condition: parts.condition,
+        expr: parts.expr,
+        accumulates: false,
+    };
+    let desc = || describe_key(E::DESIGN, &key);
+    match send_update(db, call, request).await {
         Ok(out) => match out.attributes {
             Some(item) => Ok(Ok(E::from_item_owned(item)?)),
             None => Ok(Ok(parts.stored)),
@@ -404,9 +479,16 @@ async fn put_request<E: Entity>(
             use ::aws_sdk_dynamodb::operation::update_item::UpdateItemError;
             match e.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(c)) => {
+                    if call.is_own(c.item()) {
+                        let old = c.item().cloned().unwrap_or_default();
+                        return Ok(Ok(E::from_item_owned(old)?));
+                    }
+                    if call.maybe_applied() {
+                        return Err(call.ambiguous(E::ENTITY_TYPE, desc(), "put", true));
+                    }
                     Ok(Err(c.item().cloned()))
                 }
-                _ => Err(sdk(e)),
+                _ => Err(write_failed(call, e, E::ENTITY_TYPE, desc, "put", true)),
             }
         }
     }
@@ -421,30 +503,57 @@ pub(crate) type UpdateResult = Result<
     >,
 >;
 
-/// Sends one UpdateItem that returns the item as stored afterwards, or, when its condition
-/// fails, the item as it was (for telling why).
+/// One UpdateItem of a single-request write, before the write token is added.
+pub(crate) struct UpdateRequest {
+    pub key: Item,
+    pub update: String,
+    pub condition: Option<String>,
+    pub expr: Expr,
+    /// Whether applying it twice would count twice (an `ADD`, a list append, a version
+    /// bump without an expected version).
+    pub accumulates: bool,
+}
+
+/// Sends one UpdateItem that writes the call's token and returns the item as stored
+/// afterwards, or, when its condition fails, the item as it was (for telling why, and
+/// for recognising the call's own write after a lost answer).
 pub(crate) async fn send_update(
     db: &Table,
-    key: Item,
-    update: String,
-    condition: Option<String>,
-    expr: Expr,
+    call: &mut Call,
+    request: UpdateRequest,
 ) -> UpdateResult {
-    let (names, values) = expr.into_maps();
-    db.client()
-        .update_item()
-        .table_name(db.table_name())
-        .set_key(Some(key))
-        .update_expression(update)
-        .set_condition_expression(condition)
-        .set_expression_attribute_names(names)
-        .set_expression_attribute_values(values)
-        .return_values(ReturnValue::AllNew)
-        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-        .set_return_consumed_capacity(crate::trace::capacity_mode())
-        .send()
-        .await
-        .inspect(|out| crate::trace::consumed(out.consumed_capacity()))
+    let UpdateRequest {
+        key,
+        update,
+        condition,
+        mut expr,
+        accumulates,
+    } = request;
+    let token = call.set_clause(&mut expr);
+    let update = match update.strip_prefix("SET ") {
+        Some(rest) => format!("SET {token}, {rest}"),
+        None => format!("SET {token} {update}"),
+    };
+    let token = call.token().clone();
+    deliver(db, call, accumulates, |client, how| {
+        let mut expr = expr.clone();
+        let condition = condition_for(&token, &mut expr, condition.as_deref(), how);
+        let (names, values) = expr.into_maps();
+        client
+            .update_item()
+            .table_name(db.table_name())
+            .set_key(Some(key.clone()))
+            .update_expression(update.clone())
+            .set_condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .set_return_consumed_capacity(crate::trace::capacity_mode())
+            .send()
+    })
+    .await
+    .inspect(|out| crate::trace::consumed(out.consumed_capacity()))
 }
 
 /// Maps a failed conditional update to NotFound, VersionConflict, KeyInputMismatch or

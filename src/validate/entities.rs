@@ -388,6 +388,10 @@ pub(super) fn reserved_attribute_names(table: &ir::Table) -> BTreeMap<String, &'
     if let Some(ttl) = &table.ttl_attribute {
         m.insert(ttl.clone(), "TTL attribute (use `ttl: true` on the entity)");
     }
+    m.insert(
+        dyngen_runtime::WRITE_TOKEN_ATTRIBUTE.to_string(),
+        "write token (dyngen's own: a retried write recognises its result by it)",
+    );
     m
 }
 

@@ -312,6 +312,21 @@ pub(super) fn check_attribute_name(cx: &mut Cx, name: &Sp<String>, what: &str) {
         .help("DynamoDB limits key attribute names to 255 bytes");
         cx.error(d);
     }
+    // Entity attributes meet the same rule among the table's reserved names; a projection
+    // may name it.
+    let table_level = !matches!(what, "attribute" | "projected attribute");
+    if table_level && name.value == dyngen_runtime::WRITE_TOKEN_ATTRIBUTE {
+        let d = Diagnostic::error(
+            "dyngen::reserved_attribute",
+            format!(
+                "`{}` is dyngen's write token and cannot be a {what}",
+                name.value
+            ),
+        )
+        .label(cx.span(name), "this name")
+        .help("every write stores its token there; name the attribute something else");
+        cx.error(d);
+    }
 }
 
 pub(super) fn index_ref(table: &ir::Table, name: &str) -> Option<IndexRef> {

@@ -1,0 +1,316 @@
+//! Delivering one single-request write (PutItem, UpdateItem, DeleteItem) so that its
+//! reported result is true when a response is lost.
+//!
+//! The SDK's own retries resend the same bytes, and a resent write that had been applied
+//! applies again (a counter twice) or meets its own result (a create finds its own item
+//! and says "already exists"). So writes go through a client with the SDK's retries off,
+//! and this module retries them itself, knowing what each failed attempt may have done:
+//!
+//! - a throttled or refused attempt was not applied: it is sent again as it was;
+//! - an attempt whose answer was lost (a timeout, a broken connection, a 5xx) may have
+//!   been applied. From then on the write carries a guard: it applies only if the item
+//!   does not hold this call's write token ([`WRITE_TOKEN_ATTRIBUTE`], a random value each
+//!   call writes). A write that accumulates (a counter, a list append, a version bump
+//!   without an expected version) is not sent again at all: a probe with a condition that
+//!   never holds returns the stored item instead.
+//!
+//! The caller then decides from the item DynamoDB returns with a failed condition: its
+//! own token means its own write was applied; anything else, after a lost answer, is
+//! [`Error::Ambiguous`], because the table cannot tell "never applied" from "applied, then
+//! overwritten".
+
+use std::future::Future;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::error::Error;
+use crate::expr::Expr;
+use crate::item::Item;
+use crate::table::Table;
+
+use crate::WRITE_TOKEN_ATTRIBUTE;
+
+/// One write call: its token, and whether an earlier attempt may have been applied.
+#[derive(Debug)]
+pub(crate) struct Call {
+    token: AttributeValue,
+    /// The error of the last attempt whose answer was lost, if any.
+    pub lost: Option<aws_sdk_dynamodb::Error>,
+}
+
+/// How the next attempt of a write must be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resend {
+    /// No attempt was applied: the write as it is.
+    AsIs,
+    /// An attempt may have been applied: the write, unless the item holds this call's
+    /// token.
+    Guarded,
+    /// An attempt may have been applied, and applying twice would count twice: only read
+    /// the item back (the condition never holds).
+    Probe,
+}
+
+impl Call {
+    /// A new call with a fresh token.
+    pub fn new() -> Self {
+        Call {
+            token: AttributeValue::B(Blob::new(random_u64().to_be_bytes())),
+            lost: None,
+        }
+    }
+
+    /// The token this call writes.
+    pub fn token(&self) -> &AttributeValue {
+        &self.token
+    }
+
+    /// Whether an attempt's answer was lost, so it may have been applied.
+    pub fn maybe_applied(&self) -> bool {
+        self.lost.is_some()
+    }
+
+    /// How to send the next attempt of a write that accumulates (`true`) or sets state.
+    pub fn resend(&self, accumulates: bool) -> Resend {
+        match (self.maybe_applied(), accumulates) {
+            (false, _) => Resend::AsIs,
+            (true, false) => Resend::Guarded,
+            (true, true) => Resend::Probe,
+        }
+    }
+
+    /// Whether `old` (the item a failed condition returned) holds this call's write.
+    pub fn is_own(&self, old: Option<&Item>) -> bool {
+        old.and_then(|o| o.get(WRITE_TOKEN_ATTRIBUTE)) == Some(&self.token)
+    }
+
+    /// Adds the token to an item a PutItem writes.
+    pub fn stamp_item(&self, item: &mut Item) {
+        item.insert(WRITE_TOKEN_ATTRIBUTE.to_string(), self.token.clone());
+    }
+
+    /// The `SET` clause that writes the token in an UpdateItem.
+    pub fn set_clause(&self, expr: &mut Expr) -> String {
+        let n = expr.name(WRITE_TOKEN_ATTRIBUTE);
+        let v = expr.value(self.token.clone());
+        format!("{n} = {v}")
+    }
+
+    /// [`Error::Ambiguous`] for this call: an answer was lost, and the retry that was
+    /// answered found another write's token, or no item.
+    pub fn ambiguous(
+        &mut self,
+        entity: &'static str,
+        key: String,
+        operation: &'static str,
+        retry_safe: bool,
+    ) -> Error {
+        self.unknown(entity, key, operation, retry_safe, true)
+    }
+
+    /// [`Error::Ambiguous`] for this call: an answer was lost, and no later attempt was
+    /// answered (the retries ran out).
+    pub fn unanswered(
+        &mut self,
+        entity: &'static str,
+        key: String,
+        operation: &'static str,
+        retry_safe: bool,
+    ) -> Error {
+        self.unknown(entity, key, operation, retry_safe, false)
+    }
+
+    fn unknown(
+        &mut self,
+        entity: &'static str,
+        key: String,
+        operation: &'static str,
+        retry_safe: bool,
+        table_checked: bool,
+    ) -> Error {
+        Error::Ambiguous {
+            entity,
+            key,
+            operation,
+            retry_safe,
+            table_checked,
+            cause: self.lost.take().map(Box::new),
+        }
+    }
+}
+
+/// `condition` as the next attempt of the write with `token` sends it. `None`: no
+/// condition.
+pub(crate) fn condition(
+    token: &AttributeValue,
+    expr: &mut Expr,
+    condition: Option<&str>,
+    how: Resend,
+) -> Option<String> {
+    let extra = match how {
+        Resend::AsIs => return condition.map(str::to_string),
+        Resend::Guarded => {
+            let n = expr.name(WRITE_TOKEN_ATTRIBUTE);
+            let v = expr.value(token.clone());
+            format!("(attribute_not_exists({n}) OR {n} <> {v})")
+        }
+        Resend::Probe => {
+            let n = expr.name(WRITE_TOKEN_ATTRIBUTE);
+            let v = expr.value(token.clone());
+            // Never true: the write is not applied, and the item comes back.
+            format!("({n} = {v} AND attribute_not_exists({n}))")
+        }
+    };
+    Some(match condition {
+        Some(c) => format!("({c}) AND {extra}"),
+        None => extra,
+    })
+}
+
+/// What a failed attempt says about its write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fault {
+    /// Not applied, and worth another attempt (throttling, a connection never made).
+    NotApplied,
+    /// The answer was lost: it may have been applied.
+    AnswerLost,
+    /// Not applied, and another attempt would fail the same way (a failed condition, a
+    /// refused request).
+    Final,
+}
+
+/// DynamoDB's error codes that mean "not applied, try again later".
+const THROTTLED: &[&str] = &[
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TransactionConflictException",
+    "LimitExceededException",
+];
+
+/// Classifies a failed attempt.
+pub(crate) fn fault<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> Fault {
+    match e {
+        SdkError::ConstructionFailure(_) => Fault::Final,
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => Fault::AnswerLost,
+        SdkError::DispatchFailure(d) if d.is_user() => Fault::Final,
+        SdkError::DispatchFailure(_) => Fault::AnswerLost,
+        SdkError::ServiceError(s) => {
+            let code = s.err().code().unwrap_or_default();
+            if THROTTLED.contains(&code) {
+                Fault::NotApplied
+            } else if s.raw().status().is_server_error() {
+                // A 500 from DynamoDB may come after the write was applied.
+                Fault::AnswerLost
+            } else {
+                Fault::Final
+            }
+        }
+        _ => Fault::Final,
+    }
+}
+
+/// Whether a failed write (after the SDK's own retries, for the operations that keep
+/// them) may have been applied.
+pub(crate) fn answer_lost<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
+    fault(e) == Fault::AnswerLost
+}
+
+/// A failed transaction: [`Error::Ambiguous`] (not safe to retry: a new call carries a new
+/// idempotency token) if its answer was lost after the SDK's retries, which resend the
+/// same token and so never apply it twice; else the SDK's error.
+pub(crate) fn transaction_failed<E>(e: SdkError<E, HttpResponse>, actions: String) -> Error
+where
+    E: ProvideErrorMetadata,
+    aws_sdk_dynamodb::Error: From<SdkError<E, HttpResponse>>,
+{
+    if !answer_lost(&e) {
+        return crate::error::sdk(e);
+    }
+    Error::Ambiguous {
+        entity: "transaction",
+        key: actions,
+        operation: "transaction",
+        retry_safe: false,
+        table_checked: false,
+        cause: Some(Box::new(e.into())),
+    }
+}
+
+/// Sends attempts of one write until one is answered or the client's retry policy (its
+/// maximum attempts and backoff) is spent. `send` builds each attempt from how it must
+/// be sent and sends it on the given client (the SDK's retries off). The last attempt's
+/// result is returned; `call.lost` then tells whether an earlier one may have been applied.
+pub(crate) async fn deliver<T, E, F, Fut>(
+    db: &Table,
+    call: &mut Call,
+    accumulates: bool,
+    mut send: F,
+) -> Result<T, SdkError<E, HttpResponse>>
+where
+    F: FnMut(Client, Resend) -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    aws_sdk_dynamodb::Error: From<SdkError<E, HttpResponse>>,
+{
+    let policy = db.write_retry();
+    let mut attempt = 1;
+    loop {
+        let res = send(db.writer().clone(), call.resend(accumulates)).await;
+        let Err(e) = res else { return res };
+        let f = fault(&e);
+        if f == Fault::Final || attempt >= policy.max_attempts {
+            return Err(e);
+        }
+        if f == Fault::AnswerLost {
+            call.lost = Some(e.into());
+        }
+        policy.sleep(db, attempt).await;
+        attempt += 1;
+    }
+}
+
+/// A random 64-bit number: the standard library's hasher keys are drawn from the operating
+/// system once per thread and advanced per use, so no dependency is needed.
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_differ() {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..10_000 {
+            assert!(seen.insert(random_u64()));
+        }
+    }
+
+    #[test]
+    fn a_probe_condition_keeps_the_callers_condition_and_never_holds() {
+        let call = Call::new();
+        let t = call.token();
+        let mut expr = Expr::default();
+        let c = condition(t, &mut expr, Some("a = b"), Resend::Probe).unwrap();
+        assert_eq!(c, "(a = b) AND (#n0 = :v0 AND attribute_not_exists(#n0))");
+        let c = condition(t, &mut expr, None, Resend::Guarded).unwrap();
+        assert_eq!(c, "(attribute_not_exists(#n0) OR #n0 <> :v1)");
+        assert_eq!(condition(t, &mut expr, None, Resend::AsIs), None);
+    }
+}
