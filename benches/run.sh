@@ -67,7 +67,7 @@ suite_requests() {
   echo "## client instructions per request, 100 requests minus none (load $(load))"
   echo "| request | generated | raw SDK | generated / raw |"
   echo "|---|---|---|---|"
-  for op in get create put query; do
+  for op in ${DYNGEN_BENCH_REQUESTS:-get create put update query}; do
     local per=()
     for v in generated raw; do
       local zero hundred

@@ -42,6 +42,24 @@ pub(crate) struct Call {
     pub lost: Option<aws_sdk_dynamodb::Error>,
 }
 
+/// `item` with a call's token added, for a PutItem.
+pub(crate) fn with_token(mut item: Item, token: &AttributeValue) -> Item {
+    item.insert(WRITE_TOKEN_ATTRIBUTE.to_string(), token.clone());
+    item
+}
+
+/// What a failed condition means for a write call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// The item holds this call's token: an earlier attempt was applied; a success.
+    Own,
+    /// An answer was lost and the item holds another write (or there is none): the table
+    /// cannot tell whether this call was applied first.
+    Unknown,
+    /// No attempt can have been applied: the condition's failure is the answer.
+    Refused,
+}
+
 /// How the next attempt of a write must be sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Resend {
@@ -88,16 +106,15 @@ impl Call {
         old.and_then(|o| o.get(WRITE_TOKEN_ATTRIBUTE)) == Some(&self.token)
     }
 
-    /// Adds the token to an item a PutItem writes.
-    pub fn stamp_item(&self, item: &mut Item) {
-        item.insert(WRITE_TOKEN_ATTRIBUTE.to_string(), self.token.clone());
-    }
-
-    /// The `SET` clause that writes the token in an UpdateItem.
-    pub fn set_clause(&self, expr: &mut Expr) -> String {
-        let n = expr.name(WRITE_TOKEN_ATTRIBUTE);
-        let v = expr.value(self.token.clone());
-        format!("{n} = {v}")
+    /// What a failed condition means for this call, given the item it returned.
+    pub fn verdict(&self, old: Option<&Item>) -> Verdict {
+        if self.is_own(old) {
+            Verdict::Own
+        } else if self.maybe_applied() {
+            Verdict::Unknown
+        } else {
+            Verdict::Refused
+        }
     }
 
     /// [`Error::Ambiguous`] for this call: an answer was lost, and the retry that was
@@ -148,11 +165,11 @@ impl Call {
 pub(crate) fn condition(
     token: &AttributeValue,
     expr: &mut Expr,
-    condition: Option<&str>,
+    condition: Option<String>,
     how: Resend,
 ) -> Option<String> {
     let extra = match how {
-        Resend::AsIs => return condition.map(str::to_string),
+        Resend::AsIs => return condition,
         Resend::Guarded => {
             let n = expr.name(WRITE_TOKEN_ATTRIBUTE);
             let v = expr.value(token.clone());
@@ -192,6 +209,10 @@ const THROTTLED: &[&str] = &[
     "LimitExceededException",
 ];
 
+/// A transaction resent with its idempotency token while the first send is still running:
+/// it may yet be applied.
+const IN_PROGRESS: &str = "TransactionInProgressException";
+
 /// Classifies a failed attempt.
 pub(crate) fn fault<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> Fault {
     match e {
@@ -203,7 +224,7 @@ pub(crate) fn fault<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> F
             let code = s.err().code().unwrap_or_default();
             if THROTTLED.contains(&code) {
                 Fault::NotApplied
-            } else if s.raw().status().is_server_error() {
+            } else if s.raw().status().is_server_error() || code == IN_PROGRESS {
                 // A 500 from DynamoDB may come after the write was applied.
                 Fault::AnswerLost
             } else {
@@ -260,7 +281,9 @@ where
     let policy = db.write_retry();
     let mut attempt = 1;
     loop {
-        let res = send(db.writer().clone(), call.resend(accumulates)).await;
+        // Boxed: the SDK's request future is several kilobytes, and kept inline it would
+        // be copied with every future that holds this one.
+        let res = Box::pin(send(db.writer().clone(), call.resend(accumulates))).await;
         let Err(e) = res else { return res };
         let f = fault(&e);
         if f == Fault::Final || attempt >= policy.max_attempts {
@@ -274,25 +297,89 @@ where
     }
 }
 
-/// A random 64-bit number: the standard library's hasher keys are drawn from the operating
-/// system once per thread and advanced per use, so no dependency is needed.
+/// A random 64-bit number: SipHash, keyed by the standard library's hasher keys (drawn
+/// from the operating system once per thread, the first advanced on every use), of a
+/// process-wide counter. No two calls of one process hash the same input under the same
+/// keys, and other processes have other keys; no dependency is needed.
 fn random_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
     h.finish()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_dynamodb::operation::put_item::PutItemError;
+
+    fn empty_body() -> aws_smithy_types::body::SdkBody {
+        aws_smithy_types::body::SdkBody::empty()
+    }
+
+    /// A PutItem failure with DynamoDB's `code` and HTTP `status`.
+    fn service(code: &str, status: u16) -> SdkError<PutItemError, HttpResponse> {
+        let meta = aws_sdk_dynamodb::error::ErrorMetadata::builder()
+            .code(code)
+            .build();
+        let raw = HttpResponse::new(status.try_into().unwrap(), empty_body());
+        SdkError::service_error(PutItemError::generic(meta), raw)
+    }
+
+    #[test]
+    fn faults_are_classified_by_what_the_attempt_may_have_done() {
+        use aws_sdk_dynamodb::config::http::HttpResponse as R;
+        use aws_sdk_dynamodb::error::ConnectorError;
+        let lost = || -> Vec<SdkError<PutItemError, R>> {
+            vec![
+                SdkError::timeout_error("slow"),
+                SdkError::dispatch_failure(ConnectorError::io("reset".into())),
+                SdkError::dispatch_failure(ConnectorError::timeout("read".into())),
+                SdkError::response_error(
+                    "truncated",
+                    R::new(200.try_into().unwrap(), empty_body()),
+                ),
+                service("InternalServerError", 500),
+                service("ServiceUnavailable", 503),
+                service(IN_PROGRESS, 400),
+            ]
+        };
+        for e in lost() {
+            assert_eq!(fault(&e), Fault::AnswerLost, "{e:?}");
+        }
+        for code in [
+            "ProvisionedThroughputExceededException",
+            "ThrottlingException",
+        ] {
+            assert_eq!(fault(&service(code, 400)), Fault::NotApplied);
+        }
+        for code in ["ConditionalCheckFailedException", "ValidationException"] {
+            assert_eq!(fault(&service(code, 400)), Fault::Final);
+        }
+        let user = SdkError::<PutItemError, R>::dispatch_failure(ConnectorError::user(
+            "bad endpoint".into(),
+        ));
+        assert_eq!(fault(&user), Fault::Final);
+        assert_eq!(
+            fault(&SdkError::<PutItemError, R>::construction_failure("x")),
+            Fault::Final
+        );
+    }
+
+    #[test]
+    fn resends_follow_what_an_attempt_may_have_done() {
+        let mut call = Call::new();
+        assert_eq!(call.resend(true), Resend::AsIs);
+        call.lost = Some(crate::error::sdk_error_for_tests());
+        assert_eq!(call.resend(false), Resend::Guarded);
+        assert_eq!(call.resend(true), Resend::Probe);
+        let own = with_token(Item::new(), call.token());
+        assert!(call.is_own(Some(&own)));
+        assert!(!Call::new().is_own(Some(&own)));
+        assert!(!call.is_own(None));
+    }
 
     #[test]
     fn tokens_differ() {
@@ -307,7 +394,7 @@ mod tests {
         let call = Call::new();
         let t = call.token();
         let mut expr = Expr::default();
-        let c = condition(t, &mut expr, Some("a = b"), Resend::Probe).unwrap();
+        let c = condition(t, &mut expr, Some("a = b".into()), Resend::Probe).unwrap();
         assert_eq!(c, "(a = b) AND (#n0 = :v0 AND attribute_not_exists(#n0))");
         let c = condition(t, &mut expr, None, Resend::Guarded).unwrap();
         assert_eq!(c, "(attribute_not_exists(#n0) OR #n0 <> :v1)");

@@ -339,3 +339,13 @@ pub(crate) fn write_sdk_error(
 pub(crate) fn sdk(e: impl Into<::aws_sdk_dynamodb::Error>) -> Error {
     Error::Sdk(::std::boxed::Box::new(e.into()))
 }
+
+/// An SDK error for unit tests of the paths that keep one.
+#[cfg(test)]
+pub(crate) fn sdk_error_for_tests() -> ::aws_sdk_dynamodb::Error {
+    let e = ::aws_sdk_dynamodb::error::SdkError::<
+        ::aws_sdk_dynamodb::operation::put_item::PutItemError,
+        ::aws_sdk_dynamodb::config::http::HttpResponse,
+    >::timeout_error("lost");
+    e.into()
+}

@@ -25,8 +25,10 @@ pub struct TableDesign {
 pub struct Table {
     client: Client,
     /// The same client with the SDK's retries off, for single-request writes: they are
-    /// retried by [`crate::deliver`], which knows what a lost answer may have done.
-    writer: Client,
+    /// retried by [`crate::deliver`], which knows what a lost answer may have done. Built
+    /// on the first write (about 1.3 M instructions), so a function that only reads does
+    /// not pay for it at a cold start.
+    writer: std::sync::Arc<std::sync::OnceLock<Client>>,
     write_retry: WriteRetry,
     name: String,
     design: &'static TableDesign,
@@ -101,7 +103,7 @@ impl Table {
     /// A handle on the design's default table.
     pub fn new(client: Client, design: &'static TableDesign) -> Self {
         Table {
-            writer: without_retries(&client),
+            writer: Default::default(),
             write_retry: WriteRetry::of(&client),
             client,
             name: design.name.to_string(),
@@ -129,7 +131,7 @@ impl Table {
 
     /// The client single-request writes are sent on (the SDK's retries off).
     pub(crate) fn writer(&self) -> &Client {
-        &self.writer
+        self.writer.get_or_init(|| without_retries(&self.client))
     }
 
     /// How single-request writes retry.

@@ -4,14 +4,14 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::deliver::Call;
+use crate::deliver::{Call, Verdict};
 use crate::entity::Entity;
 use crate::error::Error;
 use crate::expr::{Expr, describe_key};
 use crate::item::Item;
 use crate::table::Table;
 use crate::value::Timestamp;
-use crate::write::{UpdateRequest, conflict, send_update, version_matches, write_failed};
+use crate::write::{UpdateRequest, conflict, found, send_update, version_matches, write_failed};
 
 /// A generated update builder: the key of the item and the update collected so far.
 pub trait IntoUpdate {
@@ -347,8 +347,21 @@ pub(crate) async fn update_plain<E: Entity>(
         expr,
         accumulates,
     };
+    // The same request again for a retry (the spec's time stamp is fixed); it was built
+    // once, so it builds again.
+    let rebuild = || {
+        let mut expr = Expr::default();
+        let (update, cond) = spec.expression::<E>(&mut expr).unwrap_or_default();
+        UpdateRequest {
+            key: key.clone(),
+            update,
+            condition: Some(cond),
+            expr,
+            accumulates,
+        }
+    };
     let desc = || describe_key(E::DESIGN, &key);
-    match send_update(db, &mut call, request).await {
+    match send_update(db, &mut call, request, rebuild).await {
         Ok(out) => match out.attributes {
             Some(item) => Ok(E::from_item_owned(item)?),
             None => Err(Error::NotFound {
@@ -369,20 +382,19 @@ pub(crate) async fn update_plain<E: Entity>(
                     !accumulates,
                 ));
             };
-            if call.is_own(c.item()) {
-                let found = c.item().cloned().unwrap_or_default();
-                return Ok(E::from_item_owned(found)?);
+            match call.verdict(c.item()) {
+                Verdict::Own => Ok(E::from_item_owned(found(c.item()))?),
+                Verdict::Unknown => {
+                    Err(call.ambiguous(E::ENTITY_TYPE, desc(), "update", !accumulates))
+                }
+                Verdict::Refused => Err(conflict::<E>(
+                    e,
+                    &key,
+                    spec.expected_version(),
+                    spec.guarded(),
+                    true,
+                )),
             }
-            if call.maybe_applied() {
-                return Err(call.ambiguous(E::ENTITY_TYPE, desc(), "update", !accumulates));
-            }
-            Err(conflict::<E>(
-                e,
-                &key,
-                spec.expected_version(),
-                spec.guarded(),
-                true,
-            ))
         }
     }
 }

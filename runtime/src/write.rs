@@ -4,7 +4,8 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
-use crate::deliver::{Call, Resend, condition as condition_for, deliver};
+use crate::WRITE_TOKEN_ATTRIBUTE;
+use crate::deliver::{Call, Resend, Verdict, condition as condition_for, deliver, with_token};
 use crate::entity::{CreatedAtKeys, Entity};
 use crate::error::{Error, sdk};
 use crate::expr::{Expr, describe_key};
@@ -42,7 +43,7 @@ pub(crate) fn item_of<E: Entity>(value: &E) -> Result<Item, Error> {
             attribute,
             reason,
         })?;
-    let mut item = value.to_item();
+    let item = stored_item(value);
     for key in [E::DESIGN.partition_key, E::DESIGN.sort_key] {
         if matches!(item.get(key), Some(AttributeValue::S(s)) if s.is_empty()) {
             return Err(Error::InvalidKey {
@@ -52,12 +53,19 @@ pub(crate) fn item_of<E: Entity>(value: &E) -> Result<Item, Error> {
             });
         }
     }
+    Ok(item)
+}
+
+/// The item of a value [`item_of`] accepted, built again for a retry: the same item,
+/// without the checks (they passed).
+fn stored_item<E: Entity>(value: &E) -> Item {
+    let mut item = value.to_item();
     for key in E::INDEX_KEYS {
         if matches!(item.get(*key), Some(AttributeValue::S(s)) if s.is_empty()) {
             item.remove(*key);
         }
     }
-    Ok(item)
+    item
 }
 
 /// A value as a create writes it (timestamps now, version 1), and its item: what `create`,
@@ -84,20 +92,21 @@ pub(crate) fn key_not_taken<E: Entity>()
 /// [`Error::AlreadyExists`] if its key is taken. A retry after a lost answer that finds
 /// this call's own item reports the create done.
 pub(crate) async fn create_plain<E: Entity>(db: &Table, value: &E) -> Result<E, Error> {
-    let (stored, mut item) = as_created(value)?;
+    let (stored, item) = as_created(value)?;
     let mut call = Call::new();
-    call.stamp_item(&mut item);
-    let (cond, names) = key_not_taken::<E>();
+    let token = call.token().clone();
+    let mut parts = Parts::new(item, || stored_item(&stored));
     let res = deliver(db, &mut call, false, |client, how| {
         // The key condition alone keeps a retry from applying twice; after a lost answer
         // the item comes back with a failure, to be recognised.
         let lost = how != Resend::AsIs;
+        let (cond, names) = key_not_taken::<E>();
         client
             .put_item()
             .table_name(db.table_name())
-            .set_item(Some(item.clone()))
-            .condition_expression(cond.clone())
-            .set_expression_attribute_names(names.clone())
+            .set_item(Some(with_token(parts.next(), &token)))
+            .condition_expression(cond)
+            .set_expression_attribute_names(names)
             .set_return_values_on_condition_check_failure(
                 lost.then_some(ReturnValuesOnConditionCheckFailure::AllOld),
             )
@@ -115,16 +124,16 @@ pub(crate) async fn create_plain<E: Entity>(db: &Table, value: &E) -> Result<E, 
             use ::aws_sdk_dynamodb::operation::put_item::PutItemError;
             match e.as_service_error() {
                 Some(PutItemError::ConditionalCheckFailedException(c)) => {
-                    if call.is_own(c.item()) {
-                        Ok(stored)
-                    } else if call.maybe_applied() {
-                        Err(call.ambiguous(E::ENTITY_TYPE, key(), "create", true))
-                    } else {
+                    match call.verdict(c.item()) {
+                        Verdict::Own => Ok(stored),
+                        Verdict::Unknown => {
+                            Err(call.ambiguous(E::ENTITY_TYPE, key(), "create", true))
+                        }
                         // Described only when needed: the success path formats nothing.
-                        Err(Error::AlreadyExists {
+                        Verdict::Refused => Err(Error::AlreadyExists {
                             entity: E::ENTITY_TYPE,
                             key: key(),
-                        })
+                        }),
                     }
                 }
                 _ => Err(write_failed(
@@ -197,7 +206,16 @@ pub(crate) fn put_parts<E: Entity>(
     expected: Option<i64>,
     case: PutCase,
 ) -> Result<PutParts<E>, Error> {
-    let mut item = item_of(value)?;
+    Ok(put_parts_of(item_of(value)?, value, expected, case))
+}
+
+/// [`put_parts`] from the value's checked item.
+fn put_parts_of<E: Entity>(
+    mut item: Item,
+    value: &E,
+    expected: Option<i64>,
+    case: PutCase,
+) -> PutParts<E> {
     let key: Item = [E::DESIGN.partition_key, E::DESIGN.sort_key]
         .iter()
         .filter_map(|k| item.remove_entry(*k))
@@ -231,13 +249,13 @@ pub(crate) fn put_parts<E: Entity>(
         update.push_str(&format!(" REMOVE {}", removes.join(", ")));
     }
     let condition = put_condition::<E>(&mut expr, value, expected, case);
-    Ok(PutParts {
+    PutParts {
         key,
         update,
         condition,
         expr,
         stored: value.clone(),
-    })
+    }
 }
 
 fn put_condition<E: Entity>(
@@ -310,27 +328,26 @@ pub(crate) async fn put_plain<E: Entity>(db: &Table, value: &E) -> Result<E, Err
 /// A put that replaces the whole item with the value (nothing stored is kept), as one
 /// PutItem that returns nothing: what is stored is exactly the value.
 async fn put_whole<E: Entity>(db: &Table, value: E, expected: Option<i64>) -> Result<E, Error> {
-    let mut item = item_of(&value)?;
+    let item = item_of(&value)?;
     let mut call = Call::new();
-    call.stamp_item(&mut item);
-    let mut expr = Expr::default();
-    let condition = match (E::VERSION, expected) {
-        (Some(ver), Some(e)) => {
-            let pk = expr.name(E::DESIGN.partition_key);
-            let v = version_matches(&mut expr, ver, e);
-            Some(format!("attribute_not_exists({pk}) OR {v}"))
-        }
-        _ => None,
-    };
     let token = call.token().clone();
+    let mut parts = Parts::new(item, || stored_item(&value));
     let res = deliver(db, &mut call, false, |client, how| {
-        let mut expr = expr.clone();
-        let condition = condition_for(&token, &mut expr, condition.as_deref(), how);
+        let mut expr = Expr::default();
+        let condition = match (E::VERSION, expected) {
+            (Some(ver), Some(e)) => {
+                let pk = expr.name(E::DESIGN.partition_key);
+                let v = version_matches(&mut expr, ver, e);
+                Some(format!("attribute_not_exists({pk}) OR {v}"))
+            }
+            _ => None,
+        };
+        let condition = condition_for(&token, &mut expr, condition, how);
         let (names, values) = expr.into_maps();
         client
             .put_item()
             .table_name(db.table_name())
-            .set_item(Some(item.clone()))
+            .set_item(Some(with_token(parts.next(), &token)))
             .set_condition_expression(condition)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
@@ -351,12 +368,10 @@ async fn put_whole<E: Entity>(db: &Table, value: E, expected: Option<i64>) -> Re
             else {
                 return Err(write_failed(&mut call, e, E::ENTITY_TYPE, key, "put", true));
             };
-            if call.is_own(c.item()) {
-                Ok(value)
-            } else if call.maybe_applied() {
-                Err(call.ambiguous(E::ENTITY_TYPE, key(), "put", true))
-            } else {
-                Err(put_refused(c.item(), expected, &value))
+            match call.verdict(c.item()) {
+                Verdict::Own => Ok(value),
+                Verdict::Unknown => Err(call.ambiguous(E::ENTITY_TYPE, key(), "put", true)),
+                Verdict::Refused => Err(put_refused(c.item(), expected, &value)),
             }
         }
     }
@@ -461,32 +476,32 @@ async fn put_request<E: Entity>(
     case: PutCase,
 ) -> Result<Result<E, Option<Item>>, Error> {
     let parts = put_parts(value, expected, case)?;
-    let key = parts.key.clone();
-    let request = UpdateRequest {
-        key: parts.key,
-        update: parts.update,
-        condition: parts.condition,
-        expr: parts.expr,
+    let request = |p: PutParts<E>| UpdateRequest {
+        key: p.key,
+        update: p.update,
+        condition: p.condition,
+        expr: p.expr,
         accumulates: false,
     };
-    let desc = || describe_key(E::DESIGN, &key);
-    match send_update(db, call, request).await {
+    let stored = parts.stored.clone();
+    let rebuild = || request(put_parts_of(stored_item(value), value, expected, case));
+    let desc = || describe_key(E::DESIGN, &value.key_item());
+    match send_update(db, call, request(parts), rebuild).await {
         Ok(out) => match out.attributes {
             Some(item) => Ok(Ok(E::from_item_owned(item)?)),
-            None => Ok(Ok(parts.stored)),
+            None => Ok(Ok(stored)),
         },
         Err(e) => {
             use ::aws_sdk_dynamodb::operation::update_item::UpdateItemError;
             match e.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(c)) => {
-                    if call.is_own(c.item()) {
-                        let old = c.item().cloned().unwrap_or_default();
-                        return Ok(Ok(E::from_item_owned(old)?));
+                    match call.verdict(c.item()) {
+                        Verdict::Own => Ok(Ok(E::from_item_owned(found(c.item()))?)),
+                        Verdict::Unknown => {
+                            Err(call.ambiguous(E::ENTITY_TYPE, desc(), "put", true))
+                        }
+                        Verdict::Refused => Ok(Err(c.item().cloned())),
                     }
-                    if call.maybe_applied() {
-                        return Err(call.ambiguous(E::ENTITY_TYPE, desc(), "put", true));
-                    }
-                    Ok(Err(c.item().cloned()))
                 }
                 _ => Err(write_failed(call, e, E::ENTITY_TYPE, desc, "put", true)),
             }
@@ -502,6 +517,11 @@ pub(crate) type UpdateResult = Result<
         ::aws_sdk_dynamodb::config::http::HttpResponse,
     >,
 >;
+
+/// The item a failed condition returned, as this call's own write left it.
+pub(crate) fn found(old: Option<&Item>) -> Item {
+    old.cloned().unwrap_or_default()
+}
 
 /// One UpdateItem of a single-request write, before the write token is added.
 pub(crate) struct UpdateRequest {
@@ -520,30 +540,35 @@ pub(crate) struct UpdateRequest {
 pub(crate) async fn send_update(
     db: &Table,
     call: &mut Call,
-    request: UpdateRequest,
+    first: UpdateRequest,
+    rebuild: impl Fn() -> UpdateRequest,
 ) -> UpdateResult {
-    let UpdateRequest {
-        key,
-        update,
-        condition,
-        mut expr,
-        accumulates,
-    } = request;
-    let token = call.set_clause(&mut expr);
-    let update = match update.strip_prefix("SET ") {
-        Some(rest) => format!("SET {token}, {rest}"),
-        None => format!("SET {token} {update}"),
-    };
+    let accumulates = first.accumulates;
     let token = call.token().clone();
+    let mut parts = Parts::new(first, rebuild);
     deliver(db, call, accumulates, |client, how| {
-        let mut expr = expr.clone();
-        let condition = condition_for(&token, &mut expr, condition.as_deref(), how);
+        let UpdateRequest {
+            key,
+            update,
+            condition,
+            mut expr,
+            ..
+        } = parts.next();
+        let set_token = {
+            let n = expr.name(WRITE_TOKEN_ATTRIBUTE);
+            format!("{n} = {}", expr.value(token.clone()))
+        };
+        let update = match update.strip_prefix("SET ") {
+            Some(rest) => format!("SET {set_token}, {rest}"),
+            None => format!("SET {set_token} {update}"),
+        };
+        let condition = condition_for(&token, &mut expr, condition, how);
         let (names, values) = expr.into_maps();
         client
             .update_item()
             .table_name(db.table_name())
-            .set_key(Some(key.clone()))
-            .update_expression(update.clone())
+            .set_key(Some(key))
+            .update_expression(update)
             .set_condition_expression(condition)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
@@ -554,6 +579,27 @@ pub(crate) async fn send_update(
     })
     .await
     .inspect(|out| crate::trace::consumed(out.consumed_capacity()))
+}
+
+/// A request's parts: moved into the first attempt and built again for a retry. Keeping
+/// a copy for retries would cost every write; retries are rare.
+pub(crate) struct Parts<T, F> {
+    first: Option<T>,
+    rebuild: F,
+}
+
+impl<T, F: Fn() -> T> Parts<T, F> {
+    pub fn new(first: T, rebuild: F) -> Self {
+        Parts {
+            first: Some(first),
+            rebuild,
+        }
+    }
+
+    /// The parts of the next attempt.
+    pub fn next(&mut self) -> T {
+        self.first.take().unwrap_or_else(&self.rebuild)
+    }
 }
 
 /// Maps a failed conditional update to NotFound, VersionConflict, KeyInputMismatch or

@@ -329,6 +329,7 @@ async fn every_write_reports_what_the_table_shows_through_a_faulty_network() {
         drop_answer: 50,
         reset_answer: 40,
         delay: 30,
+        lose_all_after: None,
     };
     let proxy = FaultProxy::start(local.endpoint(), faults, seed).await;
     // The SDK's default retry policy: nothing configured but the endpoint.
@@ -374,4 +375,43 @@ async fn every_write_reports_what_the_table_shows_through_a_faulty_network() {
         stats.faults() >= WORKERS * ops / 20,
         "too few faults to test: {stats}"
     );
+}
+
+/// A batch whose connection fails for good after its first chunk: the error lists the
+/// chunk written, the chunk whose answers were lost (written, as the table shows, but not
+/// known to be), and the requests never sent.
+#[tokio::test]
+async fn a_batch_stopped_part_way_reports_what_was_written() {
+    let local = common::local();
+    let direct = Db::new(common::client()).with_table_name(common::table("batchfault"));
+    direct.create_table().await.unwrap();
+    let proxy = FaultProxy::start(local.endpoint(), Faults::lose_all_after(1), 7).await;
+    let faulty = Db::new(local.client_with(|b| b.endpoint_url(&proxy.url)))
+        .with_table_name(direct.table_name());
+    let mut batch = faulty.batch_write();
+    for i in 0..60 {
+        batch = batch.put(&User::new(format!("b{i:02}"), "acme", "batched"));
+    }
+    let e = batch.send().await.unwrap_err();
+    let Error::BatchInterrupted {
+        written,
+        uncertain,
+        unsent,
+        ..
+    } = &e
+    else {
+        panic!("expected BatchInterrupted, got {e:?}");
+    };
+    assert_eq!((written.len(), uncertain.len(), unsent.len()), (25, 25, 10));
+    assert!(e.is_ambiguous() && e.is_retry_safe());
+    let id = |r: &aws_sdk_dynamodb::types::WriteRequest| {
+        let item = r.put_request().unwrap().item();
+        item["id"].as_s().unwrap().clone()
+    };
+    for (list, stored) in [(written, true), (uncertain, true), (unsent, false)] {
+        for r in list {
+            let found = direct.user().get_consistent(&key(&id(r))).await.unwrap();
+            assert_eq!(found.is_some(), stored, "{}", id(r));
+        }
+    }
 }

@@ -26,11 +26,28 @@ pub struct Faults {
     pub drop_answer: usize,
     pub reset_answer: usize,
     pub delay: usize,
+    /// After this many requests, every answer is dropped (the request forwarded): a
+    /// connection that never recovers.
+    pub lose_all_after: Option<usize>,
+}
+
+impl Faults {
+    /// No fault until `n` requests have passed, then every answer lost.
+    pub fn lose_all_after(n: usize) -> Faults {
+        Faults {
+            drop_before: 0,
+            drop_answer: 0,
+            reset_answer: 0,
+            delay: 0,
+            lose_all_after: Some(n),
+        }
+    }
 }
 
 /// How many requests met each fate.
 #[derive(Debug, Default)]
 pub struct Stats {
+    pub requests: AtomicUsize,
     pub passed: AtomicUsize,
     pub dropped_before: AtomicUsize,
     pub dropped_answer: AtomicUsize,
@@ -111,6 +128,10 @@ impl FaultProxy {
 impl Shared {
     fn draw(&self) -> Fate {
         let f = self.faults;
+        let seen = self.stats.requests.fetch_add(1, Ordering::SeqCst);
+        if f.lose_all_after.is_some_and(|n| seen >= n) {
+            return Fate::DropAnswer;
+        }
         let mut roll = self.rng.lock().unwrap().below(1000);
         for (share, fate) in [
             (f.drop_before, Fate::DropBefore),
