@@ -88,8 +88,9 @@ impl WriteRetry {
     }
 }
 
-/// `client` with the SDK's retries off (everything else, the connection pool included, is
-/// shared).
+/// `client` with the SDK's retries off. Its other settings are kept, and what was set on
+/// the client (an HTTP client, an identity cache) is shared; what the SDK supplied by
+/// default is made again for this client (a connection pool, a credentials cache).
 fn without_retries(client: &Client) -> Client {
     let config = client
         .config()

@@ -32,13 +32,6 @@ const WORKERS: usize = 8;
 const OWNED: usize = 3;
 const HOT: usize = 3;
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// A user as the model knows it.
 #[derive(Debug, Clone, PartialEq)]
 struct Known {
@@ -319,8 +312,8 @@ async fn check_shared_users(direct: &Db, log: &[(String, i64, Fate)]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_write_reports_what_the_table_shows_through_a_faulty_network() {
-    let seed: u64 = env_or("DYNGEN_FAULT_SEED", 0x0fa1_7ed5);
-    let ops: usize = env_or("DYNGEN_FAULT_OPS", 60);
+    let seed: u64 = common::env_or("DYNGEN_FAULT_SEED", 0x0fa1_7ed5);
+    let ops: usize = common::env_or("DYNGEN_FAULT_OPS", 60);
     let local = common::local();
     let direct = Db::new(common::client()).with_table_name(common::table("faults"));
     direct.create_table().await.unwrap();

@@ -28,13 +28,6 @@ const DEFAULT_SEED: u64 = 0x5eed_d1a6;
 /// Replays allowed while shrinking a failure (each on a fresh table).
 const SHRINK_BUDGET: usize = 150;
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// Runs `ops` on a fresh table; the index of the failing operation and why, if one fails.
 async fn run(ops: &[Op], check_every: usize) -> Result<(), (usize, String)> {
     let mut world = World::new(common::client(), common::table("invariants")).await;
@@ -81,8 +74,8 @@ async fn shrink(mut ops: Vec<Op>) -> (Vec<Op>, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_operation_sequences_keep_every_invariant() {
-    let count = env_or("DYNGEN_INVARIANT_OPS", DEFAULT_OPS);
-    let seed = env_or("DYNGEN_INVARIANT_SEED", DEFAULT_SEED);
+    let count = common::env_or("DYNGEN_INVARIANT_OPS", DEFAULT_OPS);
+    let seed = common::env_or("DYNGEN_INVARIANT_SEED", DEFAULT_SEED);
     let ops = model::generate(seed, count);
     assert_eq!(ops.len(), count);
     if let Err((i, first)) = run(&ops, CHECK_EVERY).await {

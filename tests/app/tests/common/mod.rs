@@ -54,6 +54,14 @@ pub async fn stored_item(
         .item
 }
 
+/// The environment variable `name` parsed, or `default` (a run's size and seed).
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// xorshift64*: a fixed seed gives the same sequence on every machine.
 pub struct Rng(pub u64);
 
