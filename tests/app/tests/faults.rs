@@ -9,6 +9,8 @@
 //!   only where the table cannot tell (the write would meet another write's token, or
 //!   finds no item) or every retry lost its answer too, and then the table must show the
 //!   write applied once or not at all;
+//! - transactions (a user and a tag of it) are all or nothing, and reported as they were
+//!   applied, although the SDK resends them after a lost answer;
 //! - every worker also updates a few shared users, each update adding one point and
 //!   appending its own tag to a list: afterwards each list holds no tag twice (nothing
 //!   applied twice), every acknowledged tag, no refused one, and the points and version
@@ -118,9 +120,10 @@ impl Worker {
             return self.hot_update().await;
         }
         let id = format!("w{}-{}", self.id, self.rng.below(OWNED));
-        let what = self.rng.below(8);
+        let what = self.rng.below(9);
         match what {
             0 => self.create(&id, i).await,
+            8 => self.create_in_transaction(&id, i).await,
             1 => self.put(&id, i, false).await,
             2 => self.put(&id, i, true).await,
             3 | 4 => self.update(&id, false, false).await,
@@ -155,6 +158,64 @@ impl Worker {
             (Some(_), Err(e)) if e.is_ambiguous() => self.settle(id, None, "create").await,
             (_, r) => panic!(
                 "create of {id} (existing: {}) reported {r:?}",
+                was.is_some()
+            ),
+        }
+    }
+
+    /// A transaction creating the user and a tag of it: both or neither, also when the
+    /// SDK resends it (with the same idempotency token) after a lost answer.
+    async fn create_in_transaction(&mut self, id: &str, i: usize) {
+        let name = format!("transaction {i}");
+        let tag = Tag {
+            owner: id.to_string(),
+            label: format!("t{i}"),
+        };
+        let tag_key = TagKey {
+            owner: tag.owner.clone(),
+            label: tag.label.clone(),
+        };
+        let r = self
+            .faulty
+            .transaction()
+            .create(&User::new(id, "acme", &name))
+            .create(&tag)
+            .send()
+            .await;
+        let was = self.model[id].clone();
+        let tagged = || async { self.direct.tag().get_consistent(&tag_key).await.unwrap() };
+        match (&was, r) {
+            (None, Ok(())) => {
+                let stored = self.stored(id).await.expect("created");
+                assert_eq!((stored.version, &stored.name), (1, &name));
+                assert!(
+                    tagged().await.is_some(),
+                    "{id}: the tag of a done transaction"
+                );
+                self.model.insert(id.into(), Some(stored));
+            }
+            (Some(_), Err(Error::TransactionCanceled { .. })) => {
+                assert!(
+                    tagged().await.is_none(),
+                    "{id}: a cancelled transaction's tag"
+                );
+            }
+            (_, Err(e)) if e.is_ambiguous() => {
+                assert!(!e.is_retry_safe());
+                let applied = tagged().await.is_some();
+                let mut created = User::new(id, "acme", &name);
+                created.v = 1;
+                let expected = if applied {
+                    Some(Known::of(&created))
+                } else {
+                    was.clone()
+                };
+                self.ambiguous += 1;
+                assert_eq!(self.stored(id).await, expected, "{id}: half a transaction");
+                self.model.insert(id.into(), expected);
+            }
+            (_, r) => panic!(
+                "transaction on {id} (existing: {}) reported {r:?}",
                 was.is_some()
             ),
         }
