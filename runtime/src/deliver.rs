@@ -117,31 +117,10 @@ impl Call {
         }
     }
 
-    /// [`Error::Ambiguous`] for this call: an answer was lost, and the retry that was
-    /// answered found another write's token, or no item.
+    /// [`Error::Ambiguous`] for this call, after a lost answer. `table_checked`: a retry
+    /// was answered and found another write's token, or no item (`false`: the retries ran
+    /// out before one was answered).
     pub fn ambiguous(
-        &mut self,
-        entity: &'static str,
-        key: String,
-        operation: &'static str,
-        retry_safe: bool,
-    ) -> Error {
-        self.unknown(entity, key, operation, retry_safe, true)
-    }
-
-    /// [`Error::Ambiguous`] for this call: an answer was lost, and no later attempt was
-    /// answered (the retries ran out).
-    pub fn unanswered(
-        &mut self,
-        entity: &'static str,
-        key: String,
-        operation: &'static str,
-        retry_safe: bool,
-    ) -> Error {
-        self.unknown(entity, key, operation, retry_safe, false)
-    }
-
-    fn unknown(
         &mut self,
         entity: &'static str,
         key: String,
@@ -239,6 +218,30 @@ pub(crate) fn fault<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> F
 /// them) may have been applied.
 pub(crate) fn answer_lost<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
     fault(e) == Fault::AnswerLost
+}
+
+/// A write's failure other than its condition: [`Error::Ambiguous`] if an attempt's answer
+/// was lost (this one's or an earlier one's), else the SDK's error.
+pub(crate) fn write_failed<E>(
+    call: &mut Call,
+    e: ::aws_sdk_dynamodb::error::SdkError<E, ::aws_sdk_dynamodb::config::http::HttpResponse>,
+    entity: &'static str,
+    key: impl FnOnce() -> String,
+    operation: &'static str,
+    retry_safe: bool,
+) -> Error
+where
+    E: ::aws_sdk_dynamodb::error::ProvideErrorMetadata,
+    ::aws_sdk_dynamodb::Error: From<
+        ::aws_sdk_dynamodb::error::SdkError<E, ::aws_sdk_dynamodb::config::http::HttpResponse>,
+    >,
+{
+    if answer_lost(&e) {
+        call.lost = Some(e.into());
+    } else if !call.maybe_applied() {
+        return crate::error::sdk(e);
+    }
+    call.ambiguous(entity, key(), operation, retry_safe, false)
 }
 
 /// A failed transaction: [`Error::Ambiguous`] (not safe to retry: a new call carries a new

@@ -6,6 +6,7 @@ use std::marker::PhantomData;
 use aws_sdk_dynamodb::types::ReturnValue;
 
 use crate::batch::batch_get;
+use crate::deliver::write_failed;
 use crate::deliver::{Call, deliver};
 use crate::entity::{Entity, key_item};
 use crate::error::{Error, sdk};
@@ -15,7 +16,6 @@ use crate::query::decode_entity;
 use crate::save::{create, put};
 use crate::table::Table;
 use crate::trace::{OpInfo, traced};
-use crate::write::write_failed;
 
 /// Create, read, update and delete items of one entity; from `Db::<entity>()`.
 pub struct Repo<'a, E> {
@@ -177,7 +177,9 @@ pub async fn delete<E: Entity>(db: &Table, key: Item) -> Result<Option<E>, Error
     crate::trace::consumed(out.consumed_capacity());
     match out.attributes {
         Some(item) => Ok(Some(E::from_item_owned(item)?)),
-        None if call.maybe_applied() => Err(call.ambiguous(E::ENTITY_TYPE, desc(), "delete", true)),
+        None if call.maybe_applied() => {
+            Err(call.ambiguous(E::ENTITY_TYPE, desc(), "delete", true, true))
+        }
         None => Ok(None),
     }
 }

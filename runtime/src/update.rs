@@ -4,6 +4,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use crate::deliver::write_failed;
 use crate::deliver::{Call, Verdict};
 use crate::entity::Entity;
 use crate::error::Error;
@@ -11,7 +12,7 @@ use crate::expr::{Expr, describe_key};
 use crate::item::Item;
 use crate::table::Table;
 use crate::value::Timestamp;
-use crate::write::{UpdateRequest, conflict, found, send_update, version_matches, write_failed};
+use crate::write::{UpdateRequest, conflict, found, send_update, version_matches};
 
 /// A generated update builder: the key of the item and the update collected so far.
 pub trait IntoUpdate {
@@ -385,7 +386,7 @@ pub(crate) async fn update_plain<E: Entity>(
             match call.verdict(c.item()) {
                 Verdict::Own => Ok(E::from_item_owned(found(c.item()))?),
                 Verdict::Unknown => {
-                    Err(call.ambiguous(E::ENTITY_TYPE, desc(), "update", !accumulates))
+                    Err(call.ambiguous(E::ENTITY_TYPE, desc(), "update", !accumulates, true))
                 }
                 Verdict::Refused => Err(conflict::<E>(
                     e,

@@ -5,7 +5,9 @@
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
 use crate::WRITE_TOKEN_ATTRIBUTE;
-use crate::deliver::{Call, Resend, Verdict, condition as condition_for, deliver, with_token};
+use crate::deliver::{
+    Call, Resend, Verdict, condition as condition_for, deliver, with_token, write_failed,
+};
 use crate::entity::{CreatedAtKeys, Entity};
 use crate::error::{Error, sdk};
 use crate::expr::{Expr, describe_key};
@@ -127,7 +129,7 @@ pub(crate) async fn create_plain<E: Entity>(db: &Table, value: &E) -> Result<E, 
                     match call.verdict(c.item()) {
                         Verdict::Own => Ok(stored),
                         Verdict::Unknown => {
-                            Err(call.ambiguous(E::ENTITY_TYPE, key(), "create", true))
+                            Err(call.ambiguous(E::ENTITY_TYPE, key(), "create", true, true))
                         }
                         // Described only when needed: the success path formats nothing.
                         Verdict::Refused => Err(Error::AlreadyExists {
@@ -147,30 +149,6 @@ pub(crate) async fn create_plain<E: Entity>(db: &Table, value: &E) -> Result<E, 
             }
         }
     }
-}
-
-/// A write's failure other than its condition: [`Error::Ambiguous`] if an attempt's answer
-/// was lost (this one's or an earlier one's), else the SDK's error.
-pub(crate) fn write_failed<E>(
-    call: &mut Call,
-    e: ::aws_sdk_dynamodb::error::SdkError<E, ::aws_sdk_dynamodb::config::http::HttpResponse>,
-    entity: &'static str,
-    key: impl FnOnce() -> String,
-    operation: &'static str,
-    retry_safe: bool,
-) -> Error
-where
-    E: ::aws_sdk_dynamodb::error::ProvideErrorMetadata,
-    ::aws_sdk_dynamodb::Error: From<
-        ::aws_sdk_dynamodb::error::SdkError<E, ::aws_sdk_dynamodb::config::http::HttpResponse>,
-    >,
-{
-    if crate::deliver::answer_lost(&e) {
-        call.lost = Some(e.into());
-    } else if !call.maybe_applied() {
-        return sdk(e);
-    }
-    call.unanswered(entity, key(), operation, retry_safe)
 }
 
 /// Which items a put may land on, and what it does with `createdAt`.
@@ -370,7 +348,7 @@ async fn put_whole<E: Entity>(db: &Table, value: E, expected: Option<i64>) -> Re
             };
             match call.verdict(c.item()) {
                 Verdict::Own => Ok(value),
-                Verdict::Unknown => Err(call.ambiguous(E::ENTITY_TYPE, key(), "put", true)),
+                Verdict::Unknown => Err(call.ambiguous(E::ENTITY_TYPE, key(), "put", true, true)),
                 Verdict::Refused => Err(put_refused(c.item(), expected, &value)),
             }
         }
@@ -475,18 +453,21 @@ async fn put_request<E: Entity>(
     expected: Option<i64>,
     case: PutCase,
 ) -> Result<Result<E, Option<Item>>, Error> {
-    let parts = put_parts(value, expected, case)?;
-    let request = |p: PutParts<E>| UpdateRequest {
-        key: p.key,
-        update: p.update,
-        condition: p.condition,
-        expr: p.expr,
-        accumulates: false,
+    // The request, and the value as written (moved out, not copied).
+    let split = |p: PutParts<E>| {
+        let request = UpdateRequest {
+            key: p.key,
+            update: p.update,
+            condition: p.condition,
+            expr: p.expr,
+            accumulates: false,
+        };
+        (request, p.stored)
     };
-    let stored = parts.stored.clone();
-    let rebuild = || request(put_parts_of(stored_item(value), value, expected, case));
+    let (first, stored) = split(put_parts(value, expected, case)?);
+    let rebuild = || split(put_parts_of(stored_item(value), value, expected, case)).0;
     let desc = || describe_key(E::DESIGN, &value.key_item());
-    match send_update(db, call, request(parts), rebuild).await {
+    match send_update(db, call, first, rebuild).await {
         Ok(out) => match out.attributes {
             Some(item) => Ok(Ok(E::from_item_owned(item)?)),
             None => Ok(Ok(stored)),
@@ -498,7 +479,7 @@ async fn put_request<E: Entity>(
                     match call.verdict(c.item()) {
                         Verdict::Own => Ok(Ok(E::from_item_owned(found(c.item()))?)),
                         Verdict::Unknown => {
-                            Err(call.ambiguous(E::ENTITY_TYPE, desc(), "put", true))
+                            Err(call.ambiguous(E::ENTITY_TYPE, desc(), "put", true, true))
                         }
                         Verdict::Refused => Ok(Err(c.item().cloned())),
                     }
