@@ -271,14 +271,14 @@ fn render_github(source: &Source, d: &Diagnostic) -> String {
 }
 
 /// GitHub's escaping of a command's message.
-fn github_data(s: &str) -> String {
+pub fn github_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// GitHub's escaping of a command's property values.
-fn github_property(s: &str) -> String {
+pub fn github_property(s: &str) -> String {
     github_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 

@@ -149,6 +149,29 @@ pub fn migrations_policy(steps: &[&Step]) -> Policy {
     }
 }
 
+/// The policy of `dyngen migrate --plan`: it reads the table's description, its TTL and
+/// point-in-time recovery settings and the migration ledger (a Query, or a GetItem in a
+/// table with a partition key only), and writes nothing.
+pub fn migrations_plan_policy() -> Policy {
+    Policy {
+        name: "migrations_plan".into(),
+        description: "`dyngen migrate --plan`: read the table's description, settings and migration ledger; no write action.".into(),
+        statements: vec![Statement {
+            sid: "ReadTableAndLedger".into(),
+            actions: vec![
+                "DescribeContinuousBackups",
+                "DescribeTable",
+                "DescribeTimeToLive",
+                "GetItem",
+                "Query",
+            ],
+            resources: vec![Resource::Table],
+            leading_keys: None,
+            enforced: false,
+        }],
+    }
+}
+
 /// The actions a step needs beyond the table's lifecycle. Settings are read first, so a
 /// table that already exists is reconciled, not changed blindly.
 fn settings_actions(step: &Step) -> Vec<&'static str> {
@@ -370,7 +393,11 @@ pub fn stream_policy(schema: &Schema) -> Option<Policy> {
 /// All policies, in a fixed order: app, migrations, the stream's reader, then consumers
 /// by name. `steps`: every step of every migration, so the runner may apply each one.
 pub fn policies(schema: &Schema, steps: &[&Step]) -> Vec<Policy> {
-    let mut v = vec![app_policy(schema), migrations_policy(steps)];
+    let mut v = vec![
+        app_policy(schema),
+        migrations_policy(steps),
+        migrations_plan_policy(),
+    ];
     v.extend(stream_policy(schema));
     v.extend(consumer_policies(schema));
     v

@@ -9,6 +9,8 @@ use clap::{Parser, Subcommand};
 mod init_cmd;
 #[cfg(feature = "migrate")]
 mod migrate_cmd;
+#[cfg(feature = "migrate")]
+mod plan_cmd;
 use dyngen::builder_support::{display_name, read_migrations, read_schema};
 use dyngen::diag::{self, Diagnostic, Format, Source};
 use dyngen::{Error, output};
@@ -63,9 +65,15 @@ struct MigrateArgs {
     /// AWS region (default: as the AWS CLI finds it).
     #[arg(long)]
     region: Option<String>,
-    /// Print the pending migrations and what they do; change nothing.
-    #[arg(long)]
-    dry_run: bool,
+    /// Print the migrations a run would apply, with what they do, and every difference
+    /// between the live table and the schema (drift); change nothing. Exit 0 when
+    /// nothing is pending and nothing differs, 1 otherwise, 2 when the table or the
+    /// files cannot be read.
+    #[arg(long, alias = "dry-run")]
+    plan: bool,
+    /// How `--plan` prints: `human`, `json` (one object) or `github` (workflow commands).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
     /// Parallel Scan segments a backfill is split into. Every runner started meanwhile
     /// (another `dyngen migrate`, an application's cold start) joins the backfill and works
     /// segments too. A resumed backfill keeps the number it started with.

@@ -42,8 +42,8 @@ pub fn run(args: &MigrateArgs) -> ExitCode {
         let options = runner_options(args);
         let done = if let Some(name) = &args.rerun {
             catch_up(&client, &table, &migrations, name, &options).await
-        } else if args.dry_run {
-            dry_run(&client, &table, &loaded, &migrations).await
+        } else if args.plan {
+            plan(&client, &table, &loaded, &migrations, args.format).await
         } else {
             apply(&client, &table, &migrations, &options).await
         };
@@ -121,36 +121,29 @@ async fn client(region: Option<String>, endpoint: Option<&str>) -> Client {
     Client::new(&loader.load().await)
 }
 
-/// Prints what would be applied, with each migration's own summary.
-async fn dry_run(
+/// Prints what a run would apply and how the live table differs from the schema; exit 1
+/// when anything would change or differs, 2 when the plan cannot be made (a plan is a
+/// gate: "cannot tell" must not read as "nothing to do").
+async fn plan(
     client: &Client,
     table: &str,
     loaded: &[Loaded],
     migrations: &[Migration],
+    format: dyngen::diag::Format,
 ) -> Result<ExitCode, migrate::MigrateError> {
-    let pending = migrate::plan(client, table, migrations).await?;
-    if pending.is_empty() {
-        println!(
-            "{table}: up to date ({} migrations applied)",
-            migrations.len()
-        );
-    }
-    for name in &pending {
-        println!("would apply {name}:");
-        let Some(m) = loaded.iter().find(|m| &m.parsed.migration == name) else {
-            continue;
-        };
-        let summary = m
-            .text
-            .lines()
-            .skip_while(|l| !l.starts_with("# What it does"))
-            .skip(1)
-            .take_while(|l| l.starts_with("#   "));
-        for line in summary {
-            println!("  {}", line.trim_start_matches('#').trim());
+    let plan = match migrate::inspect(client, table, migrations).await {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
         }
-    }
-    Ok(ExitCode::SUCCESS)
+    };
+    print!("{}", crate::plan_cmd::render(&plan, loaded, format));
+    Ok(if plan.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_DRIFT)
+    })
 }
 
 /// The runner's options from the flags, with progress on stderr.
@@ -211,8 +204,11 @@ async fn catch_up(
     name: &str,
     options: &migrate::Options,
 ) -> Result<ExitCode, migrate::MigrateError> {
-    let updated = migrate::rerun(client, table, migrations, name, options).await?;
-    println!("{table}: reran the backfills of {name}: {updated} item(s) updated");
+    let c = migrate::rerun(client, table, migrations, name, options).await?;
+    println!(
+        "{table}: caught up {name}: {} item(s) checked, {} repaired, {} skipped",
+        c.checked, c.changed, c.skipped
+    );
     Ok(ExitCode::SUCCESS)
 }
 

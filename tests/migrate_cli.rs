@@ -42,8 +42,9 @@ fn migrate_plans_applies_and_then_has_nothing_to_do() {
             .unwrap();
         (o.status.code(), text(&o.stdout), text(&o.stderr))
     };
+    // `--dry-run` is the old name of `--plan`; something pending is exit 1.
     let (code, stdout, stderr) = run(&["--dry-run"]);
-    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(code, Some(1), "{stderr}");
     // The CLI's plan is the runtime's plan over the generated module's embedded files.
     let client = local.client();
     let generated = v2::migrations().unwrap();
@@ -51,7 +52,7 @@ fn migrate_plans_applies_and_then_has_nothing_to_do() {
         tokio_block_on(dyngen_runtime::migrate::plan(&client, &table, &generated)).unwrap();
     let cli_planned: Vec<&str> = stdout
         .lines()
-        .filter_map(|l| l.strip_prefix("would apply ")?.strip_suffix(':'))
+        .filter_map(|l| l.strip_prefix("would apply ")?.split(' ').next())
         .collect();
     assert_eq!(cli_planned, planned, "{stdout}");
     assert_eq!(planned, ["0001_create_table", "0002_add_index_gsi2"]);
@@ -69,10 +70,11 @@ fn migrate_plans_applies_and_then_has_nothing_to_do() {
         "{stdout}"
     );
 
-    let (code, stdout, _) = run(&["--dry-run"]);
+    let (code, stdout, _) = run(&["--plan"]);
     assert_eq!(code, Some(0));
     assert!(
-        stdout.contains("up to date (2 migrations applied)"),
+        stdout.contains("2 migration(s) applied")
+            && stdout.contains("up to date: nothing to apply, no drift"),
         "{stdout}"
     );
     let (code, stdout, _) = run(&[]);

@@ -65,6 +65,21 @@ output "migrations_policy_json" {
   value       = data.aws_iam_policy_document.migrations.json
 }
 
+# `dyngen migrate --plan`: read the table's description, settings and migration ledger; no write action.
+data "aws_iam_policy_document" "migrations_plan" {
+  statement {
+    sid       = "ReadTableAndLedger"
+    effect    = "Allow"
+    actions   = ["dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive", "dynamodb:GetItem", "dynamodb:Query"]
+    resources = [data.aws_dynamodb_table.this.arn]
+  }
+}
+
+output "migrations_plan_policy_json" {
+  description = "The `migrations_plan` policy as JSON, for aws_iam_policy or aws_iam_role_policy."
+  value       = data.aws_iam_policy_document.migrations_plan.json
+}
+
 # The HTTP API (a Lambda function) - reads and writes companies, users and memberships.
 data "aws_iam_policy_document" "consumer_api" {
   statement {

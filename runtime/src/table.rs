@@ -167,12 +167,20 @@ impl Table {
             .await;
     }
 
-    /// Sleeps on the SDK's own sleep (none configured: no wait).
     async fn sleep(&self, delay: Duration) {
-        use aws_sdk_dynamodb::config::AsyncSleep;
-        if let Some(sleep) = self.client.config().sleep_impl() {
-            sleep.sleep(delay).await;
-        }
+        sleep(&self.client, delay).await
+    }
+}
+
+/// Sleeps on the client's own sleep, or on Tokio's when the client has none (a client
+/// built from a bare `Config`): a backoff or a poll that does not wait turns into a storm
+/// of requests.
+pub(crate) async fn sleep(client: &aws_sdk_dynamodb::Client, delay: Duration) {
+    use aws_sdk_dynamodb::config::AsyncSleep;
+    let sleep =
+        (client.config().sleep_impl()).or_else(aws_smithy_async::rt::sleep::default_async_sleep);
+    if let Some(sleep) = sleep {
+        sleep.sleep(delay).await;
     }
 }
 

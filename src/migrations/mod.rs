@@ -136,51 +136,24 @@ pub fn load(sources: &[MigrationSource]) -> Result<Vec<Migration>, Vec<Diagnosti
     }
 }
 
-/// Replays migrations into the table state they produce.
+/// Replays migrations into the table state they produce (the table by the runtime's
+/// model, which the runner's plan replays too).
 pub fn replay(migrations: &[Migration]) -> TableState {
-    let mut state = TableState::default();
-    for m in migrations {
-        for step in &m.parsed.steps {
-            match step {
-                Step::CreateTable(t) => {
-                    state.indexes = t.indexes.clone();
-                    state.table = Some(t.clone());
-                }
-                Step::CreateIndex(ix) => {
-                    state.indexes.retain(|i| i.name != ix.name);
-                    state.indexes.push(ix.clone());
-                }
-                Step::DeleteIndex { name } => state.indexes.retain(|i| &i.name != name),
-                Step::Backfill(_) | Step::Code { .. } => {}
-                Step::AddUnique(_) | Step::DropUnique(_) => {
-                    unique::replay_step(&mut state.uniques, step)
-                }
-                setting => {
-                    if let Some(t) = &mut state.table {
-                        apply_setting(t, setting);
-                    }
-                }
-            }
+    let steps = || migrations.iter().flat_map(|m| &m.parsed.steps);
+    let table = TableDef::after(steps());
+    let mut uniques = Vec::new();
+    for step in steps() {
+        if matches!(step, Step::AddUnique(_) | Step::DropUnique(_)) {
+            unique::replay_step(&mut uniques, step);
         }
     }
-    state
-}
-
-/// What a settings step leaves the table's settings as.
-fn apply_setting(t: &mut TableDef, step: &Step) {
-    match step {
-        Step::SetTtl { attribute } => t.ttl_attribute = attribute.clone(),
-        Step::SetBilling {
-            billing_mode,
-            capacity,
-        } => {
-            t.billing_mode = billing_mode.clone();
-            t.capacity = *capacity;
-        }
-        Step::SetStream { view_type } => t.stream = *view_type,
-        Step::SetPointInTimeRecovery { enabled } => t.point_in_time_recovery = *enabled,
-        Step::SetDeletionProtection { enabled } => t.deletion_protection = *enabled,
-        _ => {}
+    TableState {
+        indexes: table
+            .as_ref()
+            .map(|t| t.indexes.clone())
+            .unwrap_or_default(),
+        table,
+        uniques,
     }
 }
 

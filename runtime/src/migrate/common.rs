@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::AsyncSleep;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::model::{KeyAttr, ModelError};
@@ -46,8 +45,14 @@ pub struct Options {
     /// How long one wait (a table or an index becoming ACTIVE, an index being deleted)
     /// may last before the runner gives up with [`MigrateError::WaitTimeout`].
     pub wait_timeout: Duration,
-    /// Interval between DescribeTable polls while an index builds.
+    /// The first interval between polls of a wait (DescribeTable while an index builds,
+    /// the segments of a pass other runners work). Within a process, a DescribeTable
+    /// answer younger than this is shared by every wait, so the process makes at most one
+    /// such read per interval however many runners and segments it has.
     pub poll: Duration,
+    /// The longest interval between polls: each poll that finds nothing changed doubles
+    /// the interval, up to this.
+    pub poll_max: Duration,
     /// Identifies this runner in the lock item.
     pub owner: String,
     /// Refuse to start when the table records migrations this code does not have. Off by
@@ -81,6 +86,7 @@ impl Default for Options {
             lock_wait: Duration::from_secs(15 * 60),
             wait_timeout: Duration::from_secs(6 * 60 * 60),
             poll: Duration::from_secs(1),
+            poll_max: Duration::from_secs(30),
             owner: default_owner(),
             strict: false,
             progress: None,
@@ -130,6 +136,25 @@ pub struct Report {
     pub newer_applied: Vec<String>,
 }
 
+/// What a scan pass did, counted by this process: the items of its entities it checked,
+/// those it changed, and those it left as they were although they might need a change
+/// (deleted meanwhile, holding a value no generated code could have written, or changing
+/// faster than the pass could follow). A catch-up (`rerun`) returns it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub checked: u64,
+    pub changed: u64,
+    pub skipped: u64,
+}
+
+impl ::std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, other: Counts) {
+        self.checked += other.checked;
+        self.changed += other.changed;
+        self.skipped += other.skipped;
+    }
+}
+
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum MigrateError {
@@ -152,7 +177,10 @@ pub enum MigrateError {
     LeaseLost,
     /// A table or index did not reach the state the runner waited for in time.
     WaitTimeout {
+        /// What the runner waited for, on which table.
         waited_for: String,
+        /// What it saw at its last poll (`index `gsi2` is CREATING (backfilling)`).
+        status: String,
         waited: Duration,
     },
     /// The migrations themselves are unusable (e.g. the first does not create the table,
@@ -181,9 +209,13 @@ impl ::std::fmt::Display for MigrateError {
             MigrateError::LockTimeout { holder } => {
                 write!(f, "another migration runner ({holder}) holds the lock")
             }
-            MigrateError::WaitTimeout { waited_for, waited } => write!(
+            MigrateError::WaitTimeout {
+                waited_for,
+                status,
+                waited,
+            } => write!(
                 f,
-                "gave up after {}s waiting for {waited_for} (Options::wait_timeout); the migration is not recorded and resumes on the next run",
+                "gave up after {}s waiting for {waited_for}; last seen: {status} (Options::wait_timeout); the migration is not recorded and resumes on the next run",
                 waited.as_secs()
             ),
             MigrateError::LeaseLost => f.write_str(
@@ -281,20 +313,15 @@ pub(super) async fn read_item(
     Ok(out.item)
 }
 
-/// DescribeTable's description of `table`.
+/// DescribeTable's description of `table` now (an answer another caller of this process
+/// requested meanwhile is shared; see [`super::poll`]).
 pub(super) async fn describe(
     client: &Client,
     table: &str,
+    options: &Options,
 ) -> Result<::aws_sdk_dynamodb::types::TableDescription, MigrateError> {
-    let out = client
-        .describe_table()
-        .table_name(table)
-        .send()
-        .await
-        .map_err(sdk)?;
-    out.table()
-        .cloned()
-        .ok_or_else(|| MigrateError::Invalid(format!("DescribeTable returned no table {table}")))
+    let now = ::std::time::Instant::now();
+    super::poll::describe(client, table, options.poll, now).await
 }
 
 pub(super) fn sdk(e: impl Into<::aws_sdk_dynamodb::Error>) -> MigrateError {
@@ -309,9 +336,7 @@ pub(super) fn now_millis() -> i64 {
 }
 
 pub(super) async fn sleep(client: &Client, d: Duration) {
-    if let Some(s) = client.config().sleep_impl() {
-        s.sleep(d).await;
-    }
+    crate::table::sleep(client, d).await
 }
 
 /// Where the runner's own items live: the ledger, the lock, backfill checkpoints. They use

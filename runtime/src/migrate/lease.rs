@@ -1,7 +1,8 @@
 //! The lock: one item whose lease a runner takes with a conditional write and renews
 //! while it works; a crashed runner's lease expires.
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -10,34 +11,42 @@ use super::common::{Keys, MigrateError, Options, condition_failures, now_millis,
 
 pub(super) struct Lease {
     version: String,
+    /// When the lease was last taken or renewed (as the request left).
+    renewed: Mutex<Instant>,
 }
 
+/// The part of the lease after which a renewal is due: renewing at a third leaves two
+/// thirds of the lease to absorb a slow or retried request.
+pub(super) const RENEW_AFTER: u32 = 3;
+
 impl Lease {
-    /// Takes the lock, waiting up to `options.lock_wait` for the holder; while it waits,
-    /// `while_waiting` runs between attempts (a waiting runner helps with the holder's
-    /// backfill).
-    pub(super) async fn acquire(
+    /// One attempt at the lock (the `attempt`th of this runner): the lease, or the name of
+    /// the runner holding it. The caller waits and helps between attempts (a future
+    /// holding a closure over borrowed data would not be `Send`, and an application
+    /// spawns its migration).
+    pub(super) async fn try_acquire(
         client: &Client,
         table: &str,
         keys: &Keys,
         options: &Options,
-        mut while_waiting: impl AsyncFnMut() -> Result<(), MigrateError>,
-    ) -> Result<Lease, MigrateError> {
-        let started = now_millis();
-        let mut n = 0u32;
-        loop {
-            n += 1;
-            let version = format!("{}#{n}", options.owner);
-            let holder = match Lease::try_take(client, table, keys, options, &version).await? {
-                None => return Ok(Lease { version }),
-                Some(holder) => holder,
-            };
-            if now_millis() - started > options.lock_wait.as_millis() as i64 {
-                return Err(MigrateError::LockTimeout { holder });
-            }
-            while_waiting().await?;
-            sleep(client, options.poll.min(Duration::from_millis(500))).await;
-        }
+        attempt: u32,
+    ) -> Result<Result<Lease, String>, MigrateError> {
+        let version = format!("{}#{attempt}", options.owner);
+        let sent = Instant::now();
+        Ok(
+            match Lease::try_take(client, table, keys, options, &version).await? {
+                None => Ok(Lease {
+                    version,
+                    renewed: Mutex::new(sent),
+                }),
+                Some(holder) => Err(holder),
+            },
+        )
+    }
+
+    /// The pause between two attempts at the lock.
+    pub(super) async fn between_attempts(client: &Client, options: &Options) {
+        sleep(client, options.poll.min(Duration::from_millis(500))).await;
     }
 
     /// One attempt: `None` when this runner now holds the lock, else the holder's name.
@@ -83,6 +92,8 @@ impl Lease {
         }
     }
 
+    /// Renews the lease once a third of it has passed since it was last taken or renewed;
+    /// sooner calls do nothing (the runner asks at every step, page and poll).
     pub(super) async fn renew(
         &self,
         client: &Client,
@@ -90,6 +101,15 @@ impl Lease {
         keys: &Keys,
         options: &Options,
     ) -> Result<(), MigrateError> {
+        {
+            // Claimed before the request leaves, so the workers of a pass that all find
+            // the renewal due send one request, not one each.
+            let mut last = self.renewed.lock().unwrap_or_else(|p| p.into_inner());
+            if last.elapsed() < options.lease / RENEW_AFTER {
+                return Ok(());
+            }
+            *last = Instant::now();
+        }
         client
             .update_item()
             .table_name(table)

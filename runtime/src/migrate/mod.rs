@@ -12,9 +12,13 @@ mod common;
 #[cfg(feature = "client")]
 mod guards;
 #[cfg(feature = "client")]
+mod inspect;
+#[cfg(feature = "client")]
 mod lease;
 #[cfg(feature = "client")]
 mod ledger;
+#[cfg(feature = "client")]
+mod poll;
 #[cfg(feature = "client")]
 mod runner;
 #[cfg(feature = "client")]
@@ -37,7 +41,8 @@ pub use model::{
 pub use {
     backfill::render,
     code::{Change, CodeStep, ItemChange, StepError},
-    common::{MigrateError, Options, PassProgress, Progress, Report},
+    common::{Counts, MigrateError, Options, PassProgress, Progress, Report},
+    inspect::{Difference, Plan, inspect},
     runner::{plan, rerun, run},
     tables::create_table,
     wait::wait_active,

@@ -221,6 +221,44 @@ pub struct DerivedKey {
 }
 
 impl TableDef {
+    /// The table as one more step leaves it: an index added or removed, or a setting
+    /// changed. Steps that change items (backfills, code, unique guards) leave it as it is.
+    pub fn apply(&mut self, step: &Step) {
+        match step {
+            Step::CreateTable(t) => *self = t.clone(),
+            Step::CreateIndex(ix) => {
+                self.indexes.retain(|i| i.name != ix.name);
+                self.indexes.push(ix.clone());
+            }
+            Step::DeleteIndex { name } => self.indexes.retain(|i| &i.name != name),
+            Step::SetTtl { attribute } => self.ttl_attribute = attribute.clone(),
+            Step::SetBilling {
+                billing_mode,
+                capacity,
+            } => {
+                self.billing_mode = billing_mode.clone();
+                self.capacity = *capacity;
+            }
+            Step::SetStream { view_type } => self.stream = *view_type,
+            Step::SetPointInTimeRecovery { enabled } => self.point_in_time_recovery = *enabled,
+            Step::SetDeletionProtection { enabled } => self.deletion_protection = *enabled,
+            Step::Backfill(_) | Step::Code { .. } | Step::AddUnique(_) | Step::DropUnique(_) => {}
+        }
+    }
+
+    /// The table a sequence of steps leaves: `None` until one creates it.
+    pub fn after<'a>(steps: impl IntoIterator<Item = &'a Step>) -> Option<TableDef> {
+        let mut table: Option<TableDef> = None;
+        for step in steps {
+            match (&mut table, step) {
+                (None, Step::CreateTable(t)) => table = Some(t.clone()),
+                (Some(t), step) => t.apply(step),
+                (None, _) => {}
+            }
+        }
+        table
+    }
+
     /// Reads a table definition from the YAML that generated code embeds for
     /// `Db::create_table`.
     pub fn from_yaml(text: &str) -> Result<TableDef, ModelError> {

@@ -5,7 +5,7 @@
 use aws_sdk_dynamodb::Client;
 
 use super::code::CodeKind;
-use super::common::{Keys, MigrateError, Options, Report, seq};
+use super::common::{Counts, Keys, MigrateError, Options, Report, seq};
 use super::lease::{Held, Lease};
 use super::ledger::{applied, record};
 use super::model::{Migration, Step, TableDef};
@@ -14,7 +14,7 @@ use super::settings::apply_setting;
 use super::tables::{create_index, create_table, create_table_held, delete_index};
 use super::work::Work;
 
-fn table_def(migrations: &[Migration]) -> Result<&TableDef, MigrateError> {
+pub(super) fn table_def(migrations: &[Migration]) -> Result<&TableDef, MigrateError> {
     match migrations.first().and_then(|m| m.steps.first()) {
         Some(Step::CreateTable(t)) => Ok(t),
         _ => Err(MigrateError::Invalid(
@@ -25,15 +25,15 @@ fn table_def(migrations: &[Migration]) -> Result<&TableDef, MigrateError> {
 
 /// What the ledger means for this code: the migrations still to apply, and those newer
 /// code applied (unknown here, every one after this code's last).
-struct Pending<'a> {
-    todo: Vec<&'a Migration>,
-    newer: Vec<String>,
+pub(super) struct Pending<'a> {
+    pub(super) todo: Vec<&'a Migration>,
+    pub(super) newer: Vec<String>,
 }
 
 /// Checks the ledger against the code. An applied migration must be unchanged; one this
 /// code does not have is newer code's when it sorts after all of this code's migrations
 /// (allowed unless `strict`), and a diverged history otherwise.
-fn pending<'a>(
+pub(super) fn pending<'a>(
     migrations: &'a [Migration],
     applied: &[(String, String)],
     strict: bool,
@@ -173,6 +173,7 @@ async fn apply_pending(
                         lease,
                     )
                     .await?
+                    .changed
                 }
                 Step::Code { name } => {
                     report.changed_by_code +=
@@ -183,7 +184,9 @@ async fn apply_pending(
                         MigrateError::Invalid(format!("{}: step {i} has no work", m.name))
                     })?;
                     let pass = Pass::first(m, i, options.segments);
-                    report.guards += lead(client, table, keys, pass, &work, options, lease).await?
+                    report.guards += lead(client, table, keys, pass, &work, options, lease)
+                        .await?
+                        .changed
                 }
                 setting => {
                     apply_setting(client, table, setting, options, Some(&held)).await?;
@@ -233,7 +236,9 @@ async fn run_code_step(
                 step: each,
                 migration: &m.name,
             };
-            lead(client, table, keys, pass, &work, options, lease).await
+            Ok(lead(client, table, keys, pass, &work, options, lease)
+                .await?
+                .changed)
         }
         CodeKind::Once(f) => {
             f(client.clone(), table.to_string())
@@ -259,24 +264,47 @@ async fn acquire_helping(
     options: &Options,
     report: &mut Report,
 ) -> Result<Lease, MigrateError> {
-    Lease::acquire(client, table, keys, options, async || {
-        if !options.help {
-            return Ok(());
-        }
-        let Some(pass) = open_pass(client, table, keys).await? else {
-            return Ok(());
+    let started = ::std::time::Instant::now();
+    let mut attempt = 0u32;
+    loop {
+        attempt = attempt.wrapping_add(1);
+        let holder = match Lease::try_acquire(client, table, keys, options, attempt).await? {
+            Ok(lease) => return Ok(lease),
+            Err(holder) => holder,
         };
-        if let Some(work) = work_for(migrations, &pass, options) {
-            let changed = help(client, table, keys, &pass, &work, options).await?;
-            match work {
-                Work::Backfill(_) => report.backfilled += changed,
-                Work::Code { .. } => report.changed_by_code += changed,
-                Work::AddUnique { .. } | Work::DropUnique(_) => report.guards += changed,
-            }
+        if started.elapsed() > options.lock_wait {
+            return Err(MigrateError::LockTimeout { holder });
         }
-        Ok(())
-    })
-    .await
+        if options.help {
+            help_holder(client, table, keys, migrations, options, report).await?;
+        }
+        Lease::between_attempts(client, options).await;
+    }
+}
+
+/// Works on the scan pass the lock holder opened, when this code has its migration.
+async fn help_holder(
+    client: &Client,
+    table: &str,
+    keys: &Keys,
+    migrations: &[Migration],
+    options: &Options,
+    report: &mut Report,
+) -> Result<(), MigrateError> {
+    let Some(pass) = open_pass(client, table, keys).await? else {
+        return Ok(());
+    };
+    if let Some(work) = work_for(migrations, &pass, options) {
+        let changed = help(client, table, keys, &pass, &work, options)
+            .await?
+            .changed;
+        match work {
+            Work::Backfill(_) => report.backfilled += changed,
+            Work::Code { .. } => report.changed_by_code += changed,
+            Work::AddUnique { .. } | Work::DropUnique(_) => report.guards += changed,
+        }
+    }
+    Ok(())
 }
 
 /// The work of a pass, if this code has its migration (the same file) and can do it.
@@ -311,18 +339,21 @@ fn work_for_step<'a>(m: &'a Migration, step: &'a Step, options: &'a Options) -> 
     }
 }
 
-/// Runs the backfills of an applied migration again, as a catch-up: items written after the
-/// first pass by code that did not know the new keys (old instances during a rolling
-/// deploy) get them now. The writes are the same conditional updates, so items that have
-/// the keys, were deleted, or were rewritten meanwhile are left alone; it is safe to repeat.
-/// Returns the number of items updated.
+/// Runs the backfills (and unique-guard claims) of an applied migration again, as a
+/// catch-up after a rolling deploy: old code that did not know the new keys may have
+/// written items without them, or changed an input and left them stale. Every item's
+/// derived keys are recomputed from its stored values and rewritten where they differ,
+/// each write conditional on the values read, so a concurrent write wins (the item is
+/// read again and judged again) and a deleted item is never written back. Safe to repeat.
+/// Returns what this process checked, changed and skipped (with what it did meanwhile
+/// for another runner's pass, if it waited for the lock).
 pub async fn rerun(
     client: &Client,
     table: &str,
     migrations: &[Migration],
     name: &str,
     options: &Options,
-) -> Result<u64, MigrateError> {
+) -> Result<Counts, MigrateError> {
     let def = table_def(migrations)?;
     let keys = Keys {
         pk: def.partition_key.clone(),
@@ -340,7 +371,10 @@ pub async fn rerun(
     }
     let mut helped = Report::default();
     let lease = acquire_helping(client, table, &keys, migrations, options, &mut helped).await?;
-    let mut total = helped.backfilled;
+    let mut total = Counts {
+        changed: helped.backfilled + helped.guards,
+        ..Counts::default()
+    };
     let mut result = Ok(());
     for (i, step) in m.steps.iter().enumerate() {
         // Catch-ups: keys and guards for items old code wrote during the rollout.

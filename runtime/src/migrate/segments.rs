@@ -14,13 +14,13 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::common::{
-    Keys, MigrateError, Options, PassProgress, describe, join_all, now_millis, read_item, sdk, seq,
-    settled,
+    Counts, Keys, MigrateError, Options, PassProgress, describe, join_all, now_millis, read_item,
+    sdk, seq, settled,
 };
 use super::lease::{Held, Lease};
 use super::model::Migration;
-use super::wait::pause;
-use super::work::Work;
+use super::wait::Wait;
+use super::work::{Outcome, Work};
 
 /// One pass: its checkpoint namespace and its number of segments.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,12 +122,14 @@ struct Shared<'a> {
     lease: Option<&'a Lease>,
     done: Mutex<BTreeSet<u32>>,
     scanned: AtomicU64,
+    checked: AtomicU64,
     changed: AtomicU64,
+    skipped: AtomicU64,
     estimate: Option<u64>,
 }
 
 /// Runs a pass as the lock holder: opens it, works segments, and waits for segments other
-/// runners hold until every one is done. Returns the items this process changed.
+/// runners hold until every one is done. Returns what this process did.
 pub(super) async fn lead(
     client: &Client,
     table: &str,
@@ -136,7 +138,7 @@ pub(super) async fn lead(
     work: &Work<'_>,
     options: &Options,
     lease: &Lease,
-) -> Result<u64, MigrateError> {
+) -> Result<Counts, MigrateError> {
     // A pass a crashed holder opened keeps its segmentation: its checkpoints depend on it.
     if let Some(open) = open_pass(client, table, keys).await?
         && open.run == pass.run
@@ -148,17 +150,20 @@ pub(super) async fn lead(
         .await?;
     let shared = Shared::new(client, table, keys, &pass, work, options, Some(lease)).await?;
     let held = Held { lease, keys };
-    let started = ::std::time::Instant::now();
+    let what = format!("other runners to finish the segments of {}", pass.run);
+    let mut wait = Wait::new(options, &what);
     loop {
         work_round(&shared).await?;
         if shared.all_done().await? {
             break;
         }
-        let what = format!("other runners to finish the segments of {}", pass.run);
-        pause(client, table, options, Some(&held), started, &what).await?;
+        let done = shared.done.lock().map_or(0, |d| d.len());
+        let status = format!("{done} of {} segments done", pass.segments);
+        wait.pause(client, table, options, Some(&held), &status)
+            .await?;
     }
     close(client, table, keys).await?;
-    Ok(shared.changed.load(Ordering::Relaxed))
+    Ok(shared.counts())
 }
 
 async fn close(client: &Client, table: &str, keys: &Keys) -> Result<(), MigrateError> {
@@ -180,10 +185,10 @@ pub(super) async fn help(
     pass: &Pass,
     work: &Work<'_>,
     options: &Options,
-) -> Result<u64, MigrateError> {
+) -> Result<Counts, MigrateError> {
     let shared = Shared::new(client, table, keys, pass, work, options, None).await?;
     work_round(&shared).await?;
-    Ok(shared.changed.load(Ordering::Relaxed))
+    Ok(shared.counts())
 }
 
 impl<'a> Shared<'a> {
@@ -198,7 +203,7 @@ impl<'a> Shared<'a> {
         lease: Option<&'a Lease>,
     ) -> Result<Shared<'a>, MigrateError> {
         let estimate = if options.progress.is_some() {
-            item_count(client, table).await?
+            item_count(client, table, options).await?
         } else {
             None
         };
@@ -212,9 +217,31 @@ impl<'a> Shared<'a> {
             lease,
             done: Mutex::new(BTreeSet::new()),
             scanned: AtomicU64::new(0),
+            checked: AtomicU64::new(0),
             changed: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
             estimate,
         })
+    }
+
+    fn counts(&self) -> Counts {
+        Counts {
+            checked: self.checked.load(Ordering::Relaxed),
+            changed: self.changed.load(Ordering::Relaxed),
+            skipped: self.skipped.load(Ordering::Relaxed),
+        }
+    }
+
+    fn count(&self, outcome: Outcome) {
+        let counters: &[&AtomicU64] = match outcome {
+            Outcome::Ignored => &[],
+            Outcome::Unchanged => &[&self.checked],
+            Outcome::Changed => &[&self.checked, &self.changed],
+            Outcome::Skipped => &[&self.checked, &self.skipped],
+        };
+        for c in counters {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     fn known_done(&self, segment: u32) -> bool {
@@ -258,8 +285,12 @@ impl<'a> Shared<'a> {
 
 /// DescribeTable's item count (updated by DynamoDB about every six hours): the progress
 /// bar's estimate.
-async fn item_count(client: &Client, table: &str) -> Result<Option<u64>, MigrateError> {
-    Ok(describe(client, table)
+async fn item_count(
+    client: &Client,
+    table: &str,
+    options: &Options,
+) -> Result<Option<u64>, MigrateError> {
+    Ok(describe(client, table, options)
         .await?
         .item_count()
         .and_then(|n| u64::try_from(n).ok())
@@ -384,13 +415,14 @@ async fn work_segment(
             .map_err(sdk)?;
         for item in page.items() {
             shared.scanned.fetch_add(1, Ordering::Relaxed);
-            if shared
-                .work
-                .apply(shared.client, shared.table, shared.keys, item)
-                .await?
-            {
-                shared.changed.fetch_add(1, Ordering::Relaxed);
+            // A page can take longer than the lease: renew when due, whatever the page.
+            if let Some(lease) = shared.lease {
+                (lease.renew(shared.client, shared.table, shared.keys, shared.options)).await?;
             }
+            let outcome = (shared.work)
+                .apply(shared.client, shared.table, shared.keys, item)
+                .await?;
+            shared.count(outcome);
         }
         start = page.last_evaluated_key().cloned();
         let kept = move_checkpoint(shared, segment, me, start.as_ref()).await?;
@@ -401,11 +433,6 @@ async fn work_segment(
         if start.is_none() {
             shared.mark_done(segment);
             return Ok(());
-        }
-        if let Some(lease) = shared.lease {
-            lease
-                .renew(shared.client, shared.table, shared.keys, shared.options)
-                .await?;
         }
     }
 }

@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::Client;
 use super::common::{MigrateError, Options, describe, sdk, throughput};
 use super::lease::Held;
 use super::model::{Capacity, Step, StreamView, TableDef};
+use super::poll::forget;
 use super::wait::wait_active_held;
 
 /// The settings the first migration lists, on a table it created or found: what it turns
@@ -121,6 +122,7 @@ async fn update_ttl(
         .send()
         .await
         .map_err(sdk)?;
+    forget(client, table);
     Ok(())
 }
 
@@ -137,7 +139,7 @@ async fn set_billing(
         BillingMode, GlobalSecondaryIndexUpdate, UpdateGlobalSecondaryIndexAction,
     };
     wait_active_held(client, table, options, held).await?;
-    let t = describe(client, table).await?;
+    let t = describe(client, table, options).await?;
     let mode = t.billing_mode_summary().and_then(|b| b.billing_mode());
     let live = t.provisioned_throughput().map(|p| {
         (
@@ -175,6 +177,7 @@ async fn set_billing(
         }
     };
     req.send().await.map_err(sdk)?;
+    forget(client, table);
     wait_active_held(client, table, options, held).await
 }
 
@@ -189,7 +192,7 @@ async fn set_stream(
     held: Option<&Held<'_>>,
 ) -> Result<(), MigrateError> {
     wait_active_held(client, table, options, held).await?;
-    let t = describe(client, table).await?;
+    let t = describe(client, table, options).await?;
     let live = t
         .stream_specification()
         .filter(|s| s.stream_enabled())
@@ -227,6 +230,7 @@ async fn update_stream(
         .send()
         .await
         .map_err(sdk)?;
+    forget(client, table);
     Ok(())
 }
 
@@ -272,7 +276,7 @@ async fn set_deletion_protection(
     held: Option<&Held<'_>>,
 ) -> Result<(), MigrateError> {
     wait_active_held(client, table, options, held).await?;
-    let t = describe(client, table).await?;
+    let t = describe(client, table, options).await?;
     if t.deletion_protection_enabled().unwrap_or(false) == enabled {
         return Ok(());
     }
@@ -283,5 +287,6 @@ async fn set_deletion_protection(
         .send()
         .await
         .map_err(sdk)?;
+    forget(client, table);
     wait_active_held(client, table, options, held).await
 }

@@ -6,8 +6,9 @@ use aws_sdk_dynamodb::Client;
 use super::common::{MigrateError, Options, describe, sdk, throughput};
 use super::lease::Held;
 use super::model::{IndexDef, KeyAttr, ProjectionDef, TableDef};
+use super::poll::forget;
 use super::settings::reconcile_created;
-use super::wait::{pause, wait_active_held};
+use super::wait::{Wait, wait_active_held};
 
 /// `(read, write)` capacity of a provisioned table.
 fn provisioned(def: &TableDef) -> Option<(i64, i64)> {
@@ -162,7 +163,9 @@ pub(super) async fn create_table_held(
     held: Option<&Held<'_>>,
 ) -> Result<bool, MigrateError> {
     let req = create_table_request(client, table, def)?;
-    let created = match req.send().await {
+    let sent = req.send().await;
+    forget(client, table);
+    let created = match sent {
         Ok(_) => true,
         Err(e)
             if e.as_service_error()
@@ -179,8 +182,13 @@ pub(super) async fn create_table_held(
     Ok(created)
 }
 
-async fn index_exists(client: &Client, table: &str, name: &str) -> Result<bool, MigrateError> {
-    Ok(describe(client, table)
+async fn index_exists(
+    client: &Client,
+    table: &str,
+    name: &str,
+    options: &Options,
+) -> Result<bool, MigrateError> {
+    Ok(describe(client, table, options)
         .await?
         .global_secondary_indexes()
         .iter()
@@ -203,10 +211,11 @@ pub(super) async fn create_index(
     held: Option<&Held<'_>>,
 ) -> Result<(), MigrateError> {
     use ::aws_sdk_dynamodb::types::{CreateGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate};
-    let started = ::std::time::Instant::now();
+    let what = format!("DynamoDB to accept index `{}`", ix.name);
+    let mut wait = Wait::new(options, &what);
     loop {
         wait_active_held(client, table, options, held).await?;
-        let desc = describe(client, table).await?;
+        let desc = describe(client, table, options).await?;
         let exists = (desc.global_secondary_indexes().iter())
             .any(|g| g.index_name() == Some(ix.name.as_str()));
         if exists {
@@ -245,11 +254,16 @@ pub(super) async fn create_index(
         for (k, _) in ix.key_elements() {
             req = req.attribute_definitions(attribute_definition(k)?);
         }
-        match req.send().await {
+        let sent = req.send().await;
+        forget(client, table);
+        match sent {
             Ok(_) => return wait_active_held(client, table, options, held).await,
             Err(e) if e.as_service_error().is_some_and(busy) => {
-                let what = format!("DynamoDB to accept index `{}`", ix.name);
-                pause(client, table, options, held, started, &what).await?
+                use ::aws_sdk_dynamodb::error::ProvideErrorMetadata;
+                let code = e.as_service_error().and_then(|s| s.code()).unwrap_or("");
+                let status =
+                    format!("UpdateTable answered {code} (another index operation is under way)");
+                wait.pause(client, table, options, held, &status).await?
             }
             Err(e) => return Err(sdk(e)),
         }
@@ -264,30 +278,32 @@ pub(super) async fn delete_index(
     held: Option<&Held<'_>>,
 ) -> Result<(), MigrateError> {
     use ::aws_sdk_dynamodb::types::{DeleteGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate};
-    let started = ::std::time::Instant::now();
+    let what = format!("index `{name}` to be deleted");
+    let mut wait = Wait::new(options, &what);
     loop {
         wait_active_held(client, table, options, held).await?;
-        if !index_exists(client, table, name).await? {
+        if !index_exists(client, table, name, options).await? {
             return Ok(());
         }
         let action = DeleteGlobalSecondaryIndexAction::builder()
             .index_name(name)
             .build()
             .map_err(sdk)?;
-        match client
+        let sent = client
             .update_table()
             .table_name(table)
             .global_secondary_index_updates(
                 GlobalSecondaryIndexUpdate::builder().delete(action).build(),
             )
             .send()
-            .await
-        {
+            .await;
+        forget(client, table);
+        match sent {
             Ok(_) => {}
             Err(e) if e.as_service_error().is_some_and(busy) => {}
             Err(e) => return Err(sdk(e)),
         }
-        let what = format!("index `{name}` to be deleted");
-        pause(client, table, options, held, started, &what).await?;
+        wait.pause(client, table, options, held, "the index still exists")
+            .await?;
     }
 }

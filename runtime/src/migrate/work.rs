@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::backfill::write_keys;
+use super::backfill::repair_keys;
 use super::code::{EachItem, ItemChange};
 use super::common::{Keys, MigrateError, condition_failures, read_item, sdk, settled};
 use super::guards;
@@ -18,8 +18,32 @@ use super::model::{Backfill, UniqueDef};
 /// is one comparison, and a resumed pass skips what it already did.
 pub const MIGRATED_ATTRIBUTE: &str = "_dyngenMigration";
 
-/// How often a code step reads an item again after a concurrent write before giving up.
-const ATTEMPTS: usize = 5;
+/// How often a pass reads an item again after a concurrent write before giving up on it.
+pub(super) const ATTEMPTS: usize = 5;
+
+/// What a pass did with one scanned item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Outcome {
+    /// Not an item this work is about (another entity, the runner's own items).
+    Ignored,
+    /// Checked and already right.
+    Unchanged,
+    /// Written (keys added, repaired or removed; a guard claimed; a code step's change).
+    Changed,
+    /// Checked and left as it is: deleted meanwhile, holding a value no generated code
+    /// could have written, or changing faster than the pass could follow.
+    Skipped,
+}
+
+impl Outcome {
+    fn of(changed: bool) -> Outcome {
+        if changed {
+            Outcome::Changed
+        } else {
+            Outcome::Unchanged
+        }
+    }
+}
 
 pub(super) enum Work<'a> {
     Backfill(&'a Backfill),
@@ -38,32 +62,38 @@ pub(super) enum Work<'a> {
 }
 
 impl Work<'_> {
-    /// Applies the work to one scanned item; `true` when the item was changed.
+    /// Applies the work to one scanned item.
     pub(super) async fn apply(
         &self,
         client: &Client,
         table: &str,
         keys: &Keys,
         item: &HashMap<String, AttributeValue>,
-    ) -> Result<bool, MigrateError> {
+    ) -> Result<Outcome, MigrateError> {
         match self {
             Work::Backfill(b) => {
                 let kind = item.get(&b.type_attribute).and_then(|v| v.as_s().ok());
                 match b.entities.iter().find(|e| Some(&e.entity) == kind) {
-                    Some(entity) => write_keys(client, table, keys, b, entity, item).await,
-                    None => Ok(false),
+                    Some(entity) => repair_keys(client, table, keys, b, entity, item).await,
+                    None => Ok(Outcome::Ignored),
                 }
             }
             Work::AddUnique { def, migration } => {
-                guards::claim(client, table, keys, def, migration, item).await
+                guards::claim(client, table, keys, def, migration, item)
+                    .await
+                    .map(Outcome::of)
             }
-            Work::DropUnique(def) => guards::release(client, table, keys, def, item).await,
+            Work::DropUnique(def) => guards::release(client, table, keys, def, item)
+                .await
+                .map(Outcome::of),
             Work::Code { step, migration } => {
                 let kind = item.get(&step.type_attribute).and_then(|v| v.as_s().ok());
                 if kind != Some(&step.entity_type) {
-                    return Ok(false);
+                    return Ok(Outcome::Ignored);
                 }
-                run_code(client, table, keys, step, migration, item.clone()).await
+                run_code(client, table, keys, step, migration, item.clone())
+                    .await
+                    .map(Outcome::of)
             }
         }
     }

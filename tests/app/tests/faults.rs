@@ -383,7 +383,7 @@ async fn every_write_reports_what_the_table_shows_through_a_faulty_network() {
         drop_answer: 50,
         reset_answer: 40,
         delay: 30,
-        lose_all_after: None,
+        ..Faults::default()
     };
     let proxy = FaultProxy::start(local.endpoint(), faults, seed).await;
     // The SDK's default retry policy: nothing configured but the endpoint.

@@ -518,7 +518,10 @@ async fn a_catch_up_rerun_fixes_items_old_code_wrote_after_the_backfill() {
     )
     .await
     .unwrap();
-    assert_eq!(fixed, 1, "only the late item lacked the keys");
+    assert_eq!(fixed.changed, 1, "only the late item lacked the keys");
+    // Every person was checked: 6 seeded, the late one.
+    assert_eq!(fixed.checked, 7);
+    assert_eq!(fixed.skipped, 0);
     assert!(found(new_code.clone()).await);
     // Idempotent: a second catch-up finds nothing to do.
     let again = dyngen_runtime::migrate::rerun(
@@ -530,7 +533,7 @@ async fn a_catch_up_rerun_fixes_items_old_code_wrote_after_the_backfill() {
     )
     .await
     .unwrap();
-    assert_eq!(again, 0);
+    assert_eq!(again.changed, 0);
     // A migration not applied yet cannot be rerun.
     let fresh = common::table("catchup2");
     seed_v1(common::client(), &fresh, 1).await;
@@ -548,7 +551,7 @@ async fn a_catch_up_rerun_fixes_items_old_code_wrote_after_the_backfill() {
 }
 
 #[tokio::test]
-async fn a_runner_that_lost_its_lease_stops_before_its_next_write() {
+async fn a_runner_that_lost_its_lease_stops_within_a_lease() {
     let table = common::table("fence");
     seed_v1(common::client(), &table, 30).await;
     let db = v2::Db::new(common::client()).with_table_name(&table);
@@ -557,11 +560,14 @@ async fn a_runner_that_lost_its_lease_stops_before_its_next_write() {
     let steal_table = table.clone();
     let stolen = Arc::new(AtomicU64::new(0));
     let seen = stolen.clone();
+    let stolen_at = Arc::new(std::sync::Mutex::new(None));
+    let at = stolen_at.clone();
     let progress: dyngen_runtime::migrate::Progress =
         Arc::new(move |_: &dyngen_runtime::migrate::PassProgress<'_>| {
             if seen.fetch_add(1, Ordering::SeqCst) > 0 {
                 return;
             }
+            *at.lock().unwrap() = Some(std::time::Instant::now());
             let table = steal_table.clone();
             std::thread::spawn(move || {
                 let rt = tokio::runtime::Runtime::new().unwrap();
@@ -594,19 +600,23 @@ async fn a_runner_that_lost_its_lease_stops_before_its_next_write() {
             .join()
             .unwrap();
         });
+    // The runner renews (and so learns of a takeover) once a third of its lease has
+    // passed; every ledger and pass write is fenced by the lock.
+    let lease = Duration::from_millis(900);
     let paged = dyngen_runtime::migrate::Options {
-        page_size: Some(5),
+        page_size: Some(2),
         progress: Some(progress),
+        lease,
         ..fast_options()
     };
     match db.migrate(&paged).await {
         Err(dyngen_runtime::migrate::MigrateError::LeaseLost) => {}
         other => panic!("expected LeaseLost, got {other:?}"),
     }
-    assert_eq!(
-        stolen.load(Ordering::SeqCst),
-        1,
-        "it stopped right after the takeover"
+    let noticed = stolen_at.lock().unwrap().unwrap().elapsed();
+    assert!(
+        noticed < lease,
+        "it stopped {noticed:?} after the takeover, more than a lease"
     );
     // Not recorded; the next run (the stolen lease has expired) completes it, once.
     let report = db.migrate(&fast_options()).await.unwrap();

@@ -1,3 +1,4 @@
+#![allow(dead_code)]
 //! A TCP proxy between the SDK and DynamoDB Local that loses requests and answers: a
 //! network fault, not a mock. It reads just enough HTTP/1.1 to fault one request at a time
 //! on a kept-alive connection; each request draws its fate from a seeded generator:
@@ -9,10 +10,15 @@
 //! - forwarded, and the connection reset halfway through the answer;
 //! - delayed before it is forwarded;
 //! - passed through.
+//!
+//! It also records which operation each request called (its `X-Amz-Target`), can add a
+//! fixed latency to every request, and can report an index as still building: a stall
+//! DynamoDB Local cannot be made to produce, so DescribeTable's answer is rewritten (the
+//! one stand-in here, and the only thing it changes).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -20,7 +26,7 @@ use tokio::net::{TcpListener, TcpStream};
 use super::common::Rng;
 
 /// How often each fault happens, per thousand requests.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Default)]
 pub struct Faults {
     pub drop_before: usize,
     pub drop_answer: usize,
@@ -29,17 +35,19 @@ pub struct Faults {
     /// After this many requests, every answer is dropped (the request forwarded): a
     /// connection that never recovers.
     pub lose_all_after: Option<usize>,
+    /// Added to every request before it is forwarded: a slow network.
+    pub latency: Duration,
+    /// DescribeTable answers report this index as CREATING (backfilling) whatever its
+    /// real status: an index build that never ends.
+    pub stall_index: Option<String>,
 }
 
 impl Faults {
     /// No fault until `n` requests have passed, then every answer lost.
     pub fn lose_all_after(n: usize) -> Faults {
         Faults {
-            drop_before: 0,
-            drop_answer: 0,
-            reset_answer: 0,
-            delay: 0,
             lose_all_after: Some(n),
+            ..Faults::default()
         }
     }
 }
@@ -53,9 +61,30 @@ pub struct Stats {
     pub dropped_answer: AtomicUsize,
     pub reset_answer: AtomicUsize,
     pub delayed: AtomicUsize,
+    /// Every request: when it came, its operation (`DescribeTable`, `UpdateItem`, ...)
+    /// and its body.
+    pub calls: Mutex<Vec<(Instant, String, String)>>,
 }
 
 impl Stats {
+    /// The requests that called one of `operations`, by the time they came.
+    pub fn calls_to(&self, operations: &[&str]) -> Vec<Instant> {
+        let calls = self.calls.lock().unwrap();
+        let wanted = calls
+            .iter()
+            .filter(|(_, op, _)| operations.contains(&op.as_str()));
+        wanted.map(|(at, _, _)| *at).collect()
+    }
+
+    /// How many requests called `operation` with `text` in their body.
+    pub fn calls_matching(&self, operation: &str, text: &str) -> usize {
+        let calls = self.calls.lock().unwrap();
+        calls
+            .iter()
+            .filter(|(_, op, body)| op == operation && body.contains(text))
+            .count()
+    }
+
     pub fn faults(&self) -> usize {
         self.dropped_before.load(Ordering::SeqCst)
             + self.dropped_answer.load(Ordering::SeqCst)
@@ -127,7 +156,7 @@ impl FaultProxy {
 
 impl Shared {
     fn draw(&self) -> Fate {
-        let f = self.faults;
+        let f = &self.faults;
         let seen = self.stats.requests.fetch_add(1, Ordering::SeqCst);
         if f.lose_all_after.is_some_and(|n| seen >= n) {
             return Fate::DropAnswer;
@@ -169,8 +198,13 @@ async fn serve(mut client: TcpStream, shared: &Shared) -> std::io::Result<()> {
         let Some(request) = read_message(&mut client, &mut from_client).await? else {
             return Ok(());
         };
+        let operation = operation_of(&request);
+        let body = String::from_utf8_lossy(&request).into_owned();
+        let call = (Instant::now(), operation.clone(), body);
+        shared.stats.calls.lock().unwrap().push(call);
         let fate = shared.draw();
         shared.count(fate);
+        tokio::time::sleep(shared.faults.latency).await;
         match fate {
             Fate::DropBefore => return Ok(()),
             Fate::Delay => {
@@ -180,9 +214,14 @@ async fn serve(mut client: TcpStream, shared: &Shared) -> std::io::Result<()> {
             _ => {}
         }
         server.write_all(&request).await?;
-        let Some(answer) = read_message(&mut server, &mut from_server).await? else {
+        let Some(mut answer) = read_message(&mut server, &mut from_server).await? else {
             return Ok(());
         };
+        if let Some(index) = &shared.faults.stall_index
+            && operation == "DescribeTable"
+        {
+            answer = still_building(&answer, index);
+        }
         match fate {
             Fate::DropAnswer => return Ok(()),
             Fate::ResetAnswer => {
@@ -194,6 +233,56 @@ async fn serve(mut client: TcpStream, shared: &Shared) -> std::io::Result<()> {
             _ => client.write_all(&answer).await?,
         }
     }
+}
+
+/// The operation a request calls, from its `X-Amz-Target` header (`DynamoDB_20120810.Scan`).
+fn operation_of(request: &[u8]) -> String {
+    let head_end = find(request, b"\r\n\r\n").unwrap_or(request.len());
+    let head = String::from_utf8_lossy(&request[..head_end]);
+    head.lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("x-amz-target")
+                .then(|| value.trim().rsplit('.').next().unwrap_or("").to_string())
+        })
+        .unwrap_or_default()
+}
+
+/// A DescribeTable answer with `index` reported as CREATING and backfilling. The body is
+/// re-serialized, its length set again, and its CRC32 header (now wrong) dropped.
+fn still_building(answer: &[u8], index: &str) -> Vec<u8> {
+    let head_end = find(answer, b"\r\n\r\n").expect("an HTTP answer") + 4;
+    let head = String::from_utf8_lossy(&answer[..head_end]).to_string();
+    assert!(
+        !head.to_ascii_lowercase().contains("chunked"),
+        "a chunked DescribeTable answer: {head}"
+    );
+    let mut body: serde_json::Value =
+        serde_json::from_slice(&answer[head_end..]).expect("DescribeTable answers JSON");
+    if let Some(indexes) = body["Table"]["GlobalSecondaryIndexes"].as_array_mut() {
+        for ix in indexes.iter_mut().filter(|ix| ix["IndexName"] == index) {
+            ix["IndexStatus"] = "CREATING".into();
+            ix["Backfilling"] = true.into();
+        }
+    }
+    let body = serde_json::to_vec(&body).unwrap();
+    let mut out = String::new();
+    for line in head.trim_end().split("\r\n") {
+        let lower = line.to_ascii_lowercase();
+        if lower.starts_with("x-amz-crc32:") {
+            continue;
+        }
+        if lower.starts_with("content-length:") {
+            out.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        } else {
+            out.push_str(line);
+            out.push_str("\r\n");
+        }
+    }
+    out.push_str("\r\n");
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(&body);
+    bytes
 }
 
 /// Reads one HTTP/1.1 message (head and body, by `Content-Length` or chunked) from
