@@ -194,7 +194,10 @@ pub(super) async fn repair_keys(
 }
 
 /// One conditional UpdateItem: SET or REMOVE each changed attribute, only if the item
-/// exists, is still the entity, and every input of its keys holds the value read.
+/// exists, is still the entity, and every input of its keys and every attribute it changes
+/// holds the value read. The second half makes one repair of a value count once: another
+/// worker repairing the same item first fails this one, which reads again and finds
+/// nothing to change.
 async fn write_changes(
     client: &Client,
     table: &str,
@@ -224,15 +227,20 @@ async fn write_changes(
     }
     let mut cond = "attribute_exists(#pk) AND #t = :t".to_string();
     let inputs: BTreeSet<&String> = entity.set.iter().flat_map(|k| k.inputs.keys()).collect();
-    for (j, input) in inputs.into_iter().enumerate() {
-        req = req.expression_attribute_names(format!("#i{j}"), input);
-        match item.get(input) {
-            Some(v) => {
-                req = req.expression_attribute_values(format!(":i{j}"), v.clone());
-                cond.push_str(&format!(" AND #i{j} = :i{j}"));
+    let read = inputs
+        .into_iter()
+        .map(|name| ("i", name.as_str()))
+        .chain(changes.iter().map(|(attr, _)| ("o", *attr)));
+    for (j, (prefix, name)) in read.enumerate() {
+        let (n, v) = (format!("#{prefix}{j}"), format!(":{prefix}{j}"));
+        match item.get(name) {
+            Some(value) => {
+                cond.push_str(&format!(" AND {n} = {v}"));
+                req = req.expression_attribute_values(v, value.clone());
             }
-            None => cond.push_str(&format!(" AND attribute_not_exists(#i{j})")),
+            None => cond.push_str(&format!(" AND attribute_not_exists({n})")),
         }
+        req = req.expression_attribute_names(n, name);
     }
     let mut update = Vec::new();
     if !sets.is_empty() {

@@ -9,6 +9,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -17,7 +18,7 @@ use super::common::{
     Counts, Keys, MigrateError, Options, PassProgress, describe, join_all, now_millis, read_item,
     sdk, seq, settled,
 };
-use super::lease::{Held, Lease};
+use super::lease::{Held, Lease, RENEW_AFTER};
 use super::model::Migration;
 use super::wait::Wait;
 use super::work::{Outcome, Work};
@@ -400,6 +401,7 @@ async fn work_segment(
     me: &str,
     mut start: Option<HashMap<String, AttributeValue>>,
 ) -> Result<(), MigrateError> {
+    let mut claimed = Instant::now();
     loop {
         let page = shared
             .client
@@ -419,12 +421,21 @@ async fn work_segment(
             if let Some(lease) = shared.lease {
                 (lease.renew(shared.client, shared.table, shared.keys, shared.options)).await?;
             }
+            // So does the segment's claim: a worker that finishes its own segment would
+            // otherwise take this one over mid-page and work the same items again.
+            if claimed.elapsed() >= shared.options.lease / RENEW_AFTER {
+                claimed = Instant::now();
+                if !extend_claim(shared, segment, me).await? {
+                    return Ok(());
+                }
+            }
             let outcome = (shared.work)
                 .apply(shared.client, shared.table, shared.keys, item)
                 .await?;
             shared.count(outcome);
         }
         start = page.last_evaluated_key().cloned();
+        claimed = Instant::now();
         let kept = move_checkpoint(shared, segment, me, start.as_ref()).await?;
         shared.report();
         if !kept {
@@ -437,6 +448,13 @@ async fn work_segment(
     }
 }
 
+/// Extends this worker's claim on a segment without moving its checkpoint; `false` when
+/// the segment is no longer this worker's.
+async fn extend_claim(shared: &Shared<'_>, segment: u32, me: &str) -> Result<bool, MigrateError> {
+    let req = held_update(shared, segment, me).update_expression("SET #he = :exp");
+    settled(req.send().await)
+}
+
 /// Records progress (or the end) of a segment and renews its lease; `false` when the
 /// segment is no longer this worker's.
 async fn move_checkpoint(
@@ -445,7 +463,27 @@ async fn move_checkpoint(
     me: &str,
     next: Option<&HashMap<String, AttributeValue>>,
 ) -> Result<bool, MigrateError> {
-    let mut req = shared
+    let req = held_update(shared, segment, me).expression_attribute_names("#last", "lastKey");
+    let req = match next {
+        Some(k) => req
+            .update_expression("SET #last = :last, #he = :exp")
+            .expression_attribute_values(":last", AttributeValue::M(k.clone())),
+        None => req
+            .update_expression("SET #done = :done, #he = :exp REMOVE #last")
+            .expression_attribute_names("#done", "done")
+            .expression_attribute_values(":done", AttributeValue::Bool(true)),
+    };
+    settled(req.send().await)
+}
+
+/// An update of a segment's checkpoint item that holds only while this worker holds the
+/// segment, with a fresh expiry bound to `:exp`.
+fn held_update(
+    shared: &Shared<'_>,
+    segment: u32,
+    me: &str,
+) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+    shared
         .client
         .update_item()
         .table_name(shared.table)
@@ -454,19 +492,7 @@ async fn move_checkpoint(
         .expression_attribute_names("#h", "holder")
         .expression_attribute_names("#he", "holderExpires")
         .expression_attribute_values(":me", AttributeValue::S(me.to_string()))
-        .expression_attribute_values(":exp", expiry(shared.options));
-    req = match next {
-        Some(k) => req
-            .update_expression("SET #last = :last, #he = :exp")
-            .expression_attribute_names("#last", "lastKey")
-            .expression_attribute_values(":last", AttributeValue::M(k.clone())),
-        None => req
-            .update_expression("SET #done = :done, #he = :exp REMOVE #last")
-            .expression_attribute_names("#last", "lastKey")
-            .expression_attribute_names("#done", "done")
-            .expression_attribute_values(":done", AttributeValue::Bool(true)),
-    };
-    settled(req.send().await)
+        .expression_attribute_values(":exp", expiry(shared.options))
 }
 
 #[cfg(test)]

@@ -277,3 +277,54 @@ async fn stale_people(table: &str, model: &BTreeMap<String, Option<Date>>) -> Ve
     }
     wrong
 }
+
+/// A segment whose page takes longer than the segment lease is still one worker's: its
+/// claim is extended while the page is worked, so a worker that finishes its own segment
+/// does not take it over and work the same items again. Each stale person is written
+/// once and counted once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_page_longer_than_the_lease_is_worked_once() {
+    let table = common::table("longpage");
+    let mut r = Rng(common::env_or("DYNGEN_CATCH_UP_SEED", 11) + 1);
+    let model = deploy_then_old_code_writes(&table, &mut r).await;
+    let mut stale = 0;
+    for (id, born) in &model {
+        let item = stored(&table, id).await.unwrap();
+        stale +=
+            usize::from((text(&item, "gsi2pk"), text(&item, "gsi2sk")) != wanted_keys(id, *born));
+    }
+    assert!(stale > PEOPLE / 4, "only {stale} stale people");
+
+    let faults = Faults {
+        latency: Duration::from_millis(10),
+        ..Faults::default()
+    };
+    let proxy = FaultProxy::start(common::local().endpoint(), faults, 2).await;
+    let slow = common::local().client_with(|b| b.endpoint_url(&proxy.url));
+    let lease = Duration::from_millis(300);
+    let rerun_options = dyngen_runtime::migrate::Options {
+        segments: 2,
+        workers: Some(2),
+        lease,
+        ..options()
+    };
+    let started = std::time::Instant::now();
+    let migrations = v2::migrations().unwrap();
+    let counts = dyngen_runtime::migrate::rerun(
+        &slow,
+        &table,
+        &migrations,
+        "0002_add_index_gsi2",
+        &rerun_options,
+    )
+    .await
+    .unwrap();
+    // The premise: each worker's single page outlasted several leases.
+    assert!(started.elapsed() > 3 * lease, "{:?}", started.elapsed());
+    let writes = proxy
+        .stats
+        .calls_matching("UpdateItem", "attribute_exists(#pk) AND #t = :t");
+    assert_eq!(counts.changed as usize, stale, "{counts:?}");
+    assert_eq!(writes, stale, "a stale person was written more than once");
+    assert_eq!(counts.checked as usize, PEOPLE, "{counts:?}");
+}
