@@ -189,6 +189,9 @@ pub enum SetterKind {
     AddTo,
     /// Removes members from a set.
     RemoveFrom,
+    /// Names the stored value of an input of a key built from `updatedAt` that the primary
+    /// key does not give: every update rewrites that key, so it needs the value.
+    With,
 }
 
 impl SetterKind {
@@ -201,6 +204,7 @@ impl SetterKind {
             SetterKind::Append => "append",
             SetterKind::AddTo => "add_to",
             SetterKind::RemoveFrom => "remove_from",
+            SetterKind::With => "with",
         }
     }
 }
@@ -617,6 +621,27 @@ impl Schema {
                 .iter()
                 .any(|(_, t)| t.placeholders().any(|p| p.attr == attr))
         })
+    }
+
+    /// The inputs of the keys built from `updatedAt` that the primary key does not give:
+    /// every update rewrites those keys, so it takes each one (checked against the stored
+    /// item) or sets it.
+    pub fn restamp_inputs(&self, entity: &Entity) -> Vec<usize> {
+        let Some(u) = entity.updated_at else {
+            return Vec::new();
+        };
+        let primary = entity.primary_key().distinct_placeholders();
+        let mut out: Vec<usize> = Vec::new();
+        for k in self.keys_writing(entity, u) {
+            for (_, t) in self.written_keys(entity, k) {
+                for ph in t.placeholders() {
+                    if ph.attr != u && !primary.contains(ph) && !out.contains(&ph.attr) {
+                        out.push(ph.attr);
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Every attribute name that belongs to some key (table or index).

@@ -37,7 +37,9 @@ const UPDATE_METHODS: &[&str] = &["send", "expect_version", "into_parts"];
 
 /// Decides the derived names and writes them into the IR.
 pub fn assign(schema: &mut Schema) {
-    let setters: Vec<Vec<Setter>> = schema.entities.iter().map(setters_of).collect();
+    let setters: Vec<Vec<Setter>> = (schema.entities.iter())
+        .map(|e| setters_of(schema, e))
+        .collect();
     for (entity, s) in schema.entities.iter_mut().zip(setters) {
         entity.setters = s;
     }
@@ -101,8 +103,9 @@ fn range_params(entity: &ir::Entity, p: &ir::Pattern) -> Vec<String> {
 
 /// The setters of an entity's update builder: `set_` for every attribute the application
 /// writes and the primary key does not use, `remove_` for optional ones, and the atomic
-/// `add_`, `append_`, `add_to_`, `remove_from_` where no index key depends on the value.
-fn setters_of(entity: &ir::Entity) -> Vec<Setter> {
+/// `add_`, `append_`, `add_to_`, `remove_from_` where no index key depends on the value;
+/// `with_` for each input of a key built from `updatedAt` that the primary key lacks.
+fn setters_of(schema: &Schema, entity: &ir::Entity) -> Vec<Setter> {
     let primary = entity.primary_key();
     let mut out = Vec::new();
     for (ai, attr) in entity.attributes.iter().enumerate() {
@@ -133,6 +136,15 @@ fn setters_of(entity: &ir::Entity) -> Vec<Setter> {
             }
             _ => {}
         }
+    }
+    // Any attribute can be such an input, the creation time included.
+    for ai in schema.restamp_inputs(entity) {
+        let field = naming::bare(&entity.attributes[ai].field_ident).trim_start_matches('_');
+        out.push(Setter {
+            kind: SetterKind::With,
+            attr: ai,
+            ident: prefixed(SetterKind::With.prefix(), field),
+        });
     }
     out
 }

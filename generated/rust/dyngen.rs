@@ -228,7 +228,7 @@ impl rt::Entity for Company {
     type Key = CompanyKey;
     type Update<'a> = CompanyUpdate<'a>;
     const REMOVABLE: &'static [&'static str] = &["industry"];
-    const INDEX_KEYS: &'static [&'static str] = &[];
+    const INDEX_KEYS: &'static [&'static [&'static str]] = &[];
     const CREATED_AT_KEYS: rt::CreatedAtKeys = rt::CreatedAtKeys::None;
     const CREATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::Some(
         "createdAt",
@@ -641,13 +641,10 @@ impl rt::Entity for User {
     type Key = UserKey;
     type Update<'a> = UserUpdate<'a>;
     const REMOVABLE: &'static [&'static str] = &["dob", "tags", "gsi3pk", "gsi3sk"];
-    const INDEX_KEYS: &'static [&'static str] = &[
-        "gsi1pk",
-        "gsi1sk",
-        "gsi2pk",
-        "gsi2sk",
-        "gsi3pk",
-        "gsi3sk",
+    const INDEX_KEYS: &'static [&'static [&'static str]] = &[
+        &["gsi1pk", "gsi1sk"],
+        &["gsi2pk", "gsi2sk"],
+        &["gsi3pk", "gsi3sk"],
     ];
     const CREATED_AT_KEYS: rt::CreatedAtKeys = rt::CreatedAtKeys::None;
     const CREATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::Some(
@@ -1064,7 +1061,7 @@ impl rt::Entity for CompanyMember {
     type Key = CompanyMemberKey;
     type Update<'a> = CompanyMemberUpdate<'a>;
     const REMOVABLE: &'static [&'static str] = &[];
-    const INDEX_KEYS: &'static [&'static str] = &[];
+    const INDEX_KEYS: &'static [&'static [&'static str]] = &[];
     const CREATED_AT_KEYS: rt::CreatedAtKeys = rt::CreatedAtKeys::None;
     const CREATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::None;
     const UPDATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::None;
@@ -1290,7 +1287,7 @@ impl rt::Entity for UserCompany {
     type Key = UserCompanyKey;
     type Update<'a> = UserCompanyUpdate<'a>;
     const REMOVABLE: &'static [&'static str] = &[];
-    const INDEX_KEYS: &'static [&'static str] = &[];
+    const INDEX_KEYS: &'static [&'static [&'static str]] = &[];
     const CREATED_AT_KEYS: rt::CreatedAtKeys = rt::CreatedAtKeys::None;
     const CREATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::None;
     const UPDATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::None;
@@ -1512,7 +1509,7 @@ impl rt::Entity for Invitation {
     type Key = InvitationKey;
     type Update<'a> = InvitationUpdate<'a>;
     const REMOVABLE: &'static [&'static str] = &["expiresAt"];
-    const INDEX_KEYS: &'static [&'static str] = &[];
+    const INDEX_KEYS: &'static [&'static [&'static str]] = &[];
     const CREATED_AT_KEYS: rt::CreatedAtKeys = rt::CreatedAtKeys::None;
     const CREATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::None;
     const UPDATED_AT: ::core::option::Option<&'static str> = ::core::option::Option::None;

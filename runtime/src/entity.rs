@@ -18,8 +18,10 @@ pub trait Entity: Sized + Clone {
     /// Attributes an upsert removes when the value has none (optional attributes and
     /// sparse index keys).
     const REMOVABLE: &'static [&'static str];
-    /// The index key attributes this entity's items carry (not the table's own key).
-    const INDEX_KEYS: &'static [&'static str];
+    /// The index key attributes this entity's items carry (not the table's own key), one
+    /// slice per index. An index's attributes come and go together: an item holds all of
+    /// them (it is in the index) or none.
+    const INDEX_KEYS: &'static [&'static [&'static str]];
     /// Which of the entity's keys are built from its `createdAt`.
     const CREATED_AT_KEYS: CreatedAtKeys;
     /// The attribute stamped when an item is created, if any.

@@ -58,6 +58,14 @@ pub struct UpdateSpec {
     refused_value: Option<(&'static str, String)>,
 }
 
+/// Makes `action` the change of `name`: the last setter of an attribute wins.
+fn set_action(changes: &mut Vec<Change>, name: &'static str, action: Action) {
+    match changes.iter_mut().find(|(n, _)| *n == name) {
+        Some(slot) => slot.1 = action,
+        None => changes.push((name, action)),
+    }
+}
+
 impl Default for UpdateSpec {
     fn default() -> Self {
         UpdateSpec::new()
@@ -160,17 +168,21 @@ impl UpdateSpec {
         }
         let mut last: Vec<Change> = Vec::new();
         for (name, action) in &self.actions {
+            let is_index_key = E::INDEX_KEYS.iter().any(|index| index.contains(name));
             let action = match action {
-                Action::Set(AttributeValue::S(s))
-                    if s.is_empty() && E::INDEX_KEYS.contains(name) =>
-                {
-                    Action::Remove
-                }
+                Action::Set(AttributeValue::S(s)) if s.is_empty() && is_index_key => Action::Remove,
                 a => a.clone(),
             };
-            match last.iter_mut().find(|(n, _)| n == name) {
-                Some(slot) => slot.1 = action,
-                None => last.push((name, action)),
+            set_action(&mut last, name, action);
+        }
+        // An index's key attributes leave together: one removed removes the rest.
+        for index in E::INDEX_KEYS {
+            let leaves = (index.iter())
+                .any(|k| matches!(last.iter().find(|(n, _)| n == k), Some((_, Action::Remove))));
+            if leaves {
+                for k in *index {
+                    set_action(&mut last, k, Action::Remove);
+                }
             }
         }
         if last.is_empty() {

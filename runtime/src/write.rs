@@ -59,12 +59,20 @@ pub(crate) fn item_of<E: Entity>(value: &E) -> Result<Item, Error> {
 }
 
 /// The item of a value [`item_of`] accepted, built again for a retry: the same item,
-/// without the checks (they passed).
+/// without the checks (they passed). An index key attribute that renders empty takes the
+/// rest of that index's key with it: the item is out of the index, not half in it.
 fn stored_item<E: Entity>(value: &E) -> Item {
     let mut item = value.to_item();
-    for key in E::INDEX_KEYS {
-        if matches!(item.get(*key), Some(AttributeValue::S(s)) if s.is_empty()) {
-            item.remove(*key);
+    for index in E::INDEX_KEYS {
+        let out = index.iter().any(|k| match item.get(*k) {
+            None => true,
+            Some(AttributeValue::S(s)) => s.is_empty(),
+            Some(_) => false,
+        });
+        if out {
+            for k in *index {
+                item.remove(*k);
+            }
         }
     }
     item
@@ -200,7 +208,7 @@ fn put_parts_of<E: Entity>(
         .collect();
     let mut absent: Vec<&str> = E::REMOVABLE
         .iter()
-        .chain(E::INDEX_KEYS)
+        .chain(E::INDEX_KEYS.iter().flat_map(|index| index.iter()))
         .copied()
         .filter(|a| !item.contains_key(*a))
         .collect();

@@ -4,6 +4,7 @@ mod docs;
 mod iam_json;
 pub mod migrations;
 mod raw_keys;
+mod restamp;
 pub mod rust;
 mod rust_exprs;
 mod rust_ops;

@@ -22,11 +22,13 @@ pub struct RepoView {
     stamp_body: String,
     update_methods: Vec<SetterView>,
     has_version: bool,
-    index_keys: Vec<String>,
+    index_keys: Vec<Vec<String>>,
     created_at_keys: &'static str,
     created_at_expr: String,
     set_created_at_body: String,
     touch_body: String,
+    /// The type of the update builder's `restamp` field (`restamp.rs`), when it has one.
+    restamp_type: Option<String>,
     /// The TTL field, when the entity has one (reads skip expired items).
     ttl_field: Option<String>,
     /// Statements of `check_key_inputs`: each zero-padded key input within its width.
@@ -189,7 +191,8 @@ impl RepoView {
                 .created_at
                 .map(|c| format!("self.{} = at;", field(c)))
                 .unwrap_or_default(),
-            touch_body: touch_statements(schema, entity),
+            touch_body: super::restamp::touch_statements(schema, entity),
+            restamp_type: super::restamp::field_type(schema, entity),
             ttl_field: entity.ttl.map(field),
             key_input_checks: key_input_checks(schema, entity),
             key_checks: super::raw_keys::key_checks(entity),
@@ -220,14 +223,16 @@ fn unique_exprs(entity: &ir::Entity) -> Vec<String> {
 }
 
 /// The index key attributes an entity's items carry.
-fn index_key_attributes(schema: &Schema, entity: &ir::Entity) -> Vec<String> {
-    let mut out = Vec::new();
-    for k in entity.keys.iter().filter(|k| k.index != IndexRef::Primary) {
+fn index_key_attributes(schema: &Schema, entity: &ir::Entity) -> Vec<Vec<String>> {
+    let secondary = entity.keys.iter().filter(|k| k.index != IndexRef::Primary);
+    let written = secondary.map(|k| {
         let (pk, sk) = schema.written_key_attributes(entity, k);
-        out.extend(pk.map(str::to_string));
-        out.extend(sk.map(str::to_string));
-    }
-    out
+        pk.into_iter()
+            .chain(sk)
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    });
+    written.filter(|attrs| !attrs.is_empty()).collect()
 }
 
 /// Which keys use the creation time: the runtime's `CreatedAtKeys`.
@@ -257,8 +262,8 @@ pub struct SetterView {
 
 #[derive(Serialize)]
 pub struct ParamView {
-    ident: String,
-    ty: String,
+    pub(super) ident: String,
+    pub(super) ty: String,
 }
 
 fn update_methods(schema: &Schema, entity: &ir::Entity) -> Vec<SetterView> {
@@ -286,8 +291,14 @@ fn setter_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Set
                 .keys_writing(entity, setter.attr)
                 .filter(|k| k.sparse)
             {
-                body.push_str(&remove_key_statements(schema, entity, k));
+                body.push_str(&remove_key_statements(schema, entity, k, "self.spec"));
             }
+            body.push_str(&super::restamp::record(
+                schema,
+                entity,
+                setter.attr,
+                "::core::option::Option::None",
+            ));
             let doc = format!(
                 "Removes `{}` (and the item from any sparse index it feeds).",
                 attr.name
@@ -324,6 +335,9 @@ fn setter_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Set
                 safe(schema, attr, f, &attr.ty)
             ),
         ),
+        SetterKind::With => {
+            super::restamp::with_method(schema, entity, setter.attr, guard_statement(attr))
+        }
         SetterKind::RemoveFrom => (
             format!("Removes members from the set `{}`.", attr.name),
             vec![value],
@@ -377,8 +391,18 @@ fn set_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Setter
         body.push_str(&if_all_present(
             &absent,
             &sets,
-            &remove_key_statements(schema, entity, k),
+            &remove_key_statements(schema, entity, k, "self.spec"),
         ));
+    }
+    // Last, since they move the values: the keys built from the update time need them too.
+    let own = match attr.optional {
+        true => format!("::core::option::Option::Some({})", attr.field_ident),
+        false => attr.field_ident.clone(),
+    };
+    body.push_str(&super::restamp::record(schema, entity, ai, &own));
+    for &x in &extras {
+        let given = &entity.attributes[x].field_ident;
+        body.push_str(&super::restamp::record(schema, entity, x, given));
     }
     let params = std::iter::once(ai)
         .chain(extras.iter().copied())
@@ -432,7 +456,7 @@ fn key_refusals(schema: &Schema, entity: &ir::Entity, ai: usize, extras: &[usize
 
 /// The condition that a key input the caller gave is the stored value (or, for an optional
 /// one given as `None`, that the item has none).
-fn guard_statement(a: &ir::Attribute) -> String {
+pub(super) fn guard_statement(a: &ir::Attribute) -> String {
     let (name, f) = (rust_str(&a.name), &a.field_ident);
     if a.optional {
         format!(
@@ -446,7 +470,7 @@ fn guard_statement(a: &ir::Attribute) -> String {
 
 /// `then` when every optional input in `optional` is `Some` (bound by reference under its
 /// own name), else `otherwise`: a sparse key is written only when all its inputs exist.
-fn if_all_present(optional: &[&str], then: &str, otherwise: &str) -> String {
+pub(super) fn if_all_present(optional: &[&str], then: &str, otherwise: &str) -> String {
     match optional {
         [] => then.to_string(),
         [one] => format!(
@@ -467,17 +491,22 @@ fn if_all_present(optional: &[&str], then: &str, otherwise: &str) -> String {
 }
 
 /// Statements removing both key attributes of `k` (the item leaves that sparse index).
-fn remove_key_statements(schema: &Schema, entity: &ir::Entity, k: &ir::EntityKey) -> String {
+pub(super) fn remove_key_statements(
+    schema: &Schema,
+    entity: &ir::Entity,
+    k: &ir::EntityKey,
+    spec: &str,
+) -> String {
     let (pk_attr, sk_attr) = schema.written_key_attributes(entity, k);
     pk_attr
         .into_iter()
         .chain(sk_attr)
-        .map(|a| format!("self.spec.remove({});", rust_str(a)))
+        .map(|a| format!("{spec}.remove({});", rust_str(a)))
         .collect()
 }
 
 /// Statements setting both key attributes of `k`, each built by its template.
-fn set_key_statements(
+pub(super) fn set_key_statements(
     schema: &Schema,
     entity: &ir::Entity,
     k: &ir::EntityKey,
@@ -494,26 +523,6 @@ fn set_key_statements(
                 key_value_expr(t, entity, value_of)
             )
         })
-        .collect()
-}
-
-/// The statements an update's `into_parts` runs: every index key built from the update
-/// time, rebuilt from the stamped time and the primary key (the validator allows no
-/// other input in such keys).
-fn touch_statements(schema: &Schema, entity: &ir::Entity) -> String {
-    let Some(u) = entity.updated_at else {
-        return String::new();
-    };
-    let value_of = |ph: &Placeholder| -> String {
-        if ph.attr == u {
-            "&spec.now()".to_string()
-        } else {
-            format!("&self.key.{}", entity.placeholder_ident(ph))
-        }
-    };
-    entity
-        .keys_using(u)
-        .map(|k| set_key_statements(schema, entity, k, "spec", &value_of))
         .collect()
 }
 

@@ -91,28 +91,23 @@ fn note_reserved_rename(cx: &mut Cx, name: &Sp<String>, type_ident: &str) {
 }
 
 /// Keys built from attributes every write changes. `updatedAt` is stamped by every write,
-/// so a key using it is rewritten by every write, updates included; an update knows only the
-/// primary key, so such a key may use nothing else (or it would be rebuilt from guesses).
-/// The primary key cannot use it at all (the item would move), nor the version, whose new
-/// value an update does not know before DynamoDB adds to it.
+/// so a key using it is rewritten by every write, updates included (which take the inputs
+/// the primary key does not give as checked values). The primary key cannot use it at all
+/// (the item would move), nor the version, whose new value an update does not know before
+/// DynamoDB adds to it.
 fn check_stamped_keys(
     cx: &mut Cx,
     attributes: &[ir::Attribute],
     keys: &[ir::EntityKey],
     key_spans: &[(Span, Option<Span>)],
 ) {
-    let primary: Vec<&Placeholder> = keys
-        .iter()
-        .find(|k| k.index == IndexRef::Primary)
-        .map(|k| k.placeholders().collect())
-        .unwrap_or_default();
     for (k, (pk_span, sk_span)) in keys.iter().zip(key_spans) {
         for (template, span) in [
             (Some(&k.pk), *pk_span),
             (k.sk.as_ref(), sk_span.unwrap_or(*pk_span)),
         ] {
             let Some(template) = template else { continue };
-            if let Some(d) = stamped_key_problem(attributes, k, template, &primary, span) {
+            if let Some(d) = stamped_key_problem(attributes, k, template, span) {
                 cx.error(d);
             }
         }
@@ -123,7 +118,6 @@ fn stamped_key_problem(
     attributes: &[ir::Attribute],
     k: &ir::EntityKey,
     template: &ir::Template,
-    primary: &[&Placeholder],
     span: Span,
 ) -> Option<Diagnostic> {
     let role = |ph: &Placeholder| attributes[ph.attr].role;
@@ -139,20 +133,14 @@ fn stamped_key_problem(
     {
         return None;
     }
-    if k.index == IndexRef::Primary {
-        if !uses(ir::AttrRole::UpdatedAt) {
-            return None;
-        }
-        return Some(Diagnostic::error("dyngen::updated_at_in_primary_key", "the primary key cannot use the `updated` timestamp")
-            .label(span, "uses the update time")
-            .help("every write re-stamps it, so the item would move to a new key on every write; use it in an index key"));
+    if k.index != IndexRef::Primary || !uses(ir::AttrRole::UpdatedAt) {
+        // An index key from the update time may use any other attribute: updates take
+        // those the primary key does not give as checked inputs (`with_` methods).
+        return None;
     }
-    let other = template
-        .placeholders()
-        .find(|ph| role(ph) != ir::AttrRole::UpdatedAt && !primary.contains(ph))?;
-    Some(Diagnostic::error("dyngen::updated_at_key_input", format!("a key built from the `updated` timestamp can only use the primary key's placeholders besides it, not `{}`", attributes[other.attr].name))
-        .label(span, "this template")
-        .help("every update re-stamps the time and rewrites this key, knowing only the primary key; build the key from the timestamp and primary-key attributes"))
+    Some(Diagnostic::error("dyngen::updated_at_in_primary_key", "the primary key cannot use the `updated` timestamp")
+        .label(span, "uses the update time")
+        .help("every write re-stamps it, so the item would move to a new key on every write; use it in an index key"))
 }
 
 pub(super) fn lower_attributes(

@@ -351,14 +351,16 @@ async fn ttl_is_reconciled_on_a_table_that_already_exists() {
         .migrate(&fast_options())
         .await
         .unwrap();
-    // The design's later migrations (a multi-attribute index, a unique constraint) apply
-    // after the first one reconciled the table.
+    // The design's later migrations (a multi-attribute index, a unique constraint, two
+    // more indexes) apply after the first one reconciled the table.
     assert_eq!(
         report.applied,
         [
             "0001_create_table",
             "0002_add_index_byQueue",
-            "0003_add_unique_ticket_email"
+            "0003_add_unique_ticket_email",
+            "0004_add_index_gsi5",
+            "0005_add_index_gsi6",
         ]
     );
     assert!(!report.created_table);

@@ -140,6 +140,7 @@ async fn a_transaction_put_honours_the_version_and_keeps_created_at() {
     let newer = db
         .task()
         .update(&created.key())
+        .with_status(created.status)
         .set_award("x".into())
         .send()
         .await
@@ -264,16 +265,12 @@ async fn an_empty_whole_value_key_leaves_the_item_out_of_the_index() {
     let mut t = task("o", "t", None);
     t.award = Some(String::new());
     let created = db.task().create(&t).await.unwrap();
-    assert!(
-        !raw(&db, "ACCOUNT#o", "TASK#t")
-            .await
-            .unwrap()
-            .contains_key("gsi4pk")
-    );
+    assert_out_of_award_indexes(&db, "t").await;
     // Querying the empty value matches nothing, without an error.
     assert!(db.tasks_with_award("").all().await.unwrap().is_empty());
     db.task()
         .update(&created.key())
+        .with_status(created.status)
         .set_award("gold".into())
         .send()
         .await
@@ -282,11 +279,13 @@ async fn an_empty_whole_value_key_leaves_the_item_out_of_the_index() {
     // Setting it back to empty takes the item out of the index again.
     db.task()
         .update(&created.key())
+        .with_status(created.status)
         .set_award(String::new())
         .send()
         .await
         .unwrap();
     assert!(db.tasks_with_award("gold").all().await.unwrap().is_empty());
+    assert_out_of_award_indexes(&db, "t").await;
     let mut again = db
         .task()
         .get_consistent(&created.key())
@@ -294,8 +293,15 @@ async fn an_empty_whole_value_key_leaves_the_item_out_of_the_index() {
         .unwrap()
         .unwrap();
     assert_eq!(again.award.as_deref(), Some(""));
+    again = (db.task().update(&created.key()))
+        .with_status(created.status)
+        .set_award("gold".into())
+        .send()
+        .await
+        .unwrap();
     again.award = Some(String::new());
     db.task().put(&again).await.unwrap();
+    assert_out_of_award_indexes(&db, "t").await;
     db.transaction()
         .put(
             &db.task()
@@ -316,7 +322,17 @@ async fn an_empty_whole_value_key_leaves_the_item_out_of_the_index() {
         .send()
         .await
         .unwrap();
+    assert_out_of_award_indexes(&db, "b").await;
     assert_invariants(&db).await;
+}
+
+/// The task holds no key attribute of the indexes keyed by its award: `gsi5`'s sort key
+/// renders from other attributes, and leaves with the empty partition key.
+async fn assert_out_of_award_indexes(db: &Db, id: &str) {
+    let item = raw(db, "ACCOUNT#o", &format!("TASK#{id}")).await.unwrap();
+    for attr in ["gsi4pk", "gsi5pk", "gsi5sk"] {
+        assert!(!item.contains_key(attr), "{attr} kept: {item:?}");
+    }
 }
 
 #[tokio::test]
@@ -424,6 +440,7 @@ async fn an_item_without_a_version_is_version_0_for_put_and_update() {
     let updated = db
         .task()
         .update(&key)
+        .with_status(read.status)
         .expect_version(0)
         .add_to_labels(["x".to_string()].into())
         .send()
@@ -554,4 +571,73 @@ async fn an_sdk_error_shows_dynamodb_code_and_message() {
         shown.len() > "DynamoDB ResourceNotFoundException: ".len(),
         "{shown}"
     );
+}
+
+/// `gsi6` is built from the status and the update time: an update that does not set the
+/// status names it, and the condition checks it, so the rebuilt key is never a guess.
+#[tokio::test]
+async fn an_update_rebuilds_a_time_key_from_the_status_it_names_and_checks_it() {
+    let db = db().await;
+    let t = db.task().create(&task("o", "t", None)).await.unwrap();
+    let labels = || ["x".to_string()].into();
+    // Named nowhere: refused before any request.
+    let r = db
+        .task()
+        .update(&t.key())
+        .add_to_labels(labels())
+        .send()
+        .await;
+    assert!(
+        matches!(
+            r,
+            Err(dyngen_runtime::Error::InvalidKey {
+                attribute: "status",
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+    // Named wrongly: the condition refuses it and nothing changes.
+    let r = (db.task().update(&t.key()))
+        .with_status(TaskStatus::Done)
+        .add_to_labels(labels())
+        .send()
+        .await;
+    assert!(
+        matches!(
+            r,
+            Err(dyngen_runtime::Error::KeyInputMismatch {
+                attribute: "status",
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+    // Named rightly: the item moves to its new update time within the status.
+    let updated = (db.task().update(&t.key()))
+        .with_status(TaskStatus::Todo)
+        .add_to_labels(labels())
+        .send()
+        .await
+        .unwrap();
+    let recent = db.tasks_by_status(TaskStatus::Todo).all().await.unwrap();
+    assert_eq!(recent, [updated]);
+    // Setting the status gives it: no `with_status` needed.
+    let moved = (db.task().update(&t.key()))
+        .set_status(TaskStatus::Doing, None)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        db.tasks_by_status(TaskStatus::Todo)
+            .all()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        db.tasks_by_status(TaskStatus::Doing).all().await.unwrap(),
+        [moved]
+    );
+    assert_invariants(&db).await;
 }

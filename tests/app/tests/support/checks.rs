@@ -187,6 +187,38 @@ impl World {
             want.sort_by(|a, b| (&a.owner, &a.id).cmp(&(&b.owner, &b.id)));
             got.sort_by(|a, b| (&a.owner, &a.id).cmp(&(&b.owner, &b.id)));
             same("tasksWithAward", &got, &want)?;
+            let mut got = self.db.awarded_tasks(award).all().await.map_err(e)?;
+            got.sort_by(|a, b| (&a.owner, &a.id).cmp(&(&b.owner, &b.id)));
+            same("awardedTasks", &got, &want)?;
+        }
+        for status in STATUSES {
+            let by_time = |t: &Task| (t.updated_at, t.owner.clone(), t.id.clone());
+            let mut want: Vec<Task> = (self.tasks.values())
+                .filter(|t| t.status == status)
+                .cloned()
+                .collect();
+            want.sort_by_key(by_time);
+            let mut got = self.db.tasks_by_status(status).all().await.map_err(e)?;
+            // The index orders by the update time (ties in any order).
+            if !got.windows(2).all(|w| w[0].updated_at <= w[1].updated_at) {
+                return Err(format!(
+                    "tasksByStatus({status:?}) is not in update-time order"
+                ));
+            }
+            got.sort_by_key(by_time);
+            same("tasksByStatus", &got, &want)?;
+        }
+        for award in AWARDS {
+            let mut want: Vec<Task> = self
+                .tasks
+                .values()
+                .filter(|t| !award.is_empty() && t.award.as_deref() == Some(award))
+                .cloned()
+                .collect();
+            want.sort_by(|a, b| (&a.owner, &a.id).cmp(&(&b.owner, &b.id)));
+            let mut got = self.db.awarded_tasks(award).all().await.map_err(e)?;
+            got.sort_by(|a, b| (&a.owner, &a.id).cmp(&(&b.owner, &b.id)));
+            same("awardedTasks", &got, &want)?;
         }
         for (ti, team) in TEAMS.iter().enumerate() {
             let members = self.linked(|t, m| (t == ti).then(|| OWNERS[m]));

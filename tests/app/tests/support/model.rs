@@ -546,13 +546,33 @@ impl World {
     }
 
     async fn task_update(&mut self, op: &Op) -> Result<(), String> {
-        let Op::TaskUpdate { o, id, change, tx } = op else {
+        let Op::TaskUpdate {
+            o,
+            id,
+            change,
+            stamped,
+            tx,
+        } = op
+        else {
             unreachable!()
         };
         let before = self.tasks.get(&(*o, *id)).cloned();
         let mut u = self.db.task().update(&task_key(*o, *id));
         let mut next = before.clone();
-        let mut inputs_right = true;
+        let stored_status = before.as_ref().map_or(TaskStatus::Todo, |b| b.status);
+        // Every update rebuilds gsi6 (status, update time): the status setter and `set_due`
+        // (which takes the status for gsi3) give the status; other changes name it.
+        let mut inputs_right = match change {
+            TaskChange::Status(..) | TaskChange::Due(..) => true,
+            _ => {
+                let given = match stamped {
+                    Input::Right => stored_status,
+                    Input::Wrong(i) => STATUSES[*i],
+                };
+                u = u.with_status(given);
+                given == stored_status
+            }
+        };
         match change {
             TaskChange::Status(s, input) => {
                 let stored = before.as_ref().and_then(|b| b.due);
@@ -565,12 +585,11 @@ impl World {
                 next.iter_mut().for_each(|t| t.status = *s);
             }
             TaskChange::Due(d, input) => {
-                let stored = before.as_ref().map_or(TaskStatus::Todo, |b| b.status);
                 let given = match input {
-                    Input::Right => stored,
+                    Input::Right => stored_status,
                     Input::Wrong(i) => STATUSES[*i],
                 };
-                inputs_right = given == stored;
+                inputs_right = given == stored_status;
                 u = u.set_due(date(*d), given);
                 next.iter_mut().for_each(|t| t.due = Some(date(*d)));
             }

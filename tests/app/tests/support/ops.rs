@@ -108,6 +108,9 @@ pub enum Op {
         o: usize,
         id: usize,
         change: TaskChange,
+        /// The status given to `with_status` (gsi6 is built from it and the update time)
+        /// when no setter gives it.
+        stamped: Input,
         tx: bool,
     },
     TaskPut {
@@ -282,6 +285,7 @@ fn one(r: &mut Rng) -> Op {
             o,
             id,
             change: task_change(r),
+            stamped: r.input(STATUSES.len()),
             tx: r.chance(25),
         },
         14 => Op::TaskPut {
