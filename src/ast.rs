@@ -576,6 +576,11 @@ pub struct Relationship {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub pattern: Option<Sp<String>>,
+    /// Whether `link_` requires both ends to exist (a condition check on each, in the
+    /// same transaction). Off by default: each check costs a write unit.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub check_ends: Option<Sp<bool>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, JsonSchema)]

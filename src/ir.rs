@@ -558,6 +558,18 @@ pub struct Relationship {
     pub pattern: Option<usize>,
     /// `link_`/`unlink_` methods, named by [`crate::names`].
     pub methods: Option<LinkMethods>,
+    /// With `check_ends`: the end items `link_` requires, `from` then `to`.
+    pub end_checks: Vec<EndCheck>,
+}
+
+/// An end of a relationship whose existence `link_` checks: its primary key built from
+/// the relationship items' attributes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndCheck {
+    pub end: usize,
+    /// Each distinct placeholder of the end's primary key, with the relationship item
+    /// (entity) and its attribute that gives the value.
+    pub inputs: Vec<(Placeholder, usize, usize)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2115,26 +2115,42 @@ impl Db {
             .await
     }
 
-    /// Removes both relationship items of `membership` in one transaction.
+    /// Removes both relationship items of `membership` in one transaction: `true` if the link existed; `false` if it did not (any half of it another writer left is removed too).
     pub async fn unlink_membership(
         &self,
         company_name: ::std::string::String,
         email: ::std::string::String,
-    ) -> ::core::result::Result<(), rt::Error> {
-        self.transaction()
-            .delete(
-                &CompanyMemberKey {
-                    company_name: ::core::clone::Clone::clone(&company_name),
-                    email: ::core::clone::Clone::clone(&email),
-                },
+    ) -> ::core::result::Result<bool, rt::Error> {
+        rt::unlink(
+                self
+                    .transaction()
+                    .delete_existing(
+                        &CompanyMemberKey {
+                            company_name: ::core::clone::Clone::clone(&company_name),
+                            email: ::core::clone::Clone::clone(&email),
+                        },
+                    )
+                    .delete_existing(
+                        &UserCompanyKey {
+                            email: ::core::clone::Clone::clone(&email),
+                            company_name: ::core::clone::Clone::clone(&company_name),
+                        },
+                    ),
+                self
+                    .transaction()
+                    .delete(
+                        &CompanyMemberKey {
+                            company_name: ::core::clone::Clone::clone(&company_name),
+                            email: ::core::clone::Clone::clone(&email),
+                        },
+                    )
+                    .delete(
+                        &UserCompanyKey {
+                            email: ::core::clone::Clone::clone(&email),
+                            company_name: ::core::clone::Clone::clone(&company_name),
+                        },
+                    ),
             )
-            .delete(
-                &UserCompanyKey {
-                    email: ::core::clone::Clone::clone(&email),
-                    company_name: ::core::clone::Clone::clone(&company_name),
-                },
-            )
-            .send()
             .await
     }
 }

@@ -96,7 +96,7 @@ pub use {
     save::update,
     stored_time::{EpochMillis, EpochSeconds, TimestampForm},
     table::{BatchRetry, Table, TableDesign},
-    transaction::Transaction,
+    transaction::{Transaction, unlink},
     unique::Unique,
     update::{IntoUpdate, UpdateSpec},
 };

@@ -209,7 +209,17 @@ impl<'a> Transaction<'a> {
 
     /// Deletes an item (no error if it is absent). An entity with unique constraints is
     /// deleted with [`Transaction::delete_value`], which knows the guards to release.
-    pub fn delete<K: EntityKey>(mut self, key: &K) -> Self {
+    pub fn delete<K: EntityKey>(self, key: &K) -> Self {
+        self.delete_by_key(key, false)
+    }
+
+    /// Deletes an item that must exist: the transaction is cancelled (the action's code
+    /// `ConditionalCheckFailed`) if it does not.
+    pub fn delete_existing<K: EntityKey>(self, key: &K) -> Self {
+        self.delete_by_key(key, true)
+    }
+
+    fn delete_by_key<K: EntityKey>(mut self, key: &K, existing: bool) -> Self {
         if K::GUARDED {
             return self.refuse(Error::UniqueGuardsUnsupported {
                 entity: K::ENTITY_TYPE,
@@ -220,11 +230,17 @@ impl<'a> Transaction<'a> {
             Ok(key) => key,
             Err(e) => return self.refuse(e),
         };
-        let del = ::aws_sdk_dynamodb::types::Delete::builder()
+        let mut del = ::aws_sdk_dynamodb::types::Delete::builder()
             .table_name(self.db.table_name())
-            .set_key(Some(key))
-            .build();
-        let item = del.map(|d| {
+            .set_key(Some(key));
+        if existing {
+            let mut expr = Expr::default();
+            let pk = expr.name(self.db.design().partition_key);
+            del = del
+                .condition_expression(format!("attribute_exists({pk})"))
+                .set_expression_attribute_names(expr.into_maps().0);
+        }
+        let item = del.build().map(|d| {
             ::aws_sdk_dynamodb::types::TransactWriteItem::builder()
                 .delete(d)
                 .build()
@@ -362,4 +378,25 @@ impl<'a> Transaction<'a> {
             },
         }
     }
+}
+
+/// Removes the two items of a link: sends `checked` (their deletes, each requiring its
+/// item) and reports `true`. When it is cancelled only because an item was missing, the
+/// link did not exist whole: `fallback` (the same deletes, unconditional) removes any half
+/// another writer left, and the answer is `false`. The SDK resends a transaction with its
+/// idempotency token, so a resent `checked` that had applied still reports `true`.
+pub async fn unlink(checked: Transaction<'_>, fallback: Transaction<'_>) -> Result<bool, Error> {
+    match checked.send().await {
+        Ok(()) => Ok(true),
+        Err(Error::TransactionCanceled { reasons }) if only_missing(&reasons) => {
+            fallback.send().await.map(|()| false)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether every failed action of a cancelled transaction failed its condition.
+fn only_missing(reasons: &[CancellationReason]) -> bool {
+    let mut failed = reasons.iter().filter_map(|r| r.code.as_deref()).peekable();
+    failed.peek().is_some() && failed.all(|c| c == "ConditionalCheckFailed")
 }

@@ -613,6 +613,8 @@ pub struct LinkView {
     unlink_params: Vec<String>,
     a_key: String,
     b_key: String,
+    /// Key expressions of the ends `link` requires (`check_ends`).
+    end_checks: Vec<String>,
 }
 
 /// `link_<rel>` / `unlink_<rel>` for a many-to-many relationship with one item per direction
@@ -648,12 +650,9 @@ pub fn relationship_methods(schema: &Schema, r: &ir::Relationship) -> Option<Lin
     Some(LinkView {
         link: methods.link.clone(),
         unlink: methods.unlink.clone(),
-        link_doc: format!(
-            "Links a `{}` and a `{}` ({}): creates both relationship items, from these values, in one transaction; fails if either exists.",
-            schema.entities[r.from].name, schema.entities[r.to].name, r.name
-        ),
+        link_doc: link_doc(schema, r),
         unlink_doc: format!(
-            "Removes both relationship items of `{}` in one transaction.",
+            "Removes both relationship items of `{}` in one transaction: `true` if the link existed; `false` if it did not (any half of it another writer left is removed too).",
             r.name
         ),
         link_params: show(link_params),
@@ -662,7 +661,38 @@ pub fn relationship_methods(schema: &Schema, r: &ir::Relationship) -> Option<Lin
         unlink_params: show(unlink_params),
         a_key: link_key(a),
         b_key: link_key(b),
+        end_checks: r.end_checks.iter().map(|c| end_key(schema, c)).collect(),
     })
+}
+
+fn link_doc(schema: &Schema, r: &ir::Relationship) -> String {
+    let (from, to) = (&schema.entities[r.from].name, &schema.entities[r.to].name);
+    let ends = if r.end_checks.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", or if the `{from}` or the `{to}` does not (a condition check on each, in the same transaction)"
+        )
+    };
+    format!(
+        "Links a `{from}` and a `{to}` ({}): creates both relationship items, from these values, in one transaction; fails if either exists{ends}.",
+        r.name
+    )
+}
+
+/// The key of an end `link` requires, built from the link's parameters.
+fn end_key(schema: &Schema, c: &ir::EndCheck) -> String {
+    let e = &schema.entities[c.end];
+    let fields: Vec<String> = (c.inputs.iter())
+        .map(|(ph, t, ia)| {
+            let param = &schema.entities[*t].attributes[*ia].field_ident;
+            format!(
+                "{}: ::core::clone::Clone::clone(&{param})",
+                e.placeholder_ident(ph)
+            )
+        })
+        .collect();
+    format!("{}Key {{ {} }}", e.type_ident, fields.join(", "))
 }
 
 /// Attributes the caller gives a link: the application's own (and a TTL); dyngen stamps

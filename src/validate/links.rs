@@ -112,8 +112,26 @@ pub(super) fn lower_relationships(
             .as_ref()
             .filter(|p| !failed(p))
             .and_then(|p| relationship_pattern(cx, name, p, to, &through, entities, patterns));
+        let mut end_checks = Vec::new();
         if let (Some(from), Some(to), [Some(a), Some(b)]) = (from, to, through.as_slice()) {
-            check_through_related(cx, r, entities, (from, to), (*a, *b));
+            if check_through_related(cx, r, entities, (from, to), (*a, *b)) {
+                end_checks = lower_end_checks(cx, r, entities, (from, to), (*a, *b));
+            }
+        } else if let Some(c) = r.check_ends.as_ref().filter(|c| c.value)
+            && from.is_some()
+            && to.is_some()
+            && through.iter().all(Option::is_some)
+        {
+            let d = Diagnostic::error(
+                "dyngen::check_ends_without_link",
+                format!(
+                    "relationship `{}` has no `link_` method whose ends could be checked",
+                    name.value
+                ),
+            )
+            .label(cx.span(c), "check_ends")
+            .help("a many_to_many with two relationship items (`through: [A, B]`) gets `link_`; drop `check_ends` here");
+            cx.error(d);
         }
         if let (Some(from), Some(to)) = (from, to)
             && through.iter().all(Option::is_some)
@@ -126,6 +144,7 @@ pub(super) fn lower_relationships(
                 through: through.into_iter().flatten().collect(),
                 pattern,
                 methods: None,
+                end_checks,
             });
         }
     }
@@ -159,28 +178,25 @@ fn relationship_entity(
 /// the ends themselves are stored (a user kept in its company's partition is still keyed
 /// by its own `user#{email}` in its sort key). Anything else links nothing a reader of
 /// either end can find.
+/// Returns whether they do (`false` too when a key is broken, reported elsewhere).
 fn check_through_related(
     cx: &mut Cx,
     r: &ast::Relationship,
     entities: &[ir::Entity],
     (from, to): (usize, usize),
     (a, b): (usize, usize),
-) {
+) -> bool {
     // Broken keys were reported with the entity; nothing to compare them with.
     if [from, to, a, b]
         .iter()
         .any(|&e| entities[e].lowered_primary_key().is_none())
     {
-        return;
+        return false;
     }
-    let keyed_by = |item: usize, end: usize| {
-        let pk = &entities[item].primary_key().pk;
-        identity_templates(&entities[end])
-            .any(|t| same_shape(pk, &entities[item].attributes, t, &entities[end].attributes))
-    };
+    let keyed_by = |item: usize, end: usize| identity_match(entities, item, end).is_some();
     let related = (keyed_by(a, from) && keyed_by(b, to)) || (keyed_by(a, to) && keyed_by(b, from));
     if related {
-        return;
+        return true;
     }
     let d = Diagnostic::error(
         "dyngen::through_unrelated",
@@ -192,6 +208,102 @@ fn check_through_related(
     .label(cx.span(&r.kind), "many_to_many")
     .help("key one relationship item's partition like a template that identifies one end and the other's like one identifying the other end, e.g. `company#{companyName}` for a company keyed `company#{name}` and `user#{email}` for a user whose sort key is `user#{email}`");
     cx.error(d);
+    false
+}
+
+/// The identity template of `end` that relationship item `item`'s partition key has the
+/// shape of, as pairs of placeholders in the same position: (end's, item's) attribute.
+fn identity_match(entities: &[ir::Entity], item: usize, end: usize) -> Option<Vec<(usize, usize)>> {
+    let (it, e) = (&entities[item], &entities[end]);
+    let pk = &it.primary_key().pk;
+    let t = identity_templates(e).find(|t| same_shape(pk, &it.attributes, t, &e.attributes))?;
+    Some(
+        t.placeholders()
+            .zip(pk.placeholders())
+            .map(|(p, q)| (p.attr, q.attr))
+            .collect(),
+    )
+}
+
+/// With `check_ends: true`, the key of each end `link_` requires, built from the
+/// relationship items' attributes.
+fn lower_end_checks(
+    cx: &mut Cx,
+    r: &ast::Relationship,
+    entities: &[ir::Entity],
+    (from, to): (usize, usize),
+    (a, b): (usize, usize),
+) -> Vec<ir::EndCheck> {
+    let Some(flag) = r.check_ends.as_ref().filter(|c| c.value) else {
+        return Vec::new();
+    };
+    let straight =
+        identity_match(entities, a, from).is_some() && identity_match(entities, b, to).is_some();
+    let pairs = if straight {
+        [(from, a), (to, b)]
+    } else {
+        [(from, b), (to, a)]
+    };
+    let mut out = Vec::new();
+    for (end, item) in pairs {
+        match end_inputs(entities, end, item, [a, b]) {
+            Ok(inputs) => out.push(ir::EndCheck { end, inputs }),
+            Err(missing) => {
+                let e = &entities[end];
+                let d = Diagnostic::error(
+                    "dyngen::check_ends_key",
+                    format!(
+                        "`check_ends` needs `{}`'s primary key, and no relationship item gives its `{missing}`",
+                        e.name
+                    ),
+                )
+                .label(cx.span(flag), "check_ends")
+                .help(format!("add `{missing}` (same name and type) to `{}` and `{}`, or drop `check_ends`", entities[a].name, entities[b].name));
+                cx.error(d);
+            }
+        }
+    }
+    out
+}
+
+/// Where each placeholder of `end`'s primary key comes from: the attribute of `item` in
+/// the same position of the identity template `item` is keyed by, else an attribute of
+/// either relationship item with the same name and type. `Err` names the first without.
+fn end_inputs(
+    entities: &[ir::Entity],
+    end: usize,
+    item: usize,
+    through: [usize; 2],
+) -> Result<Vec<(Placeholder, usize, usize)>, String> {
+    let e = &entities[end];
+    let positional = identity_match(entities, item, end).unwrap_or_default();
+    let is_input = |t: usize, x: usize| {
+        matches!(
+            entities[t].attributes[x].role,
+            ir::AttrRole::Data | ir::AttrRole::Ttl
+        )
+    };
+    let mut inputs = Vec::new();
+    for ph in e.primary_key().distinct_placeholders() {
+        let want = &e.attributes[ph.attr];
+        let by_position = (positional.iter())
+            .find(|(ea, _)| *ea == ph.attr)
+            .map(|&(_, ia)| (item, ia));
+        let by_name = || {
+            through.iter().find_map(|&t| {
+                let found = (entities[t].attributes.iter())
+                    .position(|x| x.name == want.name && x.ty == want.ty);
+                found.map(|ia| (t, ia))
+            })
+        };
+        // A key struct holds a year as a number: only whole values can be handed over.
+        let whole = ph.format != ir::PlaceholderFormat::Year;
+        match by_position.or_else(by_name) {
+            Some((t, ia)) if whole && is_input(t, ia) => inputs.push((ph.clone(), t, ia)),
+            _ => return Err(want.name.clone()),
+        }
+    }
+    Ok(inputs)
 }
 
 /// The templates of an entity (any index, partition or sort) that identify one of its

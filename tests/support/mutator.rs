@@ -73,6 +73,9 @@ const INSERTS: &[&str] = &[
     "stored_as",
     "TableChange",
     "Other",
+    "{updatedAt}",
+    "with_",
+    "\n    check_ends: true",
 ];
 
 /// One edit of `text`: a line deleted, duplicated or swapped, a word replaced by another

@@ -546,6 +546,30 @@ async fn a_cursor_continues_only_the_query_it_came_from() {
 async fn link_builds_both_items_from_one_set_of_inputs() {
     let db = db().await;
     let at = Timestamp::now();
+    // `check_ends`: no team, no account, no link; the cancellation names the checks.
+    let r = db.link_membership("core".into(), "ann".into(), at).await;
+    let Err(dyngen_runtime::Error::TransactionCanceled { reasons }) = r else {
+        panic!("linked without its ends: {r:?}");
+    };
+    let failed: Vec<&str> = (reasons.iter())
+        .filter(|r| r.code.is_some())
+        .map(|r| r.action.as_str())
+        .collect();
+    assert_eq!(failed, ["condition check Team", "condition check Account"]);
+    db.team()
+        .put(&Team {
+            name: "core".into(),
+        })
+        .await
+        .unwrap();
+    let r = db.link_membership("core".into(), "ann".into(), at).await;
+    assert!(r.is_err(), "linked without its account: {r:?}");
+    db.account()
+        .put(&Account {
+            owner: "ann".into(),
+        })
+        .await
+        .unwrap();
     db.link_membership("core".into(), "ann".into(), at)
         .await
         .unwrap();
@@ -554,9 +578,33 @@ async fn link_builds_both_items_from_one_set_of_inputs() {
     assert_eq!(members.len(), 1);
     assert_eq!(teams.len(), 1);
     assert_eq!((members[0].joined_at, teams[0].joined_at), (at, at));
-    db.unlink_membership("core".into(), "ann".into())
+    assert!(
+        db.unlink_membership("core".into(), "ann".into())
+            .await
+            .unwrap()
+    );
+    assert!(db.teams_of("ann").all().await.unwrap().is_empty());
+    // Unlinking again: there was no link.
+    assert!(
+        !db.unlink_membership("core".into(), "ann".into())
+            .await
+            .unwrap()
+    );
+    // Half a link another writer left (one item only) is not a link, and is removed.
+    db.transaction()
+        .create(&MemberTeam {
+            member: "ann".into(),
+            team: "core".into(),
+            joined_at: at,
+        })
+        .send()
         .await
         .unwrap();
+    assert!(
+        !db.unlink_membership("core".into(), "ann".into())
+            .await
+            .unwrap()
+    );
     assert!(db.teams_of("ann").all().await.unwrap().is_empty());
     assert_invariants(&db).await;
 }

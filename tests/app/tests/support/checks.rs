@@ -20,6 +20,7 @@ impl World {
         let mut tasks = Vec::new();
         let mut links = BTreeSet::new();
         let mut sessions = Vec::new();
+        let (mut teams, mut accounts) = (Vec::new(), Vec::new());
         let mut tickets = Vec::new();
         let mut guards = Vec::new();
         for item in items {
@@ -40,6 +41,8 @@ impl World {
                     links.insert(("mt", m.team, m.member, m.joined_at));
                 }
                 "Session" => sessions.push(Session::from_item(&item).map_err(err)?),
+                "Team" => teams.push(Team::from_item(&item).map_err(err)?.name),
+                "Account" => accounts.push(Account::from_item(&item).map_err(err)?.owner),
                 "Ticket" => tickets.push(Ticket::from_item(&item).map_err(err)?),
                 "#dyngen#unique" => guards.push(item),
                 other => return Err(format!("an item of {other} was never written")),
@@ -56,6 +59,16 @@ impl World {
             != sorted(model_repos.iter().map(|r| show(r)).collect())
         {
             return Err(format!("stored repos {repos:?}\nmodel {model_repos:?}"));
+        }
+        let model_teams: Vec<String> = self.teams.iter().map(|&i| TEAMS[i].into()).collect();
+        let model_accounts: Vec<String> =
+            (self.accounts.iter()).map(|&i| OWNERS[i].into()).collect();
+        if sorted(teams.clone()) != sorted(model_teams.clone())
+            || sorted(accounts.clone()) != sorted(model_accounts.clone())
+        {
+            return Err(format!(
+                "stored teams {teams:?} and accounts {accounts:?}\nmodel {model_teams:?} and {model_accounts:?}"
+            ));
         }
         let model_tasks: Vec<&Task> = self.tasks.values().collect();
         if sorted(tasks.iter().map(|t| show(t)).collect())

@@ -40,6 +40,7 @@ pub fn check_keys(item: &Item) -> Result<(), String> {
         "Repo" => keys_match::<Repo>(item),
         "Task" => keys_match::<Task>(item),
         "Team" => keys_match::<Team>(item),
+        "Account" => keys_match::<Account>(item),
         "TeamMember" => keys_match::<TeamMember>(item),
         "MemberTeam" => keys_match::<MemberTeam>(item),
         "Session" => keys_match::<Session>(item),

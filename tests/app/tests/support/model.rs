@@ -122,6 +122,9 @@ pub struct World {
     repos: BTreeMap<(usize, usize), Repo>,
     tasks: BTreeMap<(usize, usize), Task>,
     links: BTreeMap<(usize, usize), Timestamp>,
+    /// The teams and accounts that exist: a link requires both of its ends.
+    teams: BTreeSet<usize>,
+    accounts: BTreeSet<usize>,
     sessions: BTreeMap<usize, Session>,
     /// By (owner, index into `tickets::NUMBERS`).
     tickets: BTreeMap<(usize, usize), Ticket>,
@@ -166,6 +169,8 @@ impl World {
             repos: BTreeMap::new(),
             tasks: BTreeMap::new(),
             links: BTreeMap::new(),
+            teams: BTreeSet::new(),
+            accounts: BTreeSet::new(),
             sessions: BTreeMap::new(),
             tickets: BTreeMap::new(),
         }
@@ -215,7 +220,7 @@ impl World {
                 }
                 Ok(())
             }
-            Op::Link { .. } | Op::Unlink { .. } => self.link(op).await,
+            Op::Link { .. } | Op::Unlink { .. } | Op::End { .. } => self.link(op).await,
             Op::SessionCreate { .. } | Op::SessionTtl { .. } => self.session(op).await,
             Op::Ticket { o, number, op } => self.ticket(*o, *number, op).await,
         }
@@ -685,7 +690,8 @@ impl World {
                 seconds: s,
             } => {
                 let exists = self.links.contains_key(&(*team, *member));
-                let want = if exists {
+                let ends = self.teams.contains(team) && self.accounts.contains(member);
+                let want = if exists || !ends {
                     Outcome::Canceled
                 } else {
                     Outcome::Ok
@@ -706,11 +712,64 @@ impl World {
                     .unlink_membership(TEAMS[*team].into(), OWNERS[*member].into())
                     .await;
                 expect(op, Outcome::Ok, outcome(&r)?)?;
-                self.links.remove(&(*team, *member));
+                let existed = self.links.remove(&(*team, *member)).is_some();
+                if let Ok(said) = r
+                    && said != existed
+                {
+                    return Err(format!(
+                        "{op:?}: unlink said {said}, the link existed: {existed}"
+                    ));
+                }
                 Ok(())
             }
+            Op::End { team, i, exists } => self.end(*team, *i, *exists).await,
             _ => unreachable!(),
         }
+    }
+
+    /// Puts or deletes one end of the membership relationship (no conditions: both always
+    /// apply).
+    async fn end(&mut self, team: bool, i: usize, exists: bool) -> Result<(), String> {
+        let r = match (team, exists) {
+            (true, true) => (self.db.team().put(&Team {
+                name: TEAMS[i].into(),
+            }))
+            .await
+            .map(drop),
+            (true, false) => self
+                .db
+                .team()
+                .delete(&TeamKey {
+                    name: TEAMS[i].into(),
+                })
+                .await
+                .map(drop),
+            (false, true) => (self.db.account().put(&Account {
+                owner: OWNERS[i].into(),
+            }))
+            .await
+            .map(drop),
+            (false, false) => self
+                .db
+                .account()
+                .delete(&AccountKey {
+                    owner: OWNERS[i].into(),
+                })
+                .await
+                .map(drop),
+        };
+        r.map_err(|e| format!("end {team} {i} {exists}: {e}"))?;
+        let set = if team {
+            &mut self.teams
+        } else {
+            &mut self.accounts
+        };
+        if exists {
+            set.insert(i);
+        } else {
+            set.remove(&i);
+        }
+        Ok(())
     }
 
     async fn session(&mut self, op: &Op) -> Result<(), String> {

@@ -137,6 +137,12 @@ pub enum Op {
         team: usize,
         member: usize,
     },
+    /// Puts (or deletes) a team or an account: the ends a link requires (`check_ends`).
+    End {
+        team: bool,
+        i: usize,
+        exists: bool,
+    },
     SessionCreate {
         id: usize,
         ttl: Option<i64>,
@@ -310,6 +316,14 @@ fn one(r: &mut Rng) -> Op {
             team: r.below(TEAMS.len()),
             member: r.below(OWNERS.len()),
         },
+        19 if r.chance(50) => {
+            let team = r.chance(50);
+            Op::End {
+                team,
+                i: r.below(if team { TEAMS.len() } else { OWNERS.len() }),
+                exists: r.chance(75),
+            }
+        }
         _ => {
             let id = r.below(SESSIONS.len());
             // Some in the past: DynamoDB Local never deletes them, so reads must skip them.
