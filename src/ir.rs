@@ -635,6 +635,35 @@ impl Schema {
         })
     }
 
+    /// The attributes that the written templates of `keys` use besides `own`, which an
+    /// update of `own` must be given: neither the primary key (the update's own key) nor
+    /// the update time (stamped by the update) gives them. Only written templates count:
+    /// an attribute key is the attribute itself, never rewritten.
+    pub fn key_inputs_besides(
+        &self,
+        entity: &Entity,
+        own: usize,
+        keys: &[&EntityKey],
+    ) -> Vec<usize> {
+        let primary = entity.primary_key().distinct_placeholders();
+        let mut out: Vec<usize> = Vec::new();
+        for k in keys {
+            for (_, t) in self.written_keys(entity, k) {
+                for ph in t.placeholders() {
+                    let stamped = Some(ph.attr) == entity.updated_at;
+                    if ph.attr != own
+                        && !stamped
+                        && !primary.contains(ph)
+                        && !out.contains(&ph.attr)
+                    {
+                        out.push(ph.attr);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// The inputs of the keys built from `updatedAt` that the primary key does not give:
     /// every update rewrites those keys, so it takes each one (checked against the stored
     /// item) or sets it.
@@ -642,18 +671,8 @@ impl Schema {
         let Some(u) = entity.updated_at else {
             return Vec::new();
         };
-        let primary = entity.primary_key().distinct_placeholders();
-        let mut out: Vec<usize> = Vec::new();
-        for k in self.keys_writing(entity, u) {
-            for (_, t) in self.written_keys(entity, k) {
-                for ph in t.placeholders() {
-                    if ph.attr != u && !primary.contains(ph) && !out.contains(&ph.attr) {
-                        out.push(ph.attr);
-                    }
-                }
-            }
-        }
-        out
+        let keys: Vec<&EntityKey> = self.keys_writing(entity, u).collect();
+        self.key_inputs_besides(entity, u, &keys)
     }
 
     /// Every attribute name that belongs to some key (table or index).

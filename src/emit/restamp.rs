@@ -7,7 +7,9 @@
 //! before any request.
 
 use super::rust_exprs::rust_type;
-use super::rust_ops::{ParamView, if_all_present, remove_key_statements, set_key_statements};
+use super::rust_ops::{
+    ParamView, guard_statement, if_all_present, remove_key_statements, set_key_statements,
+};
 use super::templates::rust_str;
 use crate::ir::{self, Placeholder, Schema};
 
@@ -59,11 +61,12 @@ pub fn with_method(
     schema: &Schema,
     entity: &ir::Entity,
     attr: usize,
-    guard: String,
 ) -> (String, Vec<ParamView>, String) {
     let a = &entity.attributes[attr];
-    let keys: Vec<String> = schema
-        .keys_writing(entity, entity.updated_at.unwrap_or(attr))
+    // Only entities with an update time have `with_` methods.
+    let stamped = entity.updated_at.map(|u| schema.keys_writing(entity, u));
+    let keys: Vec<String> = (stamped.into_iter().flatten())
+        .filter(|k| k.uses(attr))
         .map(|k| format!("`{}`", schema.index_name(k.index)))
         .collect();
     let absent = if a.optional {
@@ -83,7 +86,11 @@ pub fn with_method(
         ident: a.field_ident.clone(),
         ty: value_type(a),
     };
-    let body = format!("{guard}{}", record(schema, entity, attr, &a.field_ident));
+    let body = format!(
+        "{}{}",
+        guard_statement(a),
+        record(schema, entity, attr, &a.field_ident)
+    );
     (doc, vec![param], body)
 }
 

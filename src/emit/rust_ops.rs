@@ -335,9 +335,7 @@ fn setter_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Set
                 safe(schema, attr, f, &attr.ty)
             ),
         ),
-        SetterKind::With => {
-            super::restamp::with_method(schema, entity, setter.attr, guard_statement(attr))
-        }
+        SetterKind::With => super::restamp::with_method(schema, entity, setter.attr),
         SetterKind::RemoveFrom => (
             format!("Removes members from the set `{}`.", attr.name),
             vec![value],
@@ -360,7 +358,7 @@ fn set_view(schema: &Schema, entity: &ir::Entity, setter: &ir::Setter) -> Setter
     let ai = setter.attr;
     let attr = &entity.attributes[ai];
     let affected: Vec<&ir::EntityKey> = schema.keys_writing(entity, ai).collect();
-    let extras = setter_extras(schema, entity, ai, &affected);
+    let extras = schema.key_inputs_besides(entity, ai, &affected);
     let optional = |x: usize| entity.attributes[x].optional;
     let value_of = |ph: &Placeholder| -> String {
         if Some(ph.attr) == entity.updated_at {
@@ -524,30 +522,6 @@ pub(super) fn set_key_statements(
             )
         })
         .collect()
-}
-
-/// Attributes the affected key templates need besides the set one that the update's key
-/// struct does not give (the update time is the update's own). Only templates the update
-/// writes count: an attribute key (`{status}` for the key attribute `status`) is the
-/// attribute itself, which this setter does not rewrite.
-fn setter_extras(
-    schema: &Schema,
-    entity: &ir::Entity,
-    set: usize,
-    affected: &[&ir::EntityKey],
-) -> Vec<usize> {
-    let primary = entity.primary_key().distinct_placeholders();
-    let mut extras: Vec<usize> = Vec::new();
-    for k in affected {
-        let written = schema.written_keys(entity, k);
-        for ph in written.into_iter().flat_map(|(_, t)| t.placeholders()) {
-            let stamped = Some(ph.attr) == entity.updated_at;
-            if ph.attr != set && !stamped && !primary.contains(ph) && !extras.contains(&ph.attr) {
-                extras.push(ph.attr);
-            }
-        }
-    }
-    extras
 }
 
 /// The statement that stores the attribute's new value (an empty set removes it, since

@@ -114,8 +114,8 @@ pub(super) fn lower_relationships(
             .and_then(|p| relationship_pattern(cx, name, p, to, &through, entities, patterns));
         let mut end_checks = Vec::new();
         if let (Some(from), Some(to), [Some(a), Some(b)]) = (from, to, through.as_slice()) {
-            if check_through_related(cx, r, entities, (from, to), (*a, *b)) {
-                end_checks = lower_end_checks(cx, r, entities, (from, to), (*a, *b));
+            if let Some(pairs) = check_through_related(cx, r, entities, (from, to), (*a, *b)) {
+                end_checks = lower_end_checks(cx, r, entities, pairs, [*a, *b]);
             }
         } else if let Some(c) = r.check_ends.as_ref().filter(|c| c.value)
             && from.is_some()
@@ -177,26 +177,28 @@ fn relationship_entity(
 /// partition is keyed by the `from` end's identity, the other's by the `to` end's, wherever
 /// the ends themselves are stored (a user kept in its company's partition is still keyed
 /// by its own `user#{email}` in its sort key). Anything else links nothing a reader of
-/// either end can find.
-/// Returns whether they do (`false` too when a key is broken, reported elsewhere).
+/// either end can find. Returns each end with the item keyed by it, `from` first (`None`
+/// too when a key is broken, reported elsewhere).
 fn check_through_related(
     cx: &mut Cx,
     r: &ast::Relationship,
     entities: &[ir::Entity],
     (from, to): (usize, usize),
     (a, b): (usize, usize),
-) -> bool {
+) -> Option<[(usize, usize); 2]> {
     // Broken keys were reported with the entity; nothing to compare them with.
     if [from, to, a, b]
         .iter()
         .any(|&e| entities[e].lowered_primary_key().is_none())
     {
-        return false;
+        return None;
     }
     let keyed_by = |item: usize, end: usize| identity_match(entities, item, end).is_some();
-    let related = (keyed_by(a, from) && keyed_by(b, to)) || (keyed_by(a, to) && keyed_by(b, from));
-    if related {
-        return true;
+    if keyed_by(a, from) && keyed_by(b, to) {
+        return Some([(from, a), (to, b)]);
+    }
+    if keyed_by(a, to) && keyed_by(b, from) {
+        return Some([(from, b), (to, a)]);
     }
     let d = Diagnostic::error(
         "dyngen::through_unrelated",
@@ -208,7 +210,7 @@ fn check_through_related(
     .label(cx.span(&r.kind), "many_to_many")
     .help("key one relationship item's partition like a template that identifies one end and the other's like one identifying the other end, e.g. `company#{companyName}` for a company keyed `company#{name}` and `user#{email}` for a user whose sort key is `user#{email}`");
     cx.error(d);
-    false
+    None
 }
 
 /// The identity template of `end` that relationship item `item`'s partition key has the
@@ -231,18 +233,11 @@ fn lower_end_checks(
     cx: &mut Cx,
     r: &ast::Relationship,
     entities: &[ir::Entity],
-    (from, to): (usize, usize),
-    (a, b): (usize, usize),
+    pairs: [(usize, usize); 2],
+    [a, b]: [usize; 2],
 ) -> Vec<ir::EndCheck> {
     let Some(flag) = r.check_ends.as_ref().filter(|c| c.value) else {
         return Vec::new();
-    };
-    let straight =
-        identity_match(entities, a, from).is_some() && identity_match(entities, b, to).is_some();
-    let pairs = if straight {
-        [(from, a), (to, b)]
-    } else {
-        [(from, b), (to, a)]
     };
     let mut out = Vec::new();
     for (end, item) in pairs {

@@ -197,7 +197,9 @@ pub(super) async fn repair_keys(
 /// exists, is still the entity, and every input of its keys and every attribute it changes
 /// holds the value read. The second half makes one repair of a value count once: another
 /// worker repairing the same item first fails this one, which reads again and finds
-/// nothing to change.
+/// nothing to change. The same holds for a write the SDK resends after its answer was
+/// lost: the resent one fails, and the item counts as checked, not repaired (the counts are
+/// of writes seen to apply; the keys are right either way).
 async fn write_changes(
     client: &Client,
     table: &str,

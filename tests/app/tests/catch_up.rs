@@ -182,20 +182,11 @@ async fn a_catch_up_repairs_keys_old_code_left_stale_while_new_code_writes_and_d
             gone
         })
     };
-    let migrations = v2::migrations().unwrap();
     let rerun_options = dyngen_runtime::migrate::Options {
         segments: 2,
         ..options()
     };
-    let counts = dyngen_runtime::migrate::rerun(
-        &slow,
-        &table,
-        &migrations,
-        "0002_add_index_gsi2",
-        &rerun_options,
-    )
-    .await
-    .unwrap();
+    let counts = catch_up(&slow, &table, &rerun_options).await;
     stop.store(true, Ordering::SeqCst);
     for w in writers {
         w.await.unwrap();
@@ -241,17 +232,21 @@ async fn a_catch_up_repairs_keys_old_code_left_stale_while_new_code_writes_and_d
     assert!(counts.checked >= (PEOPLE - gone.len()) as u64, "{counts:?}");
 
     // Idempotent: nothing is left to repair, and every item is checked again.
-    let again = dyngen_runtime::migrate::rerun(
-        new.client(),
-        &table,
-        &migrations,
-        "0002_add_index_gsi2",
-        &options(),
-    )
-    .await
-    .unwrap();
+    let again = catch_up(new.client(), &table, &options()).await;
     assert_eq!((again.changed, again.skipped), (0, 0), "{again:?}");
     assert_eq!(again.checked, (PEOPLE - gone.len()) as u64);
+}
+
+/// The catch-up of v2's index: `rerun` of the migration that added it.
+async fn catch_up(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    options: &dyngen_runtime::migrate::Options,
+) -> dyngen_runtime::migrate::Counts {
+    let migrations = v2::migrations().unwrap();
+    dyngen_runtime::migrate::rerun(client, table, &migrations, "0002_add_index_gsi2", options)
+        .await
+        .unwrap()
 }
 
 /// People the index places wrongly: found in a year they were not born in, or missing
@@ -309,16 +304,7 @@ async fn a_page_longer_than_the_lease_is_worked_once() {
         ..options()
     };
     let started = std::time::Instant::now();
-    let migrations = v2::migrations().unwrap();
-    let counts = dyngen_runtime::migrate::rerun(
-        &slow,
-        &table,
-        &migrations,
-        "0002_add_index_gsi2",
-        &rerun_options,
-    )
-    .await
-    .unwrap();
+    let counts = catch_up(&slow, &table, &rerun_options).await;
     // The premise: each worker's single page outlasted several leases.
     assert!(started.elapsed() > 3 * lease, "{:?}", started.elapsed());
     let writes = proxy

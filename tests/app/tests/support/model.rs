@@ -3,6 +3,8 @@
 
 #[path = "checks.rs"]
 mod checks;
+#[path = "links.rs"]
+mod links;
 #[path = "ops.rs"]
 mod ops;
 #[path = "tickets.rs"]
@@ -678,96 +680,6 @@ impl World {
         for k in fresh {
             let after = self.read_task(k.0, k.1).await?;
             self.settle_task(op, k, None, after, value(k), 1)?;
-        }
-        Ok(())
-    }
-
-    async fn link(&mut self, op: &Op) -> Result<(), String> {
-        match op {
-            Op::Link {
-                team,
-                member,
-                seconds: s,
-            } => {
-                let exists = self.links.contains_key(&(*team, *member));
-                let ends = self.teams.contains(team) && self.accounts.contains(member);
-                let want = if exists || !ends {
-                    Outcome::Canceled
-                } else {
-                    Outcome::Ok
-                };
-                let r = self
-                    .db
-                    .link_membership(TEAMS[*team].into(), OWNERS[*member].into(), seconds(*s))
-                    .await;
-                expect(op, want, outcome(&r)?)?;
-                if r.is_ok() {
-                    self.links.insert((*team, *member), seconds(*s));
-                }
-                Ok(())
-            }
-            Op::Unlink { team, member } => {
-                let r = self
-                    .db
-                    .unlink_membership(TEAMS[*team].into(), OWNERS[*member].into())
-                    .await;
-                expect(op, Outcome::Ok, outcome(&r)?)?;
-                let existed = self.links.remove(&(*team, *member)).is_some();
-                if let Ok(said) = r
-                    && said != existed
-                {
-                    return Err(format!(
-                        "{op:?}: unlink said {said}, the link existed: {existed}"
-                    ));
-                }
-                Ok(())
-            }
-            Op::End { team, i, exists } => self.end(*team, *i, *exists).await,
-            _ => unreachable!(),
-        }
-    }
-
-    /// Puts or deletes one end of the membership relationship (no conditions: both always
-    /// apply).
-    async fn end(&mut self, team: bool, i: usize, exists: bool) -> Result<(), String> {
-        let r = match (team, exists) {
-            (true, true) => (self.db.team().put(&Team {
-                name: TEAMS[i].into(),
-            }))
-            .await
-            .map(drop),
-            (true, false) => self
-                .db
-                .team()
-                .delete(&TeamKey {
-                    name: TEAMS[i].into(),
-                })
-                .await
-                .map(drop),
-            (false, true) => (self.db.account().put(&Account {
-                owner: OWNERS[i].into(),
-            }))
-            .await
-            .map(drop),
-            (false, false) => self
-                .db
-                .account()
-                .delete(&AccountKey {
-                    owner: OWNERS[i].into(),
-                })
-                .await
-                .map(drop),
-        };
-        r.map_err(|e| format!("end {team} {i} {exists}: {e}"))?;
-        let set = if team {
-            &mut self.teams
-        } else {
-            &mut self.accounts
-        };
-        if exists {
-            set.insert(i);
-        } else {
-            set.remove(&i);
         }
         Ok(())
     }
